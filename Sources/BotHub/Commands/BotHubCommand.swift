@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `bothub`: receives alerts from agents and lets operators answer them from Telegram.
+@main
+struct BotHubCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bothub",
+        abstract: "Vigil hub: receives sealed alerts from agents and relays them to Telegram with one-tap responses.",
+        subcommands: [RunCommand.self, CheckConfigCommand.self, AgentCommand.self]
+    )
+}

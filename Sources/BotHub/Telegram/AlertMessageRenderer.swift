@@ -1,0 +1,127 @@
+import Foundation
+import Shared
+
+/// A rendered alert: HTML text and the rows of its inline keyboard.
+struct RenderedAlert: Equatable {
+    struct Button: Equatable {
+        var text: String
+        /// `v1:<choice>:<short alert id>`; all other state stays in the hub.
+        var callbackData: String
+    }
+
+    var html: String
+    var keyboard: [[Button]]
+}
+
+/// Turns an alert into a Telegram message in one language. Pure: no I/O, every value escaped by the catalogs.
+struct AlertMessageRenderer {
+    let catalogs: MessageCatalogs
+
+    func render(_ alert: Alert, language: String, timeZone: TimeZone = .gmt) -> RenderedAlert {
+        func text(_ key: MessageKey, _ values: [String: String] = [:]) -> String {
+            catalogs.text(key, language: language, values)
+        }
+        var lines = [
+            text(.alertHeadline, ["severity": text(Self.key(for: alert.severity)), "host": alert.hostname, "title": text(Self.key(for: alert.kind))])
+        ]
+        lines += evidence(alert.subject, text: text)
+        lines.append(text(.alertObservedAt, ["time": Self.timestamp(alert.observedAt, timeZone: timeZone)]))
+
+        let shortID = Self.shortID(alert.id)
+        let buttons = alert.actions.map { action in
+            RenderedAlert.Button(text: text(Self.key(for: action)), callbackData: "v1:\(action.rawValue):\(shortID)")
+        }
+        // Two buttons a row keeps labels readable on a phone.
+        let rows = stride(from: 0, to: buttons.count, by: 2).map { Array(buttons[$0..<min($0 + 2, buttons.count)]) }
+        return RenderedAlert(html: lines.joined(separator: "\n"), keyboard: rows)
+    }
+
+    private func evidence(_ subject: AlertSubject, text: (MessageKey, [String: String]) -> String) -> [String] {
+        switch subject {
+        case .sshSession(let session):
+            return [
+                text(
+                    .evidenceSSHSession,
+                    ["user": session.user, "ip": session.ip, "port": String(session.port), "method": session.method, "pid": String(session.pid)]
+                )
+            ]
+        case .sshBruteForce(let attack):
+            return [
+                text(
+                    .evidenceSSHBruteForce,
+                    [
+                        "ip": attack.ip, "attempts": String(attack.attempts), "window": DurationText.format(.seconds(attack.windowSeconds)),
+                        "users": attack.users.joined(separator: ", "),
+                    ]
+                )
+            ]
+        case .cpu(let load):
+            let head = text(.evidenceCPU, ["percent": Self.percent(load.percent), "window": DurationText.format(.seconds(load.windowSeconds))])
+            return [head]
+                + load.topProcesses.map {
+                    text(.evidenceCPUProcess, ["name": $0.name, "pid": String($0.pid), "user": $0.user, "percent": Self.percent($0.percent)])
+                }
+        case .http404(let burst):
+            return [
+                text(
+                    .evidenceHTTP404,
+                    [
+                        "ip": burst.ip, "count": String(burst.count), "paths": String(burst.distinctPaths),
+                        "window": DurationText.format(.seconds(burst.windowSeconds)), "samples": burst.samplePaths.prefix(5).joined(separator: " "),
+                    ]
+                )
+            ]
+        case .agent(let health):
+            return [text(.evidenceAgent, ["detail": health.detail])]
+        }
+    }
+
+    /// The first 12 hex digits of the alert id: short enough for `callback_data`, unique enough to look up.
+    static func shortID(_ id: UUID) -> String {
+        String(id.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))
+    }
+
+    static func percent(_ value: Double) -> String {
+        String(format: "%.1f", value)
+    }
+
+    static func timestamp(_ date: Date, timeZone: TimeZone) -> String {
+        var style = Date.ISO8601FormatStyle(timeZone: timeZone)
+        style = style.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .colon)
+        return date.formatted(style)
+    }
+
+    static func key(for severity: Severity) -> MessageKey {
+        switch severity {
+        case .info: .severityInfo
+        case .warning: .severityWarning
+        case .critical: .severityCritical
+        }
+    }
+
+    static func key(for kind: AlertKind) -> MessageKey {
+        switch kind {
+        case .sshSession: .kindSSHSession
+        case .sshBruteForce: .kindSSHBruteForce
+        case .cpuSustained: .kindCPUSustained
+        case .cpuRecovered: .kindCPURecovered
+        case .http404Burst: .kindHTTP404Burst
+        case .agentOffline: .kindAgentOffline
+        case .agentRecovered: .kindAgentRecovered
+        case .detectorUnhealthy: .kindDetectorUnhealthy
+        }
+    }
+
+    static func key(for action: AlertAction) -> MessageKey {
+        switch action {
+        case .acknowledge: .actionAcknowledge
+        case .ignore: .actionIgnore
+        case .killSession: .actionKillSession
+        case .blockIP1h: .actionBlockIP1h
+        case .blockIP24h: .actionBlockIP24h
+        case .blockIPPermanent: .actionBlockIPPermanent
+        case .reboot: .actionReboot
+        case .shutdown: .actionShutdown
+        }
+    }
+}

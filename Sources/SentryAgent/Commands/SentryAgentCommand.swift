@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `sentry-agent`: watches this server and runs the responses an operator chooses.
+@main
+struct SentryAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sentry-agent",
+        abstract: "Vigil agent: detects SSH logins, brute force, sustained CPU and HTTP 404 bursts; runs operator-chosen responses.",
+        subcommands: [RunCommand.self, CheckConfigCommand.self]
+    )
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Yams
+
+/// Everything `sentry-agent` reads from its YAML file (see `config/agent.example.yml`).
+public struct AgentConfiguration: Sendable {
+    /// This agent's id, as enrolled on the hub.
+    public var id: String
+    /// The name shown in alerts; defaults to the system hostname.
+    public var hostname: String
+    /// Where the agent keeps its outbox, log positions and command journal.
+    public var stateDirectory: String
+    /// The hub's `http://host:port`.
+    public var hubEndpoint: HTTPEndpoint
+    /// The key shared with the hub.
+    public var key: AgentKey
+    /// Where `/response` listens and its limits.
+    public var listen: HTTPServerConfiguration
+    /// Which responses this agent will run.
+    public var responses: ResponsesConfiguration
+
+    /// Parses and validates YAML text; throws every problem found.
+    public static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentConfiguration {
+        let log = ProblemLog()
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
+        }
+        let reader = ConfigReader(node: root, path: "", log: log)
+        let configuration = read(reader, environment: environment)
+        reader.rejectUnknownKeys()
+        guard log.problems.isEmpty, let configuration else { throw ConfigError(problems: log.problems) }
+        return configuration
+    }
+
+    /// Reads the file at `path`.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "cannot read \(path)")])
+        }
+        return try parse(yaml: text, environment: environment)
+    }
+
+    private static func read(_ root: ConfigReader, environment: [String: String]) -> AgentConfiguration? {
+        let agent = root.section("agent")
+        let id = agent.agentID("id")
+        let hostname = agent.string("hostname") ?? ProcessInfo.processInfo.hostName
+        let stateDirectory = agent.string("state_dir", default: "/var/lib/vigil-agent")
+        if !stateDirectory.hasPrefix("/") { agent.problem("state_dir", "must be an absolute path") }
+        agent.rejectUnknownKeys()
+
+        let hub = root.section("hub")
+        var endpoint: HTTPEndpoint?
+        if let url = hub.string("url") {
+            endpoint = HTTPEndpoint(url: url)
+            if endpoint == nil { hub.problem("url", "not an http://host:port URL (the sealed protocol needs no TLS; put a proxy in front for https)") }
+        } else {
+            hub.problem("url", "required")
+        }
+        let key = hub.agentKey("key", environment: environment)
+        hub.rejectUnknownKeys()
+
+        let listen = root.section("listen").httpServer(defaultPort: 7071)
+        let responses = ResponsesConfiguration.read(root.section("responses"))
+
+        guard let id, let endpoint, let key else { return nil }
+        return AgentConfiguration(
+            id: id,
+            hostname: hostname,
+            stateDirectory: stateDirectory,
+            hubEndpoint: endpoint,
+            key: key,
+            listen: listen,
+            responses: responses
+        )
+    }
+}
+
+/// Which responses the agent runs. Power actions are off unless enabled: a reboot is never a default.
+public struct ResponsesConfiguration: Sendable, Equatable {
+    public var blockIP: Bool = true
+    public var killSession: Bool = true
+    public var reboot: Bool = false
+    public var shutdown: Bool = false
+    /// Networks the agent refuses to block, whatever the hub asks.
+    public var neverBlock: [IPNetwork] = []
+    /// The widest IPv4 prefix a block may cover (32 = single hosts only).
+    public var maxIPv4Prefix: Int = 32
+
+    public init() {}
+
+    static func read(_ reader: ConfigReader) -> ResponsesConfiguration {
+        var responses = ResponsesConfiguration()
+        responses.blockIP = reader.bool("block_ip", default: responses.blockIP)
+        responses.killSession = reader.bool("kill_session", default: responses.killSession)
+        responses.reboot = reader.bool("reboot", default: responses.reboot)
+        responses.shutdown = reader.bool("shutdown", default: responses.shutdown)
+        for (index, text) in reader.stringList("never_block").enumerated() {
+            guard let network = IPNetwork(text) else {
+                reader.problem("never_block[\(index)]", "not an address or CIDR block")
+                continue
+            }
+            responses.neverBlock.append(network)
+        }
+        reader.rejectUnknownKeys()
+        return responses
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Yams
+
+/// One language's messages: dotted keys to templates with `%{name}` placeholders.
+public struct MessageCatalog: Sendable, Equatable {
+    public let language: String
+    public let templates: [String: String]
+
+    public init(language: String, templates: [String: String]) {
+        self.language = language
+        self.templates = templates
+    }
+
+    /// Parses a catalog file. Nested mappings are flattened to dotted keys; values must be strings.
+    public static func parse(yaml: String, language: String) throws -> MessageCatalog {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(field: "bot.\(language).yml", reason: "not valid YAML: \(error)")])
+        }
+        var templates: [String: String] = [:]
+        var problems: [ConfigProblem] = []
+        flatten(root, prefix: "", into: &templates, problems: &problems)
+        guard problems.isEmpty else { throw ConfigError(problems: problems) }
+        return MessageCatalog(language: language, templates: templates)
+    }
+
+    private static func flatten(_ node: Node?, prefix: String, into templates: inout [String: String], problems: inout [ConfigProblem]) {
+        guard case .mapping(let pairs) = node else {
+            problems.append(ConfigProblem(field: prefix.isEmpty ? "(top level)" : prefix, reason: "expected a mapping"))
+            return
+        }
+        for (key, value) in pairs {
+            let name = prefix.isEmpty ? (key.string ?? "") : "\(prefix).\(key.string ?? "")"
+            switch value {
+            case .scalar(let scalar): templates[name] = scalar.string
+            case .mapping: flatten(value, prefix: name, into: &templates, problems: &problems)
+            default: problems.append(ConfigProblem(field: name, reason: "expected text"))
+            }
+        }
+    }
+
+    /// The placeholder names a template uses, in order of first appearance.
+    public static func placeholders(in template: String) -> [String] {
+        var names: [String] = []
+        for piece in Template.pieces(of: template) {
+            if case .placeholder(let name) = piece, !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+}
+
+/// All catalogs, with English as the fallback for any missing key or language.
+public struct MessageCatalogs: Sendable {
+    public static let fallbackLanguage = "en"
+    private let catalogs: [String: MessageCatalog]
+
+    public init(_ catalogs: [MessageCatalog]) {
+        self.catalogs = Dictionary(catalogs.map { ($0.language, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Loads every `bot.<lang>.yml` in `directory`; English must be there.
+    public static func load(directory: String) throws -> MessageCatalogs {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var catalogs: [MessageCatalog] = []
+        for file in files.sorted() where file.hasPrefix("bot.") && file.hasSuffix(".yml") {
+            let language = String(file.dropFirst(4).dropLast(4))
+            guard LanguageCode.isValid(language) else { continue }
+            let text = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
+            catalogs.append(try MessageCatalog.parse(yaml: text, language: language))
+        }
+        guard catalogs.contains(where: { $0.language == fallbackLanguage }) else {
+            throw ConfigError(problems: [ConfigProblem(field: "translations", reason: "\(directory)/bot.en.yml not found")])
+        }
+        return MessageCatalogs(catalogs)
+    }
+
+    /// Languages with a catalog.
+    public var languages: [String] { catalogs.keys.sorted() }
+
+    /// The message for `key` in `language` (falling back to English), with every value HTML-escaped.
+    public func text(_ key: MessageKey, language: String, _ values: [String: String] = [:]) -> String {
+        let template = catalogs[language]?.templates[key.rawValue]
+            ?? catalogs[Self.fallbackLanguage]?.templates[key.rawValue]
+            ?? key.rawValue
+        return Template.render(template, values: values)
+    }
+}
+
+/// `%{name}` interpolation with HTML escaping of values (templates themselves are trusted HTML).
+enum Template {
+    enum Piece: Equatable {
+        case literal(Substring)
+        case placeholder(String)
+    }
+
+    static func pieces(of template: String) -> [Piece] {
+        var pieces: [Piece] = []
+        var rest = Substring(template)
+        while let open = rest.range(of: "%{") {
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
+            pieces.append(.literal(rest[..<open.lowerBound]))
+            pieces.append(.placeholder(String(rest[open.upperBound..<close])))
+            rest = rest[rest.index(after: close)...]
+        }
+        pieces.append(.literal(rest))
+        return pieces
+    }
+
+    static func render(_ template: String, values: [String: String]) -> String {
+        pieces(of: template).map { piece in
+            switch piece {
+            case .literal(let text): String(text)
+            case .placeholder(let name): HTMLEscaping.escape(values[name] ?? "%{\(name)}")
+            }
+        }.joined()
+    }
+}
+
+/// Escapes text for Telegram's HTML parse mode: `&`, `<`, `>` and `"`.
+public enum HTMLEscaping {
+    public static func escape(_ text: String) -> String {
+        var escaped = ""
+        escaped.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+}

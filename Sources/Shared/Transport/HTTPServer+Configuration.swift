@@ -1,0 +1,39 @@
+/// Limits and addresses of an `HTTPServer`. Every bound is configuration, with defaults safe for the internet.
+public struct HTTPServerConfiguration: Sendable, Equatable {
+    /// IPv4 or IPv6 literal to bind, e.g. `0.0.0.0`, `127.0.0.1`, `::`.
+    public var host: String
+    /// TCP port; 0 picks a free port (tests).
+    public var port: UInt16
+    /// Request line plus header fields, in bytes (→ 431).
+    public var maxHeadBytes: Int
+    /// Number of header fields (→ 431).
+    public var maxHeaderCount: Int
+    /// Body bytes, declared by `Content-Length` (→ 413).
+    public var maxBodyBytes: Int
+    /// Time from a request's first byte to its last (→ 408 and close).
+    public var requestTimeout: Duration
+    /// Time a kept-alive connection may wait for its next request.
+    public var idleTimeout: Duration
+    /// Connections served at once; past it the longest-idle connection is closed, or the newcomer gets 503.
+    public var maxConnections: Int
+
+    public init(
+        host: String = "0.0.0.0",
+        port: UInt16 = 0,
+        maxHeadBytes: Int = 8 * 1024,
+        maxHeaderCount: Int = 64,
+        maxBodyBytes: Int = 64 * 1024,
+        requestTimeout: Duration = .seconds(10),
+        idleTimeout: Duration = .seconds(15),
+        maxConnections: Int = 1024
+    ) {
+        self.host = host
+        self.port = port
+        self.maxHeadBytes = maxHeadBytes
+        self.maxHeaderCount = maxHeaderCount
+        self.maxBodyBytes = maxBodyBytes
+        self.requestTimeout = requestTimeout
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+    }
+}

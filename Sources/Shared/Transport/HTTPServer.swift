@@ -1,0 +1,174 @@
+import FlyingSocks
+import Foundation
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Our bounded HTTP/1.1 server on FlyingSocks sockets.
+///
+/// Every input is capped (head bytes, header count, body, time per request, idle time, connections). Malformed or
+/// oversized requests are answered with the matching 4xx and the connection is closed; the server keeps serving.
+public actor HTTPServer {
+    public let configuration: HTTPServerConfiguration
+    private let handler: any HTTPHandler
+    private let logger: Logger
+    private var boundPort: UInt16?
+    private var portWaiters: [CheckedContinuation<UInt16, any Error>] = []
+    private var failure: (any Error)?
+
+    public init(configuration: HTTPServerConfiguration, handler: some HTTPHandler, logger: Logger) {
+        self.configuration = configuration
+        self.handler = handler
+        self.logger = logger
+    }
+
+    /// The port actually bound, once listening (useful with port 0).
+    public func listeningPort() async throws -> UInt16 {
+        if let boundPort { return boundPort }
+        if let failure { throw failure }
+        return try await withCheckedThrowingContinuation { portWaiters.append($0) }
+    }
+
+    /// Binds, listens and serves until the task is cancelled.
+    public func serve() async throws {
+        let listener: Socket
+        do {
+            listener = try Self.makeListener(host: configuration.host, port: configuration.port)
+        } catch {
+            fail(error)
+            throw error
+        }
+        let port = try Self.localPort(of: listener)
+        let pool = SocketPool.make(maxEvents: 256)
+        try await pool.prepare()
+        let registry = ConnectionRegistry(capacity: configuration.maxConnections)
+        logger.info("listening", metadata: ["address": "\(configuration.host)", "port": "\(port)"])
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await pool.run() }
+            let asyncListener = try AsyncSocket(socket: listener, pool: pool)
+            listening(on: port)
+            defer { try? asyncListener.close() }
+            do {
+                try await withTaskCancellationHandler {
+                    for try await client in asyncListener.sockets {
+                        await accept(client, registry: registry)
+                    }
+                } onCancel: {
+                    Task { await registry.cancelAll() }
+                }
+            } catch is CancellationError {
+                // Normal shutdown.
+            }
+            await registry.cancelAll()
+            group.cancelAll()
+        }
+    }
+
+    private func accept(_ client: AsyncSocket, registry: ConnectionRegistry) async {
+        guard let id = await registry.admit() else {
+            logger.warning("connection refused: every connection slot is busy")
+            let response = HTTPResponse.text(.serviceUnavailable, "busy\n")
+            try? await client.write(Data(response.serialized(keepAlive: false)))
+            try? client.close()
+            return
+        }
+        let connection = HTTPConnection(socket: client, configuration: configuration, handler: handler, logger: logger)
+        let task = Task {
+            await connection.serve(markPhase: { phase in await registry.mark(id, phase) })
+            await registry.remove(id)
+        }
+        await registry.attach(task, to: id)
+    }
+
+    private func listening(on port: UInt16) {
+        boundPort = port
+        for waiter in portWaiters { waiter.resume(returning: port) }
+        portWaiters = []
+    }
+
+    private func fail(_ error: any Error) {
+        failure = error
+        for waiter in portWaiters { waiter.resume(throwing: error) }
+        portWaiters = []
+    }
+
+    private static func makeListener(host: String, port: UInt16) throws -> Socket {
+        let isIPv6 = host.contains(":")
+        let socket = try Socket(domain: isIPv6 ? AF_INET6 : AF_INET, type: .stream)
+        try socket.setValue(true, for: .localAddressReuse)
+        if isIPv6 {
+            try socket.bind(to: sockaddr_in6.inet6(ip6: host, port: port))
+        } else {
+            try socket.bind(to: sockaddr_in.inet(ip4: host, port: port))
+        }
+        try socket.listen(maxPendingConnection: 1024)
+        return socket
+    }
+
+    private static func localPort(of socket: Socket) throws -> UInt16 {
+        switch try socket.sockname() {
+        case .ip4(_, let port), .ip6(_, let port): port
+        case .unix: 0
+        }
+    }
+}
+
+/// One accepted connection: reads requests in turn, answers them, and closes on error, timeout or request.
+struct HTTPConnection: Sendable {
+    let socket: AsyncSocket
+    let configuration: HTTPServerConfiguration
+    let handler: any HTTPHandler
+    let logger: Logger
+
+    func serve(markPhase: @Sendable (ConnectionRegistry.Phase) async -> Void) async {
+        defer { try? socket.close() }
+        var reader = MessageReader(
+            socket: socket,
+            maxHeadBytes: configuration.maxHeadBytes,
+            maxHeaderCount: configuration.maxHeaderCount,
+            maxBodyBytes: configuration.maxBodyBytes
+        )
+        var isFirst = true
+        while !Task.isCancelled {
+            await markPhase(.idle)
+            let request: HTTPRequest
+            do {
+                // The first request gets the full request timeout to start; later ones the idle timeout.
+                let idle = isFirst ? configuration.requestTimeout : configuration.idleTimeout
+                request = try await reader.readRequest(idleTimeout: idle, requestTimeout: configuration.requestTimeout)
+            } catch let error as HTTPParseError {
+                logger.notice("refused request", metadata: ["reason": "\(error)", "status": "\(error.status.code)"])
+                await finish(with: .text(error.status, "\(error.status.reason)\n"))
+                return
+            } catch MessageReader.Stop.timedOut {
+                logger.notice("request timed out")
+                await finish(with: .text(.requestTimeout, "request timeout\n"))
+                return
+            } catch {
+                return  // closed by the peer, idle, or cancelled: nothing to answer.
+            }
+            isFirst = false
+            await markPhase(.busy)
+            let response = await handler.handle(request)
+            let keepAlive = request.wantsKeepAlive
+            do {
+                try await socket.write(Data(response.serialized(keepAlive: keepAlive)))
+            } catch {
+                return
+            }
+            if !keepAlive { return }
+        }
+    }
+
+    /// Answers an error and stops reading: shutting down our half first lets the peer see the answer even when it is
+    /// still sending (the rest of a 10 MiB body, say).
+    private func finish(with response: HTTPResponse) async {
+        try? await withDeadline(.now + .seconds(2)) { [socket] in
+            try await socket.write(Data(response.serialized(keepAlive: false)))
+        }
+        _ = Glibc.shutdown(socket.socket.file.rawValue, Int32(SHUT_WR))
+    }
+}

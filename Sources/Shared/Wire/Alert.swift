@@ -1,0 +1,74 @@
+import Foundation
+
+/// Something an agent saw that a human should know about, with the responses it offers.
+public struct Alert: Codable, Sendable, Equatable, Identifiable {
+    /// Made by the agent; the deduplication key from the agent's outbox to the Telegram message.
+    public var id: UUID
+    public var agent: String
+    public var hostname: String
+    public var kind: AlertKind
+    public var severity: Severity
+    public var observedAt: Date
+    public var subject: AlertSubject
+    /// The responses this agent is willing to run for this alert.
+    public var actions: [AlertAction]
+
+    public init(
+        id: UUID = UUID(),
+        agent: String,
+        hostname: String,
+        kind: AlertKind,
+        severity: Severity,
+        observedAt: Date,
+        subject: AlertSubject,
+        actions: [AlertAction]
+    ) {
+        self.id = id
+        self.agent = agent
+        self.hostname = hostname
+        self.kind = kind
+        self.severity = severity
+        self.observedAt = observedAt
+        self.subject = subject
+        self.actions = actions
+    }
+}
+
+/// What kind of event an alert reports.
+public enum AlertKind: String, Codable, Sendable, CaseIterable {
+    case sshSession = "ssh_session"
+    case sshBruteForce = "ssh_bruteforce"
+    case cpuSustained = "cpu_sustained"
+    case cpuRecovered = "cpu_recovered"
+    case http404Burst = "http_404_burst"
+    case agentOffline = "agent_offline"
+    case agentRecovered = "agent_recovered"
+    case detectorUnhealthy = "detector_unhealthy"
+}
+
+/// How urgent an alert is.
+public enum Severity: String, Codable, Sendable, CaseIterable, Comparable {
+    case info, warning, critical
+
+    private var rank: Int {
+        switch self {
+        case .info: 0
+        case .warning: 1
+        case .critical: 2
+        }
+    }
+
+    public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// A response an operator can choose for an alert; the raw value is also the choice in `callback_data`.
+public enum AlertAction: String, Codable, Sendable, CaseIterable {
+    case acknowledge
+    case ignore
+    case killSession = "kill_session"
+    case blockIP1h = "block_ip_1h"
+    case blockIP24h = "block_ip_24h"
+    case blockIPPermanent = "block_ip_permanent"
+    case reboot
+    case shutdown
+}

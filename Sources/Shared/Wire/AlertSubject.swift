@@ -1,0 +1,147 @@
+import Foundation
+
+/// The evidence behind an alert, typed by what was observed. Encoded with a `type` discriminator.
+public enum AlertSubject: Codable, Sendable, Equatable {
+    case sshSession(SSHSessionEvidence)
+    case sshBruteForce(SSHBruteForceEvidence)
+    case cpu(CPUEvidence)
+    case http404(HTTP404Evidence)
+    case agent(AgentEvidence)
+
+    private enum CodingKeys: String, CodingKey { case type }
+    private enum Discriminator: String, Codable {
+        case sshSession = "ssh_session"
+        case sshBruteForce = "ssh_bruteforce"
+        case cpu
+        case http404 = "http_404"
+        case agent
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(Discriminator.self, forKey: .type) {
+        case .sshSession: self = .sshSession(try SSHSessionEvidence(from: decoder))
+        case .sshBruteForce: self = .sshBruteForce(try SSHBruteForceEvidence(from: decoder))
+        case .cpu: self = .cpu(try CPUEvidence(from: decoder))
+        case .http404: self = .http404(try HTTP404Evidence(from: decoder))
+        case .agent: self = .agent(try AgentEvidence(from: decoder))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .sshSession(let evidence):
+            try container.encode(Discriminator.sshSession, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .sshBruteForce(let evidence):
+            try container.encode(Discriminator.sshBruteForce, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .cpu(let evidence):
+            try container.encode(Discriminator.cpu, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .http404(let evidence):
+            try container.encode(Discriminator.http404, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .agent(let evidence):
+            try container.encode(Discriminator.agent, forKey: .type)
+            try evidence.encode(to: encoder)
+        }
+    }
+}
+
+/// A successful SSH login and the process that serves it.
+public struct SSHSessionEvidence: Codable, Sendable, Equatable {
+    public var user: String
+    public var ip: String
+    public var port: Int
+    /// `password`, `publickey`, `keyboard-interactive/pam`, `gssapi-with-mic`.
+    public var method: String
+    /// The session process (`sshd` or `sshd-session`).
+    public var pid: Int32
+    /// `/proc/<pid>/stat` field 22 at detection, so a kill cannot hit a reused pid.
+    public var pidStartTime: UInt64?
+    public var tty: String?
+
+    public init(user: String, ip: String, port: Int, method: String, pid: Int32, pidStartTime: UInt64?, tty: String? = nil) {
+        self.user = user
+        self.ip = ip
+        self.port = port
+        self.method = method
+        self.pid = pid
+        self.pidStartTime = pidStartTime
+        self.tty = tty
+    }
+}
+
+/// Failed SSH attempts from one address.
+public struct SSHBruteForceEvidence: Codable, Sendable, Equatable {
+    public var ip: String
+    public var attempts: Int
+    /// User names tried, capped by the agent.
+    public var users: [String]
+    public var windowSeconds: Int
+
+    public init(ip: String, attempts: Int, users: [String], windowSeconds: Int) {
+        self.ip = ip
+        self.attempts = attempts
+        self.users = users
+        self.windowSeconds = windowSeconds
+    }
+}
+
+/// Sustained CPU load and who caused it.
+public struct CPUEvidence: Codable, Sendable, Equatable {
+    public var percent: Double
+    public var windowSeconds: Int
+    public var topProcesses: [ProcessShare]
+
+    public init(percent: Double, windowSeconds: Int, topProcesses: [ProcessShare]) {
+        self.percent = percent
+        self.windowSeconds = windowSeconds
+        self.topProcesses = topProcesses
+    }
+}
+
+/// One process's share of the CPU over a window.
+public struct ProcessShare: Codable, Sendable, Equatable {
+    public var name: String
+    public var pid: Int32
+    public var user: String
+    public var percent: Double
+
+    public init(name: String, pid: Int32, user: String, percent: Double) {
+        self.name = name
+        self.pid = pid
+        self.user = user
+        self.percent = percent
+    }
+}
+
+/// A burst of HTTP 404 answers to one client.
+public struct HTTP404Evidence: Codable, Sendable, Equatable {
+    public var ip: String
+    public var count: Int
+    public var distinctPaths: Int
+    public var samplePaths: [String]
+    public var windowSeconds: Int
+
+    public init(ip: String, count: Int, distinctPaths: Int, samplePaths: [String], windowSeconds: Int) {
+        self.ip = ip
+        self.count = count
+        self.distinctPaths = distinctPaths
+        self.samplePaths = samplePaths
+        self.windowSeconds = windowSeconds
+    }
+}
+
+/// An agent's own health: offline, back, or a detector that went blind.
+public struct AgentEvidence: Codable, Sendable, Equatable {
+    public var detail: String
+    public var lastSeen: Date?
+
+    public init(detail: String, lastSeen: Date? = nil) {
+        self.detail = detail
+        self.lastSeen = lastSeen
+    }
+}

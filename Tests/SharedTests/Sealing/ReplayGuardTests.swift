@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+@testable import Shared
+
+@Suite("Replay guard")
+struct ReplayGuardTests {
+    func nonce(_ counter: Int) -> [UInt8] {
+        withUnsafeBytes(of: UInt64(counter).bigEndian) { Array($0) } + [0, 0, 0, 1]
+    }
+
+    @Test("a flood of 1,000,000 distinct fresh nonces never holds more than the capacity")
+    func floodStaysBounded() {
+        var guardian = ReplayGuard()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var refusedFull = 0
+        var maximum = 0
+        for counter in 0..<1_000_000 {
+            // 10,000 requests a second: the window (121 s) would need 1.21 M entries without a bound.
+            let now = start.addingTimeInterval(Double(counter) / 10_000)
+            do {
+                try guardian.admit(nonce: nonce(counter), agentID: "web-1", now: now)
+            } catch {
+                #expect(error.code == .replayCacheFull)
+                refusedFull += 1
+            }
+            maximum = max(maximum, guardian.count)
+        }
+        #expect(maximum == ReplayGuard.defaultCapacity)
+        #expect(refusedFull > 0)
+    }
+
+    @Test("nonces are forgotten once their timestamps can no longer be accepted")
+    func expiry() throws {
+        var guardian = ReplayGuard(capacity: 10)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        for counter in 0..<10 { try guardian.admit(nonce: nonce(counter), agentID: "a", now: start) }
+        #expect(throws: SealError(.replayCacheFull)) { try guardian.admit(nonce: nonce(99), agentID: "a", now: start.addingTimeInterval(120)) }
+        try guardian.admit(nonce: nonce(99), agentID: "a", now: start.addingTimeInterval(121))
+        #expect(guardian.count == 1)
+    }
+
+    @Test("a nonce is remembered for its whole window")
+    func remembered() throws {
+        var guardian = ReplayGuard()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        try guardian.admit(nonce: nonce(1), agentID: "a", now: start)
+        #expect(throws: SealError(.replayed)) { try guardian.admit(nonce: nonce(1), agentID: "a", now: start.addingTimeInterval(120)) }
+    }
+}
