@@ -69,5 +69,15 @@ let package = Package(
             resources: [.copy("Golden")],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "BotHubTests",
+            dependencies: ["BotHub", "Shared"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SentryAgentTests",
+            dependencies: ["SentryAgent", "Shared"],
+            swiftSettings: strictSettings
+        ),
     ]
 )

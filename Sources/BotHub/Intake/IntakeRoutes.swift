@@ -10,7 +10,8 @@ enum IntakeRoutes {
             "POST",
             "/alert",
             SealedRoute(verifier: verifier, logger: logger) { envelope in
-                logger.warning("alert received but the store is not built yet; refusing so the agent retries", metadata: ["agent": "\(envelope.agentID)"])
+                logger.warning(
+                    "alert received but the store is not built yet; refusing so the agent retries", metadata: ["agent": "\(envelope.agentID)"])
                 return SealedReply(status: .serviceUnavailable, body: [])
             }
         )

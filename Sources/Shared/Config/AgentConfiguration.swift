@@ -54,7 +54,9 @@ public struct AgentConfiguration: Sendable {
         var endpoint: HTTPEndpoint?
         if let url = hub.string("url") {
             endpoint = HTTPEndpoint(url: url)
-            if endpoint == nil { hub.problem("url", "not an http://host:port URL (the sealed protocol needs no TLS; put a proxy in front for https)") }
+            if endpoint == nil {
+                hub.problem("url", "not an http://host:port URL (the sealed protocol needs no TLS; put a proxy in front for https)")
+            }
         } else {
             hub.problem("url", "required")
         }

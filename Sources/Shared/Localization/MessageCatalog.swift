@@ -81,7 +81,8 @@ public struct MessageCatalogs: Sendable {
 
     /// The message for `key` in `language` (falling back to English), with every value HTML-escaped.
     public func text(_ key: MessageKey, language: String, _ values: [String: String] = [:]) -> String {
-        let template = catalogs[language]?.templates[key.rawValue]
+        let template =
+            catalogs[language]?.templates[key.rawValue]
             ?? catalogs[Self.fallbackLanguage]?.templates[key.rawValue]
             ?? key.rawValue
         return Template.render(template, values: values)

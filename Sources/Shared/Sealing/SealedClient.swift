@@ -51,11 +51,13 @@ public struct SealedClient: Sendable {
     public func post(_ path: String, body: [UInt8]) async throws(SealedClientError) -> [UInt8] {
         let sealed: SealedMessage
         do {
-            sealed = try Sealer.seal(body, direction: .request(method: "POST", path: endpoint.basePath + path), agentID: agentID, key: key, now: now())
+            sealed = try Sealer.seal(
+                body, direction: .request(method: "POST", path: endpoint.basePath + path), agentID: agentID, key: key, now: now())
         } catch {
             throw SealedClientError(code: .unauthenticReply(error))
         }
-        let request = HTTPRequest(method: "POST", target: path, headers: HTTPHeaders(sealed.headers + [("Content-Type", "application/octet-stream")]), body: sealed.body)
+        let request = HTTPRequest(
+            method: "POST", target: path, headers: HTTPHeaders(sealed.headers + [("Content-Type", "application/octet-stream")]), body: sealed.body)
         let response: HTTPClientResponse
         do {
             response = try await http.send(request, to: endpoint)

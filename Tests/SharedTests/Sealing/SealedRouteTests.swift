@@ -55,7 +55,8 @@ struct SealedRouteTests {
 
             var forged = try Sealer.seal(Array("x".utf8), direction: .request(method: "POST", path: "/alert"), agentID: "web-1", key: key)
             forged.body[0] ^= 1
-            let forgedReply = try await http.send(HTTPRequest(method: "POST", target: "/alert", headers: HTTPHeaders(forged.headers), body: forged.body), to: endpoint)
+            let forgedReply = try await http.send(
+                HTTPRequest(method: "POST", target: "/alert", headers: HTTPHeaders(forged.headers), body: forged.body), to: endpoint)
             #expect(forgedReply.status == 401)
 
             let good = try Sealer.seal(Array("x".utf8), direction: .request(method: "POST", path: "/alert"), agentID: "web-1", key: key)

@@ -13,11 +13,15 @@ struct SealerTests {
         return EnvelopeVerifier(keys: StaticAgentKeys(["web-1": [key]]), replayCapacity: capacity, now: { clock })
     }
 
-    func seal(_ text: String = #"{"hello":"world"}"#, path: String = "/alert", agent: String = "web-1", at instant: Date? = nil) throws -> SealedMessage {
+    func seal(_ text: String = #"{"hello":"world"}"#, path: String = "/alert", agent: String = "web-1", at instant: Date? = nil) throws
+        -> SealedMessage
+    {
         try Sealer.seal(Array(text.utf8), direction: .request(method: "POST", path: path), agentID: agent, key: key, now: instant ?? now)
     }
 
-    func open(_ message: SealedMessage, with verifier: EnvelopeVerifier, path: String = "/alert", timestamp: String? = nil) async throws -> OpenedEnvelope {
+    func open(_ message: SealedMessage, with verifier: EnvelopeVerifier, path: String = "/alert", timestamp: String? = nil) async throws
+        -> OpenedEnvelope
+    {
         try await verifier.open(
             method: "POST",
             path: path,
@@ -111,7 +115,8 @@ struct SealerTests {
             } == .malformedTimestamp)
         #expect(
             await refusal {
-                try await verifier.open(method: "POST", path: "/alert", agentID: "web-1", timestamp: String(message.timestamp), nonce: "!!", body: message.body)
+                try await verifier.open(
+                    method: "POST", path: "/alert", agentID: "web-1", timestamp: String(message.timestamp), nonce: "!!", body: message.body)
             } == .malformedNonce)
     }
 

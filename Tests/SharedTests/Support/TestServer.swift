@@ -94,6 +94,7 @@ struct RawConnection {
 
 /// Sends one well-formed request and returns the status: the "server still serves" probe.
 func goodRequestStatus(port: UInt16) async throws -> Int {
-    let response = try await HTTPClient(timeout: .seconds(5)).send(HTTPRequest(method: "GET", target: "/probe"), to: HTTPEndpoint(host: "127.0.0.1", port: port))
+    let response = try await HTTPClient(timeout: .seconds(5)).send(
+        HTTPRequest(method: "GET", target: "/probe"), to: HTTPEndpoint(host: "127.0.0.1", port: port))
     return response.status
 }

@@ -1,0 +1,68 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import BotHub
+
+@Suite("Alert messages")
+struct AlertMessageRendererTests {
+    static let catalogs = MessageCatalogs([
+        MessageCatalog(
+            language: "en",
+            templates: [
+                "alert.headline": "%{severity} <b>%{host}</b>: %{title}",
+                "alert.observed_at": "at %{time}",
+                "evidence.ssh_session": "%{user} from %{ip}:%{port} by %{method} pid %{pid}",
+                "severity.warning": "Warning",
+                "kind.ssh_session": "new SSH session",
+                "action.kill_session": "Kill",
+                "action.block_ip_1h": "Block 1 h",
+                "action.acknowledge": "OK",
+            ]
+        )
+    ])
+
+    static func sshAlert(user: String = "root", hostname: String = "web-1") -> Alert {
+        Alert(
+            id: UUID(uuidString: "6F1C2A3B-4D5E-4F60-8172-93A4B5C6D7E8")!,
+            agent: "web-1",
+            hostname: hostname,
+            kind: .sshSession,
+            severity: .warning,
+            observedAt: Date(timeIntervalSince1970: 1_800_000_000),
+            subject: .sshSession(SSHSessionEvidence(user: user, ip: "203.0.113.9", port: 52_113, method: "publickey", pid: 4242, pidStartTime: 99)),
+            actions: [.acknowledge, .killSession, .blockIP1h]
+        )
+    }
+
+    @Test("an alert renders its host, evidence and time, with one button per offered action")
+    func rendersEvidenceAndButtons() {
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(), language: "en")
+        #expect(
+            rendered.html == """
+                Warning <b>web-1</b>: new SSH session
+                root from 203.0.113.9:52113 by publickey pid 4242
+                at 2027-01-15T08:00:00Z
+                """)
+        #expect(
+            rendered.keyboard.flatMap { $0 }.map(\.callbackData) == [
+                "v1:acknowledge:6f1c2a3b4d5e", "v1:kill_session:6f1c2a3b4d5e", "v1:block_ip_1h:6f1c2a3b4d5e",
+            ])
+        #expect(rendered.keyboard.map(\.count) == [2, 1])
+    }
+
+    @Test("values from logs are HTML-escaped, so a hostile user name cannot inject markup")
+    func escapesValues() {
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(user: "<a href=\"x\">&", hostname: "<b>"), language: "en")
+        #expect(rendered.html.contains("&lt;a href=&quot;x&quot;&gt;&amp; from"))
+        #expect(rendered.html.contains("<b>&lt;b&gt;</b>"))
+    }
+
+    @Test("callback data stays within Telegram's 64-byte limit for every action")
+    func callbackDataFits() {
+        var alert = Self.sshAlert()
+        alert.actions = AlertAction.allCases
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(alert, language: "en")
+        #expect(rendered.keyboard.flatMap { $0 }.allSatisfy { $0.callbackData.utf8.count <= 64 })
+    }
+}
