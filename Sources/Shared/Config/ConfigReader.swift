@@ -187,7 +187,8 @@ public enum DurationText {
         case "m": unit = 60
         case "h": unit = 3600
         case "d": unit = 86_400
-        default: unit = 1
+        case "0"..."9": unit = 1
+        default: return nil
         }
         if last.isLetter { digits = digits.dropLast() }
         guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), let value = Int64(digits), value >= 0 else { return nil }

@@ -163,12 +163,22 @@ struct HTTPConnection: Sendable {
         }
     }
 
-    /// Answers an error and stops reading: shutting down our half first lets the peer see the answer even when it is
-    /// still sending (the rest of a 10 MiB body, say).
+    /// Answers an error and closes gracefully: our half is shut down first and what the peer still sends is drained
+    /// briefly (bounded in time and bytes), because closing with unread input makes the kernel send a reset that can
+    /// destroy the answer before the peer reads it.
     private func finish(with response: HTTPResponse) async {
-        try? await withDeadline(.now + .seconds(2)) { [socket] in
+        let socket = socket
+        try? await withDeadline(.now + .seconds(2)) {
             try await socket.write(Data(response.serialized(keepAlive: false)))
         }
         _ = Glibc.shutdown(socket.socket.file.rawValue, Int32(SHUT_WR))
+        try? await withDeadline(.now + .seconds(1)) {
+            var drained = 0
+            while drained < 1 << 20 {
+                let chunk = try await socket.read(atMost: 4096)
+                if chunk.isEmpty { return }
+                drained += chunk.count
+            }
+        }
     }
 }

@@ -2,26 +2,26 @@
 ///
 /// Each byte is examined once (the scan resumes where it stopped, three bytes back to catch a split CRLF CRLF),
 /// so a slow or oversized head costs time linear in the bytes received.
-struct HeadAccumulator {
-    let maxHeadBytes: Int
+public struct HeadAccumulator: Sendable {
+    public let maxHeadBytes: Int
     private(set) var buffer: [UInt8] = []
     private var scanned = 0
 
-    init(maxHeadBytes: Int, leftover: [UInt8] = []) {
+    public init(maxHeadBytes: Int, leftover: [UInt8] = []) {
         self.maxHeadBytes = maxHeadBytes
         buffer = leftover
     }
 
-    var isEmpty: Bool { buffer.isEmpty }
+    public var isEmpty: Bool { buffer.isEmpty }
 
     /// Adds bytes; returns the head (without the blank line) and whatever follows it once the head is complete.
-    mutating func append(_ bytes: [UInt8]) throws(HTTPParseError) -> (head: ArraySlice<UInt8>, rest: [UInt8])? {
+    public mutating func append(_ bytes: [UInt8]) throws(HTTPParseError) -> (head: ArraySlice<UInt8>, rest: [UInt8])? {
         buffer.append(contentsOf: bytes)
         return try scan()
     }
 
     /// Scans bytes already buffered (leftovers from a pipelined request).
-    mutating func scan() throws(HTTPParseError) -> (head: ArraySlice<UInt8>, rest: [UInt8])? {
+    public mutating func scan() throws(HTTPParseError) -> (head: ArraySlice<UInt8>, rest: [UInt8])? {
         // Only the first maxHeadBytes + 4 bytes may hold the terminator.
         let limit = min(buffer.count, maxHeadBytes + 4)
         var index = max(0, scanned - 3)

@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+
+@testable import Shared
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    static let key = AgentKey.generate().base64
+    static let token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123"
+
+    /// The repository root, found from this file's path.
+    static func repositoryFile(_ relative: String, filePath: String = #filePath) -> String {
+        URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(relative).path
+    }
+
+    func problems(_ operation: () throws -> Void) -> [String] {
+        do {
+            try operation()
+            return []
+        } catch let error as ConfigError {
+            return error.problems.map(\.description)
+        } catch {
+            return ["unexpected \(error)"]
+        }
+    }
+
+    @Test("the example agent configuration is valid once its key is in the environment")
+    func agentExample() throws {
+        let configuration = try AgentConfiguration.load(
+            path: Self.repositoryFile("config/agent.example.yml"),
+            environment: ["VIGIL_AGENT_KEY": Self.key]
+        )
+        #expect(configuration.id == "web-1")
+        #expect(configuration.hubEndpoint == HTTPEndpoint(host: "10.0.0.1", port: 7070))
+        #expect(configuration.listen.port == 7071)
+        #expect(configuration.responses.reboot == false)
+    }
+
+    @Test("the example hub configuration is valid once its secrets are in the environment")
+    func hubExample() throws {
+        let configuration = try HubConfiguration.load(
+            path: Self.repositoryFile("config/hub.example.yml"),
+            environment: ["VIGIL_BOT_TOKEN": Self.token, "VIGIL_WEB1_KEY": Self.key]
+        )
+        #expect(configuration.telegram.chats.first?.operators.map(\.role) == [.admin, .operator])
+        #expect(configuration.agents.map(\.id) == ["web-1"])
+        #expect(configuration.listen.port == 7070)
+    }
+
+    @Test("every problem is reported with its dotted field path")
+    func namesEveryBadField() {
+        let yaml = """
+            hub:
+              state_dir: relative/path
+              langauge: en
+            listen:
+              port: 70000
+              request_timeout: soon
+            telegram:
+              token: not-a-token
+              chats:
+                - id: 42
+                  operators:
+                    - id: 7
+                      role: root
+            agents:
+              - id: web-1
+                url: http://10.0.0.5:7071
+                key: "\(Self.key)"
+              - id: web-1
+                url: http://10.0.0.6:7071
+                key: "\(Self.key)"
+              - id: "bad id"
+                url: ftp://10.0.0.7
+                key: short
+            """
+        let found = problems { _ = try HubConfiguration.parse(yaml: yaml, environment: [:]) }
+        #expect(found.contains("hub.state_dir: must be an absolute path"))
+        #expect(found.contains("hub.langauge: unknown field"))
+        #expect(found.contains("listen.port: must be between 0 and 65535"))
+        #expect(found.contains { $0.hasPrefix("listen.request_timeout: expected a duration") })
+        #expect(found.contains { $0.hasPrefix("telegram.token: not a bot token") })
+        #expect(found.contains("telegram.chats[0].operators[0].role: expected admin or operator"))
+        #expect(found.contains("agents[1].id: duplicate agent id web-1"))
+        #expect(found.contains { $0.hasPrefix("agents[2].id: use 1–64") })
+        #expect(found.contains("agents[2].url: not an http://host:port URL"))
+        #expect(found.contains { $0.hasPrefix("agents[2].key: not a base64 32-byte key") })
+    }
+
+    @Test("secrets come from the environment or a file, and a missing one names its variable")
+    func secrets() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-config-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keyFile = directory.appendingPathComponent("agent.key")
+        try (Self.key + "\n").write(to: keyFile, atomically: true, encoding: .utf8)
+
+        let fromFile = try AgentConfiguration.parse(
+            yaml: "agent: {id: a1}\nhub: {url: 'http://hub:7070', key: {file: \(keyFile.path)}}",
+            environment: [:]
+        )
+        #expect(fromFile.key.base64 == Self.key)
+
+        let missing = problems {
+            _ = try AgentConfiguration.parse(yaml: "agent: {id: a1}\nhub: {url: 'http://hub:7070', key: {env: NOPE}}", environment: [:])
+        }
+        #expect(missing == ["hub.key: environment variable NOPE is not set"])
+    }
+
+    @Test("an https hub URL is refused with the reason, since the agent speaks sealed plain HTTP")
+    func agentHubURL() {
+        let found = problems {
+            _ = try AgentConfiguration.parse(yaml: "agent: {id: a1}\nhub: {url: 'https://hub', key: '\(Self.key)'}", environment: [:])
+        }
+        #expect(found.count == 1)
+        #expect(found.first?.hasPrefix("hub.url: not an http://host:port URL") == true)
+    }
+
+    @Test("invalid YAML and a missing file are reported, not crashed on")
+    func unreadable() {
+        #expect(
+            problems { _ = try AgentConfiguration.parse(yaml: "agent: [unclosed", environment: [:]) }.first?.hasPrefix("(file): not valid YAML")
+                == true)
+        #expect(
+            problems { _ = try AgentConfiguration.load(path: "/nonexistent/agent.yml", environment: [:]) } == [
+                "(file): cannot read /nonexistent/agent.yml"
+            ])
+    }
+
+    @Test("durations accept s, m, h, d and plain seconds", arguments: [("30s", 30), ("5m", 300), ("24h", 86_400), ("7d", 604_800), ("45", 45)])
+    func durations(text: String, seconds: Int64) {
+        #expect(DurationText.parse(text) == .seconds(seconds))
+    }
+
+    @Test("malformed durations are refused", arguments: ["", "s", "-5m", "5w", "1.5h", "99999999999s"])
+    func badDurations(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test("http endpoints parse strictly", arguments: ["http://10.0.0.1:7070", "http://hub.example", "http://[::1]:7071", "http://hub:80/base/"])
+    func endpoints(url: String) {
+        #expect(HTTPEndpoint(url: url) != nil)
+    }
+
+    @Test(
+        "anything but http://host[:port][/path] is refused",
+        arguments: ["https://hub", "hub:7070", "http://", "http://hub:0", "http://hub:99999", "http://a b", "http://hub:7070?x"])
+    func badEndpoints(url: String) {
+        #expect(HTTPEndpoint(url: url) == nil)
+    }
+}

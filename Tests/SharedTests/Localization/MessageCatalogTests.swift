@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import Shared
+
+@Suite("Message catalogs")
+struct MessageCatalogTests {
+    static func repositoryPath(_ relative: String, filePath: String = #filePath) -> String {
+        URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(relative).path
+    }
+
+    static func shippedCatalogs() throws -> [MessageCatalog] {
+        let directory = repositoryPath("translations")
+        return try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("bot.") && $0.hasSuffix(".yml") }.sorted()
+            .map { file in
+                try MessageCatalog.parse(
+                    yaml: try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8),
+                    language: String(file.dropFirst(4).dropLast(4))
+                )
+            }
+    }
+
+    @Test("English and Spanish ship")
+    func languages() throws {
+        #expect(try Self.shippedCatalogs().map(\.language) == ["en", "es"])
+    }
+
+    @Test("every catalog has exactly the keys the code uses")
+    func keysMatchCode() throws {
+        let expected = Set(MessageKey.allCases.map(\.rawValue))
+        for catalog in try Self.shippedCatalogs() {
+            let keys = Set(catalog.templates.keys)
+            #expect(expected.subtracting(keys).isEmpty, "bot.\(catalog.language).yml lacks \(expected.subtracting(keys).sorted())")
+            #expect(keys.subtracting(expected).isEmpty, "bot.\(catalog.language).yml has unused \(keys.subtracting(expected).sorted())")
+        }
+    }
+
+    @Test("every catalog uses the same placeholders as English for each key")
+    func placeholdersMatch() throws {
+        let catalogs = try Self.shippedCatalogs()
+        let english = try #require(catalogs.first { $0.language == "en" })
+        for catalog in catalogs {
+            for (key, template) in english.templates {
+                let theirs = catalog.templates[key].map(MessageCatalog.placeholders) ?? []
+                #expect(Set(theirs) == Set(MessageCatalog.placeholders(in: template)), "bot.\(catalog.language).yml \(key)")
+            }
+        }
+    }
+
+    @Test("every message key is referenced somewhere in the programs' sources")
+    func everyKeyIsUsed() throws {
+        let sources = Self.repositoryPath("Sources")
+        var text = ""
+        let enumerator = FileManager.default.enumerator(atPath: sources)
+        while let file = enumerator?.nextObject() as? String {
+            guard file.hasSuffix(".swift"), !file.hasSuffix("MessageKey.swift") else { continue }
+            text += try String(contentsOfFile: "\(sources)/\(file)", encoding: .utf8)
+        }
+        for key in MessageKey.allCases {
+            #expect(text.contains(".\(key)"), "MessageKey.\(key) is never used")
+        }
+    }
+
+    @Test("values are HTML-escaped and a missing key falls back to English")
+    func escapingAndFallback() {
+        let catalogs = MessageCatalogs([
+            MessageCatalog(language: "en", templates: ["alert.observed_at": "at <i>%{time}</i>", "evidence.agent": "%{detail}"]),
+            MessageCatalog(language: "es", templates: ["evidence.agent": "¡%{detail}!"]),
+        ])
+        #expect(catalogs.text(.alertObservedAt, language: "es", ["time": "<script>&"]) == "at <i>&lt;script&gt;&amp;</i>")
+        #expect(catalogs.text(.evidenceAgent, language: "es", ["detail": "\"x\""]) == "¡&quot;x&quot;!")
+        #expect(catalogs.text(.evidenceAgent, language: "fr", ["detail": "x"]) == "x")
+    }
+
+    @Test("the shipped translations directory loads")
+    func loadsDirectory() throws {
+        let catalogs = try MessageCatalogs.load(directory: Self.repositoryPath("translations"))
+        #expect(catalogs.languages == ["en", "es"])
+        #expect(throws: ConfigError.self) { try MessageCatalogs.load(directory: "/nonexistent") }
+    }
+}

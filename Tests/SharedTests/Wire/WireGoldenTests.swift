@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+@testable import Shared
+
+/// The JSON on the wire is pinned by files in `Golden/`: a change to the format fails here before it reaches a peer.
+@Suite("Wire format")
+struct WireGoldenTests {
+    static let alertID = UUID(uuidString: "6F1C2A3B-4D5E-4F60-8172-93A4B5C6D7E8")!
+    static let commandID = UUID(uuidString: "0A1B2C3D-4E5F-4061-8273-849506172839")!
+    static let instant = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static let sshAlert = Alert(
+        id: alertID,
+        agent: "web-1",
+        hostname: "web-1.example.com",
+        kind: .sshSession,
+        severity: .warning,
+        observedAt: instant,
+        subject: .sshSession(
+            SSHSessionEvidence(user: "root", ip: "203.0.113.9", port: 52_113, method: "publickey", pid: 4242, pidStartTime: 123_456)),
+        actions: [.acknowledge, .killSession, .blockIP1h]
+    )
+
+    static let cpuAlert = Alert(
+        id: alertID,
+        agent: "web-1",
+        hostname: "web-1",
+        kind: .cpuSustained,
+        severity: .critical,
+        observedAt: instant,
+        subject: .cpu(
+            CPUEvidence(percent: 97.5, windowSeconds: 60, topProcesses: [ProcessShare(name: "xmrig", pid: 777, user: "www-data", percent: 190.0)])),
+        actions: [.acknowledge, .reboot]
+    )
+
+    static let http404Alert = Alert(
+        id: alertID,
+        agent: "web-1",
+        hostname: "web-1",
+        kind: .http404Burst,
+        severity: .warning,
+        observedAt: instant,
+        subject: .http404(
+            HTTP404Evidence(ip: "2001:db8::7", count: 23, distinctPaths: 21, samplePaths: ["/wp-login.php", "/.env"], windowSeconds: 60)),
+        actions: [.ignore, .blockIP1h, .blockIP24h, .blockIPPermanent]
+    )
+
+    static let blockCommand = ResponseCommand(
+        id: commandID,
+        alertId: alertID,
+        action: .blockIP(ip: "203.0.113.9", durationSeconds: 3600),
+        requestedBy: Operator(telegramUserId: 11_111_111, name: "alice"),
+        issuedAt: instant,
+        expiresAt: instant.addingTimeInterval(300)
+    )
+
+    static let killCommand = ResponseCommand(
+        id: commandID,
+        alertId: alertID,
+        action: .killSession(pid: 4242, startTime: 123_456),
+        requestedBy: Operator(telegramUserId: 11_111_111, name: "alice"),
+        issuedAt: instant,
+        expiresAt: instant.addingTimeInterval(300)
+    )
+
+    static let refusedResult = ResponseResult(
+        commandId: commandID,
+        outcome: .refused(reason: "203.0.113.9 is in responses.never_block"),
+        finishedAt: instant
+    )
+
+    static let doneResult = ResponseResult(
+        commandId: commandID,
+        outcome: .done,
+        detail: "added 203.0.113.9 to inet vigil blocked4 timeout 1h",
+        finishedAt: instant
+    )
+
+    func golden(_ name: String) throws -> String {
+        let url = try #require(Bundle.module.url(forResource: "Golden/\(name)", withExtension: "json"))
+        return try String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// With `VIGIL_RECORD_GOLDEN=1` the files are rewritten from the current encoding (review the diff before committing).
+    func check<T: Codable & Equatable>(_ value: T, golden name: String, filePath: String = #filePath) throws {
+        let encoded = String(decoding: try WireCoding.encode(value), as: UTF8.self)
+        if ProcessInfo.processInfo.environment["VIGIL_RECORD_GOLDEN"] == "1" {
+            let directory = URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Golden")
+            try (encoded + "\n").write(to: directory.appendingPathComponent("\(name).json"), atomically: true, encoding: .utf8)
+            return
+        }
+        #expect(encoded == (try golden(name)), "\(name).json drifted")
+        let decoded = try WireCoding.decode(T.self, from: Array(try golden(name).utf8))
+        #expect(decoded == value)
+    }
+
+    @Test("an SSH session alert") func sshAlertGolden() throws { try check(Self.sshAlert, golden: "alert-ssh-session") }
+    @Test("a CPU alert") func cpuAlertGolden() throws { try check(Self.cpuAlert, golden: "alert-cpu") }
+    @Test("an HTTP 404 alert") func http404AlertGolden() throws { try check(Self.http404Alert, golden: "alert-http-404") }
+    @Test("a block command") func blockCommandGolden() throws { try check(Self.blockCommand, golden: "command-block-ip") }
+    @Test("a kill command") func killCommandGolden() throws { try check(Self.killCommand, golden: "command-kill-session") }
+    @Test("a refused result") func refusedGolden() throws { try check(Self.refusedResult, golden: "result-refused") }
+    @Test("a done result") func doneGolden() throws { try check(Self.doneResult, golden: "result-done") }
+
+    @Test("an unknown action or outcome is a decoding error, not a default")
+    func unknownDiscriminators() {
+        #expect(throws: DecodingError.self) {
+            try WireCoding.decode(ResponseAction.self, from: Array(#"{"type":"format_disk"}"#.utf8))
+        }
+        #expect(throws: DecodingError.self) {
+            try WireCoding.decode(ResponseResult.Outcome.self, from: Array(#"{"status":"maybe"}"#.utf8))
+        }
+    }
+}
