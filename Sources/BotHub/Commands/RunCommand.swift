@@ -8,7 +8,7 @@ import Shared
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the hub: listen for sealed agent requests until SIGTERM or SIGINT."
+        abstract: "Run the hub: receive sealed alerts, relay them to Telegram, carry out operators' choices; stop on SIGTERM or SIGINT."
     )
 
     @Option(help: "The hub YAML file.")
@@ -21,23 +21,32 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "bothub")
         let hub: HubConfiguration
+        let catalogs: MessageCatalogs
         do {
             hub = try HubConfiguration.load(path: config)
+            catalogs = try MessageCatalogs.load(directory: translations)
         } catch let error as ConfigError {
             for problem in error.problems { logger.critical("bad configuration: \(problem)") }
             throw ExitCode.failure
         }
-        _ = try MessageCatalogs.load(directory: translations)
-        let enrolled = try AgentEnrollmentFile(stateDirectory: hub.stateDirectory).agentEntries()
-        let agents = hub.agents + enrolled.filter { entry in !hub.agents.contains { $0.id == entry.id } }
-        let verifier = EnvelopeVerifier(keys: StaticAgentKeys(Dictionary(agents.map { ($0.id, [$0.key]) }, uniquingKeysWith: { $0 + $1 })))
 
-        let server = HTTPServer(configuration: hub.listen, handler: IntakeRoutes.make(verifier: verifier, logger: logger), logger: logger)
-        let group = ServiceGroup(
-            services: [server],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        )
+        var telegram: (any TelegramAPI)?
+        if let token = hub.telegram.token {
+            let client = TelegramClient(apiURL: hub.telegram.apiURL, token: token)
+            do {
+                let bot = try await client.getMe()
+                logger.info("connected to Telegram", metadata: ["bot": "@\(bot.username ?? bot.firstName)"])
+            } catch {
+                logger.critical("Telegram refused the bot token (getMe: \(error.detail)); check telegram.token")
+                throw ExitCode.failure
+            }
+            telegram = client
+        } else {
+            logger.warning("no telegram.token: alerts are stored and listed by `bothub alerts`; answer them with `bothub choose`")
+        }
+
+        let runtime = try HubRuntime.make(configuration: hub, catalogs: catalogs, telegram: telegram, logger: logger)
+        let group = ServiceGroup(services: runtime.services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

@@ -1,18 +1,24 @@
+import Foundation
 import Logging
 import Shared
 
-/// The hub's sealed endpoints. Storage and relay to Telegram arrive with the hub issue; until then `/alert` is
-/// refused with 503 so an agent's outbox keeps the alert instead of believing it was delivered.
+/// The hub's sealed endpoints: `/alert` and `/heartbeat`. A body that opens but does not decode, or an alert that
+/// claims another agent's name, is refused with 422 and stored nowhere.
 enum IntakeRoutes {
-    static func make(verifier: EnvelopeVerifier, logger: Logger) -> HTTPRouter {
+    static func make(intake: AlertIntake, verifier: EnvelopeVerifier, logger: Logger) -> HTTPRouter {
         var router = HTTPRouter()
         router.addSealed(
             "POST",
             "/alert",
             SealedRoute(verifier: verifier, logger: logger) { envelope in
-                logger.warning(
-                    "alert received but the store is not built yet; refusing so the agent retries", metadata: ["agent": "\(envelope.agentID)"])
-                return SealedReply(status: .serviceUnavailable, body: [])
+                await intake.receiveAlert(envelope)
+            }
+        )
+        router.addSealed(
+            "POST",
+            "/heartbeat",
+            SealedRoute(verifier: verifier, logger: logger) { envelope in
+                await intake.receiveHeartbeat(envelope)
             }
         )
         router.add("GET", "/healthz") { _ in .text(.ok, "ok\n") }

@@ -3,14 +3,9 @@ import Shared
 
 /// A rendered alert: HTML text and the rows of its inline keyboard.
 struct RenderedAlert: Equatable {
-    struct Button: Equatable {
-        var text: String
-        /// `v1:<choice>:<short alert id>`; all other state stays in the hub.
-        var callbackData: String
-    }
-
     var html: String
-    var keyboard: [[Button]]
+    /// Rows of buttons; each `callback_data` is `v1:<choice>:<short alert id>`, all other state stays in the hub.
+    var keyboard: [[InlineButton]]
 }
 
 /// Turns an alert into a Telegram message in one language. Pure: no I/O, every value escaped by the catalogs.
@@ -27,9 +22,9 @@ struct AlertMessageRenderer {
         lines += evidence(alert.subject, text: text)
         lines.append(text(.alertObservedAt, ["time": Self.timestamp(alert.observedAt, timeZone: timeZone)]))
 
-        let shortID = Self.shortID(alert.id)
+        let shortID = ShortID.make(alert.id)
         let buttons = alert.actions.map { action in
-            RenderedAlert.Button(text: text(Self.key(for: action)), callbackData: "v1:\(action.rawValue):\(shortID)")
+            InlineButton(text: text(Self.key(for: action)), callbackData: CallbackData(choice: .action(action), shortID: shortID).text)
         }
         // Two buttons a row keeps labels readable on a phone.
         let rows = stride(from: 0, to: buttons.count, by: 2).map { Array(buttons[$0..<min($0 + 2, buttons.count)]) }
@@ -74,11 +69,6 @@ struct AlertMessageRenderer {
         case .agent(let health):
             return [text(.evidenceAgent, ["detail": health.detail])]
         }
-    }
-
-    /// The first 12 hex digits of the alert id: short enough for `callback_data`, unique enough to look up.
-    static func shortID(_ id: UUID) -> String {
-        String(id.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))
     }
 
     static func percent(_ value: Double) -> String {

@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import Shared
+
+/// Answers chat commands. `/start` and `/help` work anywhere (so a new user can learn the chat and user ids);
+/// everything else needs an operator of a configured chat.
+struct ChatCommandHandler: Sendable {
+    let store: HubStore
+    let catalogs: MessageCatalogs
+    let telegram: any TelegramAPI
+    let chats: [TelegramConfiguration.Chat]
+    let agents: AgentDirectory
+    let defaultLanguage: String
+    let dispatcher: ResponseDispatcher
+    let settings: ChoiceSettings
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    func handle(_ message: TelegramMessage) async {
+        guard let text = message.text, text.hasPrefix("/"), let user = message.from else { return }
+        let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        // `/status@vigil_bot` in groups names the bot; the command is the part before '@'.
+        let command = words[0].split(separator: "@").first.map(String.init) ?? words[0]
+        let arguments = Array(words.dropFirst())
+        let chatID = message.chat.id
+        let chat = chats.first { $0.id == chatID }
+        let person = chat?.operators.first { $0.userID == user.id }
+        let language = (try? store.chatLanguage(chatID)) ?? chat?.language ?? defaultLanguage
+        let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
+        try? store.audit("command", actor: user.displayName, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
+
+        let reply: String
+        switch command {
+        case "/start":
+            let ids = ["chat": String(chatID), "user": String(user.id)]
+            if let person {
+                reply = say(.commandStartOperator, ids.merging(["role": person.role.rawValue]) { $1 })
+            } else {
+                reply = say(chat == nil ? .commandStartUnknown : .commandStartMember, ids)
+            }
+        case _ where person == nil:
+            // Unauthorized chats and people get /start only.
+            reply = say(.commandNotOperator, [:])
+        case "/help":
+            reply = say(.commandHelp, [:])
+        case "/status":
+            reply = status(say)
+        case "/blocks":
+            await sendBlocks(chatID: chatID, language: language, say: say)
+            return
+        case "/unblock":
+            reply = await unblock(arguments, user: user, say: say)
+        case "/mute":
+            reply = mute(arguments, say: say)
+        case "/unmute":
+            guard let target = arguments.first else {
+                reply = say(.commandMuteUsage, [:])
+                break
+            }
+            reply = say(((try? store.unmute(target)) ?? false) ? .commandUnmuted : .commandNotMuted, ["target": target])
+        case "/lang":
+            reply = changeLanguage(arguments.first, chatID: chatID, say: say)
+        default:
+            reply = say(.commandUnknown, [:])
+        }
+        await send(chatID: chatID, html: reply)
+    }
+
+    private func status(_ say: (MessageKey, [String: String]) -> String) -> String {
+        guard !agents.ids.isEmpty else { return say(.commandStatusNone, [:]) }
+        let heartbeats = (try? store.lastHeartbeats()) ?? [:]
+        let open = (try? store.openAlertCounts()) ?? [:]
+        let lines = agents.ids.map { agent in
+            let seen = heartbeats[agent].map { MessageTime.format($0) } ?? say(.commandStatusNever, [:])
+            return say(.commandStatusAgent, ["agent": agent, "seen": seen, "open": String(open[agent] ?? 0)])
+        }
+        return ([say(.commandStatusHeader, [:])] + lines).joined(separator: "\n")
+    }
+
+    private func sendBlocks(chatID: Int64, language: String, say: (MessageKey, [String: String]) -> String) async {
+        let blocks = (try? store.activeBlocks(now: now())) ?? []
+        guard !blocks.isEmpty else {
+            await send(chatID: chatID, html: say(.commandBlocksNone, [:]))
+            return
+        }
+        let lines = blocks.map { block in
+            let left = block.until.map { MessageTime.span($0.timeIntervalSince(now())) } ?? say(.commandBlocksPermanent, [:])
+            return say(.commandBlocksEntry, ["agent": block.agent, "ip": block.ip, "left": left])
+        }
+        let buttons = blocks.compactMap { block -> [InlineButton]? in
+            guard let alertID = block.alertID, let stored = try? store.alert(id: alertID) else { return nil }
+            return [
+                InlineButton(
+                    text: say(.buttonUnblock, ["ip": block.ip]),
+                    callbackData: CallbackData(choice: .unblock, shortID: stored.shortId).text
+                )
+            ]
+        }
+        await send(chatID: chatID, html: ([say(.commandBlocksHeader, [:])] + lines).joined(separator: "\n"), keyboard: buttons)
+    }
+
+    private func unblock(_ arguments: [String], user: TelegramUser, say: (MessageKey, [String: String]) -> String) async -> String {
+        guard arguments.count == 2, let ip = IPAddress(arguments[1]) else { return say(.commandUnblockUsage, [:]) }
+        let agent = arguments[0]
+        guard agents.entry(for: agent) != nil else { return say(.commandUnknownAgent, ["agent": agent]) }
+        let command = ResponseCommand(
+            alertId: nil,
+            action: .unblockIP(ip: ip.description),
+            requestedBy: Operator(telegramUserId: user.id, name: user.displayName),
+            issuedAt: now(),
+            expiresAt: now().addingTimeInterval(settings.commandLifetime)
+        )
+        try? store.audit("command", actor: user.displayName, alertID: nil, detail: "\(command.id) unblock_ip \(ip) → \(agent)", at: now())
+        let result = await dispatcher.dispatch(command, to: agent, now: now())
+        try? store.audit("result", actor: agent, alertID: nil, detail: "\(result.commandId) \(ChoiceHandler.describe(result.outcome))", at: now())
+        let values = ["action": say(.actionUnblock, [:]) + " " + ip.description, "user": user.displayName, "time": MessageTime.format(now())]
+        switch result.outcome {
+        case .done:
+            try? store.removeBlock(agent: agent, ip: ip.description)
+            return say(.outcomeDone, values)
+        case .alreadyDone:
+            try? store.removeBlock(agent: agent, ip: ip.description)
+            return say(.outcomeAlreadyDone, values)
+        case .refused(let reason): return say(.outcomeRefused, values.merging(["reason": reason]) { $1 })
+        case .failed(let reason): return say(.outcomeFailed, values.merging(["reason": reason]) { $1 })
+        }
+    }
+
+    private func mute(_ arguments: [String], say: (MessageKey, [String: String]) -> String) -> String {
+        guard arguments.count == 2, let duration = DurationText.parse(arguments[1]), duration > .zero,
+            agents.entry(for: arguments[0]) != nil || AlertKind(rawValue: arguments[0]) != nil
+        else { return say(.commandMuteUsage, [:]) }
+        let until = now().addingTimeInterval(TimeInterval(duration.components.seconds))
+        try? store.mute(arguments[0], until: until)
+        return say(.commandMuted, ["target": arguments[0], "until": MessageTime.format(until)])
+    }
+
+    private func changeLanguage(_ code: String?, chatID: Int64, say: (MessageKey, [String: String]) -> String) -> String {
+        guard let code, catalogs.languages.contains(code) else {
+            return say(.commandLanguageUnknown, ["language": code ?? "", "languages": catalogs.languages.joined(separator: ", ")])
+        }
+        try? store.setChatLanguage(chatID, language: code)
+        return catalogs.text(.commandLanguageChanged, language: code, ["language": code])
+    }
+
+    private func send(chatID: Int64, html: String, keyboard: [[InlineButton]] = []) async {
+        do {
+            _ = try await telegram.sendMessage(chatID: chatID, html: html, keyboard: keyboard)
+        } catch {
+            logger.warning("cannot answer command", metadata: ["chat": "\(chatID)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,343 @@
+import Foundation
+import Logging
+import Shared
+
+/// Turns a button press into an outcome: answers the query at once, checks who pressed and whether the button is
+/// still valid, asks for a second tap for reboot and shutdown, dispatches the sealed command, and edits the alert's
+/// messages with what happened and who chose it. Every press, authorized or not, is audited.
+struct ChoiceHandler: Sendable {
+    let store: HubStore
+    let catalogs: MessageCatalogs
+    let telegram: any TelegramAPI
+    let chats: [TelegramConfiguration.Chat]
+    let defaultLanguage: String
+    let dispatcher: ResponseDispatcher
+    let settings: ChoiceSettings
+    let logger: Logger
+    let now: @Sendable () -> Date
+
+    func handle(_ query: TelegramCallbackQuery) async {
+        let actor = query.from.displayName
+        let chatID = query.message?.chat.id ?? query.from.id
+        let language = (try? store.chatLanguage(chatID)) ?? chats.first { $0.id == chatID }?.language ?? defaultLanguage
+        let text = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
+
+        guard let data = query.data.flatMap(CallbackData.init), query.message != nil,
+            let stored = try? store.alert(shortID: data.shortID), let alert = try? stored.decoded()
+        else {
+            await answer(query, text(.toastInvalid, [:]))
+            audit("press_invalid", actor: actor, alertID: nil, detail: "data=\(query.data ?? "-") user=\(query.from.id)")
+            return
+        }
+        let requested = Self.action(of: data.choice)
+        let actionName = requested.map { text(AlertMessageRenderer.key(for: $0), [:]) } ?? text(.actionUnblock, [:])
+
+        guard let chat = chats.first(where: { $0.id == chatID }), let person = chat.operators.first(where: { $0.userID == query.from.id }) else {
+            await answer(query, text(.toastNotOperator, [:]), alert: true)
+            audit("press_refused", actor: actor, alertID: stored.id, detail: "user \(query.from.id) is not an operator of chat \(chatID)")
+            return
+        }
+        if let requested, requested.needsAdmin, person.role != .admin {
+            await answer(query, text(.toastNeedsAdmin, ["action": actionName]), alert: true)
+            audit("press_refused", actor: actor, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
+            return
+        }
+        if let requested, !alert.actions.contains(requested) {
+            await answer(query, text(.toastInvalid, [:]))
+            audit("press_refused", actor: actor, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
+            return
+        }
+        guard now().timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime else {
+            await answer(query, text(.toastExpired, [:]), alert: true)
+            audit("press_refused", actor: actor, alertID: stored.id, detail: "button expired")
+            return
+        }
+
+        switch data.choice {
+        case .cancel:
+            _ = try? store.takeConfirmation(alertID: stored.id, choice: "", userID: query.from.id, now: now())
+            await answer(query, text(.toastCancelled, [:]))
+            audit("press", actor: actor, alertID: stored.id, detail: "cancelled a confirmation")
+            await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
+        case .action(let action) where action.needsConfirmation:
+            guard stored.status == "open" else {
+                await answer(query, text(.toastHandled, ["user": stored.handledBy ?? "?"]), alert: true)
+                return
+            }
+            try? store.saveConfirmation(
+                alertID: stored.id,
+                choice: action.rawValue,
+                userID: query.from.id,
+                expiresAt: now().addingTimeInterval(settings.confirmationWindow)
+            )
+            await answer(query, text(.toastConfirm, ["action": actionName]))
+            audit("confirm_requested", actor: actor, alertID: stored.id, detail: action.rawValue)
+            await showConfirmation(of: stored, alert: alert, action: action, chatID: chatID, language: language)
+        case .confirm(let action):
+            guard (try? store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: query.from.id, now: now())) == true else {
+                await answer(query, text(.toastConfirmExpired, [:]), alert: true)
+                audit("press_refused", actor: actor, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
+                await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
+                return
+            }
+            await carryOut(action, stored: stored, alert: alert, query: query, actionName: actionName)
+        case .action(let action):
+            await carryOut(action, stored: stored, alert: alert, query: query, actionName: actionName)
+        case .unblock:
+            await unblock(stored: stored, alert: alert, query: query, actionName: actionName)
+        }
+    }
+
+    /// Claims the alert (single use), runs the choice and shows the outcome.
+    private func carryOut(_ action: AlertAction, stored: StoredAlert, alert: Alert, query: TelegramCallbackQuery, actionName: String) async {
+        let actor = query.from.displayName
+        let language = defaultLanguage
+        switch (try? store.claimAlert(id: stored.id, by: actor, now: now())) ?? .unknown {
+        case .claimed:
+            break
+        case .alreadyHandled(let by, _, _):
+            await answer(query, catalogs.text(.toastHandled, language: language, ["user": by]), alert: true)
+            audit("press_refused", actor: actor, alertID: stored.id, detail: "already handled by \(by)")
+            return
+        case .unknown:
+            await answer(query, catalogs.text(.toastInvalid, language: language))
+            return
+        }
+        audit("press", actor: actor, alertID: stored.id, detail: "\(action.rawValue) by user \(query.from.id)")
+        let values = ["action": actionName, "user": actor, "time": MessageTime.format(now())]
+
+        if action.isLocal {
+            await answer(query, catalogs.text(.outcomeAcknowledged, language: language, values))
+            let line = catalogs.text(.outcomeAcknowledged, language: language, values)
+            try? store.finishAlert(id: stored.id, outcome: line, reopen: false)
+            await refreshMessages(of: stored, alert: alert, extra: line, keyboard: .none)
+            return
+        }
+
+        await answer(query, catalogs.text(.toastWorking, language: language, ["action": actionName]))
+        await refreshMessages(of: stored, alert: alert, extra: catalogs.text(.outcomePending, language: language, values), keyboard: .none)
+        let operatorID = Operator(telegramUserId: query.from.id, name: actor)
+        let result: ResponseResult
+        switch Self.command(for: action, alert: alert, by: operatorID, now: now(), lifetime: settings.commandLifetime) {
+        case .success(let command):
+            audit("command", actor: actor, alertID: stored.id, detail: "\(command.id) \(action.rawValue) → \(alert.agent)")
+            result = await dispatcher.dispatch(command, to: alert.agent, now: now())
+        case .failure(let reason):
+            result = ResponseResult(commandId: UUID(), outcome: .failed(reason: reason.description), finishedAt: now())
+        }
+        audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
+
+        let line = outcomeLine(result, values: values, language: language)
+        let succeeded = result.outcome == .done || result.outcome == .alreadyDone
+        try? store.finishAlert(id: stored.id, outcome: line, reopen: !succeeded)
+        var keyboard = KeyboardChoice.offered
+        if succeeded {
+            keyboard = .none
+            if let duration = action.blockDuration, let ip = Self.ip(of: alert) {
+                try? store.recordBlock(
+                    agent: alert.agent,
+                    ip: ip,
+                    until: duration.map { now().addingTimeInterval(TimeInterval($0.components.seconds)) },
+                    alertID: stored.id,
+                    by: actor,
+                    at: now()
+                )
+                keyboard = .unblock(ip)
+            }
+        }
+        await refreshMessages(of: stored, alert: alert, extra: line, keyboard: keyboard)
+    }
+
+    private func unblock(stored: StoredAlert, alert: Alert, query: TelegramCallbackQuery, actionName: String) async {
+        let actor = query.from.displayName
+        let language = defaultLanguage
+        guard let ip = Self.ip(of: alert) else {
+            await answer(query, catalogs.text(.toastInvalid, language: language))
+            return
+        }
+        await answer(query, catalogs.text(.toastWorking, language: language, ["action": actionName]))
+        audit("press", actor: actor, alertID: stored.id, detail: "unblock \(ip) by user \(query.from.id)")
+        let command = ResponseCommand(
+            alertId: alert.id,
+            action: .unblockIP(ip: ip),
+            requestedBy: Operator(telegramUserId: query.from.id, name: actor),
+            issuedAt: now(),
+            expiresAt: now().addingTimeInterval(settings.commandLifetime)
+        )
+        audit("command", actor: actor, alertID: stored.id, detail: "\(command.id) unblock_ip → \(alert.agent)")
+        let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
+        audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
+        let values = ["action": actionName, "user": actor, "time": MessageTime.format(now())]
+        let line = outcomeLine(result, values: values, language: language)
+        let succeeded = result.outcome == .done || result.outcome == .alreadyDone
+        if succeeded { try? store.removeBlock(agent: alert.agent, ip: ip) }
+        let previous = stored.outcome.map { $0 + "\n" } ?? ""
+        await refreshMessages(of: stored, alert: alert, extra: previous + line, keyboard: succeeded ? .none : .unblock(ip))
+    }
+
+    private func outcomeLine(_ result: ResponseResult, values: [String: String], language: String) -> String {
+        var values = values
+        let key: MessageKey
+        switch result.outcome {
+        case .done: key = .outcomeDone
+        case .alreadyDone: key = .outcomeAlreadyDone
+        case .refused(let reason):
+            key = .outcomeRefused
+            values["reason"] = reason
+        case .failed(let reason):
+            key = .outcomeFailed
+            values["reason"] = reason
+        }
+        var line = catalogs.text(key, language: language, values)
+        if let detail = result.detail, !detail.isEmpty {
+            line += "\n" + catalogs.text(.outcomeDetail, language: language, ["detail": detail])
+        }
+        return line
+    }
+
+    enum KeyboardChoice {
+        case offered, none
+        case unblock(String)
+    }
+
+    /// Re-renders the alert in every chat it was sent to, with `extra` lines below and the chosen keyboard.
+    private func refreshMessages(of stored: StoredAlert, alert: Alert, extra: String?, keyboard: KeyboardChoice) async {
+        for (chatID, messageID) in (try? store.sentMessages(alertID: stored.id)) ?? [] {
+            let language = (try? store.chatLanguage(chatID)) ?? chats.first { $0.id == chatID }?.language ?? defaultLanguage
+            let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, language: language)
+            let html = [rendered.html, extra].compactMap { $0 }.joined(separator: "\n\n")
+            let buttons: [[InlineButton]]
+            switch keyboard {
+            case .offered: buttons = rendered.keyboard
+            case .none: buttons = []
+            case .unblock(let ip):
+                buttons = [
+                    [
+                        InlineButton(
+                            text: catalogs.text(.buttonUnblock, language: language, ["ip": ip]),
+                            callbackData: CallbackData(choice: .unblock, shortID: stored.shortId).text
+                        )
+                    ]
+                ]
+            }
+            await edit(chatID: chatID, messageID: messageID, html: html, keyboard: buttons)
+        }
+    }
+
+    private func showConfirmation(of stored: StoredAlert, alert: Alert, action: AlertAction, chatID: Int64, language: String) async {
+        guard let messageID = try? store.messageID(alertID: stored.id, chatID: chatID) else { return }
+        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, language: language)
+        let actionName = catalogs.text(AlertMessageRenderer.key(for: action), language: language)
+        let prompt = catalogs.text(
+            .confirmPrompt,
+            language: language,
+            ["action": actionName, "host": alert.hostname, "seconds": String(Int(settings.confirmationWindow))]
+        )
+        let keyboard = [
+            [
+                InlineButton(
+                    text: catalogs.text(.buttonConfirm, language: language, ["action": actionName]),
+                    callbackData: CallbackData(choice: .confirm(action), shortID: stored.shortId).text
+                ),
+                InlineButton(
+                    text: catalogs.text(.buttonCancel, language: language), callbackData: CallbackData(choice: .cancel, shortID: stored.shortId).text),
+            ]
+        ]
+        await edit(chatID: chatID, messageID: messageID, html: rendered.html + "\n\n" + prompt, keyboard: keyboard)
+    }
+
+    private func edit(chatID: Int64, messageID: Int64, html: String, keyboard: [[InlineButton]]) async {
+        do {
+            try await telegram.editMessageText(chatID: chatID, messageID: messageID, html: html, keyboard: keyboard)
+        } catch {
+            logger.warning("cannot edit alert message", metadata: ["chat": "\(chatID)", "error": "\(error)"])
+        }
+    }
+
+    private func answer(_ query: TelegramCallbackQuery, _ text: String, alert: Bool = false) async {
+        do {
+            try await telegram.answerCallbackQuery(id: query.id, text: String(text.prefix(200)), showAlert: alert)
+        } catch {
+            logger.notice("cannot answer callback query", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func audit(_ event: String, actor: String?, alertID: String?, detail: String) {
+        do {
+            try store.audit(event, actor: actor, alertID: alertID, detail: detail, at: now())
+        } catch {
+            logger.error("cannot write audit entry", metadata: ["event": "\(event)", "error": "\(error)"])
+        }
+    }
+
+    static func action(of choice: CallbackData.Choice) -> AlertAction? {
+        switch choice {
+        case .action(let action), .confirm(let action): action
+        case .cancel, .unblock: nil
+        }
+    }
+
+    /// The address an alert is about, if any.
+    static func ip(of alert: Alert) -> String? {
+        switch alert.subject {
+        case .sshSession(let session): session.ip
+        case .sshBruteForce(let attack): attack.ip
+        case .http404(let burst): burst.ip
+        case .cpu, .agent: nil
+        }
+    }
+
+    struct CommandError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The command for `action`, built only from the stored alert: nothing from the button or the chat.
+    static func command(
+        for action: AlertAction,
+        alert: Alert,
+        by requester: Operator,
+        now: Date,
+        lifetime: TimeInterval
+    ) -> Result<ResponseCommand, CommandError> {
+        let responseAction: ResponseAction
+        switch action {
+        case .blockIP1h, .blockIP24h, .blockIPPermanent:
+            guard let ip = ip(of: alert), let duration = action.blockDuration else {
+                return .failure(CommandError(description: "this alert has no address to block"))
+            }
+            responseAction = .blockIP(ip: ip, durationSeconds: duration.map { Int($0.components.seconds) })
+        case .killSession:
+            guard case .sshSession(let session) = alert.subject, let startTime = session.pidStartTime else {
+                return .failure(CommandError(description: "the session's start time was not recorded, so it cannot be killed safely"))
+            }
+            responseAction = .killSession(pid: session.pid, startTime: startTime)
+        case .reboot: responseAction = .reboot
+        case .shutdown: responseAction = .shutdown
+        case .acknowledge, .ignore:
+            return .failure(CommandError(description: "\(action.rawValue) needs no command"))
+        }
+        return .success(
+            ResponseCommand(
+                alertId: alert.id, action: responseAction, requestedBy: requester, issuedAt: now, expiresAt: now.addingTimeInterval(lifetime))
+        )
+    }
+
+    static func describe(_ outcome: ResponseResult.Outcome) -> String {
+        switch outcome {
+        case .done: "done"
+        case .alreadyDone: "already_done"
+        case .refused(let reason): "refused: \(reason)"
+        case .failed(let reason): "failed: \(reason)"
+        }
+    }
+}
+
+/// Timing rules for choices.
+struct ChoiceSettings: Sendable {
+    /// Buttons older than this are refused (default 24 h).
+    var buttonLifetime: TimeInterval = 86_400
+    /// A reboot or shutdown must be confirmed within this (default 60 s).
+    var confirmationWindow: TimeInterval = 60
+    /// The agent refuses a command older than this (default 2 min).
+    var commandLifetime: TimeInterval = 120
+}

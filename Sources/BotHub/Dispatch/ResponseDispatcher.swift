@@ -1,0 +1,36 @@
+import Foundation
+import Logging
+import Shared
+
+/// Sends a sealed `ResponseCommand` to the agent's configured `/response` URL and returns what the agent reported.
+/// A network failure or an unauthentic reply becomes a `failed` result with the reason: never a silent success.
+struct ResponseDispatcher: Sendable {
+    let agents: AgentDirectory
+    let timeout: Duration
+    let logger: Logger
+
+    func dispatch(_ command: ResponseCommand, to agentID: String, now: Date) async -> ResponseResult {
+        guard let agent = agents.entry(for: agentID) else {
+            return ResponseResult(commandId: command.id, outcome: .failed(reason: "agent \(agentID) is not enrolled on this hub"), finishedAt: now)
+        }
+        let client = SealedClient(
+            endpoint: agent.responseEndpoint,
+            agentID: agent.id,
+            key: agent.key,
+            http: HTTPClient(timeout: timeout)
+        )
+        do {
+            let reply = try await client.post("/response", body: try WireCoding.encode(command))
+            let result = try WireCoding.decode(ResponseResult.self, from: reply)
+            guard result.commandId == command.id else {
+                return ResponseResult(commandId: command.id, outcome: .failed(reason: "the agent answered for another command"), finishedAt: now)
+            }
+            return result
+        } catch let error as SealedClientError {
+            logger.warning("command not delivered", metadata: ["agent": "\(agentID)", "reason": "\(error)"])
+            return ResponseResult(commandId: command.id, outcome: .failed(reason: "agent unreachable: \(error)"), finishedAt: Date())
+        } catch {
+            return ResponseResult(commandId: command.id, outcome: .failed(reason: "unreadable reply from the agent"), finishedAt: Date())
+        }
+    }
+}

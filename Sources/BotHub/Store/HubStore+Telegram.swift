@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+
+extension HubStore {
+    /// The next `getUpdates` offset (last handled update id + 1), or nil before the first batch.
+    func telegramOffset() throws -> Int64? {
+        try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'telegram.offset'").flatMap(Int64.init)
+        }
+    }
+
+    func saveTelegramOffset(_ offset: Int64) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO setting (key, value) VALUES ('telegram.offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: [String(offset)]
+            )
+        }
+    }
+
+    /// Marks an update as taken; false if it was taken before (a redelivery after a crash), so it is not handled twice.
+    func takeUpdate(_ updateID: Int64, now: Date) throws -> Bool {
+        try writer.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO processedUpdate (updateId, at) VALUES (?, ?)", arguments: [updateID, now])
+            return db.changesCount == 1
+        }
+    }
+
+    func chatLanguage(_ chatID: Int64) throws -> String? {
+        try writer.read { db in try String.fetchOne(db, sql: "SELECT language FROM chat WHERE id = ?", arguments: [chatID]) }
+    }
+
+    func setChatLanguage(_ chatID: Int64, language: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO chat (id, language) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET language = excluded.language",
+                arguments: [chatID, language]
+            )
+        }
+    }
+
+    /// Remembers that a user must tap again to confirm `choice` before `expiresAt`.
+    func saveConfirmation(alertID: String, choice: String, userID: Int64, expiresAt: Date) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO confirmation (alertId, choice, userId, expiresAt) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(alertId, userId) DO UPDATE SET choice = excluded.choice, expiresAt = excluded.expiresAt
+                    """,
+                arguments: [alertID, choice, userID, expiresAt]
+            )
+        }
+    }
+
+    /// Takes (and deletes) the pending confirmation of `userID` for `alertID`, if it matches `choice` and is unexpired.
+    func takeConfirmation(alertID: String, choice: String, userID: Int64, now: Date) throws -> Bool {
+        try writer.write { db in
+            let expiresAt = try Date.fetchOne(
+                db,
+                sql: "SELECT expiresAt FROM confirmation WHERE alertId = ? AND userId = ? AND choice = ?",
+                arguments: [alertID, userID, choice]
+            )
+            try db.execute(sql: "DELETE FROM confirmation WHERE alertId = ? AND userId = ?", arguments: [alertID, userID])
+            guard let expiresAt else { return false }
+            return expiresAt > now
+        }
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import GRDB
+import Shared
+
+/// The hub's state in SQLite (WAL): alerts, their Telegram messages, choices, the audit trail and the update offset.
+///
+/// One writer, intention-revealing methods; every multi-row change is one transaction, so a crash leaves either
+/// all of it or none.
+struct HubStore: Sendable {
+    let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` in WAL mode and migrates it.
+    static func open(path: String) throws -> HubStore {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        return try HubStore(writer: pool)
+    }
+
+    /// An in-memory database for tests.
+    static func inMemory() throws -> HubStore {
+        try HubStore(writer: DatabaseQueue())
+    }
+
+    init(writer: any DatabaseWriter) throws {
+        self.writer = writer
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "alert") { table in
+                table.primaryKey("id", .text)
+                table.column("shortId", .text).notNull().unique()
+                table.column("agent", .text).notNull().indexed()
+                table.column("kind", .text).notNull()
+                table.column("severity", .text).notNull()
+                table.column("observedAt", .datetime).notNull()
+                table.column("receivedAt", .datetime).notNull().indexed()
+                table.column("payload", .text).notNull()
+                /// `open`, `handling` (a choice is being carried out) or `handled`.
+                table.column("status", .text).notNull().defaults(to: "open")
+                table.column("handledBy", .text)
+                table.column("handledAt", .datetime)
+                table.column("outcome", .text)
+            }
+            try db.create(table: "message") { table in
+                table.column("alertId", .text).notNull().references("alert", onDelete: .cascade)
+                table.column("chatId", .integer).notNull()
+                table.column("messageId", .integer)
+                /// `pending` until Telegram returns the message id, then `sent`; `failed` keeps the reason.
+                table.column("state", .text).notNull().defaults(to: "pending")
+                table.column("failure", .text)
+                table.column("createdAt", .datetime).notNull()
+                table.primaryKey(["alertId", "chatId"])
+            }
+            try db.create(table: "audit") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("at", .datetime).notNull().indexed()
+                table.column("event", .text).notNull()
+                table.column("actor", .text)
+                table.column("alertId", .text)
+                table.column("detail", .text).notNull()
+            }
+            try db.create(table: "setting") { table in
+                table.primaryKey("key", .text)
+                table.column("value", .text).notNull()
+            }
+            try db.create(table: "processedUpdate") { table in
+                table.primaryKey("updateId", .integer)
+                table.column("at", .datetime).notNull()
+            }
+            try db.create(table: "chat") { table in
+                table.primaryKey("id", .integer)
+                table.column("language", .text)
+                table.column("blocked", .boolean).notNull().defaults(to: false)
+            }
+            try db.create(table: "confirmation") { table in
+                table.column("alertId", .text).notNull()
+                table.column("choice", .text).notNull()
+                table.column("userId", .integer).notNull()
+                table.column("expiresAt", .datetime).notNull()
+                table.primaryKey(["alertId", "userId"])
+            }
+            try db.create(table: "block") { table in
+                table.column("agent", .text).notNull()
+                table.column("ip", .text).notNull()
+                table.column("until", .datetime)
+                table.column("alertId", .text)
+                table.column("blockedBy", .text).notNull()
+                table.column("blockedAt", .datetime).notNull()
+                table.primaryKey(["agent", "ip"])
+            }
+            try db.create(table: "mute") { table in
+                /// An agent id or an alert kind.
+                table.primaryKey("target", .text)
+                table.column("until", .datetime).notNull()
+            }
+            try db.create(table: "heartbeat") { table in
+                table.primaryKey("agent", .text)
+                table.column("lastSeen", .datetime).notNull()
+                table.column("payload", .text).notNull()
+            }
+        }
+        return migrator
+    }
+}
+
+/// A stored alert with its decoded wire form.
+struct StoredAlert: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    static let databaseTableName = "alert"
+
+    var id: String
+    var shortId: String
+    var agent: String
+    var kind: String
+    var severity: String
+    var observedAt: Date
+    var receivedAt: Date
+    var payload: String
+    var status: String
+    var handledBy: String?
+    var handledAt: Date?
+    var outcome: String?
+
+    /// The alert as the agent sent it.
+    func decoded() throws -> Alert {
+        try WireCoding.decode(Alert.self, from: Array(payload.utf8))
+    }
+}
+
+/// One line of the audit trail.
+struct AuditEntry: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    static let databaseTableName = "audit"
+
+    var id: Int64?
+    var at: Date
+    var event: String
+    var actor: String?
+    var alertId: String?
+    var detail: String
+}
