@@ -1,9 +1,10 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
 
-/// `sentry-agent run --config FILE`
+/// `sentry-agent run --config FILE [--dry-run]`
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
@@ -12,6 +13,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: "The agent YAML file.")
     var config: String
+
+    @Flag(help: "Run no response for real: record what each would run and answer `done` with a `dry run:` detail.")
+    var dryRun = false
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
@@ -23,13 +27,50 @@ struct RunCommand: AsyncParsableCommand {
             for problem in error.problems { logger.critical("bad configuration: \(problem)") }
             throw ExitCode.failure
         }
+        let executor = try await makeExecutor(agent, logger: logger)
         let verifier = EnvelopeVerifier(keys: StaticAgentKeys([agent.id: [agent.key]]))
-        let server = HTTPServer(configuration: agent.listen, handler: ResponseRoutes.make(verifier: verifier, logger: logger), logger: logger)
+        let router = ResponseEndpoint.make(verifier: verifier, executor: executor.executor, blocks: executor.blocks, logger: logger)
+        let server = HTTPServer(configuration: agent.listen, handler: router, logger: logger)
         let group = ServiceGroup(
             services: [server],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
         try await group.run()
+    }
+
+    /// The response executor with its journal in the state directory, and the firewall prepared (a failure is
+    /// logged, and each block retries it and reports the reason).
+    private func makeExecutor(_ agent: AgentConfiguration, logger: Logger) async throws -> (executor: Executor, blocks: BlockResponder) {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: agent.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            logger.critical("cannot create the state directory", metadata: ["path": "\(agent.stateDirectory)", "reason": "\(error)"])
+            throw ExitCode.failure
+        }
+        let hubAddresses = HostResolver.addresses(of: agent.hubEndpoint.host)
+        if hubAddresses.isEmpty {
+            logger.warning("the hub's host does not resolve; it cannot be protected from blocks by address", metadata: ["host": "\(agent.hubEndpoint.host)"])
+        }
+        let responders = Executor.Responders.make(
+            configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, logger: logger)
+        let executor: Executor
+        do {
+            executor = try Executor(
+                configuration: agent.responses, responders: responders,
+                journalPath: agent.stateDirectory + "/responses.journal", logger: logger)
+        } catch {
+            logger.critical("cannot open the command journal", metadata: ["reason": "\(error)"])
+            throw ExitCode.failure
+        }
+        if agent.responses.blockIP {
+            do {
+                try await responders.blocks.prepare()
+            } catch {
+                logger.error("cannot prepare the firewall", metadata: ["reason": "\(error)"])
+            }
+        }
+        return (executor, responders.blocks)
     }
 }

@@ -78,34 +78,3 @@ public struct AgentConfiguration: Sendable {
         )
     }
 }
-
-/// Which responses the agent runs. Power actions are off unless enabled: a reboot is never a default.
-public struct ResponsesConfiguration: Sendable, Equatable {
-    public var blockIP: Bool = true
-    public var killSession: Bool = true
-    public var reboot: Bool = false
-    public var shutdown: Bool = false
-    /// Networks the agent refuses to block, whatever the hub asks.
-    public var neverBlock: [IPNetwork] = []
-    /// The widest IPv4 prefix a block may cover (32 = single hosts only).
-    public var maxIPv4Prefix: Int = 32
-
-    public init() {}
-
-    static func read(_ reader: ConfigReader) -> ResponsesConfiguration {
-        var responses = ResponsesConfiguration()
-        responses.blockIP = reader.bool("block_ip", default: responses.blockIP)
-        responses.killSession = reader.bool("kill_session", default: responses.killSession)
-        responses.reboot = reader.bool("reboot", default: responses.reboot)
-        responses.shutdown = reader.bool("shutdown", default: responses.shutdown)
-        for (index, text) in reader.stringList("never_block").enumerated() {
-            guard let network = IPNetwork(text) else {
-                reader.problem("never_block[\(index)]", "not an address or CIDR block")
-                continue
-            }
-            responses.neverBlock.append(network)
-        }
-        reader.rejectUnknownKeys()
-        return responses
-    }
-}

@@ -21,14 +21,7 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
         guard text.utf8.allSatisfy(Self.isIPv6Byte) else { return nil }
         var storage = in6_addr()
         guard inet_pton(AF_INET6, String(text), &storage) == 1 else { return nil }
-        let bytes = withUnsafeBytes(of: storage) { Array($0) }
-        let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        if high == 0, low >> 32 == 0xFFFF {
-            self = .v4(UInt32(truncatingIfNeeded: low))
-        } else {
-            self = .v6(high, low)
-        }
+        self.init(v6Bytes: withUnsafeBytes(of: storage) { Array($0) })
     }
 
     private static func parseIPv4(_ text: some StringProtocol) -> UInt32? {
@@ -72,48 +65,4 @@ public enum IPAddress: Sendable, Hashable, CustomStringConvertible {
             return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         }
     }
-}
-
-/// A CIDR block such as `10.0.0.0/8` or `2001:db8::/32`.
-public struct IPNetwork: Sendable, Hashable, CustomStringConvertible {
-    public let address: IPAddress
-    public let prefixLength: Int
-
-    /// Parses `address/prefix` or a bare address (a single host).
-    public init?(_ text: some StringProtocol) {
-        let pieces = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard pieces.count <= 2, let address = IPAddress(pieces[0]) else { return nil }
-        let maximum = address.isIPv4 ? 32 : 128
-        var length = maximum
-        if pieces.count == 2 {
-            guard (1...3).contains(pieces[1].count), pieces[1].allSatisfy(\.isNumber), let parsed = Int(pieces[1]), parsed <= maximum else {
-                return nil
-            }
-            length = parsed
-        }
-        self.address = address
-        self.prefixLength = length
-    }
-
-    /// True if `candidate` lies inside this block.
-    public func contains(_ candidate: IPAddress) -> Bool {
-        switch (address, candidate) {
-        case (.v4(let network), .v4(let host)):
-            guard prefixLength > 0 else { return true }
-            let mask = UInt32.max << UInt32(32 - prefixLength)
-            return network & mask == host & mask
-        case (.v6(let networkHigh, let networkLow), .v6(let high, let low)):
-            if prefixLength <= 64 {
-                guard prefixLength > 0 else { return true }
-                let mask = UInt64.max << UInt64(64 - prefixLength)
-                return networkHigh & mask == high & mask
-            }
-            let mask = prefixLength == 128 ? UInt64.max : UInt64.max << UInt64(128 - prefixLength)
-            return networkHigh == high && networkLow & mask == low & mask
-        default:
-            return false
-        }
-    }
-
-    public var description: String { "\(address)/\(prefixLength)" }
 }

@@ -1,0 +1,191 @@
+import Foundation
+import Shared
+
+/// Runs `block_ip` and `unblock_ip` on a firewall with the same policy whatever the backend: strict parsing, the
+/// safety rails, durations within bounds, a block that only ever extends (never shortens) an existing one, and a
+/// detail line that says what changed.
+///
+/// Firewall operations run one at a time (`SerialGate`): a block reads the current entry, then changes it, and
+/// nothing may slip in between.
+actor BlockResponder {
+    let firewall: any Firewall
+    let blockGuard: BlockGuard
+    let maxDuration: Duration
+    /// In a dry run, the runner that recorded what would have run; its record becomes the result's detail.
+    let dryRunRecord: RecordingCommandRunner?
+    private let now: @Sendable () -> Date
+    private let gate = SerialGate()
+    private var prepared = false
+
+    init(
+        firewall: any Firewall,
+        blockGuard: BlockGuard,
+        maxDuration: Duration = ResponsesConfiguration().maxBlockDuration,
+        dryRunRecord: RecordingCommandRunner? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
+        self.firewall = firewall
+        self.blockGuard = blockGuard
+        self.maxDuration = maxDuration
+        self.dryRunRecord = dryRunRecord
+        self.now = now
+    }
+
+    /// Creates the firewall objects; the agent calls it at start-up, and a block retries it if that failed.
+    func prepare() async throws(FirewallError) {
+        await gate.enter()
+        defer { gate.leave() }
+        try await prepareLocked()
+    }
+
+    /// Blocks `ip` for `durationSeconds` (nil: permanent).
+    func block(ip: String, durationSeconds: Int?) async -> ActionReport {
+        let address: IPAddress
+        switch BlockTarget.parse(ip) {
+        case .success(let parsed): address = parsed
+        case .failure(let refusal): return .refused(refusal.description)
+        }
+        if let refusal = blockGuard.refusal(for: address) { return .refused(refusal.description) }
+        var duration: Duration?
+        if let seconds = durationSeconds {
+            guard seconds >= 1, Int64(seconds) <= maxDuration.components.seconds else {
+                return .refused("a timed block lasts 1s to \(DurationText.describe(maxDuration)); omit the duration for a permanent block")
+            }
+            duration = .seconds(seconds)
+        }
+        return await serialized { () async throws(FirewallError) -> ActionReport in try await self.applyBlock(address, duration: duration) }
+    }
+
+    /// Lifts the block on `ip`.
+    func unblock(ip: String) async -> ActionReport {
+        let address: IPAddress
+        switch BlockTarget.parse(ip) {
+        case .success(let parsed): address = parsed
+        case .failure(let refusal): return .refused(refusal.description)
+        }
+        return await serialized { () async throws(FirewallError) -> ActionReport in try await self.applyUnblock(address) }
+    }
+
+    /// Every block with its time left.
+    func list() async throws(FirewallError) -> [BlockEntry] {
+        await gate.enter()
+        defer { gate.leave() }
+        try await prepareLocked()
+        return try await firewall.list()
+    }
+
+    /// Blocks many addresses in one transaction (bulk imports and benchmarks); no per-address report.
+    func blockMany(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError) {
+        await gate.enter()
+        defer { gate.leave() }
+        try await prepareLocked()
+        try await firewall.add(addresses, for: duration)
+    }
+
+    private func applyBlock(_ address: IPAddress, duration: Duration?) async throws(FirewallError) -> ActionReport {
+        try await prepareLocked()
+        let current = try await firewall.entry(for: address)
+        let backend = firewall.name
+        if let current {
+            guard let left = current.timeLeft else { return .alreadyDone("\(address) is already blocked permanently (\(backend))") }
+            if let duration, left >= duration {
+                return .alreadyDone("\(address) is already blocked for \(DurationText.describe(left)) more; kept (\(backend))")
+            }
+        }
+        try await firewall.add([address], for: duration)
+        let what: String
+        if let duration {
+            let expiry = now().addingTimeInterval(TimeInterval(duration.components.seconds))
+            what = "for \(DurationText.describe(duration)) (\(backend), expires \(Self.timestamp(expiry)))"
+        } else {
+            what = "permanently (\(backend))"
+        }
+        guard let left = current?.timeLeft else { return .done("blocked \(address) \(what)") }
+        return .done("extended the block on \(address), which had \(DurationText.describe(left)) left, \(what)")
+    }
+
+    private func applyUnblock(_ address: IPAddress) async throws(FirewallError) -> ActionReport {
+        try await prepareLocked()
+        guard try await firewall.entry(for: address) != nil else { return .alreadyDone("\(address) was not blocked") }
+        try await firewall.remove(address)
+        return .done("unblocked \(address) (\(firewall.name))")
+    }
+
+    private func prepareLocked() async throws(FirewallError) {
+        guard !prepared else { return }
+        try await firewall.prepare()
+        prepared = true
+    }
+
+    /// Runs `body` alone on the firewall; a firewall failure becomes `failed` with the program's stderr. In a dry run
+    /// the detail lists what would have run.
+    private func serialized(_ body: () async throws(FirewallError) -> ActionReport) async -> ActionReport {
+        await gate.enter()
+        defer { gate.leave() }
+        _ = dryRunRecord?.drain()
+        var report: ActionReport
+        do {
+            report = try await body()
+        } catch {
+            report = .failed(error.description)
+        }
+        if let dryRunRecord {
+            let wouldRun = dryRunRecord.drain().filter { $0.isChange }.map(\.dryRunText)
+            report.detail = "dry run: " + (report.detail ?? "") + (wouldRun.isEmpty ? "" : "; would run: " + wouldRun.joined(separator: "; "))
+        }
+        return report
+    }
+
+    private static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC") ?? .current, formatOptions: [.withInternetDateTime])
+    }
+}
+
+extension ProgramInvocation {
+    /// True unless this is a read-only query (nft get/list, iptables -S/-L/-C, ipset save), which a dry-run detail omits.
+    fileprivate var isChange: Bool {
+        let readOnly: Set<String> = ["get", "list", "-S", "-L", "-C", "save"]
+        return !arguments.contains(where: readOnly.contains)
+    }
+
+    /// The command line with its standard input, for dry-run details.
+    fileprivate var dryRunText: String {
+        guard !standardInput.isEmpty else { return description }
+        let script = String(decoding: standardInput, as: UTF8.self).split(whereSeparator: \.isNewline).joined(separator: "; ")
+        return "\(description) <<< \(script)"
+    }
+}
+
+/// An async mutex: callers enter one at a time, in arrival order.
+final class SerialGate: @unchecked Sendable {
+    // `busy` and `waiters` are only touched under `lock`.
+    private let lock = NSLock()
+    private var busy = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let admitted: Bool = lock.withLock {
+                if busy {
+                    waiters.append(continuation)
+                    return false
+                }
+                busy = true
+                return true
+            }
+            if admitted { continuation.resume() }
+        }
+    }
+
+    /// Lets the next caller in. Synchronous, so it can run in `defer`.
+    func leave() {
+        let next: CheckedContinuation<Void, Never>? = lock.withLock {
+            if waiters.isEmpty {
+                busy = false
+                return nil
+            }
+            return waiters.removeFirst()
+        }
+        next?.resume()
+    }
+}

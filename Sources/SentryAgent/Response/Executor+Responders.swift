@@ -1,0 +1,43 @@
+import Logging
+import Shared
+
+extension Executor.Responders {
+    /// Builds every responder from the configuration. In a dry run nothing is run or signalled: the programs are
+    /// recorded by a `RecordingCommandRunner` and reported in each result's detail.
+    ///
+    /// - Parameters:
+    ///   - runner: the runner for real runs (tests pass one that runs the firewall inside a network namespace).
+    ///   - locator: where programs are found (tests hide `nft` to get the iptables fallback).
+    static func make(
+        configuration: ResponsesConfiguration,
+        hubAddresses: [IPAddress],
+        dryRun: Bool,
+        runner: any CommandRunner = ProcessCommandRunner(),
+        locator: ProgramLocator = ProgramLocator(),
+        localAddresses: @escaping @Sendable () -> [IPAddress] = InterfaceAddresses.current,
+        logger: Logger
+    ) -> Executor.Responders {
+        let record = dryRun ? RecordingCommandRunner() : nil
+        let effectiveRunner: any CommandRunner = record ?? runner
+        let firewall: any Firewall
+        do {
+            firewall = try FirewallSelector(locator: locator, runner: effectiveRunner).select(configuration.firewall)
+            logger.info("firewall backend", metadata: ["backend": "\(firewall.name)", "dry_run": "\(dryRun)"])
+        } catch {
+            logger.error("no firewall backend: block_ip will fail", metadata: ["reason": "\(error)"])
+            firewall = UnavailableFirewall(reason: error.description)
+        }
+        let blockGuard = BlockGuard(neverBlock: configuration.neverBlock, hubAddresses: hubAddresses, localAddresses: localAddresses)
+        let blocks = BlockResponder(firewall: firewall, blockGuard: blockGuard, maxDuration: configuration.maxBlockDuration, dryRunRecord: record)
+        let sessions = SessionKiller(grace: configuration.killGrace, dryRun: dryRun)
+        let power = PowerControl(
+            rebootArgv: PowerControl.resolve(.reboot, configured: configuration.rebootCommand, locator: locator),
+            shutdownArgv: PowerControl.resolve(.shutdown, configured: configuration.shutdownCommand, locator: locator),
+            runner: effectiveRunner,
+            delay: configuration.powerDelay,
+            dryRun: dryRun,
+            logger: logger
+        )
+        return Executor.Responders(blocks: blocks, sessions: sessions, power: power)
+    }
+}

@@ -1,0 +1,67 @@
+import Shared
+
+/// A kernel firewall the agent drops traffic with. Implementations only translate; the policy (refusals, extending
+/// rather than shortening, what to report) lives in `BlockResponder`, the same for every backend.
+///
+/// Every block lives in the kernel with its own expiry, so a block ends on time even if the agent is dead.
+protocol Firewall: Sendable {
+    /// How the agent names this backend in logs and results: `nftables`, `iptables+ipset`, `iptables`.
+    var name: String { get }
+
+    /// Creates Vigil's table, sets and chains if missing, keeping every existing block. Idempotent.
+    func prepare() async throws(FirewallError)
+
+    /// The block on `address`, or nil when it is not blocked.
+    func entry(for address: IPAddress) async throws(FirewallError) -> BlockEntry?
+
+    /// Blocks every address for `duration` (nil: permanent) in one kernel transaction where the backend has one,
+    /// replacing the expiry of addresses already blocked.
+    func add(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError)
+
+    /// Lifts the block on `address`; the caller has checked it exists.
+    func remove(_ address: IPAddress) async throws(FirewallError)
+
+    /// Every current block with its time left.
+    func list() async throws(FirewallError) -> [BlockEntry]
+}
+
+/// One blocked address.
+struct BlockEntry: Sendable, Equatable, CustomStringConvertible {
+    var address: IPAddress
+    /// Time until the kernel drops the block; nil for a permanent block.
+    var timeLeft: Duration?
+
+    var description: String {
+        guard let timeLeft else { return "\(address) (permanent)" }
+        return "\(address) (\(DurationText.describe(timeLeft)) left)"
+    }
+}
+
+/// A firewall program failed or printed something we cannot read; the message goes into the `failed` result.
+struct FirewallError: Error, Sendable, Equatable, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+
+    /// The failure of `invocation`, named by its program.
+    init(_ invocation: ProgramInvocation, _ output: ProgramOutput) {
+        let program = invocation.executable.split(separator: "/").last.map(String.init) ?? invocation.executable
+        description = "\(program) failed (\(output.failureReason))"
+    }
+}
+
+extension DurationText {
+    /// `1h`, `23h59m`, `42s`: the two largest units, for humans reading a Telegram message.
+    static func describe(_ duration: Duration) -> String {
+        var seconds = max(0, duration.components.seconds)
+        let units: [(Int64, String)] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")]
+        var parts: [String] = []
+        for (size, name) in units where seconds >= size && parts.count < 2 {
+            parts.append("\(seconds / size)\(name)")
+            seconds %= size
+        }
+        return parts.isEmpty ? "0s" : parts.joined()
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Logging
+import Shared
+
+/// The agent's sealed endpoints for the hub: `POST /response` runs a `ResponseCommand` through the `Executor` and
+/// answers its `ResponseResult`; `POST /blocks` lists the current blocks. Both arrive sealed: anything unsealed,
+/// forged, stale or replayed gets 401 before any of this code runs.
+enum ResponseEndpoint {
+    static let responsePath = "/response"
+    static let blocksPath = "/blocks"
+
+    static func make(verifier: EnvelopeVerifier, executor: Executor, blocks: BlockResponder, logger: Logger) -> HTTPRouter {
+        var router = HTTPRouter()
+        router.addSealed(
+            "POST",
+            responsePath,
+            SealedRoute(verifier: verifier, logger: logger) { envelope in
+                let command: ResponseCommand
+                do {
+                    command = try WireCoding.decode(ResponseCommand.self, from: envelope.plaintext)
+                } catch {
+                    logger.warning("sealed /response body is not a ResponseCommand", metadata: ["reason": "\(error)"])
+                    return SealedReply(status: .unprocessable, body: Array("not a ResponseCommand".utf8))
+                }
+                let result = await executor.execute(command)
+                return reply(result, logger: logger)
+            }
+        )
+        router.addSealed(
+            "POST",
+            blocksPath,
+            SealedRoute(verifier: verifier, logger: logger) { _ in
+                do {
+                    let entries = try await blocks.list()
+                    let list = BlockList(
+                        backend: blocks.firewall.name,
+                        entries: entries.map { BlockList.Entry(ip: $0.address.description, secondsLeft: $0.timeLeft?.components.seconds) },
+                        listedAt: Date()
+                    )
+                    return reply(list, logger: logger)
+                } catch {
+                    logger.error("cannot list blocks", metadata: ["reason": "\(error)"])
+                    return SealedReply(status: .internalServerError, body: Array("cannot list blocks: \(error)".utf8))
+                }
+            }
+        )
+        return router
+    }
+
+    private static func reply(_ value: some Encodable, logger: Logger) -> SealedReply {
+        do {
+            return SealedReply(body: try WireCoding.encode(value))
+        } catch {
+            logger.error("cannot encode a reply", metadata: ["reason": "\(error)"])
+            return SealedReply(status: .internalServerError, body: [])
+        }
+    }
+}

@@ -1,0 +1,87 @@
+/// Which responses the agent runs, and the rails around them (the `responses:` section).
+///
+/// Power actions are off unless enabled: a reboot is never a default. Every field has a default, so an agent with no
+/// `responses:` section blocks and kills sessions, refuses reboot and shutdown, and picks its firewall itself.
+public struct ResponsesConfiguration: Sendable, Equatable {
+    /// Which firewall the agent drives.
+    public enum FirewallChoice: String, Sendable, Equatable, CaseIterable {
+        /// nftables when `nft` is installed, else iptables/ip6tables (with ipset when present).
+        case auto
+        case nftables
+        case iptables
+    }
+
+    /// Allows `block_ip` and `unblock_ip`.
+    public var blockIP: Bool = true
+    /// Allows `kill_session`.
+    public var killSession: Bool = true
+    /// Allows `reboot`.
+    public var reboot: Bool = false
+    /// Allows `shutdown`.
+    public var shutdown: Bool = false
+    /// Networks the agent refuses to block, whatever the hub asks (beside loopback, its own addresses and the hub).
+    public var neverBlock: [IPNetwork] = []
+    /// The firewall backend.
+    public var firewall: FirewallChoice = .auto
+    /// Time a session gets between SIGTERM and SIGKILL.
+    public var killGrace: Duration = .seconds(3)
+    /// The reboot program and its arguments; nil means `systemctl reboot`, or `shutdown -r now` without systemd.
+    public var rebootCommand: [String]?
+    /// The power-off program and its arguments; nil means `systemctl poweroff`, or `shutdown -h now` without systemd.
+    public var shutdownCommand: [String]?
+    /// Time between answering a reboot or shutdown and running it, so the reply leaves the host first.
+    public var powerDelay: Duration = .seconds(2)
+    /// Longest timed block accepted; longer requests are refused (a permanent block has no duration).
+    /// 24 days is ipset's largest timeout, so every backend can honour it in the kernel.
+    public var maxBlockDuration: Duration = .seconds(24 * 86_400)
+
+    public init() {}
+
+    static func read(_ reader: ConfigReader) -> ResponsesConfiguration {
+        var responses = ResponsesConfiguration()
+        responses.blockIP = reader.bool("block_ip", default: responses.blockIP)
+        responses.killSession = reader.bool("kill_session", default: responses.killSession)
+        responses.reboot = reader.bool("reboot", default: responses.reboot)
+        responses.shutdown = reader.bool("shutdown", default: responses.shutdown)
+        for (index, text) in reader.stringList("never_block").enumerated() {
+            guard let network = IPNetwork(text) else {
+                reader.problem("never_block[\(index)]", "not an address or CIDR block with its host bits zero (like 10.0.0.0/8)")
+                continue
+            }
+            responses.neverBlock.append(network)
+        }
+        if let text = reader.string("firewall") {
+            if let choice = FirewallChoice(rawValue: text) {
+                responses.firewall = choice
+            } else {
+                reader.problem("firewall", "expected one of auto, nftables, iptables")
+            }
+        }
+        responses.killGrace = reader.duration("kill_grace", default: responses.killGrace, in: .seconds(1)...(.seconds(60)))
+        responses.powerDelay = reader.duration("power_delay", default: responses.powerDelay, in: .seconds(1)...(.seconds(60)))
+        responses.rebootCommand = readArgv(reader, "reboot_command")
+        responses.shutdownCommand = readArgv(reader, "shutdown_command")
+        reader.rejectUnknownKeys()
+        return responses
+    }
+
+    /// An argument vector: a program (absolute path or a bare name looked up in the sbin/bin directories) and its
+    /// arguments. Never run by a shell, so no quoting rules apply; empty or NUL-carrying arguments are mistakes.
+    private static func readArgv(_ reader: ConfigReader, _ key: String) -> [String]? {
+        guard reader.has(key) else { return nil }
+        let argv = reader.stringList(key)
+        guard let program = argv.first else {
+            reader.problem(key, "expected a list: the program, then its arguments")
+            return nil
+        }
+        guard program.hasPrefix("/") || !program.contains("/") else {
+            reader.problem(key, "the program must be an absolute path or a bare name, not a relative path")
+            return nil
+        }
+        guard argv.allSatisfy({ !$0.isEmpty && !$0.utf8.contains(0) }) else {
+            reader.problem(key, "arguments must be non-empty")
+            return nil
+        }
+        return argv
+    }
+}
