@@ -75,6 +75,7 @@ let package = Package(
         .testTarget(
             name: "BotHubTests",
             dependencies: ["BotHub", "Shared"],
+            resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(
