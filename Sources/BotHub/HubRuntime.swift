@@ -3,16 +3,25 @@ import Logging
 import ServiceLifecycle
 import Shared
 
-/// Everything a running hub is made of, built from its configuration; `services` are run in one `ServiceGroup`.
+/// Everything a running hub is made of, built from its configuration; `services` run in one `ServiceGroup`.
 struct HubRuntime {
     let store: HubStore
     let server: HTTPServer
     let notifier: AlertNotifier?
     let poller: UpdatePoller?
+    let offlineMonitor: OfflineMonitor
     let choices: ChoiceHandler?
 
     var services: [any Service] {
-        [server] + [notifier as (any Service)?, poller as (any Service)?].compactMap { $0 }
+        [server, offlineMonitor] + [notifier as (any Service)?, poller as (any Service)?].compactMap { $0 }
+    }
+
+    /// Tunables tests shorten; production uses the defaults.
+    struct Timing: Sendable {
+        var choice = ChoiceSettings()
+        var pollTimeout = 50
+        var heartbeatInterval: TimeInterval = 30
+        var offlineCheck: Duration = .seconds(10)
     }
 
     /// Builds the hub. With a Telegram API the alerts are relayed and presses handled; without one, alerts are
@@ -22,15 +31,14 @@ struct HubRuntime {
         catalogs: MessageCatalogs,
         telegram: (any TelegramAPI)?,
         logger: Logger,
-        settings: ChoiceSettings = ChoiceSettings(),
-        pollTimeout: Int = 50,
+        timing: Timing = Timing(),
         now: @escaping @Sendable () -> Date = Date.init
     ) throws -> HubRuntime {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let store = try HubStore.open(path: "\(configuration.stateDirectory)/hub.sqlite")
         let enrolled = try AgentEnrollmentFile(stateDirectory: configuration.stateDirectory).agentEntries()
         let agents = AgentDirectory(configured: configuration.agents, enrolled: enrolled)
-        let chats = configuration.telegram.chats
+        let roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
         let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger)
 
         var notifier: AlertNotifier?
@@ -41,8 +49,11 @@ struct HubRuntime {
                 store: store,
                 catalogs: catalogs,
                 telegram: telegram,
-                chats: chats,
-                defaultLanguage: configuration.language,
+                roster: roster,
+                rates: ChatPacer.Rates(
+                    privatePerSecond: configuration.telegram.privateMessagesPerSecond,
+                    groupPerMinute: configuration.telegram.groupMessagesPerMinute
+                ),
                 logger: logger,
                 now: now
             )
@@ -50,10 +61,9 @@ struct HubRuntime {
                 store: store,
                 catalogs: catalogs,
                 telegram: telegram,
-                chats: chats,
-                defaultLanguage: configuration.language,
+                roster: roster,
                 dispatcher: dispatcher,
-                settings: settings,
+                settings: timing.choice,
                 logger: logger,
                 now: now
             )
@@ -62,30 +72,40 @@ struct HubRuntime {
                 store: store,
                 catalogs: catalogs,
                 telegram: telegram,
-                chats: chats,
+                roster: roster,
                 agents: agents,
-                defaultLanguage: configuration.language,
                 dispatcher: dispatcher,
-                settings: settings,
+                settings: timing.choice,
                 logger: logger,
                 now: now
             )
             poller = UpdatePoller(
-                store: store, telegram: telegram, choices: choiceHandler, commands: commands, logger: logger, pollTimeout: pollTimeout, now: now)
+                store: store,
+                telegram: telegram,
+                choices: choiceHandler,
+                commands: commands,
+                logger: logger,
+                pollTimeout: timing.pollTimeout,
+                now: now
+            )
         }
-        let intake = AlertIntake(
+        let wake: @Sendable () -> Void = { [notifier] in notifier?.wake() }
+        let intake = AlertIntake(store: store, roster: roster, logger: logger, now: now, alertStored: wake)
+        let offlineMonitor = OfflineMonitor(
             store: store,
-            chatIDs: chats.map(\.id),
+            agents: agents,
+            roster: roster,
             logger: logger,
+            heartbeatInterval: timing.heartbeatInterval,
+            checkEvery: timing.offlineCheck,
             now: now,
-            alertStored: { [notifier] in notifier?.wake() }
+            alertStored: wake
         )
-        let verifier = EnvelopeVerifier(keys: agents)
         let server = HTTPServer(
             configuration: configuration.listen,
-            handler: IntakeRoutes.make(intake: intake, verifier: verifier, logger: logger),
+            handler: IntakeRoutes.make(intake: intake, verifier: EnvelopeVerifier(keys: agents), logger: logger),
             logger: logger
         )
-        return HubRuntime(store: store, server: server, notifier: notifier, poller: poller, choices: choices)
+        return HubRuntime(store: store, server: server, notifier: notifier, poller: poller, offlineMonitor: offlineMonitor, choices: choices)
     }
 }

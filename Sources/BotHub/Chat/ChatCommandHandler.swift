@@ -8,9 +8,8 @@ struct ChatCommandHandler: Sendable {
     let store: HubStore
     let catalogs: MessageCatalogs
     let telegram: any TelegramAPI
-    let chats: [TelegramConfiguration.Chat]
+    let roster: ChatRoster
     let agents: AgentDirectory
-    let defaultLanguage: String
     let dispatcher: ResponseDispatcher
     let settings: ChoiceSettings
     let logger: Logger
@@ -23,15 +22,17 @@ struct ChatCommandHandler: Sendable {
         let command = words[0].split(separator: "@").first.map(String.init) ?? words[0]
         let arguments = Array(words.dropFirst())
         let chatID = message.chat.id
-        let chat = chats.first { $0.id == chatID }
+        let chat = roster.configured(chatID)
         let person = chat?.operators.first { $0.userID == user.id }
-        let language = (try? store.chatLanguage(chatID)) ?? chat?.language ?? defaultLanguage
+        let language = roster.language(of: chatID)
         let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
         try? store.audit("command", actor: user.displayName, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
 
         let reply: String
         switch command {
         case "/start":
+            // A message from the chat proves the bot is no longer blocked there.
+            try? store.setChatBlocked(chatID, false)
             let ids = ["chat": String(chatID), "user": String(user.id)]
             if let person {
                 reply = say(.commandStartOperator, ids.merging(["role": person.role.rawValue]) { $1 })

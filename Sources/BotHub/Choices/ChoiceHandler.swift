@@ -9,8 +9,7 @@ struct ChoiceHandler: Sendable {
     let store: HubStore
     let catalogs: MessageCatalogs
     let telegram: any TelegramAPI
-    let chats: [TelegramConfiguration.Chat]
-    let defaultLanguage: String
+    let roster: ChatRoster
     let dispatcher: ResponseDispatcher
     let settings: ChoiceSettings
     let logger: Logger
@@ -19,7 +18,7 @@ struct ChoiceHandler: Sendable {
     func handle(_ query: TelegramCallbackQuery) async {
         let actor = query.from.displayName
         let chatID = query.message?.chat.id ?? query.from.id
-        let language = (try? store.chatLanguage(chatID)) ?? chats.first { $0.id == chatID }?.language ?? defaultLanguage
+        let language = roster.language(of: chatID)
         let text = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
 
         guard let data = query.data.flatMap(CallbackData.init), query.message != nil,
@@ -32,7 +31,7 @@ struct ChoiceHandler: Sendable {
         let requested = Self.action(of: data.choice)
         let actionName = requested.map { text(AlertMessageRenderer.key(for: $0), [:]) } ?? text(.actionUnblock, [:])
 
-        guard let chat = chats.first(where: { $0.id == chatID }), let person = chat.operators.first(where: { $0.userID == query.from.id }) else {
+        guard let chat = roster.configured(chatID), let person = chat.operators.first(where: { $0.userID == query.from.id }) else {
             await answer(query, text(.toastNotOperator, [:]), alert: true)
             audit("press_refused", actor: actor, alertID: stored.id, detail: "user \(query.from.id) is not an operator of chat \(chatID)")
             return
@@ -91,7 +90,7 @@ struct ChoiceHandler: Sendable {
     /// Claims the alert (single use), runs the choice and shows the outcome.
     private func carryOut(_ action: AlertAction, stored: StoredAlert, alert: Alert, query: TelegramCallbackQuery, actionName: String) async {
         let actor = query.from.displayName
-        let language = defaultLanguage
+        let language = roster.language(of: query.message?.chat.id ?? query.from.id)
         switch (try? store.claimAlert(id: stored.id, by: actor, now: now())) ?? .unknown {
         case .claimed:
             break
@@ -150,7 +149,7 @@ struct ChoiceHandler: Sendable {
 
     private func unblock(stored: StoredAlert, alert: Alert, query: TelegramCallbackQuery, actionName: String) async {
         let actor = query.from.displayName
-        let language = defaultLanguage
+        let language = roster.language(of: query.message?.chat.id ?? query.from.id)
         guard let ip = Self.ip(of: alert) else {
             await answer(query, catalogs.text(.toastInvalid, language: language))
             return
@@ -203,7 +202,7 @@ struct ChoiceHandler: Sendable {
     /// Re-renders the alert in every chat it was sent to, with `extra` lines below and the chosen keyboard.
     private func refreshMessages(of stored: StoredAlert, alert: Alert, extra: String?, keyboard: KeyboardChoice) async {
         for (chatID, messageID) in (try? store.sentMessages(alertID: stored.id)) ?? [] {
-            let language = (try? store.chatLanguage(chatID)) ?? chats.first { $0.id == chatID }?.language ?? defaultLanguage
+            let language = roster.language(of: chatID)
             let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, language: language)
             let html = [rendered.html, extra].compactMap { $0 }.joined(separator: "\n\n")
             let buttons: [[InlineButton]]

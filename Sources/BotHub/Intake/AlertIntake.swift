@@ -6,7 +6,7 @@ import Shared
 struct AlertIntake: Sendable {
     let store: HubStore
     /// Chats that receive alerts.
-    let chatIDs: [Int64]
+    let roster: ChatRoster
     let logger: Logger
     let now: @Sendable () -> Date
     /// Called after a new alert is stored, so its messages go out at once.
@@ -25,7 +25,7 @@ struct AlertIntake: Sendable {
             return SealedReply(status: .unprocessable, body: Array("alert.agent does not match the sealing agent".utf8))
         }
         do {
-            let isNew = try store.recordAlert(alert, chats: chatIDs, now: now())
+            let isNew = try store.recordAlert(alert, chats: roster.deliveryChatIDs(), now: now())
             if isNew {
                 logger.info("alert stored", metadata: ["agent": "\(alert.agent)", "kind": "\(alert.kind.rawValue)", "id": "\(alert.id)"])
                 alertStored()

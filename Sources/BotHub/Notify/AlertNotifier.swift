@@ -3,32 +3,33 @@ import Logging
 import ServiceLifecycle
 import Shared
 
-/// Sends stored alerts' pending messages to Telegram and records their message ids, so buttons can be matched to
-/// alerts and outcomes shown in place. Messages live in SQLite until sent: a restart loses none and sends none twice.
+/// Sends stored alerts' pending messages to Telegram, one paced queue per chat, and records their message ids so
+/// buttons match alerts and outcomes appear in place. Messages live in SQLite until sent: a restart loses none and
+/// sends none twice.
 actor AlertNotifier: Service {
     private let store: HubStore
     private let catalogs: MessageCatalogs
     private let telegram: any TelegramAPI
-    private let chats: [TelegramConfiguration.Chat]
-    private let defaultLanguage: String
+    private let roster: ChatRoster
     private let logger: Logger
     private let now: @Sendable () -> Date
     private let wakeSignal = WakeSignal()
+    private var pacer: ChatPacer
 
     init(
         store: HubStore,
         catalogs: MessageCatalogs,
         telegram: any TelegramAPI,
-        chats: [TelegramConfiguration.Chat],
-        defaultLanguage: String,
+        roster: ChatRoster,
+        rates: ChatPacer.Rates = ChatPacer.Rates(privatePerSecond: 1, groupPerMinute: 20),
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.store = store
         self.catalogs = catalogs
         self.telegram = telegram
-        self.chats = chats
-        self.defaultLanguage = defaultLanguage
+        self.roster = roster
+        self.pacer = ChatPacer(rates: rates)
         self.logger = logger
         self.now = now
     }
@@ -47,37 +48,83 @@ actor AlertNotifier: Service {
         }
     }
 
-    /// Sends every pending message; returns how long to wait before looking again.
+    /// Sends every pending message whose chat has a free slot, in order per chat; returns how long to wait before
+    /// the next slot opens (or 30 s when nothing is waiting).
     func sendPending() async -> Duration {
-        var retryIn: Duration = .seconds(30)
         let pending: [PendingMessage]
         do {
-            pending = try store.pendingMessages()
+            pending = try store.pendingMessages(limit: 1000)
         } catch {
             logger.error("cannot read pending messages", metadata: ["error": "\(error)"])
             return .seconds(5)
         }
-        for message in pending {
-            guard let alert = try? message.alert.decoded() else {
-                try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "undecodable alert")
+        var nextWake = now().addingTimeInterval(30)
+        var deferredChats: Set<Int64> = []
+        for message in pending where !deferredChats.contains(message.chatID) {
+            let slot = pacer.nextSlot(for: message.chatID, now: now())
+            if slot > now() {
+                // This chat waits; its later messages keep their order behind this one, other chats go on.
+                deferredChats.insert(message.chatID)
+                nextWake = min(nextWake, slot)
                 continue
             }
-            let language = (try? store.chatLanguage(message.chatID)) ?? chats.first { $0.id == message.chatID }?.language ?? defaultLanguage
-            let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, language: language)
-            do {
-                let sent = try await telegram.sendMessage(chatID: message.chatID, html: rendered.html, keyboard: rendered.keyboard)
-                try store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: sent.messageId)
-                try? store.audit(
-                    "message", actor: nil, alertID: message.alert.id, detail: "sent to chat \(message.chatID) as \(sent.messageId)", at: now())
-            } catch let error as TelegramError where error.isTransient {
-                logger.warning("telegram send deferred", metadata: ["chat": "\(message.chatID)", "error": "\(error)"])
-                retryIn = min(retryIn, .seconds(error.retryAfter ?? 2))
-                break
-            } catch {
-                logger.error("telegram send failed", metadata: ["chat": "\(message.chatID)", "error": "\(error)"])
-                try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "\(error)")
-            }
+            if !(await send(message)) { deferredChats.insert(message.chatID) }
+            nextWake = min(nextWake, pacer.nextSlot(for: message.chatID, now: now()))
         }
-        return retryIn
+        let wait = max(0.01, nextWake.timeIntervalSince(now()))
+        return .milliseconds(Int64(wait * 1000))
+    }
+
+    /// Sends one message; false if the chat must wait before its next message.
+    private func send(_ message: PendingMessage) async -> Bool {
+        guard let alert = try? message.alert.decoded() else {
+            try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "undecodable alert")
+            return true
+        }
+        if (try? store.isChatBlocked(message.chatID)) == true {
+            try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "the bot is blocked in this chat")
+            return true
+        }
+        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, language: roster.language(of: message.chatID))
+        do {
+            let sent = try await telegram.sendMessage(chatID: message.chatID, html: rendered.html, keyboard: rendered.keyboard)
+            pacer.recordSent(to: message.chatID, at: now())
+            try store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: sent.messageId)
+            try? store.audit(
+                "message", actor: nil, alertID: message.alert.id, detail: "sent to chat \(message.chatID) as \(sent.messageId)", at: now())
+            return true
+        } catch let error as TelegramError {
+            return handle(error, for: message)
+        } catch {
+            logger.error("cannot record a sent message", metadata: ["error": "\(error)"])
+            return true
+        }
+    }
+
+    private func handle(_ error: TelegramError, for message: PendingMessage) -> Bool {
+        if let newChat = error.migrateToChatID {
+            logger.warning("group was upgraded to a supergroup; following it", metadata: ["from": "\(message.chatID)", "to": "\(newChat)"])
+            try? store.migrateChat(from: message.chatID, to: newChat)
+            return false
+        }
+        if error.code == 429 {
+            let wait = error.retryAfter ?? 1
+            logger.warning("rate limited by Telegram", metadata: ["chat": "\(message.chatID)", "retry_after": "\(wait)"])
+            pacer.recordRateLimited(message.chatID, retryAfter: wait, at: now())
+            return false
+        }
+        if error.isTransient {
+            logger.warning("Telegram unavailable; will retry", metadata: ["chat": "\(message.chatID)", "error": "\(error)"])
+            pacer.recordTransientFailure(message.chatID, at: now())
+            return false
+        }
+        if error.isForbidden {
+            logger.error("the bot was blocked or removed in a chat; its alerts are not delivered", metadata: ["chat": "\(message.chatID)"])
+            try? store.setChatBlocked(message.chatID, true)
+        } else {
+            logger.error("Telegram refused an alert message", metadata: ["chat": "\(message.chatID)", "error": "\(error)"])
+        }
+        try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: error.description)
+        return true
     }
 }

@@ -86,3 +86,20 @@ extension HubStore {
         }
     }
 }
+
+extension HubStore {
+    func isMarkedOffline(_ agent: String) throws -> Bool {
+        try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: ["offline.\(agent)"]) == "1"
+        }
+    }
+
+    func markOffline(_ agent: String, _ offline: Bool) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                arguments: ["offline.\(agent)", offline ? "1" : "0"]
+            )
+        }
+    }
+}

@@ -66,3 +66,44 @@ extension HubStore {
         }
     }
 }
+
+extension HubStore {
+    /// Records that group `from` became supergroup `to` and moves its unsent messages there.
+    func migrateChat(from: Int64, to: Int64) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO chat (id, language, migratedFrom) VALUES (?, (SELECT language FROM chat WHERE id = ?), ?)
+                    ON CONFLICT(id) DO UPDATE SET migratedFrom = excluded.migratedFrom
+                    """,
+                arguments: [to, from, from]
+            )
+            try db.execute(sql: "UPDATE message SET chatId = ? WHERE chatId = ? AND state = 'pending'", arguments: [to, from])
+        }
+    }
+
+    /// The configured chat id a supergroup was migrated from, if any.
+    func migratedFrom(_ chatID: Int64) throws -> Int64? {
+        try writer.read { db in try Int64.fetchOne(db, sql: "SELECT migratedFrom FROM chat WHERE id = ?", arguments: [chatID]) }
+    }
+
+    /// Where alerts for configured chat `chatID` go now (itself, or the supergroup it became).
+    func currentChatID(for chatID: Int64) throws -> Int64 {
+        try writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT id FROM chat WHERE migratedFrom = ?", arguments: [chatID]) ?? chatID
+        }
+    }
+
+    func setChatBlocked(_ chatID: Int64, _ blocked: Bool) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO chat (id, blocked) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET blocked = excluded.blocked",
+                arguments: [chatID, blocked]
+            )
+        }
+    }
+
+    func isChatBlocked(_ chatID: Int64) throws -> Bool {
+        try writer.read { db in try Bool.fetchOne(db, sql: "SELECT blocked FROM chat WHERE id = ?", arguments: [chatID]) ?? false }
+    }
+}

@@ -103,6 +103,12 @@ struct HubStore: Sendable {
                 table.column("payload", .text).notNull()
             }
         }
+        migrator.registerMigration("v2-chat-migration") { db in
+            try db.alter(table: "chat") { table in
+                /// Set on the supergroup a group was upgraded to: the configured (old) chat id.
+                table.add(column: "migratedFrom", .integer)
+            }
+        }
         return migrator
     }
 }

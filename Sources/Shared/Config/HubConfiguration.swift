@@ -91,12 +91,25 @@ public struct TelegramConfiguration: Sendable {
     /// Bot API base URL; a local fake in tests, a self-hosted Bot API server, or the public one.
     public var apiURL: String
     public var chats: [Chat]
+    /// At most this many messages a second to one private chat (Telegram's limit is about 1).
+    public var privateMessagesPerSecond: Int = 1
+    /// At most this many messages a minute to one group (Telegram's limit is 20).
+    public var groupMessagesPerMinute: Int = 20
+    /// Past this many alerts of one kind from one agent within `digestWindow`, the rest fold into one digest message.
+    public var digestThreshold: Int = 10
+    public var digestWindow: Duration = .seconds(60)
 
     /// A chat that receives alerts and the people in it who may choose responses.
     public struct Chat: Sendable, Equatable {
         public var id: Int64
         public var language: String?
         public var operators: [Operator]
+
+        public init(id: Int64, language: String?, operators: [Operator]) {
+            self.id = id
+            self.language = language
+            self.operators = operators
+        }
     }
 
     /// A Telegram user allowed to press buttons.
@@ -104,6 +117,12 @@ public struct TelegramConfiguration: Sendable {
         public var userID: Int64
         public var name: String
         public var role: Role
+
+        public init(userID: Int64, name: String, role: Role) {
+            self.userID = userID
+            self.name = name
+            self.role = role
+        }
     }
 
     /// `admin` may also reboot and shut down; `operator` may block, kill and acknowledge.
@@ -140,8 +159,15 @@ public struct TelegramConfiguration: Sendable {
             chat.rejectUnknownKeys()
             chats.append(Chat(id: id, language: language, operators: operators))
         }
+        var configuration = TelegramConfiguration(token: token, apiURL: apiURL, chats: chats)
+        configuration.privateMessagesPerSecond = reader.int("private_messages_per_second", default: 1, in: 1...30)
+        configuration.groupMessagesPerMinute = reader.int("group_messages_per_minute", default: 20, in: 1...60)
+        let digest = reader.section("digest")
+        configuration.digestThreshold = digest.int("threshold", default: 10, in: 1...10_000)
+        configuration.digestWindow = digest.duration("window", default: .seconds(60), in: .seconds(10)...(.seconds(86_400)))
+        digest.rejectUnknownKeys()
         reader.rejectUnknownKeys()
-        return TelegramConfiguration(token: token, apiURL: apiURL, chats: chats)
+        return configuration
     }
 
     private static func isPlausibleToken(_ token: String) -> Bool {

@@ -1,0 +1,26 @@
+import Shared
+
+/// The configured chats and what became of them: a group upgraded to a supergroup keeps its operators and language
+/// under its new id, and alerts follow it there.
+struct ChatRoster: Sendable {
+    let chats: [TelegramConfiguration.Chat]
+    let store: HubStore
+    let defaultLanguage: String
+
+    /// The configuration of `chatID`, directly or through a migration.
+    func configured(_ chatID: Int64) -> TelegramConfiguration.Chat? {
+        if let chat = chats.first(where: { $0.id == chatID }) { return chat }
+        guard let original = try? store.migratedFrom(chatID) else { return nil }
+        return chats.first { $0.id == original }
+    }
+
+    /// The chat's language: chosen with /lang, else configured, else the hub's.
+    func language(of chatID: Int64) -> String {
+        (try? store.chatLanguage(chatID)) ?? configured(chatID)?.language ?? defaultLanguage
+    }
+
+    /// Where new alerts are sent: each configured chat's current id.
+    func deliveryChatIDs() -> [Int64] {
+        chats.map { (try? store.currentChatID(for: $0.id)) ?? $0.id }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// Watches heartbeats: an agent silent for three intervals gets an `agent_offline` alert, and its return a recovery
+/// notice. Agents that never sent a heartbeat are not reported (they may not be deployed yet).
+struct OfflineMonitor: Service {
+    let store: HubStore
+    let agents: AgentDirectory
+    let roster: ChatRoster
+    let logger: Logger
+    /// The agents' heartbeat interval; three missed ones mean offline.
+    var heartbeatInterval: TimeInterval = 30
+    var checkEvery: Duration = .seconds(10)
+    let now: @Sendable () -> Date
+    let alertStored: @Sendable () -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                check()
+                try? await Task.sleep(for: checkEvery)
+            }
+        }
+    }
+
+    /// One pass over the agents; raises at most one alert per agent per transition.
+    func check() {
+        let heartbeats = (try? store.lastHeartbeats()) ?? [:]
+        let current = now()
+        for agent in agents.ids {
+            guard let lastSeen = heartbeats[agent] else { continue }
+            let silent = current.timeIntervalSince(lastSeen)
+            let isOffline = silent > 3 * heartbeatInterval
+            let wasOffline = (try? store.isMarkedOffline(agent)) ?? false
+            guard isOffline != wasOffline else { continue }
+            do {
+                try store.markOffline(agent, isOffline)
+                let alert = Alert(
+                    agent: agent,
+                    hostname: agent,
+                    kind: isOffline ? .agentOffline : .agentRecovered,
+                    severity: isOffline ? .critical : .info,
+                    observedAt: current,
+                    subject: .agent(
+                        AgentEvidence(
+                            detail: isOffline ? "no heartbeat for \(MessageTime.span(silent))" : "heartbeats are arriving again",
+                            lastSeen: lastSeen
+                        )
+                    ),
+                    actions: [.acknowledge]
+                )
+                _ = try store.recordAlert(alert, chats: roster.deliveryChatIDs(), now: current)
+                logger.warning("agent \(isOffline ? "offline" : "back online")", metadata: ["agent": "\(agent)"])
+                alertStored()
+            } catch {
+                logger.error("cannot record agent state", metadata: ["agent": "\(agent)", "error": "\(error)"])
+            }
+        }
+    }
+}

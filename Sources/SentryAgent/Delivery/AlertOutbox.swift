@@ -1,0 +1,156 @@
+import Foundation
+import Logging
+import Shared
+
+/// The agent's on-disk queue of alerts not yet acknowledged by the hub.
+///
+/// `submit` appends the alert to `outbox.log` and fsyncs before returning, so an alert a detector raised survives a
+/// crash, a reboot or a hub outage. Acknowledged ids are appended to `outbox.acked`; both files are compacted once
+/// most of the log is acknowledged. The queue is bounded (alerts and bytes): past the bound the oldest *info*
+/// alerts are dropped first, then the oldest of any severity, and every drop is counted for the heartbeat.
+actor AlertOutbox: AlertSink {
+    struct Limits: Sendable {
+        var maxAlerts = 100_000
+        var maxBytes = 64 * 1024 * 1024
+    }
+
+    /// What loading the files found, for the log and the heartbeat.
+    struct LoadReport: Sendable, Equatable {
+        var recovered = 0
+        var damagedRegions = 0
+        var damagedBytes = 0
+    }
+
+    private struct Entry {
+        let alert: Alert
+        let size: Int
+    }
+
+    private let directory: String
+    private let limits: Limits
+    private let logger: Logger
+    private var log: AppendOnlyFile
+    private var acked: AppendOnlyFile
+    private var queue: [Entry] = []
+    private var head = 0
+    private var queued: Set<UUID> = []
+    private var queuedBytes = 0
+    private var ackedSinceCompaction = 0
+    private let arrivals = WakeSignal()
+
+    /// Alerts dropped because the queue was full, since this agent started.
+    private(set) var dropped = 0
+    let loadReport: LoadReport
+
+    init(directory: String, limits: Limits = Limits(), logger: Logger) throws {
+        self.directory = directory
+        self.limits = limits
+        self.logger = logger
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let logPath = "\(directory)/outbox.log"
+        let ackPath = "\(directory)/outbox.acked"
+        let scan = OutboxRecord.scan(AppendOnlyFile.readAll(logPath))
+        let ackScan = OutboxRecord.scan(AppendOnlyFile.readAll(ackPath))
+        let acknowledged = Set(ackScan.payloads.compactMap { UUID(uuidString: String(decoding: $0, as: UTF8.self)) })
+        var report = LoadReport(damagedRegions: scan.damagedRegions + ackScan.damagedRegions, damagedBytes: scan.damagedBytes + ackScan.damagedBytes)
+        for payload in scan.payloads {
+            guard let alert = try? WireCoding.decode(Alert.self, from: payload) else {
+                report.damagedRegions += 1
+                continue
+            }
+            guard !acknowledged.contains(alert.id), !queued.contains(alert.id) else { continue }
+            queue.append(Entry(alert: alert, size: payload.count))
+            queued.insert(alert.id)
+            queuedBytes += payload.count
+        }
+        report.recovered = queue.count
+        loadReport = report
+        if report.damagedRegions > 0 || scan.damagedBytes > 0 {
+            logger.error(
+                "outbox files were damaged; every readable alert was kept",
+                metadata: [
+                    "recovered": "\(report.recovered)", "damaged_regions": "\(report.damagedRegions)", "damaged_bytes": "\(report.damagedBytes)",
+                ]
+            )
+            // Rewrite clean files now, so the damage is not scanned (or reported) again.
+            try AppendOnlyFile.replace(logPath, with: queue.flatMap { OutboxRecord.frame((try? WireCoding.encode($0.alert)) ?? []) })
+            try AppendOnlyFile.replace(ackPath, with: [])
+        }
+        log = try AppendOnlyFile(path: logPath)
+        acked = try AppendOnlyFile(path: ackPath)
+    }
+
+    /// Alerts waiting for the hub.
+    var depth: Int { queued.count }
+
+    /// Durably queues `alert`; returns once it is on disk. A write failure is logged loudly and the alert is kept in
+    /// memory, so it is still delivered unless the agent also dies.
+    func submit(_ alert: Alert) async {
+        guard !queued.contains(alert.id) else { return }
+        let payload = (try? WireCoding.encode(alert)) ?? []
+        do {
+            try log.append(OutboxRecord.frame(payload))
+        } catch {
+            logger.critical("cannot persist alert in the outbox", metadata: ["error": "\(error)", "alert": "\(alert.id)"])
+        }
+        queue.append(Entry(alert: alert, size: payload.count))
+        queued.insert(alert.id)
+        queuedBytes += payload.count
+        enforceBound()
+        await arrivals.signal()
+    }
+
+    /// The oldest unacknowledged alert, if any.
+    func oldest() -> Alert? {
+        while head < queue.count, !queued.contains(queue[head].alert.id) { head += 1 }
+        return head < queue.count ? queue[head].alert : nil
+    }
+
+    /// Waits until an alert may be available (or `delay` passes).
+    func waitForArrival(upTo delay: Duration) async {
+        await arrivals.wait(upTo: delay)
+    }
+
+    /// Removes an alert the hub acknowledged (or rejected for good).
+    func acknowledge(_ id: UUID) {
+        guard queued.remove(id) != nil else { return }
+        if let entry = queue[head...].first(where: { $0.alert.id == id }) { queuedBytes -= entry.size }
+        do {
+            try acked.append(OutboxRecord.frame(Array(id.uuidString.utf8)))
+        } catch {
+            logger.error(
+                "cannot record an acknowledgement; the alert may be sent again after a restart (the hub deduplicates)",
+                metadata: ["error": "\(error)"])
+        }
+        ackedSinceCompaction += 1
+        compactIfWorthwhile()
+    }
+
+    private func enforceBound() {
+        while queued.count > limits.maxAlerts || queuedBytes > limits.maxBytes {
+            let live = queue[head...].filter { queued.contains($0.alert.id) }
+            guard let victim = live.first(where: { $0.alert.severity == .info }) ?? live.first else { return }
+            logger.warning(
+                "outbox full: dropping an alert", metadata: ["alert": "\(victim.alert.id)", "severity": "\(victim.alert.severity.rawValue)"])
+            acknowledge(victim.alert.id)
+            dropped += 1
+        }
+    }
+
+    /// Rewrites both files with only the live alerts once the acknowledged ones dominate.
+    private func compactIfWorthwhile() {
+        guard ackedSinceCompaction >= 1000, ackedSinceCompaction > queued.count else { return }
+        let live = queue[head...].filter { queued.contains($0.alert.id) }
+        do {
+            try AppendOnlyFile.replace(log.path, with: live.flatMap { OutboxRecord.frame((try? WireCoding.encode($0.alert)) ?? []) })
+            log = try AppendOnlyFile(path: log.path)
+            try AppendOnlyFile.replace(acked.path, with: [])
+            acked = try AppendOnlyFile(path: acked.path)
+            queue = Array(live)
+            head = 0
+            ackedSinceCompaction = 0
+        } catch {
+            logger.error("outbox compaction failed; will retry", metadata: ["error": "\(error)"])
+        }
+    }
+}

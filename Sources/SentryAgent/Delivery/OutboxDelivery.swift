@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// Sends the outbox's alerts to the hub's sealed `/alert`, oldest first, and removes each only after the hub's sealed
+/// receipt. Failures back off exponentially with jitter, capped at 60 s. Delivery is at-least-once; the hub
+/// deduplicates by alert id, so display is exactly-once.
+struct OutboxDelivery: Service {
+    let outbox: AlertOutbox
+    let client: SealedClient
+    let logger: Logger
+    var maxBackoff: Duration = .seconds(60)
+    var initialBackoff: Duration = .milliseconds(500)
+
+    /// Retries are counted for the metrics and heartbeat.
+    let retries = RetryCounter()
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var failures = 0
+            while !Task.isCancelled {
+                guard let alert = await outbox.oldest() else {
+                    await outbox.waitForArrival(upTo: .seconds(30))
+                    continue
+                }
+                switch await deliver(alert) {
+                case .delivered, .rejected:
+                    failures = 0
+                    await outbox.acknowledge(alert.id)
+                case .retry:
+                    failures += 1
+                    await retries.increment()
+                    try? await Task.sleep(for: backoff(after: failures))
+                }
+            }
+        }
+    }
+
+    enum Attempt: Equatable { case delivered, rejected, retry }
+
+    func deliver(_ alert: Alert) async -> Attempt {
+        do {
+            let reply = try await client.post("/alert", body: try WireCoding.encode(alert))
+            guard let receipt = try? WireCoding.decode(AlertReceipt.self, from: reply), receipt.alertId == alert.id else {
+                logger.warning("hub receipt does not match the alert; retrying", metadata: ["alert": "\(alert.id)"])
+                return .retry
+            }
+            return .delivered
+        } catch let error as SealedClientError {
+            if case .status(let status) = error.code, status == 422 || status == 413 || status == 400 {
+                // The hub will never accept this alert; keeping it would block the queue forever.
+                logger.error("hub rejected an alert for good; dropping it", metadata: ["alert": "\(alert.id)", "status": "\(status)"])
+                return .rejected
+            }
+            logger.notice("alert delivery failed; will retry", metadata: ["alert": "\(alert.id)", "reason": "\(error)"])
+            return .retry
+        } catch {
+            return .retry
+        }
+    }
+
+    /// Exponential backoff with "equal jitter": half fixed, half random, so many agents do not retry in lockstep.
+    func backoff(after failures: Int) -> Duration {
+        let exponent = min(failures - 1, 16)
+        let base = min(maxBackoff, initialBackoff * (1 << exponent))
+        let half = base / 2
+        return half + half * Double.random(in: 0...1)
+    }
+}
+
+/// A counter shared between a service and whoever reports on it.
+actor RetryCounter {
+    private(set) var value = 0
+
+    func increment() {
+        value += 1
+    }
+}

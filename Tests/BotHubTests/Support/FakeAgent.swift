@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import Shared
+
+/// A stand-in agent: a real `/response` endpoint on 127.0.0.1 that verifies the seal, records each command and
+/// answers with a scripted outcome.
+actor FakeAgent {
+    let key = AgentKey.generate()
+    let id: String
+    private(set) var commands: [ResponseCommand] = []
+    private var outcome: ResponseResult.Outcome = .done
+    private var detail: String?
+    private var task: Task<Void, any Error>?
+    private(set) var port: UInt16 = 0
+
+    init(id: String = "web-1") {
+        self.id = id
+    }
+
+    func answer(_ outcome: ResponseResult.Outcome, detail: String? = nil) {
+        self.outcome = outcome
+        self.detail = detail
+    }
+
+    private func record(_ command: ResponseCommand) -> ResponseResult {
+        commands.append(command)
+        return ResponseResult(commandId: command.id, outcome: outcome, detail: detail, finishedAt: Date())
+    }
+
+    func start() async throws {
+        let verifier = EnvelopeVerifier(keys: StaticAgentKeys([id: [key]]))
+        var router = HTTPRouter()
+        router.addSealed(
+            "POST",
+            "/response",
+            SealedRoute(verifier: verifier, logger: Logger(label: "fake-agent")) { [weak self] envelope in
+                guard let self, let command = try? WireCoding.decode(ResponseCommand.self, from: envelope.plaintext) else {
+                    return SealedReply(status: .unprocessable, body: [])
+                }
+                let result = await self.record(command)
+                return SealedReply(body: (try? WireCoding.encode(result)) ?? [])
+            }
+        )
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: router, logger: Logger(label: "fake-agent"))
+        task = Task { try await server.serve() }
+        port = try await server.listeningPort()
+    }
+
+    func stop() {
+        task?.cancel()
+    }
+
+    var entry: HubConfiguration.AgentEntry {
+        HubConfiguration.AgentEntry(id: id, responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: port), key: key)
+    }
+}
