@@ -40,7 +40,7 @@ actor AlertOutbox: AlertSink {
 
     /// Alerts dropped because the queue was full, since this agent started.
     private(set) var dropped = 0
-    let loadReport: LoadReport
+    nonisolated let loadReport: LoadReport
 
     init(directory: String, limits: Limits = Limits(), logger: Logger) throws {
         self.directory = directory

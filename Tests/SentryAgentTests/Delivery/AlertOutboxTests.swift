@@ -1,0 +1,179 @@
+import Foundation
+import Logging
+import Shared
+import Testing
+
+@testable import SentryAgent
+
+/// The outbox loses nothing: not across a hub outage, not across a crash, and not more than the damaged bytes of a
+/// corrupted file.
+@Suite("Agent outbox", .serialized)
+struct AlertOutboxTests {
+    static func temporaryDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-outbox-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    static func alert(_ index: Int, severity: Severity = .warning) -> Alert {
+        Alert(
+            agent: "web-1",
+            hostname: "web-1",
+            kind: .http404Burst,
+            severity: severity,
+            observedAt: Date(timeIntervalSince1970: 1_800_000_000 + Double(index)),
+            subject: .http404(
+                HTTP404Evidence(ip: "198.51.100.\(index % 250)", count: 20, distinctPaths: 20, samplePaths: ["/.env"], windowSeconds: 60)),
+            actions: [.ignore, .blockIP1h]
+        )
+    }
+
+    @Test("alerts submitted while the hub is down are all delivered once it is up, each once")
+    func hubOutage() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+        let hub = FakeHub()
+        let port = try await hub.reservePort()
+        let submitted = (0..<200).map { Self.alert($0) }
+        for alert in submitted { await outbox.submit(alert) }
+
+        var delivery = OutboxDelivery(
+            outbox: outbox, client: SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), agentID: "web-1", key: hub.key),
+            logger: Logger(label: "test"))
+        delivery.initialBackoff = .milliseconds(20)
+        delivery.maxBackoff = .milliseconds(200)
+        let running = Task { try await delivery.run() }
+        defer { running.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await hub.received.isEmpty)
+        #expect(await delivery.retries.value > 0)
+
+        try await hub.start(port: port)
+        defer { Task { await hub.stop() } }
+        try await waitUntil { await outbox.depth == 0 }
+        let received = await hub.received
+        #expect(received.count == submitted.count, "duplicates or losses: \(received.count)")
+        #expect(Set(received) == Set(submitted.map(\.id)))
+        #expect(received == submitted.map(\.id), "delivered out of order")
+    }
+
+    @Test("1,000 queued alerts survive an agent that dies without shutting down")
+    func crashWithQueuedAlerts() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let submitted = (0..<1000).map { Self.alert($0) }
+        do {
+            // Every submit is fsynced before it returns, so abandoning the outbox here leaves the same files a SIGKILL
+            // would.
+            let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+            for alert in submitted { await outbox.submit(alert) }
+            await outbox.acknowledge(submitted[0].id)
+        }
+        let restarted = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+        #expect(await restarted.depth == 999)
+        #expect(restarted.loadReport == AlertOutbox.LoadReport(recovered: 999, damagedRegions: 0, damagedBytes: 0))
+        #expect(await restarted.oldest()?.id == submitted[1].id)
+    }
+
+    @Test("a corrupted record and a torn tail lose only themselves; the agent starts and reports the damage")
+    func damagedFile() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let submitted = (0..<100).map { Self.alert($0) }
+        do {
+            let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+            for alert in submitted { await outbox.submit(alert) }
+        }
+        let path = "\(directory)/outbox.log"
+        var bytes = try #require(FileManager.default.contents(atPath: path).map(Array.init))
+        let recordSize = bytes.count / 100
+        bytes[50 * recordSize + 40] ^= 0xFF  // a flipped byte inside record 50's payload
+        bytes.removeLast(recordSize / 2)  // the last record torn in half
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let restarted = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+        #expect(await restarted.depth == 98)
+        #expect(restarted.loadReport.recovered == 98)
+        #expect(restarted.loadReport.damagedRegions == 2)
+        var left: [UUID] = []
+        while let next = await restarted.oldest() {
+            left.append(next.id)
+            await restarted.acknowledge(next.id)
+        }
+        #expect(left == submitted.enumerated().filter { $0.offset != 50 && $0.offset != 99 }.map(\.element.id))
+    }
+
+    @Test("garbage files are survived: the agent starts with an empty queue and counts the damage")
+    func garbageFile() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31) }).write(to: URL(fileURLWithPath: "\(directory)/outbox.log"))
+        let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+        #expect(await outbox.depth == 0)
+        #expect(outbox.loadReport.damagedBytes == 5000)
+        await outbox.submit(Self.alert(1))
+        #expect(try AlertOutbox(directory: directory, logger: Logger(label: "test")).loadReport == .init(recovered: 1))
+    }
+
+    @Test("past its bound the queue drops the oldest info alerts first, and counts them")
+    func boundDropsInfoFirst() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try AlertOutbox(directory: directory, limits: .init(maxAlerts: 10, maxBytes: 1 << 20), logger: Logger(label: "test"))
+        let warnings = (0..<6).map { Self.alert($0, severity: .warning) }
+        let infos = (6..<12).map { Self.alert($0, severity: .info) }
+        for alert in warnings.prefix(3) + infos + warnings.suffix(3) { await outbox.submit(alert) }
+        #expect(await outbox.depth == 10)
+        #expect(await outbox.dropped == 2)
+        var kept: [UUID] = []
+        while let next = await outbox.oldest() {
+            kept.append(next.id)
+            await outbox.acknowledge(next.id)
+        }
+        #expect(Set(warnings.map(\.id)).isSubset(of: Set(kept)))
+        #expect(!kept.contains(infos[0].id) && !kept.contains(infos[1].id))
+    }
+
+    @Test("acknowledged alerts are compacted away, so the files stay small")
+    func compaction() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+        for index in 0..<1200 {
+            let alert = Self.alert(index)
+            await outbox.submit(alert)
+            await outbox.acknowledge(alert.id)
+        }
+        let size = try FileManager.default.attributesOfItem(atPath: "\(directory)/outbox.log")[.size] as? Int ?? .max
+        #expect(size < 200 * 1024)
+        #expect(try AlertOutbox(directory: directory, logger: Logger(label: "test")).loadReport.recovered == 0)
+    }
+
+    @Test("the backoff doubles from the first delay, is jittered, and never exceeds the cap")
+    func backoff() throws {
+        var delivery = OutboxDelivery(
+            outbox: try AlertOutbox(directory: try Self.temporaryDirectory(), logger: Logger(label: "test")),
+            client: SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: 9), agentID: "a", key: .generate()),
+            logger: Logger(label: "test")
+        )
+        delivery.initialBackoff = .seconds(1)
+        for failures in 1...30 {
+            let delay = delivery.backoff(after: failures)
+            let base = min(Duration.seconds(60), .seconds(1) * (1 << min(failures - 1, 16)))
+            #expect(delay >= base / 2 && delay <= base)
+        }
+    }
+}
+
+/// Polls `condition` until true or 10 s pass.
+func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !(await condition()) {
+        guard ContinuousClock.now < deadline else {
+            Issue.record("condition not met within 10 s")
+            return
+        }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}

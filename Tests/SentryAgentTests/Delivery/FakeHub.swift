@@ -1,0 +1,54 @@
+import FlyingSocks
+import Foundation
+import Logging
+import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A stand-in hub `/alert` endpoint that verifies seals and records the alert ids it acknowledges, in order.
+actor FakeHub {
+    nonisolated let key = AgentKey.generate()
+    private(set) var received: [UUID] = []
+    private var task: Task<Void, any Error>?
+
+    /// Finds a free loopback port (bind to 0, read it, close) so the hub can be "down" on a known port first.
+    func reservePort() throws -> UInt16 {
+        let socket = try Socket(domain: AF_INET, type: .stream)
+        defer { try? socket.close() }
+        try socket.bind(to: sockaddr_in.inet(ip4: "127.0.0.1", port: 0))
+        guard case .ip4(_, let port) = try socket.sockname() else { return 0 }
+        return port
+    }
+
+    private func record(_ alert: Alert) -> AlertReceipt {
+        let duplicate = received.contains(alert.id)
+        received.append(alert.id)
+        return AlertReceipt(alertId: alert.id, duplicate: duplicate)
+    }
+
+    func start(port: UInt16) async throws {
+        var router = HTTPRouter()
+        router.addSealed(
+            "POST",
+            "/alert",
+            SealedRoute(verifier: EnvelopeVerifier(keys: StaticAgentKeys(["web-1": [key]])), logger: Logger(label: "fake-hub")) {
+                [weak self] envelope in
+                guard let self, let alert = try? WireCoding.decode(Alert.self, from: envelope.plaintext) else {
+                    return SealedReply(status: .unprocessable, body: [])
+                }
+                let receipt = await self.record(alert)
+                return SealedReply(body: (try? WireCoding.encode(receipt)) ?? [])
+            }
+        )
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: port), handler: router, logger: Logger(label: "fake-hub"))
+        task = Task { try await server.serve() }
+        _ = try await server.listeningPort()
+    }
+
+    func stop() {
+        task?.cancel()
+    }
+}
