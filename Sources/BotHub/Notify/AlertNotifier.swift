@@ -68,11 +68,14 @@ actor AlertNotifier: Service {
                 nextWake = min(nextWake, slot)
                 continue
             }
-            if !(await send(message)) { deferredChats.insert(message.chatID) }
-            nextWake = min(nextWake, pacer.nextSlot(for: message.chatID, now: now()))
+            if !(await send(message)) {
+                deferredChats.insert(message.chatID)
+                nextWake = min(nextWake, pacer.nextSlot(for: message.chatID, now: now()))
+            }
         }
-        let wait = max(0.01, nextWake.timeIntervalSince(now()))
-        return .milliseconds(Int64(wait * 1000))
+        // More than one batch waiting: come back at once for the rest.
+        if pending.count == 1000, deferredChats.isEmpty { return .zero }
+        return .milliseconds(Int64((max(0, nextWake.timeIntervalSince(now())) * 1000).rounded(.up)))
     }
 
     /// Sends one message; false if the chat must wait before its next message.
