@@ -54,6 +54,10 @@ struct HubRuntime {
                     privatePerSecond: configuration.telegram.privateMessagesPerSecond,
                     groupPerMinute: configuration.telegram.groupMessagesPerMinute
                 ),
+                digests: DigestSettings(
+                    threshold: configuration.telegram.digestThreshold,
+                    window: TimeInterval(configuration.telegram.digestWindow.components.seconds)
+                ),
                 logger: logger,
                 now: now
             )

@@ -12,6 +12,10 @@ struct CallbackData: Equatable, Sendable {
         case cancel
         /// Lifts the block made for this alert.
         case unblock
+        /// Blocks the addresses behind the most alerts of a digest (the short id is the digest's).
+        case digestBlock
+        /// Lists every address of a digest.
+        case digestShow
     }
 
     var choice: Choice
@@ -30,6 +34,8 @@ struct CallbackData: Equatable, Sendable {
         switch name {
         case "cancel": choice = .cancel
         case "unblock": choice = .unblock
+        case "digest_block": choice = .digestBlock
+        case "digest_show": choice = .digestShow
         case let confirm where confirm.hasPrefix("confirm_"):
             guard let action = AlertAction(rawValue: String(confirm.dropFirst("confirm_".count))), action.needsConfirmation else { return nil }
             choice = .confirm(action)
@@ -46,6 +52,8 @@ struct CallbackData: Equatable, Sendable {
         case .confirm(let action): "v1:confirm_\(action.rawValue):\(shortID)"
         case .cancel: "v1:cancel:\(shortID)"
         case .unblock: "v1:unblock:\(shortID)"
+        case .digestBlock: "v1:digest_block:\(shortID)"
+        case .digestShow: "v1:digest_show:\(shortID)"
         }
     }
 }

@@ -21,6 +21,10 @@ struct ChoiceHandler: Sendable {
         let language = roster.language(of: chatID)
         let text = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
 
+        if let data = query.data.flatMap(CallbackData.init), data.choice == .digestBlock || data.choice == .digestShow {
+            await handleDigest(query, data: data, language: language)
+            return
+        }
         guard let data = query.data.flatMap(CallbackData.init), query.message != nil,
             let stored = try? store.alert(shortID: data.shortID), let alert = try? stored.decoded()
         else {
@@ -84,6 +88,74 @@ struct ChoiceHandler: Sendable {
             await carryOut(action, stored: stored, alert: alert, query: query, actionName: actionName)
         case .unblock:
             await unblock(stored: stored, alert: alert, query: query, actionName: actionName)
+        case .digestBlock, .digestShow:
+            break  // Handled above.
+        }
+    }
+
+    /// "Block top 10" and "Show all" on a digest message.
+    private func handleDigest(_ query: TelegramCallbackQuery, data: CallbackData, language: String) async {
+        let actor = query.from.displayName
+        let chatID = query.message?.chat.id ?? query.from.id
+        guard let digest = try? store.digest(shortID: data.shortID), let id = digest.id, digest.chatId == chatID else {
+            await answer(query, catalogs.text(.toastInvalid, language: language))
+            return
+        }
+        guard let chat = roster.configured(chatID), chat.operators.contains(where: { $0.userID == query.from.id }) else {
+            await answer(query, catalogs.text(.toastNotOperator, language: language), alert: true)
+            audit("press_refused", actor: actor, alertID: nil, detail: "user \(query.from.id) is not an operator of chat \(chatID) (digest \(id))")
+            return
+        }
+        let alerts = ((try? store.digestAlerts(id)) ?? []).compactMap { try? $0.decoded() }
+        let renderer = DigestRenderer(catalogs: catalogs)
+        if data.choice == .digestShow {
+            await answer(query, nil)
+            do {
+                _ = try await telegram.sendMessage(
+                    chatID: chatID, html: renderer.renderList(digest, alerts: alerts, language: language), keyboard: [])
+            } catch {
+                logger.warning("cannot send a digest list", metadata: ["error": "\(error)"])
+            }
+            return
+        }
+        guard digest.outcome == nil else {
+            await answer(query, catalogs.text(.toastHandled, language: language, ["user": "?"]), alert: true)
+            return
+        }
+        let actionName = catalogs.text(.buttonDigestBlock, language: language, ["count": String(DigestRenderer.blockCount)])
+        await answer(query, catalogs.text(.toastWorking, language: language, ["action": actionName]))
+        audit("press", actor: actor, alertID: nil, detail: "digest \(id) block top \(DigestRenderer.blockCount) by user \(query.from.id)")
+        let requester = Operator(telegramUserId: query.from.id, name: actor)
+        let blockable = alerts.filter { $0.actions.contains(.blockIP1h) }
+        var done = 0
+        var failed = 0
+        for entry in DigestRenderer.addressCounts(blockable).prefix(DigestRenderer.blockCount) {
+            guard let source = blockable.first(where: { ChoiceHandler.ip(of: $0) == entry.ip }),
+                case .success(let command) = Self.command(
+                    for: .blockIP1h, alert: source, by: requester, now: now(), lifetime: settings.commandLifetime)
+            else { continue }
+            audit("command", actor: actor, alertID: source.id.uuidString, detail: "\(command.id) block_ip_1h \(entry.ip) → \(source.agent)")
+            let result = await dispatcher.dispatch(command, to: source.agent, now: now())
+            audit("result", actor: source.agent, alertID: source.id.uuidString, detail: "\(result.commandId) \(Self.describe(result.outcome))")
+            if result.outcome == .done || result.outcome == .alreadyDone {
+                done += 1
+                try? store.recordBlock(
+                    agent: source.agent, ip: entry.ip, until: now().addingTimeInterval(3600), alertID: source.id.uuidString, by: actor, at: now())
+            } else {
+                failed += 1
+            }
+        }
+        let line = catalogs.text(
+            .digestBlockOutcome,
+            language: language,
+            ["action": actionName, "user": actor, "time": MessageTime.format(now()), "done": String(done), "failed": String(failed)]
+        )
+        try? store.setDigestOutcome(id, outcome: line)
+        var updated = digest
+        updated.outcome = line
+        if let messageID = digest.messageId {
+            let rendered = renderer.render(updated, alerts: alerts, language: language, now: now())
+            await edit(chatID: chatID, messageID: messageID, html: rendered.html, keyboard: rendered.keyboard)
         }
     }
 
@@ -253,9 +325,9 @@ struct ChoiceHandler: Sendable {
         }
     }
 
-    private func answer(_ query: TelegramCallbackQuery, _ text: String, alert: Bool = false) async {
+    private func answer(_ query: TelegramCallbackQuery, _ text: String?, alert: Bool = false) async {
         do {
-            try await telegram.answerCallbackQuery(id: query.id, text: String(text.prefix(200)), showAlert: alert)
+            try await telegram.answerCallbackQuery(id: query.id, text: text.map { String($0.prefix(200)) }, showAlert: alert)
         } catch {
             logger.notice("cannot answer callback query", metadata: ["error": "\(error)"])
         }
@@ -272,7 +344,7 @@ struct ChoiceHandler: Sendable {
     static func action(of choice: CallbackData.Choice) -> AlertAction? {
         switch choice {
         case .action(let action), .confirm(let action): action
-        case .cancel, .unblock: nil
+        case .cancel, .unblock, .digestBlock, .digestShow: nil
         }
     }
 

@@ -15,6 +15,7 @@ actor AlertNotifier: Service {
     private let now: @Sendable () -> Date
     private let wakeSignal = WakeSignal()
     private var pacer: ChatPacer
+    private let digests: DigestSettings
 
     init(
         store: HubStore,
@@ -22,6 +23,7 @@ actor AlertNotifier: Service {
         telegram: any TelegramAPI,
         roster: ChatRoster,
         rates: ChatPacer.Rates = ChatPacer.Rates(privatePerSecond: 1, groupPerMinute: 20),
+        digests: DigestSettings = DigestSettings(),
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
@@ -30,6 +32,7 @@ actor AlertNotifier: Service {
         self.telegram = telegram
         self.roster = roster
         self.pacer = ChatPacer(rates: rates)
+        self.digests = digests
         self.logger = logger
         self.now = now
     }
@@ -61,6 +64,11 @@ actor AlertNotifier: Service {
         var nextWake = now().addingTimeInterval(30)
         var deferredChats: Set<Int64> = []
         for message in pending where !deferredChats.contains(message.chatID) {
+            if shouldFold(message) {
+                // Folding into a digest sends nothing now; the digest is shown (or edited) below at the chat's pace.
+                _ = try? store.fold(alert: message.alert, chatID: message.chatID, window: digests.window, now: now())
+                continue
+            }
             let slot = pacer.nextSlot(for: message.chatID, now: now())
             if slot > now() {
                 // This chat waits; its later messages keep their order behind this one, other chats go on.
@@ -73,9 +81,57 @@ actor AlertNotifier: Service {
                 nextWake = min(nextWake, pacer.nextSlot(for: message.chatID, now: now()))
             }
         }
+        for digest in (try? store.dirtyDigests()) ?? [] {
+            let slot = pacer.nextSlot(for: digest.chatId, now: now())
+            guard slot <= now() else {
+                nextWake = min(nextWake, slot)
+                continue
+            }
+            await show(digest)
+        }
         // More than one batch waiting: come back at once for the rest.
         if pending.count == 1000, deferredChats.isEmpty { return .zero }
         return .milliseconds(Int64((max(0, nextWake.timeIntervalSince(now())) * 1000).rounded(.up)))
+    }
+
+    /// A flood of one kind from one agent becomes a digest; the first critical alert of a kind is always shown alone.
+    private func shouldFold(_ message: PendingMessage) -> Bool {
+        let alert = message.alert
+        let windowStart = alert.receivedAt.addingTimeInterval(-digests.window)
+        if alert.severity == Severity.critical.rawValue,
+            (try? store.criticalCount(agent: alert.agent, kind: alert.kind, since: windowStart, before: alert.receivedAt)) == 0
+        {
+            return false
+        }
+        if (try? store.hasOpenDigest(chatID: message.chatID, agent: alert.agent, kind: alert.kind, window: digests.window, now: now())) == true {
+            return true
+        }
+        let count = (try? store.alertCount(agent: alert.agent, kind: alert.kind, since: windowStart, until: alert.receivedAt)) ?? 0
+        return count > digests.threshold
+    }
+
+    /// Sends a new digest or edits the shown one in place.
+    private func show(_ digest: StoredDigest) async {
+        guard let id = digest.id else { return }
+        let alerts = ((try? store.digestAlerts(id)) ?? []).compactMap { try? $0.decoded() }
+        let rendered = DigestRenderer(catalogs: catalogs).render(digest, alerts: alerts, language: roster.language(of: digest.chatId), now: now())
+        do {
+            if let messageID = digest.messageId {
+                try await telegram.editMessageText(chatID: digest.chatId, messageID: messageID, html: rendered.html, keyboard: rendered.keyboard)
+                pacer.recordSent(to: digest.chatId, at: now())
+                try store.markDigestShown(id, messageID: messageID)
+            } else {
+                let sent = try await telegram.sendMessage(chatID: digest.chatId, html: rendered.html, keyboard: rendered.keyboard)
+                pacer.recordSent(to: digest.chatId, at: now())
+                try store.markDigestShown(id, messageID: sent.messageId)
+            }
+        } catch let error as TelegramError where error.code == 429 {
+            pacer.recordRateLimited(digest.chatId, retryAfter: error.retryAfter ?? 1, at: now())
+        } catch let error as TelegramError where error.isTransient {
+            pacer.recordTransientFailure(digest.chatId, at: now())
+        } catch {
+            logger.error("cannot show a digest", metadata: ["chat": "\(digest.chatId)", "error": "\(error)"])
+        }
     }
 
     /// Sends one message; false if the chat must wait before its next message.
@@ -130,4 +186,11 @@ actor AlertNotifier: Service {
         try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: error.description)
         return true
     }
+}
+
+/// When a stream of alerts becomes a digest.
+struct DigestSettings: Sendable {
+    /// More than this many alerts of one kind from one agent within `window` fold into a digest.
+    var threshold = 10
+    var window: TimeInterval = 60
 }

@@ -109,6 +109,23 @@ struct HubStore: Sendable {
                 table.add(column: "migratedFrom", .integer)
             }
         }
+        migrator.registerMigration("v3-digests") { db in
+            try db.create(table: "digest") { table in
+                table.autoIncrementedPrimaryKey("id")
+                table.column("chatId", .integer).notNull()
+                table.column("agent", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("openedAt", .datetime).notNull()
+                table.column("lastAlertAt", .datetime).notNull()
+                table.column("messageId", .integer)
+                /// Set when alerts were folded in since the message was last sent or edited.
+                table.column("dirty", .boolean).notNull().defaults(to: true)
+                table.column("outcome", .text)
+            }
+            try db.alter(table: "message") { table in
+                table.add(column: "digestId", .integer)
+            }
+        }
         return migrator
     }
 }

@@ -77,4 +77,12 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case commandNotOperator = "command.not_operator"
     case commandUnknown = "command.unknown"
     case commandUnknownAgent = "command.unknown_agent"
+
+    case digestSummary = "digest.summary"
+    case digestTopEntry = "digest.top_entry"
+    case digestShowHeader = "digest.show_header"
+    case digestShowEntry = "digest.show_entry"
+    case digestBlockOutcome = "digest.block_outcome"
+    case buttonDigestBlock = "button.digest_block"
+    case buttonDigestShow = "button.digest_show"
 }

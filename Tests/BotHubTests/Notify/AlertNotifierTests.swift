@@ -25,8 +25,16 @@ struct AlertNotifierTests {
         let telegram = RecordingTelegram()
         let catalogs = try MessageCatalogs.load(directory: repositoryPath("translations"))
         let roster = ChatRoster(chats: chats.map { .init(id: $0, language: nil, operators: []) }, store: store, defaultLanguage: "en")
+        // Digests are tested on their own; here every alert must be sent alone.
         let notifier = AlertNotifier(
-            store: store, catalogs: catalogs, telegram: telegram, roster: roster, logger: Logger(label: "test"), now: { clock.now })
+            store: store,
+            catalogs: catalogs,
+            telegram: telegram,
+            roster: roster,
+            digests: DigestSettings(threshold: 1000, window: 60),
+            logger: Logger(label: "test"),
+            now: { clock.now }
+        )
         return (store, telegram, notifier)
     }
 

@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+import Shared
+
+/// A digest message that stands for a flood of alerts of one kind from one agent in one chat.
+struct StoredDigest: Codable, FetchableRecord, MutablePersistableRecord, Sendable, Equatable {
+    static let databaseTableName = "digest"
+
+    var id: Int64?
+    var chatId: Int64
+    var agent: String
+    var kind: String
+    var openedAt: Date
+    var lastAlertAt: Date
+    var messageId: Int64?
+    var dirty: Bool
+    var outcome: String?
+
+    mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    /// The digest's id in `callback_data`: 12 hex digits, like alert short ids.
+    var shortID: String { String(format: "%012llx", id ?? 0) }
+}
+
+extension HubStore {
+    /// Alerts of `kind` from `agent` received in `(since, until]`.
+    func alertCount(agent: String, kind: String, since: Date, until: Date) throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM alert WHERE agent = ? AND kind = ? AND receivedAt > ? AND receivedAt <= ?",
+                arguments: [agent, kind, since, until]
+            ) ?? 0
+        }
+    }
+
+    /// Critical alerts of `kind` from `agent` received in `(since, until)`: the first one of a kind is never folded.
+    func criticalCount(agent: String, kind: String, since: Date, before: Date) throws -> Int {
+        try writer.read { db in
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COUNT(*) FROM alert WHERE agent = ? AND kind = ? AND severity = 'critical' AND receivedAt > ? AND receivedAt < ?",
+                arguments: [agent, kind, since, before]
+            ) ?? 0
+        }
+    }
+
+    /// Folds a pending message into the open digest for its chat, agent and kind (opening one if the last went quiet
+    /// for longer than `window`). Returns the digest.
+    @discardableResult
+    func fold(alert: StoredAlert, chatID: Int64, window: TimeInterval, now: Date) throws -> StoredDigest {
+        try writer.write { db in
+            var digest =
+                try StoredDigest
+                .filter(Column("chatId") == chatID && Column("agent") == alert.agent && Column("kind") == alert.kind)
+                .filter(Column("lastAlertAt") >= now.addingTimeInterval(-window))
+                .order(Column("id").desc)
+                .fetchOne(db)
+                ?? StoredDigest(chatId: chatID, agent: alert.agent, kind: alert.kind, openedAt: now, lastAlertAt: now, dirty: true)
+            digest.lastAlertAt = now
+            digest.dirty = true
+            try digest.save(db)
+            try db.execute(
+                sql: "UPDATE message SET state = 'digested', digestId = ? WHERE alertId = ? AND chatId = ?",
+                arguments: [digest.id, alert.id, chatID]
+            )
+            return digest
+        }
+    }
+
+    /// True while a digest for this chat, agent and kind took an alert within `window`.
+    func hasOpenDigest(chatID: Int64, agent: String, kind: String, window: TimeInterval, now: Date) throws -> Bool {
+        try writer.read { db in
+            try StoredDigest
+                .filter(Column("chatId") == chatID && Column("agent") == agent && Column("kind") == kind)
+                .filter(Column("lastAlertAt") >= now.addingTimeInterval(-window))
+                .fetchCount(db) > 0
+        }
+    }
+
+    func dirtyDigests() throws -> [StoredDigest] {
+        try writer.read { db in try StoredDigest.filter(Column("dirty") == true).order(Column("id")).fetchAll(db) }
+    }
+
+    func digest(shortID: String) throws -> StoredDigest? {
+        guard let id = Int64(shortID, radix: 16) else { return nil }
+        return try writer.read { db in try StoredDigest.fetchOne(db, key: id) }
+    }
+
+    func markDigestShown(_ id: Int64, messageID: Int64) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE digest SET dirty = 0, messageId = ? WHERE id = ?", arguments: [messageID, id])
+        }
+    }
+
+    func setDigestOutcome(_ id: Int64, outcome: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE digest SET outcome = ? WHERE id = ?", arguments: [outcome, id])
+        }
+    }
+
+    /// The alerts folded into a digest, oldest first.
+    func digestAlerts(_ id: Int64) throws -> [StoredAlert] {
+        try writer.read { db in
+            try StoredAlert.fetchAll(
+                db,
+                sql: "SELECT alert.* FROM alert JOIN message ON message.alertId = alert.id WHERE message.digestId = ? ORDER BY alert.receivedAt",
+                arguments: [id]
+            )
+        }
+    }
+}
