@@ -7,7 +7,8 @@ import Foundation
 
 /// Runs programs with Foundation `Process`: the argument vector is handed to the kernel as is (no shell), the
 /// environment is fixed (system PATH, `LC_ALL=C` so messages parse the same everywhere), standard output and error
-/// are captured with caps, and a program past its timeout gets SIGTERM, then SIGKILL a second later.
+/// are captured with caps, and a program past its timeout gets SIGTERM, then SIGKILL a second later (programs inherit
+/// the blocked signal mask of Swift's worker threads, so SIGTERM may not reach them; SIGKILL cannot be blocked).
 struct ProcessCommandRunner: CommandRunner {
     /// Prepended to every argument vector. Tests run the firewall inside a network namespace with
     /// `["/usr/sbin/ip", "netns", "exec", NAME]`, so the host's ruleset is never touched.
@@ -61,11 +62,17 @@ struct ProcessCommandRunner: CommandRunner {
         let pid = process.processIdentifier
         let streams = DispatchGroup()
         let captured = CapturedStreams()
-        DispatchQueue.global().async(group: streams) {
+        // Blocking reads get threads of their own: Dispatch's global pool is as small as the core count on Linux,
+        // and blocking it would also stall `Process`'s own termination handlers.
+        streams.enter()
+        Thread.detachNewThread {
             captured.setOutput(readAll(stdout.fileHandleForReading, keeping: limits.output))
+            streams.leave()
         }
-        DispatchQueue.global().async(group: streams) {
+        streams.enter()
+        Thread.detachNewThread {
             captured.setError(readAll(stderr.fileHandleForReading, keeping: limits.error))
+            streams.leave()
         }
         writeAll(input, to: stdin.fileHandleForWriting)
 

@@ -8,7 +8,7 @@ import Shared
 /// Firewall operations run one at a time (`SerialGate`): a block reads the current entry, then changes it, and
 /// nothing may slip in between.
 actor BlockResponder {
-    let firewall: any Firewall
+    nonisolated let firewall: any Firewall
     let blockGuard: BlockGuard
     let maxDuration: Duration
     /// In a dry run, the runner that recorded what would have run; its record becomes the result's detail.

@@ -56,12 +56,13 @@ extension DurationText {
     /// `1h`, `23h59m`, `42s`: the two largest units, for humans reading a Telegram message.
     static func describe(_ duration: Duration) -> String {
         var seconds = max(0, duration.components.seconds)
+        if seconds == 0 { return "\(max(0, duration.components.attoseconds / 1_000_000_000_000_000))ms" }
         let units: [(Int64, String)] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")]
         var parts: [String] = []
         for (size, name) in units where seconds >= size && parts.count < 2 {
             parts.append("\(seconds / size)\(name)")
             seconds %= size
         }
-        return parts.isEmpty ? "0s" : parts.joined()
+        return parts.joined()
     }
 }

@@ -118,6 +118,7 @@ enum NFTElementText {
 
     /// Parses nft's time format: `1d2h3m4s5ms`.
     static func parseDuration(_ text: some StringProtocol) -> Duration? {
+        guard !text.isEmpty else { return nil }
         var milliseconds: Int64 = 0
         var number: Int64 = 0
         var sawDigit = false

@@ -1,0 +1,95 @@
+import Foundation
+import Shared
+
+@testable import SentryAgent
+
+extension ResponseCommand {
+    /// A command as the hub would send it, valid for five minutes unless told otherwise.
+    static func make(
+        _ action: ResponseAction,
+        id: UUID = UUID(),
+        issuedAt: Date = Date(),
+        validFor: TimeInterval = 300
+    ) -> ResponseCommand {
+        ResponseCommand(
+            id: id,
+            alertId: UUID(),
+            action: action,
+            requestedBy: Operator(telegramUserId: 11_111_111, name: "alice"),
+            issuedAt: issuedAt,
+            expiresAt: issuedAt.addingTimeInterval(validFor)
+        )
+    }
+}
+
+/// A fresh directory under /tmp for one test, removed by `remove()`.
+struct TemporaryDirectory: Sendable {
+    let path: String
+
+    init() throws {
+        path = NSTemporaryDirectory() + "vigil-responses-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+/// A firewall that keeps blocks in memory and records each call: the unit tests' stand-in for the kernel.
+actor FakeFirewall: Firewall {
+    nonisolated var name: String { "fake" }
+    private(set) var blocks: [IPAddress: Duration?] = [:]
+    private(set) var calls: [String] = []
+    /// When set, every call fails with it (as a firewall program exiting non-zero would).
+    var failure: FirewallError?
+
+    func fail(with error: FirewallError?) { failure = error }
+
+    func prepare() async throws(FirewallError) {
+        calls.append("prepare")
+        if let failure { throw failure }
+    }
+
+    func entry(for address: IPAddress) async throws(FirewallError) -> BlockEntry? {
+        calls.append("entry \(address)")
+        if let failure { throw failure }
+        guard let timeLeft = blocks[address] else { return nil }
+        return BlockEntry(address: address, timeLeft: timeLeft)
+    }
+
+    func add(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError) {
+        calls.append("add \(addresses.map(\.description).joined(separator: ",")) \(duration.map { "\($0.components.seconds)s" } ?? "permanent")")
+        if let failure { throw failure }
+        for address in addresses { blocks[address] = .some(duration) }
+    }
+
+    func remove(_ address: IPAddress) async throws(FirewallError) {
+        calls.append("remove \(address)")
+        if let failure { throw failure }
+        blocks[address] = nil
+    }
+
+    func list() async throws(FirewallError) -> [BlockEntry] {
+        calls.append("list")
+        if let failure { throw failure }
+        return blocks.map { BlockEntry(address: $0.key, timeLeft: $0.value) }
+    }
+
+    /// Calls that change something (not prepare, entry or list): what "nothing ran" is checked against.
+    var changes: [String] { calls.filter { $0.hasPrefix("add") || $0.hasPrefix("remove") } }
+}
+
+/// A signaller that records and sends nothing.
+final class RecordingSignaller: ProcessSignaller, @unchecked Sendable {
+    // Only touched under `lock`.
+    private let lock = NSLock()
+    private var sent: [(Int32, Int32)] = []
+
+    func send(_ signal: Int32, to pid: Int32) -> Int32 {
+        lock.withLock { sent.append((signal, pid)) }
+        return 0
+    }
+
+    var signals: [Int32] { lock.withLock { sent.map(\.0) } }
+}
