@@ -51,7 +51,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let hubAddresses = HostResolver.addresses(of: agent.hubEndpoint.host)
         if hubAddresses.isEmpty {
-            logger.warning("the hub's host does not resolve; it cannot be protected from blocks by address", metadata: ["host": "\(agent.hubEndpoint.host)"])
+            logger.warning(
+                "the hub's host does not resolve; it cannot be protected from blocks by address", metadata: ["host": "\(agent.hubEndpoint.host)"])
         }
         let responders = Executor.Responders.make(
             configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, logger: logger)

@@ -35,7 +35,8 @@ struct ProcessCommandRunner: CommandRunner {
         // Process waits by blocking; a dedicated thread keeps that off Swift's cooperative pool.
         return await withCheckedContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(returning: Self.runBlocking(argv: argv, input: invocation.standardInput, timeout: invocation.timeout, limits: limits))
+                continuation.resume(
+                    returning: Self.runBlocking(argv: argv, input: invocation.standardInput, timeout: invocation.timeout, limits: limits))
             }
         }
     }
@@ -46,10 +47,10 @@ struct ProcessCommandRunner: CommandRunner {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = Array(argv.dropFirst())
         process.environment = environment
-        let stdin = Pipe()
+        let stdin = input.isEmpty ? nil : Pipe()
         let stdout = Pipe()
         let stderr = Pipe()
-        process.standardInput = stdin
+        process.standardInput = stdin ?? FileHandle.nullDevice
         process.standardOutput = stdout
         process.standardError = stderr
         let exited = DispatchSemaphore(value: 0)
@@ -74,7 +75,7 @@ struct ProcessCommandRunner: CommandRunner {
             captured.setError(readAll(stderr.fileHandleForReading, keeping: limits.error))
             streams.leave()
         }
-        writeAll(input, to: stdin.fileHandleForWriting)
+        if let stdin { writeAll(input, to: stdin.fileHandleForWriting) }
 
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         var timedOut = false

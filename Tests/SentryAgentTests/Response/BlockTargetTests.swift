@@ -101,7 +101,9 @@ struct BlockTargetTests {
 
 @Suite("CIDR blocks for never_block")
 struct IPNetworkTests {
-    @Test("host bits must be zero and the prefix plain decimal", arguments: ["10.0.0.1/8", "10.0.0.0/08", "10.0.0.0/+8", "10.0.0.0/ 8", "::1/200", "x/8"])
+    @Test(
+        "host bits must be zero and the prefix plain decimal",
+        arguments: ["10.0.0.1/8", "10.0.0.0/08", "10.0.0.0/+8", "10.0.0.0/ 8", "::1/200", "x/8"])
     func strict(_ text: String) {
         #expect(IPNetwork(text) == nil)
     }

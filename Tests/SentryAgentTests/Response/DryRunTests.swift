@@ -18,7 +18,9 @@ struct DryRunTests {
         return try Executor(configuration: configuration, responders: responders, journalPath: directory.path + "/j")
     }
 
-    @Test("a dry-run block answers done and names the nft transaction it would have run", .enabled(if: SystemRequirements.has("nft"), "needs nft installed (nothing is run)"))
+    @Test(
+        "a dry-run block answers done and names the nft transaction it would have run",
+        .enabled(if: SystemRequirements.has("nft"), "needs nft installed (nothing is run)"))
     func block() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }

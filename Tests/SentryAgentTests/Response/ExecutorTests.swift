@@ -74,7 +74,8 @@ struct ExecutorTests {
     func expired() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
-        let command = ResponseCommand.make(.blockIP(ip: "203.0.113.7", durationSeconds: 3600), issuedAt: Date().addingTimeInterval(-600), validFor: 300)
+        let command = ResponseCommand.make(
+            .blockIP(ip: "203.0.113.7", durationSeconds: 3600), issuedAt: Date().addingTimeInterval(-600), validFor: 300)
         let result = try await makeExecutor(journal: directory).execute(command)
         guard case .refused(let reason) = result.outcome else {
             Issue.record("not refused: \(result.outcome)")
@@ -244,7 +245,11 @@ struct ExecutorTests {
             power: PowerControl(rebootArgv: nil, shutdownArgv: nil, runner: runner))
         let executor = try Executor(configuration: ResponsesConfiguration(), responders: responders, journalPath: directory.path + "/j")
         let result = await executor.execute(.make(.blockIP(ip: "203.0.113.7", durationSeconds: 3600)))
-        #expect(result.outcome == .failed(reason: "nft failed (exit status 1: Error: Could not process rule: Operation not permitted / add element inet vigil blocked4 { … })"))
+        #expect(
+            result.outcome
+                == .failed(
+                    reason:
+                        "nft failed (exit status 1: Error: Could not process rule: Operation not permitted / add element inet vigil blocked4 { … })"))
         // A repeat does not retry behind the operator's back; it returns the same failure.
         #expect(await executor.execute(.make(.blockIP(ip: "203.0.113.7", durationSeconds: 3600), id: result.commandId)).outcome == result.outcome)
     }

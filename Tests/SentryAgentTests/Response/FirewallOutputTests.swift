@@ -6,7 +6,9 @@ import Testing
 
 @Suite("Reading what nft, iptables and ipset print")
 struct FirewallOutputTests {
-    @Test("nft time strings", arguments: [("59m59s980ms", 3_599_980), ("1h", 3_600_000), ("23d23h59m59s992ms", 2_073_599_992), ("42s", 42_000), ("5ms", 5)])
+    @Test(
+        "nft time strings",
+        arguments: [("59m59s980ms", 3_599_980), ("1h", 3_600_000), ("23d23h59m59s992ms", 2_073_599_992), ("42s", 42_000), ("5ms", 5)])
     func nftDurations(_ text: String, _ milliseconds: Int64) {
         #expect(NFTElementText.parseDuration(text) == .milliseconds(milliseconds))
     }
@@ -27,7 +29,9 @@ struct FirewallOutputTests {
             \t}
             }
             """
-        #expect(NFTElementText.entry(for: IPAddress("1.2.3.4")!, in: text) == BlockEntry(address: IPAddress("1.2.3.4")!, timeLeft: .milliseconds(7_199_980)))
+        #expect(
+            NFTElementText.entry(for: IPAddress("1.2.3.4")!, in: text)
+                == BlockEntry(address: IPAddress("1.2.3.4")!, timeLeft: .milliseconds(7_199_980)))
         #expect(NFTElementText.entry(for: IPAddress("1.2.3.5")!, in: text) == BlockEntry(address: IPAddress("1.2.3.5")!, timeLeft: nil))
         #expect(NFTElementText.entry(for: IPAddress("1.2.3.6")!, in: text) == nil)
     }

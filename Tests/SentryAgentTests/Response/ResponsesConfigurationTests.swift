@@ -22,19 +22,20 @@ struct ResponsesConfigurationTests {
 
     @Test("every field is read")
     func full() throws {
-        let yaml = Self.head + """
-            responses:
-              block_ip: false
-              kill_session: false
-              reboot: true
-              shutdown: true
-              never_block: [10.0.0.0/8, "2001:db8::/32", 192.0.2.1]
-              firewall: iptables
-              kill_grace: 5s
-              power_delay: 3s
-              reboot_command: [/sbin/shutdown, -r, +1]
-              shutdown_command: [poweroff]
-            """
+        let yaml =
+            Self.head + """
+                responses:
+                  block_ip: false
+                  kill_session: false
+                  reboot: true
+                  shutdown: true
+                  never_block: [10.0.0.0/8, "2001:db8::/32", 192.0.2.1]
+                  firewall: iptables
+                  kill_grace: 5s
+                  power_delay: 3s
+                  reboot_command: [/sbin/shutdown, -r, +1]
+                  shutdown_command: [poweroff]
+                """
         let configuration = try AgentConfiguration.parse(yaml: yaml, environment: [:]).responses
         #expect(!configuration.blockIP && !configuration.killSession && configuration.reboot && configuration.shutdown)
         #expect(configuration.neverBlock.map(\.description) == ["10.0.0.0/8", "2001:db8::/32", "192.0.2.1/32"])
@@ -47,16 +48,17 @@ struct ResponsesConfigurationTests {
 
     @Test("bad fields are named")
     func problems() {
-        let yaml = Self.head + """
-            responses:
-              reboot: maybe
-              never_block: [10.0.0.1/8, example.com]
-              firewall: pf
-              kill_grace: 10m
-              reboot_command: [bin/reboot]
-              shutdown_command: []
-              never_blok: [1.2.3.4]
-            """
+        let yaml =
+            Self.head + """
+                responses:
+                  reboot: maybe
+                  never_block: [10.0.0.1/8, example.com]
+                  firewall: pf
+                  kill_grace: 10m
+                  reboot_command: [bin/reboot]
+                  shutdown_command: []
+                  never_blok: [1.2.3.4]
+                """
         #expect {
             try AgentConfiguration.parse(yaml: yaml, environment: [:])
         } throws: { error in

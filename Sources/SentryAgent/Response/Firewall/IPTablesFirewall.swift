@@ -63,7 +63,9 @@ struct IPTablesFirewall: Firewall {
             for rule in rules where rule.address == address {
                 try await run(tool(for: address), ["-w", "5", "-D", Self.chain] + rule.spec)
             }
-            try await run(tool(for: address), ["-w", "5", "-A", Self.chain] + Self.ruleSpec(for: address, until: seconds.map { now().addingTimeInterval(TimeInterval($0)) }))
+            try await run(
+                tool(for: address),
+                ["-w", "5", "-A", Self.chain] + Self.ruleSpec(for: address, until: seconds.map { now().addingTimeInterval(TimeInterval($0)) }))
         }
     }
 

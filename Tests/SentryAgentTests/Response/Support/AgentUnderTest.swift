@@ -60,7 +60,8 @@ extension Executor.Responders {
             blocks: BlockResponder(firewall: firewall, blockGuard: blockGuard),
             sessions: SessionKiller(processes: processes, signaller: signaller, grace: .milliseconds(200)),
             // Harmless programs only: a test must never be one typo away from rebooting the machine.
-            power: PowerControl(rebootArgv: ["/bin/true", "reboot"], shutdownArgv: ["/bin/true", "poweroff"], runner: runner, delay: .milliseconds(50))
+            power: PowerControl(
+                rebootArgv: ["/bin/true", "reboot"], shutdownArgv: ["/bin/true", "poweroff"], runner: runner, delay: .milliseconds(50))
         )
     }
 }
