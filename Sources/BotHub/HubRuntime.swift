@@ -36,8 +36,8 @@ struct HubRuntime {
     ) throws -> HubRuntime {
         try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
         let store = try HubStore.open(path: "\(configuration.stateDirectory)/hub.sqlite")
-        let enrolled = try AgentEnrollmentFile(stateDirectory: configuration.stateDirectory).agentEntries()
-        let agents = AgentDirectory(configured: configuration.agents, enrolled: enrolled)
+        let agents = AgentDirectory(
+            configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), now: now)
         let roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
         let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger)
 

@@ -1,22 +1,47 @@
+import Foundation
 import Shared
 
 /// The agents this hub knows: ids, keys, and the only addresses commands are ever sent to.
-struct AgentDirectory: AgentKeyLookup {
-    private let entries: [String: HubConfiguration.AgentEntry]
+///
+/// Enrolled agents are re-read when `agents.yml` changes, so `bothub agent add`, `remove` and `rotate-key` take effect
+/// without restarting the hub.
+final class AgentDirectory: AgentKeyLookup, @unchecked Sendable {
+    // `enrolled` and `enrolledStamp` are only touched under `lock`.
+    private let lock = NSLock()
+    private let configured: [String: HubConfiguration.AgentEntry]
+    private let enrollment: AgentEnrollmentFile?
+    private var enrolled: [String: HubConfiguration.AgentEntry] = [:]
+    private var enrolledStamp: Date?
+    private let now: @Sendable () -> Date
 
     /// Agents from the config file win over enrolled ones with the same id.
-    init(configured: [HubConfiguration.AgentEntry], enrolled: [HubConfiguration.AgentEntry] = []) {
-        var entries: [String: HubConfiguration.AgentEntry] = [:]
-        for entry in enrolled { entries[entry.id] = entry }
-        for entry in configured { entries[entry.id] = entry }
-        self.entries = entries
+    init(configured: [HubConfiguration.AgentEntry], enrollment: AgentEnrollmentFile? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+        self.configured = Dictionary(configured.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        self.enrollment = enrollment
+        self.now = now
     }
 
-    var ids: [String] { entries.keys.sorted() }
+    var ids: [String] {
+        Set(configured.keys).union(currentEnrolled().keys).sorted()
+    }
 
-    func entry(for id: String) -> HubConfiguration.AgentEntry? { entries[id] }
+    func entry(for id: String) -> HubConfiguration.AgentEntry? {
+        configured[id] ?? currentEnrolled()[id]
+    }
 
     func keys(for agentID: String) async -> [AgentKey] {
-        entries[agentID].map { [$0.key] } ?? []
+        entry(for: agentID)?.keys(at: now()) ?? []
+    }
+
+    private func currentEnrolled() -> [String: HubConfiguration.AgentEntry] {
+        guard let enrollment else { return [:] }
+        let stamp = (try? FileManager.default.attributesOfItem(atPath: enrollment.path)[.modificationDate]) as? Date
+        return lock.withLock {
+            if stamp != enrolledStamp {
+                enrolled = Dictionary(((try? enrollment.agentEntries()) ?? []).map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+                enrolledStamp = stamp
+            }
+            return enrolled
+        }
     }
 }

@@ -8,110 +8,132 @@ import Shared
 struct ChoiceHandler: Sendable {
     let store: HubStore
     let catalogs: MessageCatalogs
-    let telegram: any TelegramAPI
+    /// Nil when the hub runs without Telegram (choices then come from `bothub choose`).
+    let telegram: (any TelegramAPI)?
     let roster: ChatRoster
     let dispatcher: ResponseDispatcher
     let settings: ChoiceSettings
     let logger: Logger
     let now: @Sendable () -> Date
 
+    /// A button press in Telegram: answered with a toast.
     func handle(_ query: TelegramCallbackQuery) async {
-        let actor = query.from.displayName
-        let chatID = query.message?.chat.id ?? query.from.id
-        let language = roster.language(of: chatID)
+        let telegram = telegram
+        let logger = logger
+        let press = Press(
+            userID: query.from.id,
+            name: query.from.displayName,
+            chatID: query.message?.chat.id,
+            data: query.data,
+            reply: { text, showAlert in
+                do {
+                    try await telegram?.answerCallbackQuery(id: query.id, text: text.map { String($0.prefix(200)) }, showAlert: showAlert)
+                } catch {
+                    logger.notice("cannot answer callback query", metadata: ["error": "\(error)"])
+                }
+            }
+        )
+        await process(press)
+    }
+
+    /// Handles a press from Telegram or from `bothub choose`: the same authorization, audit and dispatch.
+    func process(_ press: Press) async {
+        let actor = press.name
+        let chatID = press.chatID ?? 0
+        let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         let text = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
 
-        if let data = query.data.flatMap(CallbackData.init), data.choice == .digestBlock || data.choice == .digestShow {
-            await handleDigest(query, data: data, language: language)
+        if let data = press.data.flatMap(CallbackData.init), data.choice == .digestBlock || data.choice == .digestShow {
+            await handleDigest(press, data: data, language: language)
             return
         }
-        guard let data = query.data.flatMap(CallbackData.init), query.message != nil,
+        guard let data = press.data.flatMap(CallbackData.init),
             let stored = try? store.alert(shortID: data.shortID), let alert = try? stored.decoded()
         else {
-            await answer(query, text(.toastInvalid, [:]))
-            audit("press_invalid", actor: actor, alertID: nil, detail: "data=\(query.data ?? "-") user=\(query.from.id)")
+            await press.reply(text(.toastInvalid, [:]), false)
+            audit("press_invalid", actor: actor, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
             return
         }
         let requested = Self.action(of: data.choice)
         let actionName = requested.map { text(AlertMessageRenderer.key(for: $0), [:]) } ?? text(.actionUnblock, [:])
 
-        guard let chat = roster.configured(chatID), let person = chat.operators.first(where: { $0.userID == query.from.id }) else {
-            await answer(query, text(.toastNotOperator, [:]), alert: true)
-            audit("press_refused", actor: actor, alertID: stored.id, detail: "user \(query.from.id) is not an operator of chat \(chatID)")
+        guard let role = role(of: press) else {
+            await press.reply(text(.toastNotOperator, [:]), true)
+            audit("press_refused", actor: actor, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
             return
         }
-        if let requested, requested.needsAdmin, person.role != .admin {
-            await answer(query, text(.toastNeedsAdmin, ["action": actionName]), alert: true)
+        if let requested, requested.needsAdmin, role != .admin {
+            await press.reply(text(.toastNeedsAdmin, ["action": actionName]), true)
             audit("press_refused", actor: actor, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
             return
         }
         if let requested, !alert.actions.contains(requested) {
-            await answer(query, text(.toastInvalid, [:]))
+            await press.reply(text(.toastInvalid, [:]), false)
             audit("press_refused", actor: actor, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
             return
         }
         guard now().timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime else {
-            await answer(query, text(.toastExpired, [:]), alert: true)
+            await press.reply(text(.toastExpired, [:]), true)
             audit("press_refused", actor: actor, alertID: stored.id, detail: "button expired")
             return
         }
 
         switch data.choice {
         case .cancel:
-            _ = try? store.takeConfirmation(alertID: stored.id, choice: "", userID: query.from.id, now: now())
-            await answer(query, text(.toastCancelled, [:]))
+            _ = try? store.takeConfirmation(alertID: stored.id, choice: "", userID: press.userID, now: now())
+            await press.reply(text(.toastCancelled, [:]), false)
             audit("press", actor: actor, alertID: stored.id, detail: "cancelled a confirmation")
             await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
         case .action(let action) where action.needsConfirmation:
             guard stored.status == "open" else {
-                await answer(query, text(.toastHandled, ["user": stored.handledBy ?? "?"]), alert: true)
+                await press.reply(text(.toastHandled, ["user": stored.handledBy ?? "?"]), true)
                 return
             }
             try? store.saveConfirmation(
                 alertID: stored.id,
                 choice: action.rawValue,
-                userID: query.from.id,
+                userID: press.userID,
                 expiresAt: now().addingTimeInterval(settings.confirmationWindow)
             )
-            await answer(query, text(.toastConfirm, ["action": actionName]))
+            await press.reply(text(.toastConfirm, ["action": actionName]), false)
             audit("confirm_requested", actor: actor, alertID: stored.id, detail: action.rawValue)
             await showConfirmation(of: stored, alert: alert, action: action, chatID: chatID, language: language)
         case .confirm(let action):
-            guard (try? store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: query.from.id, now: now())) == true else {
-                await answer(query, text(.toastConfirmExpired, [:]), alert: true)
+            guard (try? store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: press.userID, now: now())) == true else {
+                await press.reply(text(.toastConfirmExpired, [:]), true)
                 audit("press_refused", actor: actor, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
                 await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
                 return
             }
-            await carryOut(action, stored: stored, alert: alert, query: query, actionName: actionName)
+            await carryOut(action, stored: stored, alert: alert, press: press, actionName: actionName)
         case .action(let action):
-            await carryOut(action, stored: stored, alert: alert, query: query, actionName: actionName)
+            await carryOut(action, stored: stored, alert: alert, press: press, actionName: actionName)
         case .unblock:
-            await unblock(stored: stored, alert: alert, query: query, actionName: actionName)
+            await unblock(stored: stored, alert: alert, press: press, actionName: actionName)
         case .digestBlock, .digestShow:
             break  // Handled above.
         }
     }
 
     /// "Block top 10" and "Show all" on a digest message.
-    private func handleDigest(_ query: TelegramCallbackQuery, data: CallbackData, language: String) async {
-        let actor = query.from.displayName
-        let chatID = query.message?.chat.id ?? query.from.id
+    private func handleDigest(_ press: Press, data: CallbackData, language: String) async {
+        let actor = press.name
+        let chatID = press.chatID ?? 0
         guard let digest = try? store.digest(shortID: data.shortID), let id = digest.id, digest.chatId == chatID else {
-            await answer(query, catalogs.text(.toastInvalid, language: language))
+            await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
         }
-        guard let chat = roster.configured(chatID), chat.operators.contains(where: { $0.userID == query.from.id }) else {
-            await answer(query, catalogs.text(.toastNotOperator, language: language), alert: true)
-            audit("press_refused", actor: actor, alertID: nil, detail: "user \(query.from.id) is not an operator of chat \(chatID) (digest \(id))")
+        guard let chat = roster.configured(chatID), chat.operators.contains(where: { $0.userID == press.userID }) else {
+            await press.reply(catalogs.text(.toastNotOperator, language: language), true)
+            audit("press_refused", actor: actor, alertID: nil, detail: "user \(press.userID) is not an operator of chat \(chatID) (digest \(id))")
             return
         }
         let alerts = ((try? store.digestAlerts(id)) ?? []).compactMap { try? $0.decoded() }
         let renderer = DigestRenderer(catalogs: catalogs)
         if data.choice == .digestShow {
-            await answer(query, nil)
+            await press.reply(nil, false)
             do {
-                _ = try await telegram.sendMessage(
+                _ = try await telegram?.sendMessage(
                     chatID: chatID, html: renderer.renderList(digest, alerts: alerts, language: language), keyboard: [])
             } catch {
                 logger.warning("cannot send a digest list", metadata: ["error": "\(error)"])
@@ -119,13 +141,13 @@ struct ChoiceHandler: Sendable {
             return
         }
         guard digest.outcome == nil else {
-            await answer(query, catalogs.text(.toastHandled, language: language, ["user": "?"]), alert: true)
+            await press.reply(catalogs.text(.toastHandled, language: language, ["user": "?"]), true)
             return
         }
         let actionName = catalogs.text(.buttonDigestBlock, language: language, ["count": String(DigestRenderer.blockCount)])
-        await answer(query, catalogs.text(.toastWorking, language: language, ["action": actionName]))
-        audit("press", actor: actor, alertID: nil, detail: "digest \(id) block top \(DigestRenderer.blockCount) by user \(query.from.id)")
-        let requester = Operator(telegramUserId: query.from.id, name: actor)
+        await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
+        audit("press", actor: actor, alertID: nil, detail: "digest \(id) block top \(DigestRenderer.blockCount) by user \(press.userID)")
+        let requester = Operator(telegramUserId: press.userID, name: actor)
         let blockable = alerts.filter { $0.actions.contains(.blockIP1h) }
         var done = 0
         var failed = 0
@@ -160,34 +182,34 @@ struct ChoiceHandler: Sendable {
     }
 
     /// Claims the alert (single use), runs the choice and shows the outcome.
-    private func carryOut(_ action: AlertAction, stored: StoredAlert, alert: Alert, query: TelegramCallbackQuery, actionName: String) async {
-        let actor = query.from.displayName
-        let language = roster.language(of: query.message?.chat.id ?? query.from.id)
+    private func carryOut(_ action: AlertAction, stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
+        let actor = press.name
+        let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         switch (try? store.claimAlert(id: stored.id, by: actor, now: now())) ?? .unknown {
         case .claimed:
             break
         case .alreadyHandled(let by, _, _):
-            await answer(query, catalogs.text(.toastHandled, language: language, ["user": by]), alert: true)
+            await press.reply(catalogs.text(.toastHandled, language: language, ["user": by]), true)
             audit("press_refused", actor: actor, alertID: stored.id, detail: "already handled by \(by)")
             return
         case .unknown:
-            await answer(query, catalogs.text(.toastInvalid, language: language))
+            await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
         }
-        audit("press", actor: actor, alertID: stored.id, detail: "\(action.rawValue) by user \(query.from.id)")
+        audit("press", actor: actor, alertID: stored.id, detail: "\(action.rawValue) by user \(press.userID)")
         let values = ["action": actionName, "user": actor, "time": MessageTime.format(now())]
 
         if action.isLocal {
-            await answer(query, catalogs.text(.outcomeAcknowledged, language: language, values))
+            await press.reply(catalogs.text(.outcomeAcknowledged, language: language, values), false)
             let line = catalogs.text(.outcomeAcknowledged, language: language, values)
             try? store.finishAlert(id: stored.id, outcome: line, reopen: false)
             await refreshMessages(of: stored, alert: alert, extra: line, keyboard: .none)
             return
         }
 
-        await answer(query, catalogs.text(.toastWorking, language: language, ["action": actionName]))
+        await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
         await refreshMessages(of: stored, alert: alert, extra: catalogs.text(.outcomePending, language: language, values), keyboard: .none)
-        let operatorID = Operator(telegramUserId: query.from.id, name: actor)
+        let operatorID = Operator(telegramUserId: press.userID, name: actor)
         let result: ResponseResult
         switch Self.command(for: action, alert: alert, by: operatorID, now: now(), lifetime: settings.commandLifetime) {
         case .success(let command):
@@ -219,19 +241,19 @@ struct ChoiceHandler: Sendable {
         await refreshMessages(of: stored, alert: alert, extra: line, keyboard: keyboard)
     }
 
-    private func unblock(stored: StoredAlert, alert: Alert, query: TelegramCallbackQuery, actionName: String) async {
-        let actor = query.from.displayName
-        let language = roster.language(of: query.message?.chat.id ?? query.from.id)
+    private func unblock(stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
+        let actor = press.name
+        let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         guard let ip = Self.ip(of: alert) else {
-            await answer(query, catalogs.text(.toastInvalid, language: language))
+            await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
         }
-        await answer(query, catalogs.text(.toastWorking, language: language, ["action": actionName]))
-        audit("press", actor: actor, alertID: stored.id, detail: "unblock \(ip) by user \(query.from.id)")
+        await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
+        audit("press", actor: actor, alertID: stored.id, detail: "unblock \(ip) by user \(press.userID)")
         let command = ResponseCommand(
             alertId: alert.id,
             action: .unblockIP(ip: ip),
-            requestedBy: Operator(telegramUserId: query.from.id, name: actor),
+            requestedBy: Operator(telegramUserId: press.userID, name: actor),
             issuedAt: now(),
             expiresAt: now().addingTimeInterval(settings.commandLifetime)
         )
@@ -318,18 +340,11 @@ struct ChoiceHandler: Sendable {
     }
 
     private func edit(chatID: Int64, messageID: Int64, html: String, keyboard: [[InlineButton]]) async {
+        guard let telegram else { return }
         do {
             try await telegram.editMessageText(chatID: chatID, messageID: messageID, html: html, keyboard: keyboard)
         } catch {
             logger.warning("cannot edit alert message", metadata: ["chat": "\(chatID)", "error": "\(error)"])
-        }
-    }
-
-    private func answer(_ query: TelegramCallbackQuery, _ text: String?, alert: Bool = false) async {
-        do {
-            try await telegram.answerCallbackQuery(id: query.id, text: text.map { String($0.prefix(200)) }, showAlert: alert)
-        } catch {
-            logger.notice("cannot answer callback query", metadata: ["error": "\(error)"])
         }
     }
 
@@ -400,6 +415,27 @@ struct ChoiceHandler: Sendable {
         case .refused(let reason): "refused: \(reason)"
         case .failed(let reason): "failed: \(reason)"
         }
+    }
+}
+
+/// One choice being made: who, where, which button, and how to answer them at once.
+struct Press: Sendable {
+    var userID: Int64
+    var name: String
+    /// The chat the button was pressed in; nil for `bothub choose` on the hub machine.
+    var chatID: Int64?
+    /// The button's `callback_data` (or the same form built by `bothub choose`).
+    var data: String?
+    /// Answers the presser at once: a toast in Telegram (the flag makes it a dialog), a line on the terminal.
+    var reply: @Sendable (String?, Bool) async -> Void
+}
+
+extension ChoiceHandler {
+    /// A Telegram presser's role in their chat; `bothub choose` runs on the hub machine by someone who already holds
+    /// its configuration and keys, so a local press is an admin's.
+    func role(of press: Press) -> TelegramConfiguration.Role? {
+        guard let chatID = press.chatID else { return .admin }
+        return roster.configured(chatID)?.operators.first { $0.userID == press.userID }?.role
     }
 }
 

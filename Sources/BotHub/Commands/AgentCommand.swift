@@ -7,8 +7,77 @@ struct AgentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agent",
         abstract: "Enroll agents: each gets an id, a /response URL and a fresh 32-byte key.",
-        subcommands: [Add.self]
+        subcommands: [Add.self, List.self, Remove.self, RotateKey.self]
     )
+
+    /// Loads the hub configuration named by `--config`, turning its problems into a usage error.
+    static func hub(_ config: String) throws -> HubConfiguration {
+        do {
+            return try HubConfiguration.load(path: config)
+        } catch let error as ConfigError {
+            throw ValidationError("\(config):\n\(error)")
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List agents (from the config file and enrolled) with their /response URL.")
+
+        @Option(help: "The hub configuration file.")
+        var config: String
+
+        func run() throws {
+            let hub = try AgentCommand.hub(config)
+            for agent in hub.agents { print("\(agent.id)\t\(agent.responseEndpoint)\tconfig file") }
+            for agent in try AgentEnrollmentFile(stateDirectory: hub.stateDirectory).agentEntries() {
+                let rotation = agent.previousKeyUntil.map { "\tprevious key valid until \(MessageTime.format($0))" } ?? ""
+                print("\(agent.id)\t\(agent.responseEndpoint)\tenrolled\(rotation)")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an enrolled agent: its key stops working at once.")
+
+        @Argument(help: "The agent id.")
+        var name: String
+
+        @Option(help: "The hub configuration file.")
+        var config: String
+
+        func run() throws {
+            try AgentEnrollmentFile(stateDirectory: try AgentCommand.hub(config).stateDirectory).remove(name)
+            print("removed \(name)")
+        }
+    }
+
+    struct RotateKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-key",
+            abstract: "Give an agent a new key; the old one stays valid for the grace period so no alert is lost. Prints the new key line."
+        )
+
+        @Argument(help: "The agent id.")
+        var name: String
+
+        @Option(help: "The hub configuration file.")
+        var config: String
+
+        @Option(help: "How long the old key stays valid, e.g. 1h, 24h.")
+        var grace: String = "24h"
+
+        func validate() throws {
+            guard DurationText.parse(grace) != nil else { throw ValidationError("--grace: expected a duration like 1h or 24h") }
+        }
+
+        func run() throws {
+            let key = AgentKey.generate()
+            let seconds = TimeInterval(DurationText.parse(grace)?.components.seconds ?? 86_400)
+            try AgentEnrollmentFile(stateDirectory: try AgentCommand.hub(config).stateDirectory).rotateKey(
+                name, newKey: key, grace: seconds, now: Date())
+            print("# New key for \(name); put it in the agent's hub.key and restart the agent within \(grace).")
+            print("  key: \"\(key.base64)\"")
+        }
+    }
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,12 +102,7 @@ struct AgentCommand: ParsableCommand {
         }
 
         func run() throws {
-            let hub: HubConfiguration
-            do {
-                hub = try HubConfiguration.load(path: config)
-            } catch let error as ConfigError {
-                throw ValidationError("\(config):\n\(error)")
-            }
+            let hub = try AgentCommand.hub(config)
             let key = AgentKey.generate()
             try AgentEnrollmentFile(stateDirectory: hub.stateDirectory).add(.init(id: name, url: url, key: key.base64))
             print(

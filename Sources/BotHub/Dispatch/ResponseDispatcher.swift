@@ -13,24 +13,25 @@ struct ResponseDispatcher: Sendable {
         guard let agent = agents.entry(for: agentID) else {
             return ResponseResult(commandId: command.id, outcome: .failed(reason: "agent \(agentID) is not enrolled on this hub"), finishedAt: now)
         }
-        let client = SealedClient(
-            endpoint: agent.responseEndpoint,
-            agentID: agent.id,
-            key: agent.key,
-            http: HTTPClient(timeout: timeout)
-        )
-        do {
-            let reply = try await client.post("/response", body: try WireCoding.encode(command))
-            let result = try WireCoding.decode(ResponseResult.self, from: reply)
-            guard result.commandId == command.id else {
-                return ResponseResult(commandId: command.id, outcome: .failed(reason: "the agent answered for another command"), finishedAt: now)
+        // During a key rotation the agent may still hold its previous key: try the current one first.
+        let keys = agent.keys(at: now)
+        for (index, key) in keys.enumerated() {
+            let client = SealedClient(endpoint: agent.responseEndpoint, agentID: agent.id, key: key, http: HTTPClient(timeout: timeout))
+            do {
+                let reply = try await client.post("/response", body: try WireCoding.encode(command))
+                let result = try WireCoding.decode(ResponseResult.self, from: reply)
+                guard result.commandId == command.id else {
+                    return ResponseResult(commandId: command.id, outcome: .failed(reason: "the agent answered for another command"), finishedAt: now)
+                }
+                return result
+            } catch let error as SealedClientError {
+                if error.code == .status(401), index + 1 < keys.count { continue }
+                logger.warning("command not delivered", metadata: ["agent": "\(agentID)", "reason": "\(error)"])
+                return ResponseResult(commandId: command.id, outcome: .failed(reason: "agent unreachable: \(error)"), finishedAt: Date())
+            } catch {
+                return ResponseResult(commandId: command.id, outcome: .failed(reason: "unreadable reply from the agent"), finishedAt: Date())
             }
-            return result
-        } catch let error as SealedClientError {
-            logger.warning("command not delivered", metadata: ["agent": "\(agentID)", "reason": "\(error)"])
-            return ResponseResult(commandId: command.id, outcome: .failed(reason: "agent unreachable: \(error)"), finishedAt: Date())
-        } catch {
-            return ResponseResult(commandId: command.id, outcome: .failed(reason: "unreadable reply from the agent"), finishedAt: Date())
         }
+        return ResponseResult(commandId: command.id, outcome: .failed(reason: "no key for agent \(agentID)"), finishedAt: now)
     }
 }

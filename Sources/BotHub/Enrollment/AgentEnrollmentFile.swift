@@ -8,6 +8,9 @@ struct AgentEnrollmentFile {
         var id: String
         var url: String
         var key: String
+        /// Set by `rotate-key`: the old key, accepted until `previousKeyUntil`.
+        var previousKey: String?
+        var previousKeyUntil: Date?
     }
 
     let path: String
@@ -25,29 +28,54 @@ struct AgentEnrollmentFile {
     /// Adds an agent; refuses a duplicate id so a key is never overwritten by accident.
     func add(_ entry: Entry) throws {
         var entries = try read()
-        guard !entries.contains(where: { $0.id == entry.id }) else {
-            throw ConfigError(problems: [ConfigProblem(field: "agents", reason: "agent \(entry.id) is already enrolled")])
-        }
+        guard !entries.contains(where: { $0.id == entry.id }) else { throw Self.problem("agent \(entry.id) is already enrolled") }
         entries.append(entry)
+        try write(entries)
+    }
+
+    /// Removes an agent; its key stops working at once.
+    func remove(_ id: String) throws {
+        let entries = try read()
+        guard entries.contains(where: { $0.id == id }) else { throw Self.problem("agent \(id) is not enrolled") }
+        try write(entries.filter { $0.id != id })
+    }
+
+    /// Gives an agent a new key, keeping the old one valid for `grace` so alerts sealed meanwhile still arrive.
+    func rotateKey(_ id: String, newKey: AgentKey, grace: TimeInterval, now: Date) throws {
+        var entries = try read()
+        guard let index = entries.firstIndex(where: { $0.id == id }) else { throw Self.problem("agent \(id) is not enrolled") }
+        entries[index].previousKey = entries[index].key
+        entries[index].previousKeyUntil = now.addingTimeInterval(grace)
+        entries[index].key = newKey.base64
         try write(entries)
     }
 
     private func write(_ entries: [Entry]) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let text = "# Written by `bothub agent add`. Holds agent keys: keep it private.\n" + (try YAMLEncoder().encode(entries))
+        let text = "# Written by `bothub agent`. Holds agent keys: keep it private.\n" + (try YAMLEncoder().encode(entries))
         let temporary = path + ".tmp"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ConfigError(problems: [ConfigProblem(field: "hub.state_dir", reason: "cannot write \(temporary)")])
+            throw Self.problem("cannot write \(temporary)")
         }
-        _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
+        guard rename(temporary, path) == 0 else { throw Self.problem("cannot replace \(path)") }
     }
 
     /// The enrolled agents as configuration entries.
     func agentEntries() throws -> [HubConfiguration.AgentEntry] {
         try read().compactMap { entry in
             guard let endpoint = HTTPEndpoint(url: entry.url), let key = AgentKey(base64: entry.key) else { return nil }
-            return HubConfiguration.AgentEntry(id: entry.id, responseEndpoint: endpoint, key: key)
+            return HubConfiguration.AgentEntry(
+                id: entry.id,
+                responseEndpoint: endpoint,
+                key: key,
+                previousKey: entry.previousKey.flatMap(AgentKey.init(base64:)),
+                previousKeyUntil: entry.previousKeyUntil
+            )
         }
+    }
+
+    private static func problem(_ reason: String) -> ConfigError {
+        ConfigError(problems: [ConfigProblem(field: "agents", reason: reason)])
     }
 }

@@ -19,11 +19,22 @@ public struct HubConfiguration: Sendable {
         /// The agent's `/response` base URL; commands never go anywhere else.
         public var responseEndpoint: HTTPEndpoint
         public var key: AgentKey
+        /// The key before a rotation, still accepted until `previousKeyUntil`, so no alert is lost mid-rotation.
+        public var previousKey: AgentKey?
+        public var previousKeyUntil: Date?
 
-        public init(id: String, responseEndpoint: HTTPEndpoint, key: AgentKey) {
+        public init(id: String, responseEndpoint: HTTPEndpoint, key: AgentKey, previousKey: AgentKey? = nil, previousKeyUntil: Date? = nil) {
             self.id = id
             self.responseEndpoint = responseEndpoint
             self.key = key
+            self.previousKey = previousKey
+            self.previousKeyUntil = previousKeyUntil
+        }
+
+        /// The keys valid at `now`: the current one first.
+        public func keys(at now: Date) -> [AgentKey] {
+            guard let previousKey, let previousKeyUntil, now < previousKeyUntil else { return [key] }
+            return [key, previousKey]
         }
     }
 
