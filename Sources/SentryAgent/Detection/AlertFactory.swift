@@ -1,0 +1,65 @@
+import FoundationEssentials
+import Shared
+
+/// Turns detections into wire alerts: this agent's id and hostname, the actions its configuration allows, and an
+/// id derived from the line that tipped the detection, so the same line read twice gives the same alert id.
+struct AlertFactory: Sendable {
+    let agentID: String
+    let hostname: String
+    let responses: ResponsesConfiguration
+
+    func alert(for detection: Detection) -> Alert {
+        Alert(
+            id: Self.alertID(agentID: agentID, detection: detection),
+            agent: agentID,
+            hostname: hostname,
+            kind: detection.kind,
+            severity: detection.severity,
+            observedAt: Date(timeIntervalSince1970: TimeInterval(detection.observedAt)),
+            subject: detection.subject,
+            actions: actions(for: detection)
+        )
+    }
+
+    /// The responses offered for a detection, minus those this agent's configuration disables.
+    func actions(for detection: Detection) -> [AlertAction] {
+        let block: [AlertAction] = responses.blockIP ? [.blockIP1h, .blockIP24h, .blockIPPermanent] : []
+        switch detection.subject {
+        case .sshSession(let evidence):
+            // Killing needs the start time: without it the agent could not tell the session from a reused pid.
+            let kill: [AlertAction] = responses.killSession && evidence.pid > 0 && evidence.pidStartTime != nil ? [.killSession] : []
+            return [.acknowledge] + kill + block
+        case .sshBruteForce:
+            return block + [.ignore]
+        case .http404:
+            return [.ignore] + block
+        case .cpu:
+            guard detection.kind == .cpuSustained else { return [] }
+            return [.acknowledge] + (responses.reboot ? [.reboot] : []) + (responses.shutdown ? [.shutdown] : [])
+        case .agent:
+            return [.acknowledge]
+        }
+    }
+
+    /// A version-8 UUID from (agent, line origin, kind, severity), or a random one for detections without a line.
+    static func alertID(agentID: String, detection: Detection) -> UUID {
+        guard let origin = detection.origin else { return UUID() }
+        var first = FNV1a.hash(agentID)
+        var second = FNV1a.hash(agentID, seed: 0x6A09_E667_F3BC_C908)
+        for value in [origin.stream, UInt64(bitPattern: origin.offset), FNV1a.hash(detection.kind.rawValue), FNV1a.hash(detection.severity.rawValue)]
+        {
+            first = (first ^ value) &* FNV1a.prime
+            first ^= first >> 29
+            second = (second ^ value.byteSwapped) &* 0x9E37_79B9_7F4A_7C15
+            second ^= second >> 31
+        }
+        var bytes = (0..<8).map { UInt8(truncatingIfNeeded: first >> (8 * $0)) } + (0..<8).map { UInt8(truncatingIfNeeded: second >> (8 * $0)) }
+        bytes[6] = (bytes[6] & 0x0F) | 0x80
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        return UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10], bytes[11], bytes[12],
+                bytes[13], bytes[14], bytes[15]
+            ))
+    }
+}

@@ -1,0 +1,172 @@
+import FoundationEssentials
+import Logging
+import ServiceLifecycle
+import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The agent's detectors as one service: SSH (auth log file or journald), nginx 404s (access logs) and the CPU,
+/// each alert handed to the `AlertSink` before the log position that produced it is saved.
+///
+/// Log followers run on threads of their own; the CPU sampler is a task sleeping on the injected clock. On graceful
+/// shutdown every follower finishes its batch, saves its position and returns.
+struct DetectionService: Service {
+    let configuration: DetectorsConfiguration
+    let stateDirectory: String
+    let factory: AlertFactory
+    let sink: any AlertSink
+    let logger: Logger
+    /// Unix seconds now.
+    var wallClock: @Sendable () -> Int64 = { Int64(time(nil)) }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await withTaskGroup(of: Void.self) { group in
+                if let ssh = sshSource() {
+                    group.addTask { await runFollower(name: "vigil-ssh", ssh) }
+                }
+                if configuration.http404.enabled, !configuration.http404.paths.isEmpty {
+                    group.addTask { await runFollower(name: "vigil-http404") { stop in runHTTP404(stop: stop) } }
+                }
+                if configuration.cpu.enabled {
+                    group.addTask { await runCPU() }
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on its own thread; a cancelled task (graceful shutdown) signals it to stop.
+    private func runFollower(name: String, _ body: @escaping @Sendable (FollowerStopSignal) -> Void) async {
+        let stop = FollowerStopSignal()
+        await withTaskCancellationHandler {
+            await FollowerThread.run(name: name) { body(stop) }
+        } onCancel: {
+            stop.stop()
+        }
+    }
+
+    // MARK: - SSH
+
+    /// The SSH follower for the configured source, or nil if SSH detection is off.
+    private func sshSource() -> (@Sendable (FollowerStopSignal) -> Void)? {
+        let ssh = configuration.ssh
+        guard ssh.sessions || ssh.bruteForce else { return nil }
+        let existing = ssh.paths.filter { access($0, R_OK) == 0 }
+        let useJournal: Bool
+        switch ssh.source {
+        case .auto: useJournal = existing.isEmpty
+        case .file: useJournal = false
+        case .journald: useJournal = true
+        }
+        let paths = ssh.source == .auto ? existing : ssh.paths
+        logger.info(
+            "SSH detection source", metadata: ["source": "\(useJournal ? "journald" : "file")", "paths": "\(useJournal ? [] : paths)"])
+        return { stop in
+            let consumer = makeSSHConsumer()
+            if useJournal {
+                let follower = JournalFollower(
+                    journalctl: ssh.journalctl, matches: JournalFollower<SSHLogConsumer>.sshMatches, startAtEnd: configuration.follow.startAt == .end,
+                    pollInterval: configuration.follow.pollInterval,
+                    store: FileFollowerStateStore(stateDirectory: stateDirectory, source: "ssh-journal"),
+                    consumer: consumer, logger: logger)
+                follower.run(stop: stop)
+            } else {
+                let follower = LogFollower(
+                    paths: paths, options: followerOptions(), store: FileFollowerStateStore(stateDirectory: stateDirectory, source: "ssh"),
+                    consumer: consumer, logger: logger)
+                follower.run(stop: stop)
+            }
+        }
+    }
+
+    private func makeSSHConsumer() -> SSHLogConsumer {
+        let ssh = configuration.ssh
+        let store = KnownLoginStore(path: stateDirectory + "/known-logins.tsv", capacity: ssh.maxKnownLogins)
+        let bruteForce = SSHBruteForceDetector(configuration: Self.sshBruteForceConfiguration(ssh))
+        return SSHLogConsumer(
+            sessions: ssh.sessions ? SSHSessionDetector(knownLogins: store.load()) : nil,
+            bruteForce: ssh.bruteForce ? bruteForce : nil,
+            sessionProcesses: SSHSessionProcesses(proc: ProcFileSystem()),
+            knownLoginStore: store,
+            outlet: outlet(),
+            wallClock: wallClock,
+            utcOffset: Self.localUTCOffset()
+        )
+    }
+
+    // MARK: - HTTP 404
+
+    private func runHTTP404(stop: FollowerStopSignal) {
+        let http = configuration.http404
+        guard let format = NginxLogFormat(http.logFormat) else {
+            logger.error("unusable log_format; the 404 detector is off", metadata: ["log_format": "\(http.logFormat)"])
+            return
+        }
+        let consumer = HTTP404LogConsumer(
+            detector: HTTP404Detector(configuration: Self.http404Configuration(http), format: format), outlet: outlet(), wallClock: wallClock)
+        let follower = LogFollower(
+            paths: http.paths, options: followerOptions(), store: FileFollowerStateStore(stateDirectory: stateDirectory, source: "http404"),
+            consumer: consumer, logger: logger)
+        follower.run(stop: stop)
+    }
+
+    static func http404Configuration(_ http: DetectorsConfiguration.HTTP404Configuration) -> HTTP404Detector.Configuration {
+        HTTP404Detector.Configuration(
+            windowSeconds: http.window.components.seconds, warningCount: http.warningCount, criticalCount: http.criticalCount,
+            cooldownSeconds: http.cooldown.components.seconds, maxTrackedAddresses: http.maxTrackedAddresses)
+    }
+
+    static func sshBruteForceConfiguration(_ ssh: DetectorsConfiguration.SSHConfiguration) -> SSHBruteForceDetector.Configuration {
+        SSHBruteForceDetector.Configuration(
+            capacity: ssh.bucketCapacity, leakIntervalSeconds: ssh.leakInterval.components.seconds, cooldownSeconds: ssh.cooldown.components.seconds,
+            maxUsersListed: ssh.maxUsersListed)
+    }
+
+    // MARK: - CPU
+
+    private func runCPU() async {
+        let cpu = configuration.cpu
+        var monitor = CPUMonitor(
+            proc: ProcFileSystem(root: cpu.procRoot), users: SystemUserNames(),
+            detector: CPUSustainedDetector(
+                configuration: .init(
+                    windowSeconds: cpu.window.components.seconds, warningPercent: Double(cpu.warningPercent),
+                    criticalPercent: Double(cpu.criticalPercent),
+                    hysteresisPoints: Double(cpu.hysteresisPoints), topProcesses: cpu.topProcesses)))
+        while !Task.isCancelled {
+            if let detection = monitor.tick(time: wallClock()) {
+                await sink.submit(factory.alert(for: detection))
+            }
+            do {
+                try await Task.sleep(for: cpu.interval)
+            } catch {
+                return
+            }
+        }
+    }
+
+    // MARK: - Shared
+
+    private func outlet() -> AlertSinkOutlet {
+        let logger = logger
+        return AlertSinkOutlet(factory: factory, sink: sink) { alert in
+            logger.notice("alert", metadata: ["kind": "\(alert.kind.rawValue)", "severity": "\(alert.severity.rawValue)", "id": "\(alert.id)"])
+        }
+    }
+
+    private func followerOptions() -> LogFollowerOptions {
+        LogFollowerOptions(
+            maxLineBytes: configuration.follow.maxLineBytes, pollInterval: configuration.follow.pollInterval,
+            rotationGrace: configuration.follow.rotationGrace, startAtEnd: configuration.follow.startAt == .end)
+    }
+
+    /// The host's current offset from UTC in seconds, for year-less syslog times written in local time.
+    static func localUTCOffset() -> Int64 {
+        var now = time(nil)
+        var parts = tm()
+        guard localtime_r(&now, &parts) != nil else { return 0 }
+        return Int64(parts.tm_gmtoff)
+    }
+}

@@ -1,0 +1,276 @@
+import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Counts HTTP 404 answers per client address in a sliding window over nginx access log lines and reports
+/// `http_404_burst` at the warning and critical counts (default 20 and 50 within 60 s).
+///
+/// - Windows run on the log's own `$time_local`, so a replay gives the same alerts as the live run; the wall clock is
+///   only used to evict idle addresses when the log goes quiet (`evictIdle(wallClock:)`).
+/// - After an alert at a level, the address raises nothing at that level or below for `cooldown` (default 5 min): one
+///   scanner is one alert that escalates at most once per cooldown.
+/// - Memory: an address seen once costs one table entry (16-byte key, 32-byte value); the per-second counts, the
+///   distinct path hashes and the sample paths are allocated from its second 404 on. Idle addresses are evicted.
+struct HTTP404Detector {
+    struct Configuration: Sendable {
+        var windowSeconds: Int64 = 60
+        var warningCount = 20
+        var criticalCount = 50
+        var cooldownSeconds: Int64 = 300
+        var maxTrackedAddresses = 2_000_000
+        var samplePaths = 5
+        /// Distinct paths are counted exactly up to this many per address.
+        var maxDistinctPaths = 1024
+        var maxSamplePathBytes = 256
+    }
+
+    /// Line counts, for `replay` and logs.
+    struct Statistics: Sendable, Equatable {
+        var lines = 0
+        var notFound = 0
+        /// Lines that do not follow the log format, or whose address or time does not parse.
+        var unparsed = 0
+        /// 404s from new addresses ignored because the table was full of active ones.
+        var droppedAddresses = 0
+        var evicted = 0
+    }
+
+    let configuration: Configuration
+    let format: NginxLogFormat
+    private(set) var statistics = Statistics()
+    private var table: [IPKey: Activity] = [:]
+    /// The latest log time seen, and the wall-clock time it was seen at (for idle eviction).
+    private(set) var latestTime: Int64 = 0
+    private var wallClockAtLatest: Int64 = 0
+    private var nextSweep: Int64 = 0
+    private var cachedTimeBytes: [UInt8] = Array(repeating: 0, count: 26)
+    private var cachedTime: Int64 = 0
+
+    /// Addresses currently tracked.
+    var trackedAddresses: Int { table.count }
+
+    init(configuration: Configuration, format: NginxLogFormat = .combined) {
+        self.configuration = configuration
+        self.format = format
+    }
+
+    private struct Activity {
+        var lastSeen: UInt32
+        var warningUntil: UInt32 = 0
+        var criticalUntil: UInt32 = 0
+        var firstPathHash: UInt32
+        var detail: ActivityDetail?
+    }
+
+    /// Feeds one access log line. `wallClock` (Unix seconds) is when it was read, for idle eviction; nil in replays.
+    mutating func process(_ line: UnsafeBufferPointer<UInt8>, origin: LineOrigin?, wallClock: Int64? = nil) -> Detection? {
+        statistics.lines += 1
+        guard let fields = format.locate(line) else {
+            statistics.unparsed += 1
+            return nil
+        }
+        let status = fields.status.lowerBound
+        guard fields.status.count == 3, line[status] == UInt8(ascii: "4"), line[status + 1] == UInt8(ascii: "0"),
+            line[status + 2] == UInt8(ascii: "4")
+        else { return nil }
+        statistics.notFound += 1
+        guard let ip = IPKey(line, fields.remoteAddress), let time = parseTime(line, fields.timeLocal) else {
+            statistics.unparsed += 1
+            return nil
+        }
+        if time > latestTime {
+            latestTime = time
+        }
+        if let wallClock { wallClockAtLatest = wallClock }
+        if latestTime >= nextSweep || table.count >= configuration.maxTrackedAddresses {
+            sweep(now: latestTime)
+            nextSweep = latestTime + max(configuration.windowSeconds, 10)
+        }
+        let path = Self.path(in: line, request: fields.request)
+        let pathHash = Self.hash(line, path)
+        let sample = path.lowerBound..<min(path.upperBound, path.lowerBound + configuration.maxSamplePathBytes)
+        return record(ip: ip, time: time, pathHash: pathHash, path: { line.string(sample) }, origin: origin)
+    }
+
+    /// Evicts addresses idle for a window (and past their cooldowns), judging "now" from the wall clock when the log
+    /// has been quiet: the log time of the last line plus the wall-clock time since it was read.
+    mutating func evictIdle(wallClock: Int64) {
+        guard latestTime > 0 else { return }
+        let now = latestTime + max(0, wallClock - wallClockAtLatest)
+        sweep(now: now)
+    }
+
+    private mutating func record(ip: IPKey, time: Int64, pathHash: UInt32, path: () -> String, origin: LineOrigin?) -> Detection? {
+        let window = configuration.windowSeconds
+        let now = UInt32(clamping: time)
+        guard var activity = table[ip] else {
+            guard table.count < configuration.maxTrackedAddresses else {
+                statistics.droppedAddresses += 1
+                return nil
+            }
+            var activity = Activity(lastSeen: now, firstPathHash: pathHash)
+            if configuration.warningCount <= 1 {
+                activity.detail = ActivityDetail(first: now, firstPathHash: pathHash, window: window, time: time)
+                activity.detail?.addSample(pathHash, path(), limit: configuration.samplePaths)
+            }
+            let detection = evaluate(&activity, ip: ip, time: time, origin: origin)
+            table[ip] = activity
+            return detection
+        }
+        let detail: ActivityDetail
+        if let existing = activity.detail {
+            detail = existing
+        } else {
+            detail = ActivityDetail(first: activity.lastSeen, firstPathHash: activity.firstPathHash, window: window, time: time)
+            activity.detail = detail
+        }
+        detail.add(time: time, window: window)
+        if detail.insertPath(pathHash, limit: configuration.maxDistinctPaths) || detail.samples.isEmpty {
+            detail.addSample(pathHash, path(), limit: configuration.samplePaths)
+        }
+        activity.lastSeen = max(activity.lastSeen, now)
+        let detection = evaluate(&activity, ip: ip, time: time, origin: origin)
+        table[ip] = activity
+        return detection
+    }
+
+    private func count(_ activity: Activity, at time: Int64) -> Int {
+        if let detail = activity.detail { return detail.windowCount }
+        return Int64(activity.lastSeen) > time - configuration.windowSeconds ? 1 : 0
+    }
+
+    private func evaluate(_ activity: inout Activity, ip: IPKey, time: Int64, origin: LineOrigin?) -> Detection? {
+        let count = count(activity, at: time)
+        let now = UInt32(clamping: time)
+        let severity: Severity
+        if count >= configuration.criticalCount, now >= activity.criticalUntil {
+            severity = .critical
+            activity.criticalUntil = UInt32(clamping: time + configuration.cooldownSeconds)
+            activity.warningUntil = max(activity.warningUntil, activity.criticalUntil)
+        } else if count >= configuration.warningCount, now >= activity.warningUntil, now >= activity.criticalUntil {
+            severity = .warning
+            activity.warningUntil = UInt32(clamping: time + configuration.cooldownSeconds)
+        } else {
+            return nil
+        }
+        let detail = activity.detail
+        let evidence = HTTP404Evidence(
+            ip: ip.description, count: count, distinctPaths: detail?.pathHashes.count ?? 1, samplePaths: detail?.samples ?? [],
+            windowSeconds: Int(configuration.windowSeconds))
+        return Detection(
+            kind: .http404Burst, severity: severity, subject: .http404(evidence), observedAt: time,
+            firstSeen: detail?.oldestInWindow ?? Int64(activity.lastSeen), lastSeen: time, origin: origin)
+    }
+
+    private mutating func sweep(now: Int64) {
+        let window = configuration.windowSeconds
+        var idle: [IPKey] = []
+        for (ip, activity) in table
+        where Int64(activity.lastSeen) + window <= now && Int64(activity.warningUntil) <= now && Int64(activity.criticalUntil) <= now {
+            idle.append(ip)
+        }
+        for ip in idle { table.removeValue(forKey: ip) }
+        statistics.evicted += idle.count
+        // Give memory back after a burst: a table far larger than its contents is rebuilt at its current size.
+        if table.capacity > 4096, table.count < table.capacity / 8 {
+            var smaller = [IPKey: Activity](minimumCapacity: table.count)
+            for (ip, activity) in table { smaller[ip] = activity }
+            table = smaller
+        }
+    }
+
+    private mutating func parseTime(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int64? {
+        // Consecutive lines mostly share their second: compare the bytes before parsing them.
+        guard range.count == 26 else { return nil }
+        let same = cachedTimeBytes.withUnsafeBufferPointer { cached in
+            guard let lineBase = line.baseAddress, let cachedBase = cached.baseAddress else { return false }
+            return memcmp(lineBase + range.lowerBound, cachedBase, 26) == 0
+        }
+        if same, cachedTime != 0 { return cachedTime }
+        guard let time = LogTimestamp.nginxLocalTime(line, range) else { return nil }
+        cachedTimeBytes.withUnsafeMutableBufferPointer { cached in
+            for index in 0..<26 { cached[index] = line[range.lowerBound + index] }
+        }
+        cachedTime = time
+        return time
+    }
+
+    /// The request target of `"$request"` (`GET /wp-login.php HTTP/1.1` → `/wp-login.php`), or the whole value.
+    static func path(in line: UnsafeBufferPointer<UInt8>, request: Range<Int>) -> Range<Int> {
+        guard let space = line.index(of: UInt8(ascii: " "), from: request.lowerBound), space < request.upperBound else { return request }
+        let start = space + 1
+        let end = line.index(of: UInt8(ascii: " "), from: start).map { min($0, request.upperBound) } ?? request.upperBound
+        return start..<end
+    }
+
+    private static func hash(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt32 {
+        let full = FNV1a.hash(UnsafeBufferPointer(rebasing: line[range]))
+        return UInt32(truncatingIfNeeded: full ^ (full >> 32))
+    }
+}
+
+/// The per-address detail kept from an address's second 404 on: per-second counts in the window, distinct path
+/// hashes, sample paths. A class so the table entry stays small and this is allocated only for repeat clients.
+final class ActivityDetail {
+    /// `second << 32 | count`, oldest first from `head`.
+    private(set) var seconds: [UInt64] = []
+    private var head = 0
+    private(set) var windowCount = 0
+    /// Sorted, for binary search.
+    private(set) var pathHashes: [UInt32]
+    private(set) var samples: [String] = []
+
+    init(first: UInt32, firstPathHash: UInt32, window: Int64, time: Int64) {
+        pathHashes = [firstPathHash]
+        if Int64(first) > time - window {
+            seconds = [UInt64(first) << 32 | 1]
+            windowCount = 1
+        }
+    }
+
+    /// The time of the oldest 404 still in the window.
+    var oldestInWindow: Int64? {
+        head < seconds.count ? Int64(seconds[head] >> 32) : nil
+    }
+
+    func add(time: Int64, window: Int64) {
+        let second = UInt64(UInt32(clamping: time))
+        if let last = seconds.last, head < seconds.count, second <= last >> 32 {
+            // Same second, or a line slightly out of order: count it in the latest second.
+            seconds[seconds.count - 1] = last + 1
+        } else {
+            seconds.append(second << 32 | 1)
+        }
+        windowCount += 1
+        let newest = Int64(seconds[seconds.count - 1] >> 32)
+        while head < seconds.count, Int64(seconds[head] >> 32) <= newest - window {
+            windowCount -= Int(seconds[head] & 0xFFFF_FFFF)
+            head += 1
+        }
+        if head > 32, head * 2 > seconds.count {
+            seconds.removeFirst(head)
+            head = 0
+        }
+    }
+
+    /// Adds a path hash; returns true if it was new (and there was room to count it).
+    func insertPath(_ hash: UInt32, limit: Int) -> Bool {
+        var low = 0
+        var high = pathHashes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if pathHashes[middle] < hash { low = middle + 1 } else { high = middle }
+        }
+        if low < pathHashes.count, pathHashes[low] == hash { return false }
+        guard pathHashes.count < limit else { return false }
+        pathHashes.insert(hash, at: low)
+        return true
+    }
+
+    func addSample(_ hash: UInt32, _ path: String, limit: Int) {
+        guard samples.count < limit, !samples.contains(path) else { return }
+        samples.append(path)
+    }
+}

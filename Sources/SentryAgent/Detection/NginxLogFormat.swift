@@ -1,0 +1,161 @@
+import Shared
+
+/// An nginx `log_format`, compiled to locate `$remote_addr`, `$status`, `$request` and `$time_local` in a line by
+/// scanning bytes: each variable's value runs up to the literal text that follows it in the format.
+///
+/// nginx escapes `"` and control bytes in variables (`\x22`), so a quoted `$request` cannot contain the `" ` that ends
+/// it. Scanning stops as soon as the four variables are found: `combined`'s referer and user agent are never read.
+struct NginxLogFormat: Sendable {
+    /// The fields the 404 detector reads.
+    enum Field: Int, Sendable, CaseIterable {
+        case remoteAddress, status, request, timeLocal
+    }
+
+    private enum Token: Sendable {
+        case literal([UInt8])
+        case variable(Field?)
+    }
+
+    /// Where the four fields are in one line.
+    struct Fields {
+        var remoteAddress: Range<Int> = 0..<0
+        var status: Range<Int> = 0..<0
+        var request: Range<Int> = 0..<0
+        var timeLocal: Range<Int> = 0..<0
+    }
+
+    private let tokens: [Token]
+    /// Index of the token after which all four fields are known.
+    private let lastNeededToken: Int
+
+    static let combined = NginxLogFormat(validated: NginxLogFormatCheck.combined)
+
+    /// Compiles `format` (`combined` or an nginx `log_format` string); nil if `NginxLogFormatCheck` rejects it.
+    init?(_ format: String) {
+        let text = format == "combined" ? NginxLogFormatCheck.combined : format
+        guard NginxLogFormatCheck.problem(in: text) == nil else { return nil }
+        self.init(validated: text)
+    }
+
+    private init(validated text: String) {
+        var tokens: [Token] = []
+        var literal: [UInt8] = []
+        let bytes = Array(text.utf8)
+        var index = 0
+        while index < bytes.count {
+            guard bytes[index] == UInt8(ascii: "$") else {
+                literal.append(bytes[index])
+                index += 1
+                continue
+            }
+            if !literal.isEmpty {
+                tokens.append(.literal(literal))
+                literal = []
+            }
+            var nameStart = index + 1
+            var nameEnd = nameStart
+            if nameStart < bytes.count, bytes[nameStart] == UInt8(ascii: "{") {
+                nameStart += 1
+                nameEnd = nameStart
+                while nameEnd < bytes.count, bytes[nameEnd] != UInt8(ascii: "}") { nameEnd += 1 }
+                index = nameEnd + 1
+            } else {
+                while nameEnd < bytes.count, Self.isNameByte(bytes[nameEnd]) { nameEnd += 1 }
+                index = nameEnd
+            }
+            let name = String(decoding: bytes[nameStart..<min(nameEnd, bytes.count)], as: UTF8.self)
+            tokens.append(.variable(Self.field(named: name)))
+        }
+        if !literal.isEmpty { tokens.append(.literal(literal)) }
+        self.tokens = tokens
+        var seen = Set<Int>()
+        var last = tokens.count - 1
+        for (position, token) in tokens.enumerated() {
+            if case .variable(let field?) = token { seen.insert(field.rawValue) }
+            if seen.count == Field.allCases.count {
+                last = position
+                break
+            }
+        }
+        self.lastNeededToken = last
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte | 0x20) &- UInt8(ascii: "a") < 26 || byte &- 0x30 < 10 || byte == UInt8(ascii: "_")
+    }
+
+    private static func field(named name: String) -> Field? {
+        switch name {
+        case "remote_addr": .remoteAddress
+        case "status": .status
+        case "request": .request
+        case "time_local": .timeLocal
+        default: nil
+        }
+    }
+
+    /// Locates the four fields in `line`, or returns nil if the line does not follow the format.
+    ///
+    /// A client controls some variables (`$remote_user`, the user agent) and may put the next literal inside them to
+    /// hide its lines: so each typed field is checked where it is found (`$time_local` is 26 bytes, `$status` 3
+    /// digits, `$remote_addr` has no space), and on a mismatch the previous variable is extended to the next
+    /// occurrence of its literal, within a small budget of retries.
+    func locate(_ line: UnsafeBufferPointer<UInt8>) -> Fields? {
+        var fields = Fields()
+        var budget = 64
+        guard locate(line, token: 0, position: 0, end: line.endIgnoringCarriageReturn, fields: &fields, budget: &budget) else { return nil }
+        return fields
+    }
+
+    private func locate(
+        _ line: UnsafeBufferPointer<UInt8>, token index: Int, position: Int, end: Int, fields: inout Fields, budget: inout Int
+    ) -> Bool {
+        if index > lastNeededToken { return true }
+        switch tokens[index] {
+        case .literal(let literal):
+            guard position + literal.count <= end, line.matches(literal, at: position) else { return false }
+            return locate(line, token: index + 1, position: position + literal.count, end: end, fields: &fields, budget: &budget)
+        case .variable(let field):
+            guard index + 1 < tokens.count, case .literal(let next) = tokens[index + 1] else {
+                // The last token: the value runs to the end of the line.
+                return Self.accept(field, line, position..<end, into: &fields)
+            }
+            var searchFrom = position
+            while budget > 0, let found = line.index(of: next, from: searchFrom), found + next.count <= end {
+                budget -= 1
+                if Self.accept(field, line, position..<found, into: &fields),
+                    locate(line, token: index + 1, position: found, end: end, fields: &fields, budget: &budget)
+                {
+                    return true
+                }
+                // Only values a client can shape may hide the literal; the typed ones end at its first occurrence.
+                guard field == nil || field == .request else { return false }
+                searchFrom = found + 1
+            }
+            return false
+        }
+    }
+
+    /// Records `range` as `field`'s value if it has the field's shape.
+    @inline(__always)
+    private static func accept(_ field: Field?, _ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into fields: inout Fields) -> Bool {
+        switch field {
+        case .remoteAddress:
+            guard !range.isEmpty, line.index(of: UInt8(ascii: " "), from: range.lowerBound).map({ $0 >= range.upperBound }) ?? true else {
+                return false
+            }
+            fields.remoteAddress = range
+        case .status:
+            guard range.count == 3, line.endOfDigits(from: range.lowerBound) == range.upperBound else { return false }
+            fields.status = range
+        case .request:
+            fields.request = range
+        case .timeLocal:
+            guard range.count == 26, line[range.lowerBound + 2] == UInt8(ascii: "/") else { return false }
+            fields.timeLocal = range
+        case nil:
+            break
+        }
+        return true
+    }
+}

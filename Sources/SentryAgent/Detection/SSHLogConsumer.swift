@@ -1,0 +1,95 @@
+import Shared
+
+/// Feeds sshd's log lines (syslog files, sshd's `-E` file, or journald entries) to the SSH detectors.
+///
+/// The same consumer runs live (with `sessionProcesses` to record the session's start time from `/proc`, and a
+/// `KnownLoginStore`) and in `replay` (without either: the processes of an old log are long gone).
+struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
+    private(set) var sessions: SSHSessionDetector?
+    private(set) var bruteForce: SSHBruteForceDetector?
+    let sessionProcesses: SSHSessionProcesses?
+    let knownLoginStore: KnownLoginStore?
+    let outlet: any DetectionOutlet
+    /// Unix seconds now: places year-less syslog times and dates headerless lines.
+    let wallClock: @Sendable () -> Int64
+    let utcOffset: Int64
+    private var now: Int64?
+    private var pending: [Detection] = []
+    private(set) var lines = 0
+    private(set) var detections = 0
+
+    init(
+        sessions: SSHSessionDetector?, bruteForce: SSHBruteForceDetector?, sessionProcesses: SSHSessionProcesses?,
+        knownLoginStore: KnownLoginStore?, outlet: any DetectionOutlet, wallClock: @escaping @Sendable () -> Int64, utcOffset: Int64
+    ) {
+        self.sessions = sessions
+        self.bruteForce = bruteForce
+        self.sessionProcesses = sessionProcesses
+        self.knownLoginStore = knownLoginStore
+        self.outlet = outlet
+        self.wallClock = wallClock
+        self.utcOffset = utcOffset
+    }
+
+    mutating func consume(_ line: UnsafeBufferPointer<UInt8>, origin: LineOrigin) {
+        lines += 1
+        let clock = currentTime()
+        let header = SyslogLine.parse(line, reference: clock, utcOffset: utcOffset)
+        guard header.isSSHServer(line) else { return }
+        handle(line, header.message, pid: header.pid, time: header.time ?? clock, origin: origin)
+    }
+
+    mutating func consume(_ entry: JournalEntry, origin: LineOrigin) {
+        lines += 1
+        let time = entry.unixSeconds ?? currentTime()
+        entry.message.withUnsafeBufferPointer { message in
+            handle(message, 0..<message.endIgnoringCarriageReturn, pid: entry.pid, time: time, origin: origin)
+        }
+    }
+
+    mutating func flush() -> Int64? {
+        now = nil
+        if let store = knownLoginStore, var detector = sessions {
+            store.append(detector.takeLearned(), all: detector.knownLogins)
+            sessions = detector
+        }
+        guard !pending.isEmpty else { return nil }
+        outlet.deliver(pending)
+        detections += pending.count
+        pending.removeAll()
+        return nil
+    }
+
+    private mutating func currentTime() -> Int64 {
+        if let now { return now }
+        let time = wallClock()
+        now = time
+        return time
+    }
+
+    private mutating func handle(_ bytes: UnsafeBufferPointer<UInt8>, _ message: Range<Int>, pid: Int32?, time: Int64, origin: LineOrigin) {
+        guard let parsed = SSHLogMessage.parse(bytes, message) else { return }
+        switch parsed {
+        case .accepted(let method, let user, let ip, let port):
+            guard var detector = sessions else { return }
+            var detection = detector.accepted(
+                method: bytes.string(method), user: bytes.string(user), ip: ip, port: port, pid: pid, time: time, origin: origin)
+            sessions = detector
+            if let sessionProcesses, case .sshSession(var evidence) = detection.subject {
+                if let pid, let start = sessionProcesses.startTime(ofServer: pid) {
+                    evidence.pidStartTime = start
+                } else if pid == nil, let found = sessionProcesses.sessionProcess(clientIP: ip, clientPort: port) {
+                    evidence.pid = found.pid
+                    evidence.pidStartTime = found.startTime
+                }
+                detection.subject = .sshSession(evidence)
+            }
+            pending.append(detection)
+        case .failure(let kind, let user, let ip):
+            guard var detector = bruteForce else { return }
+            let detection = detector.failure(kind, user: user.map { bytes.string($0) }, ip: ip, time: time, origin: origin)
+            bruteForce = detector
+            if let detection { pending.append(detection) }
+        }
+    }
+}

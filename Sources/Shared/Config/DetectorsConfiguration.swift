@@ -1,0 +1,274 @@
+import Foundation
+import Yams
+
+/// What the agent watches and when it speaks up: the `detectors:` section of the agent configuration.
+///
+/// Every field has a default, so an agent with no `detectors:` section watches SSH (auth log or journald), nginx's
+/// access log and the CPU with the thresholds documented in `config/agent.example.yml`.
+public struct DetectorsConfiguration: Sendable, Equatable {
+    /// How log files are followed.
+    public var follow = FollowConfiguration()
+    /// SSH logins and brute force (one log source feeds both detectors).
+    public var ssh = SSHConfiguration()
+    /// Sustained CPU load.
+    public var cpu = CPUConfiguration()
+    /// Bursts of HTTP 404 answers per client in web server access logs.
+    public var http404 = HTTP404Configuration()
+
+    public init() {}
+
+    /// Where SSH log lines come from.
+    public enum SSHSource: String, Sendable, Equatable, CaseIterable {
+        /// The first existing file of `paths`, else journald (Debian 12+ has no auth.log by default).
+        case auto
+        /// Always the files in `paths`, waiting for them to appear.
+        case file
+        /// Always `journalctl -f -o json`.
+        case journald
+    }
+
+    /// Where a follower starts in a file it has never seen before and that existed when the agent started.
+    public enum StartPosition: String, Sendable, Equatable, CaseIterable {
+        /// At the end, like `tail -F`: old history is not re-alerted on first install.
+        case end
+        /// At the first byte.
+        case beginning
+    }
+
+    /// Settings shared by every followed file.
+    public struct FollowConfiguration: Sendable, Equatable {
+        /// How often files are checked when inotify reports nothing (and the only check where inotify is unavailable).
+        public var pollInterval: Duration = .seconds(1)
+        /// Lines longer than this are skipped and counted, never buffered.
+        public var maxLineBytes = 16_384
+        /// How long a rotated or deleted file stays open to catch late writes from a writer that has not reopened.
+        public var rotationGrace: Duration = .seconds(5)
+        /// Where a follower starts in a file it meets for the first time.
+        public var startAt: StartPosition = .end
+
+        public init() {}
+    }
+
+    /// `detectors.ssh`.
+    public struct SSHConfiguration: Sendable, Equatable {
+        /// Alert on each successful login (`ssh_session`).
+        public var sessions = true
+        /// Alert on failed-login bursts (`ssh_bruteforce`).
+        public var bruteForce = true
+        public var source: SSHSource = .auto
+        /// Syslog files to follow, in order of preference for `auto`.
+        public var paths = ["/var/log/auth.log", "/var/log/secure"]
+        /// The journalctl program for the journald source.
+        public var journalctl = "/usr/bin/journalctl"
+        /// Leaky bucket size: the attempt that finds the bucket full raises the alert.
+        public var bucketCapacity = 5
+        /// The bucket empties by one attempt per this interval.
+        public var leakInterval: Duration = .seconds(10)
+        /// After an alert, the same address raises no new brute-force alert for this long.
+        public var cooldown: Duration = .seconds(300)
+        /// The most user names an alert lists.
+        public var maxUsersListed = 10
+        /// The most (user, address) pairs remembered to tell a familiar login from a new one.
+        public var maxKnownLogins = 10_000
+
+        public init() {}
+    }
+
+    /// `detectors.cpu`.
+    public struct CPUConfiguration: Sendable, Equatable {
+        public var enabled = true
+        /// How often `/proc/stat` is sampled.
+        public var interval: Duration = .seconds(5)
+        /// The busy share is averaged over this window.
+        public var window: Duration = .seconds(60)
+        /// Busy percent that raises a warning.
+        public var warningPercent = 85
+        /// Busy percent that raises a critical alert.
+        public var criticalPercent = 95
+        /// A level clears only when the share falls this many points below its threshold.
+        public var hysteresisPoints = 10
+        /// Processes listed in an alert.
+        public var topProcesses = 5
+        /// The proc filesystem (a fixture tree in tests).
+        public var procRoot = "/proc"
+
+        public init() {}
+    }
+
+    /// `detectors.http404`.
+    public struct HTTP404Configuration: Sendable, Equatable {
+        public var enabled = true
+        /// Access logs to follow.
+        public var paths = ["/var/log/nginx/access.log"]
+        /// `combined`, or an nginx `log_format` string using `$remote_addr`, `$status`, `$request`, `$time_local`.
+        public var logFormat = "combined"
+        /// The sliding window over which 404s are counted per client address.
+        public var window: Duration = .seconds(60)
+        /// 404s within the window that raise a warning.
+        public var warningCount = 20
+        /// 404s within the window that raise a critical alert.
+        public var criticalCount = 50
+        /// After an alert at a level, the same address raises no alert at that level (or lower) for this long.
+        public var cooldown: Duration = .seconds(300)
+        /// The most client addresses tracked at once; beyond it new addresses are counted as dropped until idle ones are evicted.
+        public var maxTrackedAddresses = 2_000_000
+
+        public init() {}
+    }
+
+    /// Reads only the `detectors:` section of an agent YAML file, so `sentry-agent replay --config` works without the
+    /// agent's secrets; other top-level sections are ignored, unknown keys inside `detectors:` are still errors.
+    public static func parse(yaml: String) throws -> DetectorsConfiguration {
+        let log = ProblemLog()
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
+        }
+        let reader = ConfigReader(node: root, path: "", log: log)
+        let configuration = read(reader.section("detectors"))
+        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
+        return configuration
+    }
+
+    /// Reads the `detectors:` section; every problem is recorded with its dotted path.
+    static func read(_ reader: ConfigReader) -> DetectorsConfiguration {
+        var configuration = DetectorsConfiguration()
+        configuration.follow = readFollow(reader.section("follow"))
+        configuration.ssh = readSSH(reader.section("ssh"))
+        configuration.cpu = readCPU(reader.section("cpu"))
+        configuration.http404 = readHTTP404(reader.section("http404"))
+        reader.rejectUnknownKeys()
+        return configuration
+    }
+
+    private static func readFollow(_ reader: ConfigReader) -> FollowConfiguration {
+        var follow = FollowConfiguration()
+        follow.pollInterval = reader.duration("poll_interval", default: follow.pollInterval, in: .seconds(1)...(.seconds(60)))
+        follow.maxLineBytes = reader.int("max_line_bytes", default: follow.maxLineBytes, in: 256...1_048_576)
+        follow.rotationGrace = reader.duration("rotation_grace", default: follow.rotationGrace, in: .seconds(0)...(.seconds(600)))
+        follow.startAt = reader.choice("start_at", default: follow.startAt)
+        reader.rejectUnknownKeys()
+        return follow
+    }
+
+    private static func readSSH(_ reader: ConfigReader) -> SSHConfiguration {
+        var ssh = SSHConfiguration()
+        ssh.sessions = reader.bool("sessions", default: ssh.sessions)
+        ssh.bruteForce = reader.bool("brute_force", default: ssh.bruteForce)
+        ssh.source = reader.choice("source", default: ssh.source)
+        if reader.has("paths") { ssh.paths = reader.absolutePaths("paths") }
+        ssh.journalctl = reader.string("journalctl", default: ssh.journalctl)
+        if !ssh.journalctl.hasPrefix("/") { reader.problem("journalctl", "must be an absolute path") }
+        ssh.bucketCapacity = reader.int("bucket_capacity", default: ssh.bucketCapacity, in: 1...10_000)
+        ssh.leakInterval = reader.duration("leak_interval", default: ssh.leakInterval, in: .seconds(1)...(.seconds(86_400)))
+        ssh.cooldown = reader.duration("cooldown", default: ssh.cooldown, in: .seconds(0)...(.seconds(7 * 86_400)))
+        ssh.maxUsersListed = reader.int("max_users_listed", default: ssh.maxUsersListed, in: 1...100)
+        ssh.maxKnownLogins = reader.int("max_known_logins", default: ssh.maxKnownLogins, in: 10...1_000_000)
+        if ssh.source == .file, ssh.paths.isEmpty { reader.problem("paths", "source file needs at least one path") }
+        reader.rejectUnknownKeys()
+        return ssh
+    }
+
+    private static func readCPU(_ reader: ConfigReader) -> CPUConfiguration {
+        var cpu = CPUConfiguration()
+        cpu.enabled = reader.bool("enabled", default: cpu.enabled)
+        cpu.interval = reader.duration("interval", default: cpu.interval, in: .seconds(1)...(.seconds(3600)))
+        cpu.window = reader.duration("window", default: cpu.window, in: .seconds(1)...(.seconds(86_400)))
+        cpu.warningPercent = reader.int("warning_percent", default: cpu.warningPercent, in: 1...100)
+        cpu.criticalPercent = reader.int("critical_percent", default: cpu.criticalPercent, in: 1...100)
+        cpu.hysteresisPoints = reader.int("hysteresis_points", default: cpu.hysteresisPoints, in: 0...99)
+        cpu.topProcesses = reader.int("top_processes", default: cpu.topProcesses, in: 0...50)
+        cpu.procRoot = reader.string("proc_root", default: cpu.procRoot)
+        if !cpu.procRoot.hasPrefix("/") { reader.problem("proc_root", "must be an absolute path") }
+        if cpu.criticalPercent < cpu.warningPercent { reader.problem("critical_percent", "must not be below warning_percent") }
+        if cpu.window < cpu.interval { reader.problem("window", "must be at least one interval") }
+        reader.rejectUnknownKeys()
+        return cpu
+    }
+
+    private static func readHTTP404(_ reader: ConfigReader) -> HTTP404Configuration {
+        var http = HTTP404Configuration()
+        http.enabled = reader.bool("enabled", default: http.enabled)
+        if reader.has("paths") { http.paths = reader.absolutePaths("paths") }
+        http.logFormat = reader.string("log_format", default: http.logFormat)
+        if let reason = NginxLogFormatCheck.problem(in: http.logFormat) { reader.problem("log_format", reason) }
+        http.window = reader.duration("window", default: http.window, in: .seconds(1)...(.seconds(86_400)))
+        http.warningCount = reader.int("warning_count", default: http.warningCount, in: 1...1_000_000)
+        http.criticalCount = reader.int("critical_count", default: http.criticalCount, in: 1...1_000_000)
+        http.cooldown = reader.duration("cooldown", default: http.cooldown, in: .seconds(0)...(.seconds(7 * 86_400)))
+        http.maxTrackedAddresses = reader.int("max_tracked_addresses", default: http.maxTrackedAddresses, in: 1000...100_000_000)
+        if http.criticalCount < http.warningCount { reader.problem("critical_count", "must not be below warning_count") }
+        reader.rejectUnknownKeys()
+        return http
+    }
+}
+
+/// The config-time check of an nginx `log_format`: the detector needs four variables, separated by literal text.
+public enum NginxLogFormatCheck {
+    /// The variables the 404 detector reads.
+    public static let requiredVariables = ["remote_addr", "status", "request", "time_local"]
+
+    /// nginx's predefined `combined` format.
+    public static let combined = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
+
+    /// Why `format` cannot be used, or nil when it can.
+    public static func problem(in format: String) -> String? {
+        let text = format == "combined" ? combined : format
+        var variables: [String] = []
+        var previousWasVariable = false
+        var index = text.startIndex
+        while index < text.endIndex {
+            if text[index] == "$" {
+                let nameStart = text.index(after: index)
+                var nameEnd = nameStart
+                let braced = nameStart < text.endIndex && text[nameStart] == "{"
+                if braced {
+                    guard let close = text[nameStart...].firstIndex(of: "}") else { return "unclosed ${ in the format" }
+                    variables.append(String(text[text.index(after: nameStart)..<close]))
+                    nameEnd = text.index(after: close)
+                } else {
+                    while nameEnd < text.endIndex, text[nameEnd].isASCII, text[nameEnd].isLetter || text[nameEnd].isNumber || text[nameEnd] == "_" {
+                        nameEnd = text.index(after: nameEnd)
+                    }
+                    if nameEnd == nameStart { return "a $ without a variable name" }
+                    variables.append(String(text[nameStart..<nameEnd]))
+                }
+                if previousWasVariable {
+                    return "variables $\(variables[variables.count - 2]) and $\(variables[variables.count - 1]) need text between them"
+                }
+                previousWasVariable = true
+                index = nameEnd
+            } else {
+                previousWasVariable = false
+                index = text.index(after: index)
+            }
+        }
+        let missing = requiredVariables.filter { !variables.contains($0) }
+        if !missing.isEmpty { return "missing " + missing.map { "$" + $0 }.joined(separator: ", ") }
+        return nil
+    }
+}
+
+extension ConfigReader {
+    /// One of an enum's raw values, naming the choices when the value is not one of them.
+    fileprivate func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, default fallback: Choice) -> Choice
+    where Choice.RawValue == String {
+        guard let text = string(key) else { return fallback }
+        guard let value = Choice(rawValue: text) else {
+            problem(key, "expected one of " + Choice.allCases.map(\.rawValue).joined(separator: ", "))
+            return fallback
+        }
+        return value
+    }
+
+    /// A list of absolute paths; a relative one is named by its index.
+    fileprivate func absolutePaths(_ key: String) -> [String] {
+        let paths = stringList(key)
+        for (index, path) in paths.enumerated() where !path.hasPrefix("/") {
+            problem("\(key)[\(index)]", "must be an absolute path")
+        }
+        return paths.filter { $0.hasPrefix("/") }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import SentryAgent
+
+@Suite("HTTP 404 bursts from nginx access logs")
+struct HTTP404DetectorTests {
+    static let base = utc(2025, 11, 22, 2, 51, 0)
+
+    /// A `combined` line at `base + second`.
+    static func line(ip: String, second: Int64, path: String = "/x", status: Int = 404) -> [UInt8] {
+        let time = base + second
+        let minute = (time / 60) % 60
+        let hour = (time / 3600) % 24
+        let sec = time % 60
+        let stamp = "22/Nov/2025:\(pad(hour)):\(pad(minute)):\(pad(sec)) +0000"
+        return bytes("\(ip) - - [\(stamp)] \"GET \(path) HTTP/1.1\" \(status) 153 \"-\" \"curl/8\"")
+    }
+
+    static func pad(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    static func run(_ detector: inout HTTP404Detector, _ lines: [[UInt8]]) -> [Detection] {
+        lines.enumerated().compactMap { index, line in
+            line.withLine { detector.process($0, origin: LineOrigin(stream: 7, offset: Int64(index))) }
+        }
+    }
+
+    static func evidence(_ detection: Detection?) -> HTTP404Evidence? {
+        guard case .http404(let evidence)? = detection?.subject else { return nil }
+        return evidence
+    }
+
+    @Test("the fixture: combined lines, IPv6, an escaped quote in the agent, and a remote_user hiding ' [' are all read")
+    func fixtureLines() {
+        var detector = HTTP404Detector(configuration: .init(warningCount: 1, criticalCount: 10))
+        let detections = Self.run(&detector, DetectionFixtures.lines("nginx-access.log"))
+        #expect(detections.compactMap { Self.evidence($0)?.ip } == ["198.51.100.77", "2001:db8::7"])
+        #expect(detector.statistics.notFound == 3)
+        #expect(detector.statistics.unparsed == 1)
+        #expect(detector.trackedAddresses == 2)
+        // The third 404 (remote_user "a [b") counted for 198.51.100.77, its time read with its +0100 offset.
+        #expect(detector.latestTime == Self.base + 9)
+    }
+
+    @Test("20 404s within 60 s warn, 50 are critical; the window slides on the log's own times")
+    func thresholds() {
+        var detector = HTTP404Detector(configuration: .init())
+        let lines = (0..<60).map { Self.line(ip: "198.51.100.5", second: Int64($0), path: "/p\($0 % 30)") }
+        let detections = Self.run(&detector, lines)
+        #expect(detections.map(\.severity) == [.warning, .critical])
+        #expect(Self.evidence(detections.first)?.count == 20)
+        #expect(Self.evidence(detections.last)?.count == 50)
+        #expect(Self.evidence(detections.last)?.distinctPaths == 30)
+        #expect(Self.evidence(detections.last)?.samplePaths.count == 5)
+        #expect(detections.first?.firstSeen == Self.base)
+        #expect(detections.first?.lastSeen == Self.base + 19)
+    }
+
+    @Test("404s spread wider than the window never add up: 19 per minute forever is no alert")
+    func slidingWindow() {
+        var detector = HTTP404Detector(configuration: .init())
+        let lines = (0..<600).map { Self.line(ip: "198.51.100.6", second: Int64($0) * 60 / 19 + 1) }
+        #expect(Self.run(&detector, lines).isEmpty)
+    }
+
+    @Test("one scanner is one alert that escalates once: no repeat within the cooldown, a new alert after it")
+    func cooldown() {
+        var detector = HTTP404Detector(configuration: .init())
+        // 2 per second for 10 minutes.
+        let lines = (0..<1200).map { Self.line(ip: "198.51.100.7", second: Int64($0 / 2)) }
+        let detections = Self.run(&detector, lines)
+        #expect(detections.map(\.severity) == [.warning, .critical, .critical])
+        #expect(detections.map { $0.observedAt - Self.base } == [9, 24, 324])
+    }
+
+    @Test("other statuses and other clients do not count; each address has its own window")
+    func perAddress() {
+        var detector = HTTP404Detector(configuration: .init())
+        var lines: [[UInt8]] = []
+        for second in 0..<30 {
+            lines.append(Self.line(ip: "192.0.2.\(second)", second: Int64(second)))
+            lines.append(Self.line(ip: "198.51.100.8", second: Int64(second), status: 200))
+            lines.append(Self.line(ip: "198.51.100.8", second: Int64(second), status: 403))
+        }
+        #expect(Self.run(&detector, lines).isEmpty)
+        #expect(detector.trackedAddresses == 30)
+    }
+
+    @Test("a custom log_format with the variables in another order and IPv6 clients")
+    func customFormat() throws {
+        let format = try #require(NginxLogFormat(#"$time_local|$status|$remote_addr|"$request"|$request_time"#))
+        var detector = HTTP404Detector(configuration: .init(warningCount: 3), format: format)
+        let lines = (0..<3).map { bytes("22/Nov/2025:02:51:0\($0) +0000|404|2001:db8::99|\"GET /a|b HTTP/1.1\"|0.001") }
+        let detections = Self.run(&detector, lines)
+        #expect(Self.evidence(detections.first)?.ip == "2001:db8::99")
+        #expect(Self.evidence(detections.first)?.samplePaths == ["/a|b"])
+    }
+
+    @Test(
+        "formats the detector cannot use are refused with a reason",
+        arguments: [
+            ("$remote_addr $status $request", "missing $time_local"),
+            ("$remote_addr$time_local $status \"$request\"", "need text between them"),
+            ("$remote_addr [$time_local] $status \"$request\" $", "a $ without a variable name"),
+        ])
+    func badFormats(_ format: String, _ reason: String) {
+        #expect(NginxLogFormat(format) == nil)
+        #expect(NginxLogFormatCheck.problem(in: format)?.contains(reason) == true)
+    }
+
+    @Test("idle addresses are evicted on the log's clock, and by the wall clock when the log goes quiet")
+    func eviction() {
+        var detector = HTTP404Detector(configuration: .init())
+        for index in 0..<500 {
+            Self.line(ip: "10.0.\(index / 250).\(index % 250)", second: 0).withLine {
+                _ = detector.process($0, origin: nil, wallClock: 1000)
+            }
+        }
+        #expect(detector.trackedAddresses == 500)
+        detector.evictIdle(wallClock: 1030)
+        #expect(detector.trackedAddresses == 500)
+        detector.evictIdle(wallClock: 1061)
+        #expect(detector.trackedAddresses == 0)
+        #expect(detector.statistics.evicted == 500)
+    }
+
+    @Test("an address under cooldown is kept until its cooldown ends, so it cannot re-alert by going quiet")
+    func cooldownSurvivesIdle() {
+        var detector = HTTP404Detector(configuration: .init(warningCount: 2, criticalCount: 100))
+        for second in 0..<2 {
+            Self.line(ip: "198.51.100.9", second: Int64(second)).withLine { _ = detector.process($0, origin: nil, wallClock: 1000) }
+        }
+        detector.evictIdle(wallClock: 1120)
+        #expect(detector.trackedAddresses == 1)
+        let again = Self.run(&detector, [Self.line(ip: "198.51.100.9", second: 200), Self.line(ip: "198.51.100.9", second: 201)])
+        #expect(again.isEmpty)
+    }
+
+    @Test("the path of a request line, and the whole value when it is not a request line")
+    func requestPath() {
+        bytes("GET /wp-login.php?a=1 HTTP/1.1").withLine { line in
+            #expect(line.string(HTTP404Detector.path(in: line, request: 0..<line.count)) == "/wp-login.php?a=1")
+        }
+        bytes("\\x16\\x03\\x01").withLine { line in
+            #expect(line.string(HTTP404Detector.path(in: line, request: 0..<line.count)) == "\\x16\\x03\\x01")
+        }
+    }
+}
