@@ -11,9 +11,11 @@ struct HubRuntime {
     let poller: UpdatePoller?
     let offlineMonitor: OfflineMonitor
     let choices: ChoiceHandler?
+    let metrics: MetricsRegistry
+    let metricsServer: HTTPServer?
 
     var services: [any Service] {
-        [server, offlineMonitor] + [notifier as (any Service)?, poller as (any Service)?].compactMap { $0 }
+        [server, offlineMonitor] + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
     }
 
     /// Tunables tests shorten; production uses the defaults.
@@ -39,7 +41,9 @@ struct HubRuntime {
         let agents = AgentDirectory(
             configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), now: now)
         let roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
-        let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger)
+        let metrics = MetricsRegistry()
+        let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger, metrics: metrics)
+        let telegram = telegram.map { MeteredTelegram(wrapped: $0, metrics: metrics) as any TelegramAPI }
 
         var notifier: AlertNotifier?
         var poller: UpdatePoller?
@@ -94,7 +98,7 @@ struct HubRuntime {
             )
         }
         let wake: @Sendable () -> Void = { [notifier] in notifier?.wake() }
-        let intake = AlertIntake(store: store, roster: roster, logger: logger, now: now, alertStored: wake)
+        let intake = AlertIntake(store: store, roster: roster, logger: logger, now: now, metrics: metrics, alertStored: wake)
         let offlineMonitor = OfflineMonitor(
             store: store,
             agents: agents,
@@ -110,6 +114,15 @@ struct HubRuntime {
             handler: IntakeRoutes.make(intake: intake, verifier: EnvelopeVerifier(keys: agents), logger: logger),
             logger: logger
         )
-        return HubRuntime(store: store, server: server, notifier: notifier, poller: poller, offlineMonitor: offlineMonitor, choices: choices)
+        return HubRuntime(
+            store: store,
+            server: server,
+            notifier: notifier,
+            poller: poller,
+            offlineMonitor: offlineMonitor,
+            choices: choices,
+            metrics: metrics,
+            metricsServer: configuration.metrics.enabled ? configuration.metrics.makeServer(registry: metrics, logger: logger) : nil
+        )
     }
 }

@@ -6,6 +6,9 @@ struct BotHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bothub",
         abstract: "Vigil hub: receives sealed alerts from agents and relays them to Telegram with one-tap responses.",
-        subcommands: [RunCommand.self, CheckConfigCommand.self, AgentCommand.self, AlertsCommand.self, ChooseCommand.self, AuditCommand.self]
+        subcommands: [
+            RunCommand.self, CheckConfigCommand.self, AgentCommand.self, AlertsCommand.self, ChooseCommand.self, AuditCommand.self,
+            InstallBootCommand.self, UninstallBootCommand.self,
+        ]
     )
 }

@@ -33,8 +33,10 @@ struct ChooseCommand: AsyncParsableCommand {
         guard choice == "unblock" || AlertAction(rawValue: choice) != nil else { throw ValidationError("CHOICE: unknown choice \(choice)") }
     }
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        logging.bootstrap()
         let logger = Logger(label: "bothub")
         let hub = try HubConfiguration.load(path: config)
         let catalogs = try MessageCatalogs.load(directory: translations)

@@ -17,8 +17,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Directory holding bot.<lang>.yml catalogs.")
     var translations: String = "translations"
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        logging.bootstrap()
         let logger = Logger(label: "bothub")
         let hub: HubConfiguration
         let catalogs: MessageCatalogs

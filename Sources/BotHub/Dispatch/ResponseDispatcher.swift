@@ -8,8 +8,22 @@ struct ResponseDispatcher: Sendable {
     let agents: AgentDirectory
     let timeout: Duration
     let logger: Logger
+    var metrics: MetricsRegistry?
 
     func dispatch(_ command: ResponseCommand, to agentID: String, now: Date) async -> ResponseResult {
+        let result = await send(command, to: agentID, now: now)
+        let outcome: String
+        switch result.outcome {
+        case .done: outcome = "done"
+        case .alreadyDone: outcome = "already_done"
+        case .refused: outcome = "refused"
+        case .failed: outcome = "failed"
+        }
+        metrics?.increment("vigil_hub_commands_total", help: "Commands sent to agents, by outcome.", labels: ["agent": agentID, "outcome": outcome])
+        return result
+    }
+
+    private func send(_ command: ResponseCommand, to agentID: String, now: Date) async -> ResponseResult {
         guard let agent = agents.entry(for: agentID) else {
             return ResponseResult(commandId: command.id, outcome: .failed(reason: "agent \(agentID) is not enrolled on this hub"), finishedAt: now)
         }

@@ -9,6 +9,7 @@ struct AlertIntake: Sendable {
     let roster: ChatRoster
     let logger: Logger
     let now: @Sendable () -> Date
+    var metrics: MetricsRegistry?
     /// Called after a new alert is stored, so its messages go out at once.
     let alertStored: @Sendable () -> Void
 
@@ -26,6 +27,11 @@ struct AlertIntake: Sendable {
         }
         do {
             let isNew = try store.recordAlert(alert, chats: roster.deliveryChatIDs(), now: now())
+            metrics?.increment(
+                "vigil_hub_alerts_received_total",
+                help: "Sealed alerts received, by kind, severity and whether they were new.",
+                labels: ["kind": alert.kind.rawValue, "severity": alert.severity.rawValue, "duplicate": isNew ? "false" : "true"]
+            )
             if isNew {
                 logger.info("alert stored", metadata: ["agent": "\(alert.agent)", "kind": "\(alert.kind.rawValue)", "id": "\(alert.id)"])
                 alertStored()

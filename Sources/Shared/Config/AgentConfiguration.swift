@@ -17,6 +17,10 @@ public struct AgentConfiguration: Sendable {
     public var listen: HTTPServerConfiguration
     /// Which responses this agent will run.
     public var responses: ResponsesConfiguration
+    /// What the agent watches and its thresholds (the `detectors:` section).
+    public var detectors = DetectorsConfiguration()
+    /// `GET /metrics` (Prometheus), off by default, loopback only.
+    public var metrics = MetricsConfiguration(port: 9101)
 
     /// Parses and validates YAML text; throws every problem found.
     public static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentConfiguration {
@@ -65,6 +69,9 @@ public struct AgentConfiguration: Sendable {
 
         let listen = root.section("listen").httpServer(defaultPort: 7071)
         let responses = ResponsesConfiguration.read(root.section("responses"))
+        // Every section is read before the required fields are checked, so all problems are reported in one go.
+        let detectors = DetectorsConfiguration.read(root.section("detectors"))
+        let metrics = root.section("metrics").metrics(defaultPort: 9101)
 
         guard let id, let endpoint, let key else { return nil }
         return AgentConfiguration(
@@ -74,7 +81,9 @@ public struct AgentConfiguration: Sendable {
             hubEndpoint: endpoint,
             key: key,
             listen: listen,
-            responses: responses
+            responses: responses,
+            detectors: detectors,
+            metrics: metrics
         )
     }
 }

@@ -12,6 +12,8 @@ public struct HubConfiguration: Sendable {
     public var telegram: TelegramConfiguration
     /// Agents declared in the file (enrolled agents from `bothub agent add` are added to these).
     public var agents: [AgentEntry]
+    /// `GET /metrics` (Prometheus), off by default, loopback only.
+    public var metrics = MetricsConfiguration(port: 9102)
 
     /// An agent the hub accepts alerts from and sends commands to.
     public struct AgentEntry: Sendable, Equatable {
@@ -90,8 +92,16 @@ public struct HubConfiguration: Sendable {
             if let id, let endpoint, let key { agents.append(AgentEntry(id: id, responseEndpoint: endpoint, key: key)) }
         }
 
+        let metrics = root.section("metrics").metrics(defaultPort: 9102)
         guard let telegram else { return nil }
-        return HubConfiguration(stateDirectory: stateDirectory, language: language, listen: listen, telegram: telegram, agents: agents)
+        return HubConfiguration(
+            stateDirectory: stateDirectory,
+            language: language,
+            listen: listen,
+            telegram: telegram,
+            agents: agents,
+            metrics: metrics
+        )
     }
 }
 

@@ -18,6 +18,24 @@ extension ConfigReader {
         return configuration
     }
 
+    /// Reads a `metrics:` section; refuses a non-loopback address unless explicitly allowed, since the counters
+    /// describe the host's security posture.
+    func metrics(defaultPort: UInt16) -> MetricsConfiguration {
+        var metrics = MetricsConfiguration(port: defaultPort)
+        metrics.enabled = bool("enabled", default: false)
+        metrics.host = string("host", default: "127.0.0.1")
+        metrics.port = UInt16(int("port", default: Int(defaultPort), in: 0...65535))
+        if let address = IPAddress(metrics.host) {
+            if !(address.description.hasPrefix("127.") || address.description == "::1") {
+                problem("host", "metrics are served on loopback only (127.0.0.1 or ::1)")
+            }
+        } else {
+            problem("host", "not an IPv4 or IPv6 address")
+        }
+        rejectUnknownKeys()
+        return metrics
+    }
+
     /// Agent ids travel in headers and file names: letters, digits, `.`, `_`, `-`, at most 64.
     func agentID(_ key: String) -> String? {
         guard let id = string(key) else {

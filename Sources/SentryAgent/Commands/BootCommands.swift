@@ -1,0 +1,26 @@
+import ArgumentParser
+import Shared
+
+/// `sentry-agent install-boot`
+struct InstallBootCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install-boot",
+        abstract: "Start the agent at boot: a hardened systemd unit (preferred) or an /etc/cron.d @reboot line with a restart loop."
+    )
+
+    @OptionGroup var options: InstallBootOptions
+
+    func run() throws { try options.run(for: .agent) }
+}
+
+/// `sentry-agent uninstall-boot`
+struct UninstallBootCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uninstall-boot",
+        abstract: "Stop starting the agent at boot (removes the unit or cron file)."
+    )
+
+    @OptionGroup var options: UninstallBootOptions
+
+    func run() throws { try options.run(for: .agent) }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+
+/// `install-boot` for either program: one implementation, two executables.
+public struct InstallBootOptions: ParsableArguments {
+    @Flag(help: "Install a systemd unit (the default where systemd runs).")
+    public var systemd = false
+
+    @Flag(help: "Install an /etc/cron.d @reboot line with a restart loop and a log file.")
+    public var cron = false
+
+    @Option(help: "The configuration file the program runs with.")
+    public var config: String?
+
+    @Option(help: "The program's installed path.")
+    public var binary: String?
+
+    @Option(help: "Install under this root instead of / (for packaging and tests).")
+    public var root: String = "/"
+
+    @Flag(help: "Write the file only; do not run systemctl daemon-reload / enable --now.")
+    public var noStart = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard !(systemd && cron) else { throw ValidationError("choose one of --systemd and --cron") }
+    }
+
+    /// Installs `program`'s boot file and, for systemd at the real root, enables and starts it.
+    public func run(for program: BootUnit.Program) throws {
+        let kind: BootInstaller.Kind = systemd ? .systemd : cron ? .cron : .detect()
+        let unit = BootUnit(program: program, binary: binary ?? Self.currentExecutable(), config: config)
+        let installer = BootInstaller(root: root)
+        let path = try installer.install(unit, kind: kind)
+        print("wrote \(path)")
+        guard kind == .systemd, root == "/", !noStart else { return }
+        guard BootInstaller.systemctl(["daemon-reload"]) == 0, BootInstaller.systemctl(["enable", "--now", unit.systemdUnitName]) == 0 else {
+            throw ValidationError("systemctl could not enable \(unit.systemdUnitName); see `systemctl status \(unit.systemdUnitName)`")
+        }
+        print("enabled and started \(unit.systemdUnitName)")
+    }
+
+    private static func currentExecutable() -> String? {
+        let path = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+        return path.hasPrefix("/") && !path.contains("/.build/") ? path : nil
+    }
+}
+
+/// `uninstall-boot` for either program.
+public struct UninstallBootOptions: ParsableArguments {
+    @Option(help: "Remove from under this root instead of /.")
+    public var root: String = "/"
+
+    public init() {}
+
+    public func run(for program: BootUnit.Program) throws {
+        let unit = BootUnit(program: program)
+        if root == "/" { _ = BootInstaller.systemctl(["disable", "--now", unit.systemdUnitName]) }
+        let removed = try BootInstaller(root: root).uninstall(unit)
+        print(removed.isEmpty ? "nothing to remove" : removed.map { "removed \($0)" }.joined(separator: "\n"))
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+
+@testable import Shared
+
+@Suite("Start at boot")
+struct BootUnitTests {
+    static func repositoryFile(_ relative: String, filePath: String = #filePath) -> String {
+        URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(relative).path
+    }
+
+    @Test("the systemd unit restarts on failure, runs the program with its config, and is hardened", arguments: BootUnit.Program.allCases)
+    func systemdUnit(program: BootUnit.Program) {
+        let unit = BootUnit(program: program).systemdUnit
+        #expect(unit.contains("ExecStart=/usr/local/bin/\(program.rawValue) run --config /etc/vigil/"))
+        #expect(unit.contains("Restart=on-failure"))
+        #expect(unit.contains("NoNewPrivileges=yes"))
+        #expect(unit.contains("ProtectSystem=strict"))
+        #expect(unit.contains("StateDirectory=vigil-"))
+        #expect(unit.contains("WantedBy=multi-user.target"))
+    }
+
+    @Test("the cron file starts at boot as root, restarts after a crash and logs to a file", arguments: BootUnit.Program.allCases)
+    func cronFile(program: BootUnit.Program) {
+        let cron = BootUnit(program: program).cronFile
+        #expect(cron.contains("@reboot root mkdir -p /var/log/vigil && while true; do /usr/local/bin/\(program.rawValue) run --config"))
+        #expect(cron.contains(">> /var/log/vigil/\(program.rawValue).log 2>&1; sleep 5; done"))
+    }
+
+    @Test("the files in config/ are exactly what install-boot writes, so they cannot drift")
+    func shippedFilesMatch() throws {
+        for program in BootUnit.Program.allCases {
+            let unit = BootUnit(program: program)
+            #expect(try String(contentsOfFile: Self.repositoryFile("config/\(program.rawValue).service"), encoding: .utf8) == unit.systemdUnit)
+            #expect(try String(contentsOfFile: Self.repositoryFile("config/\(program.rawValue).cron"), encoding: .utf8) == unit.cronFile)
+        }
+    }
+
+    @Test(
+        "paths with spaces or shell syntax are refused",
+        arguments: ["/usr/bin/x; rm -rf /", "relative/bin", "/opt/my agent", "/opt/$(id)", "/opt/`x`"])
+    func unsafePaths(path: String) {
+        #expect(!BootUnit(program: .agent, binary: path).problems.isEmpty)
+        #expect(throws: ConfigError.self) {
+            try BootInstaller(root: "/nonexistent-root").install(BootUnit(program: .agent, config: path), kind: .cron)
+        }
+    }
+
+    @Test("install writes under the root with mode 0644 and uninstall removes it")
+    func installAndUninstall() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-boot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let installer = BootInstaller(root: root)
+        let unit = BootUnit(program: .agent)
+        let path = try installer.install(unit, kind: .systemd)
+        #expect(path == "\(root)/etc/systemd/system/sentry-agent.service")
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o644)
+        try installer.install(unit, kind: .cron)
+        #expect(try installer.uninstall(unit).count == 2)
+        #expect(try installer.uninstall(unit).isEmpty)
+    }
+
+    @Test(
+        "systemd-analyze accepts the generated units",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze (package systemd)"),
+        arguments: BootUnit.Program.allCases
+    )
+    func systemdVerify(program: BootUnit.Program) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-verify-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("\(program.rawValue).service")
+        try BootUnit(program: program, binary: "/bin/true").systemdUnit.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        process.arguments = ["verify", file.path]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(output)")
+    }
+}
