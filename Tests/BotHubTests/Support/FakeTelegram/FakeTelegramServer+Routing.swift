@@ -1,0 +1,161 @@
+import Foundation
+import Shared
+
+extension FakeTelegramServer {
+    /// Answers one HTTP request as the Bot API would: route, token, method, parameters, spec check, then the method.
+    func respond(to request: HTTPRequest) async -> HTTPResponse {
+        let arrival = now()
+        guard let route = Self.route(request.path) else {
+            return finish(.failure(.notFound), call: FakeTelegramCall(method: "", parameters: .object([:]), status: 0, time: arrival))
+        }
+        var call = FakeTelegramCall(method: String(route.method), parameters: .object([:]), status: 0, time: arrival)
+        guard route.token == token else { return finish(.failure(.unauthorized), call: call) }
+        guard let method = spec.method(named: String(route.method)) else { return finish(.failure(.notFound), call: call) }
+
+        let parameters: [String: TelegramJSON]
+        let textEncoded: Set<String>
+        switch Self.parameters(of: request) {
+        case .success(let parsed):
+            (parameters, textEncoded) = parsed
+        case .failure(let failure):
+            recordViolations([failure.description], method: method.name)
+            return finish(.failure(failure), call: call)
+        }
+        call.parameters = .object(parameters)
+
+        let report = TelegramSpecValidator(spec: spec).check(method, parameters: parameters, textEncoded: textEncoded)
+        if !report.problems.isEmpty {
+            recordViolations(report.problems, method: method.name)
+            // Telegram words a missing parameter as "… is empty"; the fake's own checks say what they found.
+            let detail = report.missing.first.map { $0 == "text" ? "message text is empty" : "\($0) is empty" } ?? report.problems[0]
+            return finish(.failure(.badRequest(detail)), call: call)
+        }
+
+        let outcome: Result<TelegramJSON, FakeTelegramFailure>
+        if let fault = takeFault(for: method.name) {
+            outcome = .failure(fault)
+        } else {
+            do {
+                outcome = .success(try await perform(method.name, report.parameters))
+            } catch {
+                outcome = .failure(error)
+            }
+        }
+        if case .success(let result) = outcome {
+            // The fake checks itself too: a reply the spec does not allow would teach the client wrong things.
+            let problems = TelegramSpecValidator(spec: spec).check(result, againstAnyOf: method.returns, at: "result")
+            recordViolations(problems, method: "\(method.name) reply")
+        }
+        return finish(outcome, call: call)
+    }
+
+    private func perform(_ method: String, _ parameters: [String: TelegramJSON]) async throws(FakeTelegramFailure) -> TelegramJSON {
+        switch method {
+        case "getMe": return botUser
+        case "deleteWebhook": return deleteWebhook(parameters)
+        case "getUpdates": return try await getUpdates(parameters)
+        case "sendMessage": return try sendMessage(parameters)
+        case "editMessageText": return try editMessageText(parameters)
+        case "answerCallbackQuery": return try answerCallbackQuery(parameters)
+        default: throw .notFound
+        }
+    }
+
+    private func takeFault(for method: String) -> FakeTelegramFailure? {
+        guard var queue = faults[method], !queue.isEmpty else { return nil }
+        let fault = queue.removeFirst()
+        faults[method] = queue
+        return fault
+    }
+
+    private func finish(_ outcome: Result<TelegramJSON, FakeTelegramFailure>, call: FakeTelegramCall) -> HTTPResponse {
+        var call = call
+        let envelope: TelegramJSON
+        switch outcome {
+        case .success(let result):
+            call.status = 200
+            envelope = .object(["ok": true, "result": result])
+        case .failure(let failure):
+            call.status = failure.status
+            call.description = failure.description
+            envelope = failure.envelope
+        }
+        record(call)
+        return HTTPResponse(
+            status: HTTPStatus(code: call.status, reason: Self.reason(call.status)),
+            headers: HTTPHeaders([("Content-Type", "application/json")]),
+            body: Array(envelope.serialized.utf8)
+        )
+    }
+
+    /// `/bot<token>/<method>`; anything else is Telegram's 404.
+    private static func route(_ path: Substring) -> (token: Substring, method: Substring)? {
+        guard path.hasPrefix("/bot") else { return nil }
+        let rest = path.dropFirst(4)
+        guard let slash = rest.firstIndex(of: "/") else { return nil }
+        let method = rest[rest.index(after: slash)...]
+        guard !method.isEmpty, !method.contains("/") else { return nil }
+        return (rest[..<slash], method)
+    }
+
+    /// Query items and the body (JSON or form), merged; the names of the text-encoded ones are returned too.
+    private static func parameters(of request: HTTPRequest) -> Result<([String: TelegramJSON], Set<String>), FakeTelegramFailure> {
+        var parameters: [String: TelegramJSON] = [:]
+        var textEncoded: Set<String> = []
+        if let query = request.target.split(separator: "?", maxSplits: 1).dropFirst().first {
+            for (name, value) in formFields(query) {
+                parameters[name] = .string(value)
+                textEncoded.insert(name)
+            }
+        }
+        guard !request.body.isEmpty else { return .success((parameters, textEncoded)) }
+        let contentType = (request.headers["Content-Type"] ?? "").lowercased()
+        if contentType.hasPrefix("application/json") {
+            guard let fields = TelegramJSON.parse(request.body)?.objectValue else {
+                return .failure(.badRequest("request body is not a JSON object"))
+            }
+            for (name, value) in fields {
+                parameters[name] = value
+                textEncoded.remove(name)
+            }
+        } else if contentType.hasPrefix("application/x-www-form-urlencoded") {
+            for (name, value) in formFields(Substring(decoding: request.body, as: UTF8.self)) {
+                parameters[name] = .string(value)
+                textEncoded.insert(name)
+            }
+        } else {
+            return .failure(.badRequest("unsupported Content-Type \"\(contentType)\" (the fake reads JSON and forms)"))
+        }
+        return .success((parameters, textEncoded))
+    }
+
+    private static func formFields(_ text: Substring) -> [(String, String)] {
+        func decode(_ part: Substring) -> String {
+            let spaced = part.replacingOccurrences(of: "+", with: " ")
+            return spaced.removingPercentEncoding ?? spaced
+        }
+        return text.split(separator: "&").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = decode(parts[0])
+            guard !name.isEmpty else { return nil }
+            return (name, parts.count > 1 ? decode(parts[1]) : "")
+        }
+    }
+
+    private static func reason(_ status: Int) -> String {
+        switch status {
+        case 200: "OK"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 409: "Conflict"
+        case 429: "Too Many Requests"
+        case 500: "Internal Server Error"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        default: "Error"
+        }
+    }
+}
