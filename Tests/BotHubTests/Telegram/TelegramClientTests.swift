@@ -250,6 +250,32 @@ struct TelegramClientTests {
         }
     }
 
+    @Test("an HTML error page from a proxy in front of Telegram is a transient failure")
+    func proxyErrorPage() async throws {
+        try await withClient { fake, client in
+            await fake.failNext("sendMessage", status: 502, rawBody: "<html><body>502 Bad Gateway</body></html>")
+            let error = await #expect(throws: TelegramError.self) {
+                _ = try await client.sendMessage(chatID: Self.operatorID, html: "hi", keyboard: [])
+            }
+            #expect(error?.code == 502)
+            #expect(error?.isTransient == true)
+        }
+    }
+
+    @Test("when Telegram cannot be reached the failure is a transient network error that does not reveal the token")
+    func unreachable() async throws {
+        try await withClient { fake, client in
+            await fake.goOffline()
+            let error = await #expect(throws: TelegramError.self) { _ = try await client.getMe() }
+            #expect(error?.code == 0)
+            #expect(error?.isTransient == true)
+            #expect(error?.description.contains(fake.token) == false)
+
+            try await fake.goOnline()
+            _ = try await client.getMe()
+        }
+    }
+
     // MARK: editMessageText
 
     @Test("editMessageText replaces the text and the keyboard")
@@ -403,6 +429,18 @@ struct TelegramClientTests {
             try await fake.sendText(chatID: Self.operatorID, userID: Self.operatorID, text: "/blocks")
             let later = try await client.getUpdates(offset: next, timeout: 0)
             #expect(later.map(\.updateId) == [next])
+        }
+    }
+
+    @Test("cancelling a long poll (the hub shutting down) ends it promptly")
+    func cancelledPoll() async throws {
+        try await withClient { fake, client in
+            let started = ContinuousClock.now
+            let poll = Task { try await client.getUpdates(offset: nil, timeout: 10) }
+            try await fake.waitUntil { $0.pendingPoll != nil ? true : nil }
+            poll.cancel()
+            _ = await poll.result
+            #expect(ContinuousClock.now - started < .seconds(3))
         }
     }
 

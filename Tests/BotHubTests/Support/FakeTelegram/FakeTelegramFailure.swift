@@ -5,14 +5,17 @@ struct FakeTelegramFailure: Error, Sendable, Equatable {
     var description: String
     var retryAfter: Int?
     var migrateToChatID: Int64?
+    /// Sent instead of the JSON envelope, as a proxy in front of Telegram does (an HTML 502 page, say).
+    var rawBody: String?
 
-    init(status: Int, description: String? = nil, retryAfter: Int? = nil, migrateToChatID: Int64? = nil) {
+    init(status: Int, description: String? = nil, retryAfter: Int? = nil, migrateToChatID: Int64? = nil, rawBody: String? = nil) {
         // Telegram never answers 429 without saying how long to wait.
         let retryAfter = status == 429 ? retryAfter ?? 1 : retryAfter
         self.status = status
         self.description = description ?? Self.defaultDescription(status: status, retryAfter: retryAfter)
         self.retryAfter = retryAfter
         self.migrateToChatID = migrateToChatID
+        self.rawBody = rawBody
     }
 
     static func badRequest(_ detail: String) -> FakeTelegramFailure {

@@ -114,10 +114,15 @@ extension FakeTelegramServer {
 
     /// The next call of `method` fails with this error instead of running (one-shot; calls queue up in order).
     /// A 429 without `retryAfter` gets `retry_after` 1; the description defaults to Telegram's for the status.
-    func failNext(_ method: String, status: Int, description: String? = nil, retryAfter: Int? = nil, migrateToChatID: Int64? = nil) {
+    /// With `rawBody` the reply is that text instead of a JSON envelope, like a proxy's error page.
+    func failNext(
+        _ method: String, status: Int, description: String? = nil, retryAfter: Int? = nil, migrateToChatID: Int64? = nil,
+        rawBody: String? = nil
+    ) {
         let canonical = spec.method(named: method)?.name ?? method
         faults[canonical, default: []].append(
-            FakeTelegramFailure(status: status, description: description, retryAfter: retryAfter, migrateToChatID: migrateToChatID))
+            FakeTelegramFailure(
+                status: status, description: description, retryAfter: retryAfter, migrateToChatID: migrateToChatID, rawBody: rawBody))
     }
 
     /// The user blocks the bot (a group removes it): `sendMessage` answers 403.

@@ -70,21 +70,27 @@ extension FakeTelegramServer {
 
     private func finish(_ outcome: Result<TelegramJSON, FakeTelegramFailure>, call: FakeTelegramCall) -> HTTPResponse {
         var call = call
-        let envelope: TelegramJSON
+        var contentType = "application/json"
+        let body: String
         switch outcome {
         case .success(let result):
             call.status = 200
-            envelope = .object(["ok": true, "result": result])
+            body = TelegramJSON.object(["ok": true, "result": result]).serialized
         case .failure(let failure):
             call.status = failure.status
             call.description = failure.description
-            envelope = failure.envelope
+            if let rawBody = failure.rawBody {
+                contentType = "text/html"
+                body = rawBody
+            } else {
+                body = failure.envelope.serialized
+            }
         }
         record(call)
         return HTTPResponse(
             status: HTTPStatus(code: call.status, reason: Self.reason(call.status)),
-            headers: HTTPHeaders([("Content-Type", "application/json")]),
-            body: Array(envelope.serialized.utf8)
+            headers: HTTPHeaders([("Content-Type", contentType)]),
+            body: Array(body.utf8)
         )
     }
 

@@ -8,10 +8,13 @@ import Shared
 /// every call against the Bot API spec subset in `Fixtures/` (violations answer 400 and are kept in
 /// `specViolations`), and implements the six methods the hub uses with Telegram's semantics and exact error texts.
 /// Tests act as the people in the chats (`pressButton`, `sendText`), read what the chats show (`messages(in:)`), and
-/// inject faults (`failNext`, `blockChat`, `migrateChat`, rate limits).
+/// inject faults (`failNext`, `blockChat`, `migrateChat`, `goOffline`, rate limits).
 ///
-/// Not emulated: webhooks (beyond the 409 while one is set), media, inline mode, Markdown parse modes (stored
-/// unparsed), the global 30 messages/s limit, and Telegram's exact URL checks in `<a href>`.
+/// Stricter than Telegram on purpose: unknown parameters and fields, JSON values of the wrong type, and a stray `&`
+/// in HTML are refused (Telegram ignores or tolerates them). Not emulated: other methods, webhooks (beyond the 409
+/// while one is set), media, inline messages and `rich_message`, Markdown parse modes (stored unparsed), the global
+/// 30 messages/s limit and edit limits, Telegram's exact URL checks in `<a href>`, the 24-hour retention of updates.
+/// A poll whose client went away keeps waiting until its timeout or a newer poll, as on Telegram.
 actor FakeTelegramServer {
     nonisolated let configuration: FakeTelegramConfiguration
     nonisolated let spec: TelegramSpec
@@ -84,12 +87,24 @@ actor FakeTelegramServer {
 
     /// Stops listening and releases a waiting long poll.
     func stop() async {
+        await goOffline()
+        try? logHandle?.close()
+        logHandle = nil
+    }
+
+    /// Stops answering, as if the network or Telegram were down: connections are closed and new ones refused until
+    /// `goOnline()`. Chats, updates and records are kept.
+    func goOffline() async {
         finishPendingPoll(.cancelled)
         serving?.cancel()
         _ = await serving?.result
         serving = nil
-        try? logHandle?.close()
-        logHandle = nil
+    }
+
+    /// Listens again on the same port after `goOffline()`.
+    func goOnline() async throws {
+        guard serving == nil else { return }
+        try await serve(on: port)
     }
 
     /// The fake's clock: the wall clock, moved forward by `advanceClock(by:)`.
@@ -108,16 +123,26 @@ actor FakeTelegramServer {
             guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw CocoaError(.fileWriteUnknown) }
             logHandle = try FileHandle(forWritingTo: url)
         }
+        try await serve(on: 0)
+    }
+
+    private func serve(on requestedPort: UInt16) async throws {
         var logger = Logger(label: "fake-telegram")
         logger.logLevel = .warning
         let http = HTTPServer(
             configuration: HTTPServerConfiguration(
-                host: "127.0.0.1", port: 0, maxBodyBytes: 1 << 20, idleTimeout: .seconds(120)),
+                host: "127.0.0.1", port: requestedPort, maxBodyBytes: 1 << 20, idleTimeout: .seconds(120)),
             handler: FakeTelegramHandler(server: self),
             logger: logger
         )
-        serving = Task { try await http.serve() }
-        port = try await http.listeningPort()
+        let task = Task { try await http.serve() }
+        do {
+            port = try await http.listeningPort()
+        } catch {
+            task.cancel()
+            throw error
+        }
+        serving = task
         baseURL = "http://127.0.0.1:\(port)"
     }
 
