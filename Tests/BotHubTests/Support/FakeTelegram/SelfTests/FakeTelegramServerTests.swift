@@ -184,6 +184,22 @@ struct FakeTelegramServerTests {
         }
     }
 
+    @Test("a private chat takes one message a second: the next one waits for the fake's clock to move on")
+    func privateRate() async throws {
+        try await withFake({ $0.enforcesRateLimits = true }) { fake, raw in
+            #expect(try await raw.call("sendMessage", json: #"{"chat_id": 1001, "text": "one"}"#).status == 200)
+            let refused = try await raw.call("sendMessage", json: #"{"chat_id": 1001, "text": "two"}"#)
+            #expect(refused.status == 429)
+            #expect(refused.description == "Too Many Requests: retry after 1")
+            #expect(refused.envelope["parameters"] == .object(["retry_after": 1]))
+
+            await fake.advanceClock(by: .seconds(1))
+            #expect(try await raw.call("sendMessage", json: #"{"chat_id": 1001, "text": "two"}"#).status == 200)
+            #expect(await fake.sendTimes(in: Self.chatID).count == 2)
+            #expect(await fake.rateViolations.isEmpty)
+        }
+    }
+
     @Test("group sends past 20 a minute are refused when enforced and found in the record when not")
     func groupRate() async throws {
         try await withFake { fake, raw in
