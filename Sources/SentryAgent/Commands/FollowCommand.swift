@@ -34,6 +34,9 @@ struct FollowCommand: ParsableCommand {
     @Option(help: "Seconds a rotated file stays open for late writes.")
     var rotationGrace: Int = 5
 
+    @Option(help: .hidden)
+    var commitDelayMicroseconds: UInt32 = 0
+
     @Argument(help: "Log files to follow.")
     var paths: [String]
 
@@ -48,9 +51,9 @@ struct FollowCommand: ParsableCommand {
         if let output {
             let descriptor = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
             guard descriptor >= 0 else { throw ValidationError("cannot open \(output)") }
-            printer = LinePrinter(descriptor: descriptor, isFile: true)
+            printer = LinePrinter(descriptor: descriptor, isFile: true, commitDelayMicroseconds: commitDelayMicroseconds)
         } else {
-            printer = LinePrinter(descriptor: 1, isFile: false)
+            printer = LinePrinter(descriptor: 1, isFile: false, commitDelayMicroseconds: commitDelayMicroseconds)
         }
         var options = LogFollowerOptions()
         options.startAtEnd = startAt == .end
@@ -83,11 +86,14 @@ struct LinePrinter: LineConsumer {
     let descriptor: Int32
     /// A regular file supports the commit mark and roll-back; standard output does not.
     let isFile: Bool
+    /// A pause between writing a batch and returning its mark (crash tests widen the window a SIGKILL must hit).
+    let commitDelayMicroseconds: UInt32
     private var batch: [UInt8] = []
 
-    init(descriptor: Int32, isFile: Bool) {
+    init(descriptor: Int32, isFile: Bool, commitDelayMicroseconds: UInt32 = 0) {
         self.descriptor = descriptor
         self.isFile = isFile
+        self.commitDelayMicroseconds = commitDelayMicroseconds
     }
 
     mutating func consume(_ line: UnsafeBufferPointer<UInt8>, origin: LineOrigin) {
@@ -107,6 +113,7 @@ struct LinePrinter: LineConsumer {
                 }
             }
             batch.removeAll(keepingCapacity: true)
+            if commitDelayMicroseconds > 0 { usleep(commitDelayMicroseconds) }
         }
         guard isFile else { return nil }
         return Int64(lseek(descriptor, 0, SEEK_END))

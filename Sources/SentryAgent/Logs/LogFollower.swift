@@ -53,8 +53,10 @@ final class LogFollower<Consumer: LineConsumer> {
     }
 
     /// Follows until `stop` is signalled; the state is saved after every batch, so returning needs no final save.
-    func run(stop: FollowerStopSignal) {
+    /// `started` is called once the saved state is restored and every file is open (tests wait for it).
+    func run(stop: FollowerStopSignal, started: (() -> Void)? = nil) {
         start()
+        started?()
         while !stop.isStopped {
             let busy = pumpAll()
             consumer.tick()
@@ -157,8 +159,9 @@ final class LogFollower<Consumer: LineConsumer> {
             dirty = true
         }
         if let current = file.current {
-            if read(current) { busy = true }
+            // Check before reading: bytes at the old offset of a truncated-and-regrown file are the middle of new content.
             if checkForTruncation(file, current) { busy = true }
+            if read(current) { busy = true }
             checkPathIdentity(file, current)
         }
         return busy

@@ -19,7 +19,12 @@ struct FollowerCrashTests {
 
     /// Starts `sentry-agent follow` with its output going to `output`.
     static func startFollower(binary: String, state: String, output: String, path: String) throws -> pid_t {
-        let arguments = [binary, "follow", "--state-dir", state, "--output", output, "--start-at", "beginning", "--rotation-grace", "1", path]
+        // The hidden commit delay holds each batch between "written to the output" and "checkpoint saved", so kills land
+        // in that window often: without the roll-back on restart, lines would come out twice.
+        let arguments = [
+            binary, "follow", "--state-dir", state, "--output", output, "--start-at", "beginning", "--rotation-grace", "1",
+            "--commit-delay-microseconds", "20000", path,
+        ]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
@@ -48,11 +53,19 @@ struct FollowerCrashTests {
             var generator = SystemRandomNumberGenerator()
             for round in 0..<8 {
                 guard let pid = try? Self.startFollower(binary: binary, state: state, output: output, path: path) else { return }
-                // Write for a random while, then kill the follower wherever it is: reading, writing output, saving.
+                if round == 0 {
+                    // The very first start must get to its first checkpoint: before it, the file is not known to be followed.
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while !FileManager.default.fileExists(atPath: state + "/positions/follow.json"), ContinuousClock.now < deadline {
+                        pause(microseconds: 2000)
+                    }
+                }
+                // Write for a random while (50–300 ms), then kill the follower wherever it is: starting, restoring,
+                // reading, writing its output, saving.
                 let lines = Int.random(in: 300...900, using: &generator)
                 for index in 0..<lines {
                     writer.appendLine()
-                    if index % 50 == 0 { pause(microseconds: UInt32.random(in: 100...3000, using: &generator)) }
+                    if index % 25 == 0 { pause(microseconds: UInt32.random(in: 1000...8000, using: &generator)) }
                     if round % 3 == 1, index == lines / 2 {
                         writer.renameAway(suffix: ".\(round)")
                         writer.reopen()

@@ -169,9 +169,7 @@ final class RunningFollower: Sendable {
     private let finished = StatisticsBox()
     private let task: Task<Void, Never>
 
-    init(
-        paths: [String], options: LogFollowerOptions = .test, store: @escaping @Sendable () -> any FollowerStateStore = { MemoryFollowerStateStore() }
-    ) {
+    private init(paths: [String], options: LogFollowerOptions, store: @escaping @Sendable () -> any FollowerStateStore, started: StartedSignal) {
         let stop = stop
         let log = log
         let finished = finished
@@ -179,10 +177,20 @@ final class RunningFollower: Sendable {
             await FollowerThread.run(name: "test-follower") {
                 let follower = LogFollower(
                     paths: paths, options: options, store: store(), consumer: RecordingConsumer(log: log), logger: Logger(label: "test"))
-                follower.run(stop: stop)
+                follower.run(stop: stop) { started.fire() }
                 finished.set(follower.statistics)
             }
         }
+    }
+
+    /// Starts a follower and returns once it has opened its files: a writer started after this cannot outrun it.
+    static func start(
+        paths: [String], options: LogFollowerOptions = .test, store: @escaping @Sendable () -> any FollowerStateStore = { MemoryFollowerStateStore() }
+    ) async -> RunningFollower {
+        let started = StartedSignal()
+        let follower = RunningFollower(paths: paths, options: options, store: store, started: started)
+        await started.wait()
+        return follower
     }
 
     /// Stops the follower and returns its statistics.
@@ -190,6 +198,20 @@ final class RunningFollower: Sendable {
         stop.stop()
         await task.value
         return finished.value
+    }
+}
+
+/// Set once by the follower's thread; awaited by the test.
+final class StartedSignal: Sendable {
+    private let fired = Mutex(false)
+
+    func fire() { fired.withLock { $0 = true } }
+
+    func wait(timeout: Duration = .seconds(30)) async {
+        let deadline = ContinuousClock.now + timeout
+        while !fired.withLock({ $0 }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 }
 
