@@ -11,8 +11,9 @@ import Shared
 ///   only used to evict idle addresses when the log goes quiet (`evictIdle(wallClock:)`).
 /// - After an alert at a level, the address raises nothing at that level or below for `cooldown` (default 5 min): one
 ///   scanner is one alert that escalates at most once per cooldown.
-/// - Memory: an address seen once costs one table entry (16-byte key, 32-byte value); the per-second counts, the
-///   distinct path hashes and the sample paths are allocated from its second 404 on. Idle addresses are evicted.
+/// - Memory: an address seen once costs one table entry (16-byte key, 24-byte value); from its second 404 on, one more
+///   allocation holds its per-second counts and distinct path hashes (`ActivityDetail`); sample path strings are kept
+///   only for addresses within reach of a threshold. Idle addresses are evicted.
 struct HTTP404Detector {
     struct Configuration: Sendable {
         var windowSeconds: Int64 = 60
@@ -41,6 +42,8 @@ struct HTTP404Detector {
     let format: NginxLogFormat
     private(set) var statistics = Statistics()
     private var table: [IPKey: Activity] = [:]
+    /// Sample paths of the few addresses close to a threshold (kept apart so the main table stays small).
+    private var samples: [IPKey: [String]] = [:]
     /// The latest log time seen, and the wall-clock time it was seen at (for idle eviction).
     private(set) var latestTime: Int64 = 0
     private var wallClockAtLatest: Int64 = 0
@@ -112,28 +115,35 @@ struct HTTP404Detector {
             }
             var activity = Activity(lastSeen: now, firstPathHash: pathHash)
             if configuration.warningCount <= 1 {
-                activity.detail = ActivityDetail(first: now, firstPathHash: pathHash, window: window, time: time)
-                activity.detail?.addSample(pathHash, path(), limit: configuration.samplePaths)
+                activity.detail = ActivityDetail.make(first: now, firstPathHash: pathHash, window: window, time: time)
+                addSample(path(), for: ip)
             }
             let detection = evaluate(&activity, ip: ip, time: time, origin: origin)
             table[ip] = activity
             return detection
         }
-        let detail: ActivityDetail
-        if let existing = activity.detail {
-            detail = existing
-        } else {
-            detail = ActivityDetail(first: activity.lastSeen, firstPathHash: activity.firstPathHash, window: window, time: time)
-            activity.detail = detail
-        }
-        detail.add(time: time, window: window)
-        if detail.insertPath(pathHash, limit: configuration.maxDistinctPaths) || detail.samples.isEmpty {
-            detail.addSample(pathHash, path(), limit: configuration.samplePaths)
+        var detail =
+            activity.detail ?? ActivityDetail.make(first: activity.lastSeen, firstPathHash: activity.firstPathHash, window: window, time: time)
+        detail = detail.adding(time: time, window: window)
+        let isNewPath: Bool
+        (detail, isNewPath) = detail.inserting(pathHash: pathHash, limit: configuration.maxDistinctPaths)
+        activity.detail = detail
+        // Sample paths are kept only once an alert is within reach: most addresses never get near a threshold, and
+        // their path strings would be most of the table's memory.
+        if detail.windowCount + configuration.samplePaths >= configuration.warningCount, isNewPath || samples[ip] == nil {
+            addSample(path(), for: ip)
         }
         activity.lastSeen = max(activity.lastSeen, now)
         let detection = evaluate(&activity, ip: ip, time: time, origin: origin)
         table[ip] = activity
         return detection
+    }
+
+    private mutating func addSample(_ path: String, for ip: IPKey) {
+        var list = samples[ip] ?? []
+        guard list.count < configuration.samplePaths, !list.contains(path) else { return }
+        list.append(path)
+        samples[ip] = list
     }
 
     private func count(_ activity: Activity, at time: Int64) -> Int {
@@ -157,7 +167,7 @@ struct HTTP404Detector {
         }
         let detail = activity.detail
         let evidence = HTTP404Evidence(
-            ip: ip.description, count: count, distinctPaths: detail?.pathHashes.count ?? 1, samplePaths: detail?.samples ?? [],
+            ip: ip.description, count: count, distinctPaths: detail?.distinctPaths ?? 1, samplePaths: samples[ip] ?? [],
             windowSeconds: Int(configuration.windowSeconds))
         return Detection(
             kind: .http404Burst, severity: severity, subject: .http404(evidence), observedAt: time,
@@ -171,7 +181,10 @@ struct HTTP404Detector {
         where Int64(activity.lastSeen) + window <= now && Int64(activity.warningUntil) <= now && Int64(activity.criticalUntil) <= now {
             idle.append(ip)
         }
-        for ip in idle { table.removeValue(forKey: ip) }
+        for ip in idle {
+            table.removeValue(forKey: ip)
+            samples.removeValue(forKey: ip)
+        }
         statistics.evicted += idle.count
         // Give memory back after a burst: a table far larger than its contents is rebuilt at its current size.
         if table.capacity > 4096, table.count < table.capacity / 8 {
@@ -208,69 +221,5 @@ struct HTTP404Detector {
     private static func hash(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UInt32 {
         let full = FNV1a.hash(UnsafeBufferPointer(rebasing: line[range]))
         return UInt32(truncatingIfNeeded: full ^ (full >> 32))
-    }
-}
-
-/// The per-address detail kept from an address's second 404 on: per-second counts in the window, distinct path
-/// hashes, sample paths. A class so the table entry stays small and this is allocated only for repeat clients.
-final class ActivityDetail {
-    /// `second << 32 | count`, oldest first from `head`.
-    private(set) var seconds: [UInt64] = []
-    private var head = 0
-    private(set) var windowCount = 0
-    /// Sorted, for binary search.
-    private(set) var pathHashes: [UInt32]
-    private(set) var samples: [String] = []
-
-    init(first: UInt32, firstPathHash: UInt32, window: Int64, time: Int64) {
-        pathHashes = [firstPathHash]
-        if Int64(first) > time - window {
-            seconds = [UInt64(first) << 32 | 1]
-            windowCount = 1
-        }
-    }
-
-    /// The time of the oldest 404 still in the window.
-    var oldestInWindow: Int64? {
-        head < seconds.count ? Int64(seconds[head] >> 32) : nil
-    }
-
-    func add(time: Int64, window: Int64) {
-        let second = UInt64(UInt32(clamping: time))
-        if let last = seconds.last, head < seconds.count, second <= last >> 32 {
-            // Same second, or a line slightly out of order: count it in the latest second.
-            seconds[seconds.count - 1] = last + 1
-        } else {
-            seconds.append(second << 32 | 1)
-        }
-        windowCount += 1
-        let newest = Int64(seconds[seconds.count - 1] >> 32)
-        while head < seconds.count, Int64(seconds[head] >> 32) <= newest - window {
-            windowCount -= Int(seconds[head] & 0xFFFF_FFFF)
-            head += 1
-        }
-        if head > 32, head * 2 > seconds.count {
-            seconds.removeFirst(head)
-            head = 0
-        }
-    }
-
-    /// Adds a path hash; returns true if it was new (and there was room to count it).
-    func insertPath(_ hash: UInt32, limit: Int) -> Bool {
-        var low = 0
-        var high = pathHashes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if pathHashes[middle] < hash { low = middle + 1 } else { high = middle }
-        }
-        if low < pathHashes.count, pathHashes[low] == hash { return false }
-        guard pathHashes.count < limit else { return false }
-        pathHashes.insert(hash, at: low)
-        return true
-    }
-
-    func addSample(_ hash: UInt32, _ path: String, limit: Int) {
-        guard samples.count < limit, !samples.contains(path) else { return }
-        samples.append(path)
     }
 }

@@ -28,8 +28,22 @@ final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         var arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { arguments.forEach { free($0) } }
+        // The agent ignores or blocks SIGTERM and SIGINT to handle them itself (ServiceLifecycle); both would be inherited
+        // across exec, and a journalctl ignoring SIGTERM would never stop. The child starts with default dispositions
+        // and an empty mask.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var child: pid_t = 0
-        let status = posix_spawnp(&child, program, &actions, nil, &arguments, environ)
+        let status = posix_spawnp(&child, program, &actions, &attributes, &arguments, environ)
         close(pipeEnds[1])
         guard status == 0 else {
             close(pipeEnds[0])
@@ -44,11 +58,19 @@ final class ChildProcess {
         close(output)
     }
 
-    /// Sends SIGTERM (if still running) and reaps the child. Returns its wait status.
+    /// Sends SIGTERM (if still running), then SIGKILL if it has not exited within `grace`, and reaps the child.
+    /// Returns its exit code.
     @discardableResult
-    func terminate() -> Int32 {
+    func terminate(grace: Duration = .seconds(2)) -> Int32 {
         if let exitStatus { return exitStatus }
         kill(pid, SIGTERM)
+        let deadline = ContinuousClock.now + grace
+        var status: Int32 = 0
+        while ContinuousClock.now < deadline {
+            if waitpid(pid, &status, WNOHANG) == pid { return record(status) }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
         return waitForExit()
     }
 
@@ -58,6 +80,10 @@ final class ChildProcess {
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        return record(status)
+    }
+
+    private func record(_ status: Int32) -> Int32 {
         // WIFEXITED / WEXITSTATUS / WTERMSIG are C macros Swift does not import.
         let signal = status & 0x7F
         let code = signal == 0 ? (status >> 8) & 0xFF : 128 + signal

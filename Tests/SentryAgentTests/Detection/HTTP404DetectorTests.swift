@@ -137,6 +137,33 @@ struct HTTP404DetectorTests {
         #expect(again.isEmpty)
     }
 
+    @Test("an address's detail keeps exact window counts and distinct paths through growth and compaction (vs a naive model)")
+    func detailMatchesNaiveModel() {
+        var generator = SeededGenerator(seed: 7)
+        for window in [Int64(5), 60] {
+            var time: Int64 = 1_000_000
+            var events: [Int64] = [time]
+            var paths: Set<UInt32> = [0]
+            var detail = ActivityDetail.make(first: UInt32(time), firstPathHash: 0, window: window, time: time)
+            for _ in 0..<3000 {
+                time += Int64(generator.next() % 4)
+                let path = UInt32(generator.next() % 300)
+                events.append(time)
+                paths.insert(path)
+                detail = detail.adding(time: time, window: window)
+                detail = detail.inserting(pathHash: path, limit: 1024).0
+                let expected = events.filter { $0 > time - window }.count
+                #expect(detail.windowCount == expected)
+                #expect(detail.oldestInWindow == events.first { $0 > time - window })
+                if detail.windowCount != expected { return }
+            }
+            #expect(detail.distinctPaths == paths.count)
+        }
+        var capped = ActivityDetail.make(first: 1, firstPathHash: 0, window: 60, time: 1)
+        for path in 1...100 { capped = capped.inserting(pathHash: UInt32(path), limit: 10).0 }
+        #expect(capped.distinctPaths == 10)
+    }
+
     @Test("the path of a request line, and the whole value when it is not a request line")
     func requestPath() {
         bytes("GET /wp-login.php?a=1 HTTP/1.1").withLine { line in
@@ -145,5 +172,20 @@ struct HTTP404DetectorTests {
         bytes("\\x16\\x03\\x01").withLine { line in
             #expect(line.string(HTTP404Detector.path(in: line, request: 0..<line.count)) == "\\x16\\x03\\x01")
         }
+    }
+}
+
+/// SplitMix64: a deterministic generator for property tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var value = state
+        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
+        return value ^ (value >> 31)
     }
 }
