@@ -63,7 +63,13 @@ actor AlertNotifier: Service {
         }
         var nextWake = now().addingTimeInterval(30)
         var deferredChats: Set<Int64> = []
+        let muted = (try? store.activeMutes(now: now())) ?? []
         for message in pending where !deferredChats.contains(message.chatID) {
+            if muted.contains(message.alert.agent) || muted.contains(message.alert.kind) {
+                // Muted alerts are stored and audited, never shown (`bothub alerts` still lists them).
+                try? store.markMessageMuted(alertID: message.alert.id, chatID: message.chatID)
+                continue
+            }
             if shouldFold(message) {
                 // Folding into a digest sends nothing now; the digest is shown (or edited) below at the chat's pace.
                 _ = try? store.fold(alert: message.alert, chatID: message.chatID, window: digests.window, now: now())

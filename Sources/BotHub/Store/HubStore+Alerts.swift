@@ -78,6 +78,12 @@ extension HubStore {
         }
     }
 
+    func markMessageMuted(alertID: String, chatID: Int64) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE message SET state = 'muted' WHERE alertId = ? AND chatId = ?", arguments: [alertID, chatID])
+        }
+    }
+
     func markMessageFailed(alertID: String, chatID: Int64, reason: String) throws {
         try writer.write { db in
             try db.execute(

@@ -43,10 +43,11 @@ struct AlertOutboxTests {
             logger: Logger(label: "test"))
         delivery.initialBackoff = .milliseconds(20)
         delivery.maxBackoff = .milliseconds(200)
-        let running = Task { try await delivery.run() }
+        let service = delivery
+        let running = Task { try await service.run() }
         defer { running.cancel() }
         // The hub is down: attempts fail and are retried, and nothing is lost meanwhile.
-        try await waitUntil { await delivery.retries.value >= 2 }
+        try await waitUntil { await service.retries.value >= 2 }
         #expect(await hub.received.isEmpty)
         #expect(await outbox.depth == submitted.count)
 

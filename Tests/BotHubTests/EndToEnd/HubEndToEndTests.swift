@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import Shared
+import Testing
+
+@testable import BotHub
+
+/// The hub as an operator meets it: a sealed alert arrives, a message with buttons appears in the (fake) Telegram
+/// chat, a press reaches the agent sealed, and the message shows the outcome and who chose it.
+@Suite("Hub end to end", .serialized)
+struct HubEndToEndTests {
+    static func sshAlert() -> Alert {
+        Alert(
+            agent: "web-1",
+            hostname: "web-1",
+            kind: .sshSession,
+            severity: .warning,
+            observedAt: Date(),
+            subject: .sshSession(
+                SSHSessionEvidence(user: "root", ip: "203.0.113.50", port: 41_000, method: "password", pid: 999, pidStartTime: 12_345)),
+            actions: [.acknowledge, .killSession, .blockIP1h, .reboot]
+        )
+    }
+
+    @Test("alert → message with buttons → press → sealed command → message edited with outcome and who chose it")
+    func alertToOutcome() async throws {
+        let agent = FakeAgent()
+        try await agent.start()
+        defer { Task { await agent.stop() } }
+        try await FakeTelegramServer.withServer { telegram in
+            let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
+            defer { hub.cleanUp() }
+            try await hub.run { _, endpoint in
+                let alert = Self.sshAlert()
+                let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: agent.key)
+                _ = try await client.post("/alert", body: try WireCoding.encode(alert))
+
+                let shown = try await telegram.waitUntil { $0.botMessages(in: HubHarness.chatID).first }
+                #expect(shown.text.contains("web-1"))
+                #expect(shown.text.contains("203.0.113.50"))
+                #expect(shown.buttonLabels.joined().contains("Block 1 h"))
+                #expect(shown.parseMode == "HTML")
+
+                await agent.answer(.done, detail: "203.0.113.50 added to blocked4, expires in 1h")
+                let query = try await telegram.pressButton(
+                    chatID: HubHarness.chatID, messageID: shown.messageID, userID: HubHarness.viewer.id, label: "Block 1 h")
+                let edited = try await telegram.waitUntil { server in
+                    server.message(in: HubHarness.chatID, id: shown.messageID).flatMap { $0.text.contains("done") ? $0 : nil }
+                }
+                #expect(edited.text.contains("Chosen by @bob"))
+                #expect(edited.buttonLabels == [["Unblock 203.0.113.50"]])
+                #expect(await telegram.answer(to: query) != nil, "the press was answered")
+                #expect(await agent.commands.map(\.action) == [.blockIP(ip: "203.0.113.50", durationSeconds: 3600)])
+                #expect(await telegram.specViolations.isEmpty)
+            }
+        }
+    }
+
+    @Test("a stranger's press is refused with a toast, audited, and nothing reaches the agent")
+    func strangerPress() async throws {
+        let agent = FakeAgent()
+        try await agent.start()
+        defer { Task { await agent.stop() } }
+        try await FakeTelegramServer.withServer { telegram in
+            let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
+            defer { hub.cleanUp() }
+            try await hub.run { runtime, endpoint in
+                let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: agent.key)
+                _ = try await client.post("/alert", body: try WireCoding.encode(Self.sshAlert()))
+                let shown = try await telegram.waitUntil { $0.botMessages(in: HubHarness.chatID).first }
+                let query = try await telegram.pressButton(
+                    chatID: HubHarness.chatID, messageID: shown.messageID, userID: HubHarness.stranger.id, label: "Kill session")
+                let answer = try await telegram.waitUntil { $0.answer(to: query) }
+                #expect(answer.text?.contains("not an operator") == true)
+                #expect(answer.showAlert)
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(await agent.commands.isEmpty)
+                #expect(try runtime.store.auditEntries(since: .distantPast).contains { $0.event == "press_refused" && $0.actor == "@mallory" })
+            }
+        }
+    }
+
+    @Test("chat commands: /start tells ids and authorization; strangers get /start only; /lang switches the language")
+    func chatCommands() async throws {
+        try await FakeTelegramServer.withServer { telegram in
+            let hub = try await HubHarness.make(telegram: telegram, agents: [])
+            defer { hub.cleanUp() }
+            await telegram.addChat(HubHarness.stranger.id)
+            try await hub.run { _, _ in
+                try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.admin.id, text: "/start")
+                let start = try await telegram.waitUntil { $0.botMessages(in: HubHarness.chatID).last }
+                #expect(start.text.contains(String(HubHarness.chatID)))
+                #expect(start.text.contains("role admin"))
+
+                try await telegram.sendText(chatID: HubHarness.stranger.id, userID: HubHarness.stranger.id, text: "/status")
+                let refused = try await telegram.waitUntil { $0.botMessages(in: HubHarness.stranger.id).last }
+                #expect(refused.text == "Only operators of this chat may use this command.")
+
+                try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/lang es")
+                _ = try await telegram.waitUntil { server in server.botMessages(in: HubHarness.chatID).count >= 2 ? true : nil }
+                try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/status@vigil_test_bot")
+                let status = try await telegram.waitUntil { server in
+                    server.botMessages(in: HubHarness.chatID).count >= 3 ? server.botMessages(in: HubHarness.chatID).last : nil
+                }
+                #expect(status.text.contains("No hay agentes inscritos."))
+                #expect(await telegram.specViolations.isEmpty)
+            }
+        }
+    }
+
+    @Test("/mute holds an agent's alerts back, /unmute lets new ones through")
+    func mute() async throws {
+        let agent = FakeAgent()
+        try await agent.start()
+        defer { Task { await agent.stop() } }
+        try await FakeTelegramServer.withServer { telegram in
+            let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
+            defer { hub.cleanUp() }
+            try await hub.run { _, endpoint in
+                try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/mute web-1 1h")
+                let reply = try await telegram.waitUntil { $0.botMessages(in: HubHarness.chatID).last }
+                #expect(reply.text.contains("web-1 muted until"))
+                let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: agent.key)
+                _ = try await client.post("/alert", body: try WireCoding.encode(Self.sshAlert()))
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(await telegram.botMessages(in: HubHarness.chatID).count == 1, "the muted alert is not shown")
+
+                try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/unmute web-1")
+                _ = try await telegram.waitUntil { server in server.botMessages(in: HubHarness.chatID).count >= 2 ? true : nil }
+                _ = try await client.post("/alert", body: try WireCoding.encode(Self.sshAlert()))
+                let shown = try await telegram.waitUntil { server in
+                    server.botMessages(in: HubHarness.chatID).count >= 3 ? server.botMessages(in: HubHarness.chatID).last : nil
+                }
+                #expect(shown.text.contains("203.0.113.50"))
+            }
+        }
+    }
+}

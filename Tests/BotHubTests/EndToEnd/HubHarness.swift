@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+@testable import BotHub
+
+/// A whole hub in this process (its real HTTP intake, SQLite store, notifier, poller and choices) talking to the fake
+/// Telegram server and to fake agents over loopback.
+struct HubHarness {
+    static let chatID: Int64 = -1_001_000_000_001
+    static let admin = FakeTelegramUser(id: 1111, firstName: "Alice", username: "alice")
+    static let viewer = FakeTelegramUser(id: 2222, firstName: "Bob", username: "bob")
+    static let stranger = FakeTelegramUser(id: 6666, firstName: "Mallory", username: "mallory")
+
+    let stateDirectory: String
+    let configuration: HubConfiguration
+    let telegram: FakeTelegramServer
+
+    /// Writes a hub config pointing at `telegram` and `agents`, in a fresh state directory (or `stateDirectory`).
+    static func make(
+        telegram: FakeTelegramServer,
+        agents: [HubConfiguration.AgentEntry],
+        stateDirectory: String? = nil,
+        port: UInt16 = 0,
+        extra: String = ""
+    ) async throws -> HubHarness {
+        let state = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        await telegram.addChat(chatID)
+        for user in [admin, viewer, stranger] { await telegram.addUser(user) }
+        let agentLines = agents.map {
+            "  - id: \($0.id)\n    url: \($0.responseEndpoint)\n    key: \"\($0.key.base64)\""
+        }.joined(separator: "\n")
+        let yaml = """
+            hub:
+              state_dir: \(state)
+            listen:
+              host: 127.0.0.1
+              port: \(port)
+            telegram:
+              token: "\(telegram.token)"
+              api_url: \(await telegram.baseURL)
+            \(extra)
+              chats:
+                - id: \(chatID)
+                  operators:
+                    - {id: \(admin.id), name: alice, role: admin}
+                    - {id: \(viewer.id), name: bob, role: operator}
+            agents:
+            \(agentLines)
+            """
+        return HubHarness(stateDirectory: state, configuration: try HubConfiguration.parse(yaml: yaml, environment: [:]), telegram: telegram)
+    }
+
+    /// Runs the hub until `body` returns; gives `body` the runtime (for its port and store).
+    func run<T: Sendable>(_ body: @Sendable (HubRuntime, HTTPEndpoint) async throws -> T) async throws -> T {
+        let catalogs = try MessageCatalogs.load(directory: repositoryPath("translations"))
+        let token = try configuration.telegram.token.orThrow("the harness config has a token")
+        var timing = HubRuntime.Timing()
+        timing.pollTimeout = 1
+        let runtime = try HubRuntime.make(
+            configuration: configuration,
+            catalogs: catalogs,
+            telegram: TelegramClient(apiURL: configuration.telegram.apiURL, token: token),
+            logger: Logger(label: "hub"),
+            timing: timing
+        )
+        let group = ServiceGroup(configuration: .init(services: runtime.services, logger: Logger(label: "hub")))
+        let running = Task { try await group.run() }
+        defer { running.cancel() }
+        let port = try await runtime.server.listeningPort()
+        let result = try await body(runtime, HTTPEndpoint(host: "127.0.0.1", port: port))
+        await group.triggerGracefulShutdown()
+        _ = await running.result
+        return result
+    }
+
+    func cleanUp() {
+        try? FileManager.default.removeItem(atPath: stateDirectory)
+    }
+}
+
+func require<T>(_ value: T?, _ message: String = "missing value") throws -> T {
+    guard let value else { throw HarnessError(description: message) }
+    return value
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension Optional {
+    /// Unwraps or throws, for harness code outside of `#require`'s reach.
+    func orThrow(_ message: String) throws -> Wrapped {
+        try require(self, message)
+    }
+}
