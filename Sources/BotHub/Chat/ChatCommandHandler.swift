@@ -78,24 +78,39 @@ struct ChatCommandHandler: Sendable {
         return ([say(.commandStatusHeader, [:])] + lines).joined(separator: "\n")
     }
 
+    /// Asks every agent for its live block list (the kernel's truth, with time left); an agent that cannot be
+    /// reached is named, and what the hub recorded for it is shown instead.
     private func sendBlocks(chatID: Int64, language: String, say: (MessageKey, [String: String]) -> String) async {
-        let blocks = (try? store.activeBlocks(now: now())) ?? []
-        guard !blocks.isEmpty else {
+        let recorded = (try? store.activeBlocks(now: now())) ?? []
+        var lines: [String] = []
+        var buttons: [[InlineButton]] = []
+        for agent in agents.ids {
+            var entries: [(ip: String, left: String)]
+            switch await dispatcher.blocks(of: agent, now: now()) {
+            case .success(let list):
+                entries = list.entries.map { ($0.ip, $0.secondsLeft.map { MessageTime.span(TimeInterval($0)) } ?? say(.commandBlocksPermanent, [:])) }
+            case .failure(let error):
+                lines.append(say(.commandBlocksUnreachable, ["agent": agent, "reason": error.description]))
+                entries = recorded.filter { $0.agent == agent }.map { block in
+                    (block.ip, block.until.map { MessageTime.span($0.timeIntervalSince(now())) } ?? say(.commandBlocksPermanent, [:]))
+                }
+            }
+            for entry in entries {
+                lines.append(say(.commandBlocksEntry, ["agent": agent, "ip": entry.ip, "left": entry.left]))
+                // An Unblock button needs the alert the block came from; chat-made blocks are lifted with /unblock.
+                if let block = recorded.first(where: { $0.agent == agent && $0.ip == entry.ip }), let alertID = block.alertID,
+                    let stored = try? store.alert(id: alertID)
+                {
+                    buttons.append([
+                        InlineButton(
+                            text: say(.buttonUnblock, ["ip": entry.ip]), callbackData: CallbackData(choice: .unblock, shortID: stored.shortId).text)
+                    ])
+                }
+            }
+        }
+        guard !lines.isEmpty else {
             await send(chatID: chatID, html: say(.commandBlocksNone, [:]))
             return
-        }
-        let lines = blocks.map { block in
-            let left = block.until.map { MessageTime.span($0.timeIntervalSince(now())) } ?? say(.commandBlocksPermanent, [:])
-            return say(.commandBlocksEntry, ["agent": block.agent, "ip": block.ip, "left": left])
-        }
-        let buttons = blocks.compactMap { block -> [InlineButton]? in
-            guard let alertID = block.alertID, let stored = try? store.alert(id: alertID) else { return nil }
-            return [
-                InlineButton(
-                    text: say(.buttonUnblock, ["ip": block.ip]),
-                    callbackData: CallbackData(choice: .unblock, shortID: stored.shortId).text
-                )
-            ]
         }
         await send(chatID: chatID, html: ([say(.commandBlocksHeader, [:])] + lines).joined(separator: "\n"), keyboard: buttons)
     }

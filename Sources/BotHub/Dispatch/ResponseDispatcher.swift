@@ -48,4 +48,26 @@ struct ResponseDispatcher: Sendable {
         }
         return ResponseResult(commandId: command.id, outcome: .failed(reason: "no key for agent \(agentID)"), finishedAt: now)
     }
+
+    /// The agent's own list of blocks (what its firewall holds now, with the kernel's time left).
+    func blocks(of agentID: String, now: Date) async -> Result<BlockList, ListError> {
+        guard let agent = agents.entry(for: agentID) else { return .failure(ListError(description: "not enrolled")) }
+        for (index, key) in agent.keys(at: now).enumerated() {
+            let client = SealedClient(endpoint: agent.responseEndpoint, agentID: agent.id, key: key, http: HTTPClient(timeout: timeout))
+            do {
+                let reply = try await client.post("/blocks", body: Array("{}".utf8))
+                return .success(try WireCoding.decode(BlockList.self, from: reply))
+            } catch let error as SealedClientError {
+                if error.code == .status(401), index + 1 < agent.keys(at: now).count { continue }
+                return .failure(ListError(description: error.description))
+            } catch {
+                return .failure(ListError(description: "unreadable block list"))
+            }
+        }
+        return .failure(ListError(description: "no key"))
+    }
+
+    struct ListError: Error, CustomStringConvertible {
+        let description: String
+    }
 }

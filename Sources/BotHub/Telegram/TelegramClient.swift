@@ -87,7 +87,7 @@ struct TelegramClient: TelegramAPI {
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard let envelope = try? Self.decoder.decode(TelegramEnvelope<Result>.self, from: data) else {
-            throw TelegramError(method: method, code: status == 200 ? 0 : status, detail: "undecodable reply (HTTP \(status))")
+            throw TelegramError(method: method, code: status == 200 ? -1 : status, detail: "undecodable reply (HTTP \(status))")
         }
         guard envelope.ok, let result = envelope.result else {
             throw TelegramError(

@@ -73,11 +73,12 @@ struct TelegramError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Editing with identical content; harmless, counted as success.
     var isMessageNotModified: Bool { code == 400 && detail.contains("message is not modified") }
-    /// Another process is calling getUpdates with this token.
-    var isConflict: Bool { code == 409 }
+    /// Another process is calling getUpdates with this token (not the 409 for a webhook that is still set).
+    var isConflict: Bool { code == 409 && !detail.contains("webhook") }
     /// The user blocked the bot or the bot left the chat.
     var isForbidden: Bool { code == 403 }
-    /// Worth retrying later: rate limit, server error or network.
+    /// Worth retrying later: rate limit, server error or network. (A reply that cannot be decoded is code -1: not
+    /// transient, so a broken proxy cannot make the hub retry a message forever.)
     var isTransient: Bool { code == 429 || code >= 500 || code == 0 }
 
     var description: String { "\(method): \(code == 0 ? "network error" : "HTTP \(code)") \(detail)" }

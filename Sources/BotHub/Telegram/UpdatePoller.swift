@@ -61,7 +61,10 @@ struct UpdatePoller: Service {
     }
 
     private func backOff(after error: TelegramError, failures: Int) async {
-        if error.isConflict {
+        if error.code == 409, !error.isConflict {
+            logger.error("a webhook is set for this bot; removing it so getUpdates can work")
+            try? await telegram.deleteWebhook()
+        } else if error.isConflict {
             logger.critical("another hub is polling with this token: Telegram allows one getUpdates consumer per bot; stop the other one")
         } else {
             logger.warning("getUpdates failed", metadata: ["error": "\(error)"])

@@ -67,6 +67,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case commandBlocksEntry = "command.blocks_entry"
     case commandBlocksPermanent = "command.blocks_permanent"
     case commandBlocksNone = "command.blocks_none"
+    case commandBlocksUnreachable = "command.blocks_unreachable"
     case commandUnblockUsage = "command.unblock_usage"
     case commandMuteUsage = "command.mute_usage"
     case commandMuted = "command.muted"

@@ -51,6 +51,14 @@ struct HubEndToEndTests {
                 #expect(edited.buttonLabels == [["Unblock 203.0.113.50"]])
                 #expect(await telegram.answer(to: query) != nil, "the press was answered")
                 #expect(await agent.commands.map(\.action) == [.blockIP(ip: "203.0.113.50", durationSeconds: 3600)])
+
+                // /blocks asks the agent itself and offers an Unblock button for the block.
+                try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/blocks")
+                let list = try await telegram.waitUntil { server in
+                    server.botMessages(in: HubHarness.chatID).last.flatMap { $0.text.contains("Active blocks") ? $0 : nil }
+                }
+                #expect(list.text.contains("web-1: 203.0.113.50 (1h 0m)"))
+                #expect(list.buttonLabels == [["Unblock 203.0.113.50"]])
                 #expect(await telegram.specViolations.isEmpty)
             }
         }

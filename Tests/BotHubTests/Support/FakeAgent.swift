@@ -22,6 +22,20 @@ actor FakeAgent {
         self.detail = detail
     }
 
+    /// What a firewall would hold after the recorded commands.
+    private func blockList() -> BlockList {
+        var blocked: [String: Int64?] = [:]
+        for command in commands {
+            switch command.action {
+            case .blockIP(let ip, let duration): blocked[ip] = duration.map(Int64.init)
+            case .unblockIP(let ip): blocked[ip] = nil
+            default: break
+            }
+        }
+        return BlockList(
+            backend: "fake", entries: blocked.keys.sorted().map { BlockList.Entry(ip: $0, secondsLeft: blocked[$0] ?? nil) }, listedAt: Date())
+    }
+
     private func record(_ command: ResponseCommand) -> ResponseResult {
         commands.append(command)
         return ResponseResult(commandId: command.id, outcome: outcome, detail: detail, finishedAt: Date())
@@ -39,6 +53,15 @@ actor FakeAgent {
                 }
                 let result = await self.record(command)
                 return SealedReply(body: (try? WireCoding.encode(result)) ?? [])
+            }
+        )
+        router.addSealed(
+            "POST",
+            "/blocks",
+            SealedRoute(verifier: verifier, logger: Logger(label: "fake-agent")) { [weak self] _ in
+                guard let self else { return SealedReply(status: .internalServerError, body: []) }
+                let list = await self.blockList()
+                return SealedReply(body: (try? WireCoding.encode(list)) ?? [])
             }
         )
         let server = HTTPServer(
