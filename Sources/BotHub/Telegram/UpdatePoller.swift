@@ -30,6 +30,8 @@ struct UpdatePoller: Service {
                     try await pollOnce()
                     failures = 0
                 } catch {
+                    // A long poll cut short by shutdown is not a failure.
+                    if Task.isCancelled { break }
                     failures += 1
                     await self.backOff(after: error, failures: failures)
                 }
@@ -76,7 +78,9 @@ struct UpdatePoller: Service {
     /// Tells Telegram which updates were handled, so they are not delivered again to the next hub that starts.
     private func confirmOffset() async {
         guard let offset = try? store.telegramOffset() else { return }
-        _ = try? await telegram.getUpdates(offset: offset, timeout: 0)
+        // The service's task is cancelled by now; a fresh task lets this last short call go out.
+        let telegram = telegram
+        _ = await Task { try? await telegram.getUpdates(offset: offset, timeout: 0) }.value
         logger.info("update offset confirmed", metadata: ["offset": "\(offset)"])
     }
 }

@@ -16,6 +16,8 @@ struct HubHarness {
     let stateDirectory: String
     let configuration: HubConfiguration
     let telegram: FakeTelegramServer
+    /// The configuration as written, for running the `bothub` binary with it.
+    let yaml: String
 
     /// Writes a hub config pointing at `telegram` and `agents`, in a fresh state directory (or `stateDirectory`).
     static func make(
@@ -50,7 +52,8 @@ struct HubHarness {
             agents:
             \(agentLines)
             """
-        return HubHarness(stateDirectory: state, configuration: try HubConfiguration.parse(yaml: yaml, environment: [:]), telegram: telegram)
+        return HubHarness(
+            stateDirectory: state, configuration: try HubConfiguration.parse(yaml: yaml, environment: [:]), telegram: telegram, yaml: yaml)
     }
 
     /// Runs the hub until `body` returns; gives `body` the runtime (for its port and store).
