@@ -75,7 +75,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BotHubTests",
-            dependencies: ["BotHub", "Shared"],
+            dependencies: ["BotHub", "Shared", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),

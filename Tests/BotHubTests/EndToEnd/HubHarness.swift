@@ -79,6 +79,38 @@ struct HubHarness {
         return result
     }
 
+    /// A hub started by `start()`, stopped gracefully by `stop()`.
+    struct RunningHub {
+        let runtime: HubRuntime
+        let endpoint: HTTPEndpoint
+        let group: ServiceGroup
+        let task: Task<Void, any Error>
+
+        func stop() async {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+        }
+    }
+
+    /// Starts the hub and returns at once (for tests that restart it).
+    func start(pollTimeout: Int = 1) async throws -> RunningHub {
+        let catalogs = try MessageCatalogs.load(directory: repositoryPath("translations"))
+        let token = try configuration.telegram.token.orThrow("the harness config has a token")
+        var timing = HubRuntime.Timing()
+        timing.pollTimeout = pollTimeout
+        let runtime = try HubRuntime.make(
+            configuration: configuration,
+            catalogs: catalogs,
+            telegram: TelegramClient(apiURL: configuration.telegram.apiURL, token: token),
+            logger: Logger(label: "hub"),
+            timing: timing
+        )
+        let group = ServiceGroup(configuration: .init(services: runtime.services, logger: Logger(label: "hub")))
+        let task = Task { try await group.run() }
+        let port = try await runtime.server.listeningPort()
+        return RunningHub(runtime: runtime, endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), group: group, task: task)
+    }
+
     func cleanUp() {
         try? FileManager.default.removeItem(atPath: stateDirectory)
     }
