@@ -5,11 +5,11 @@ import ArgumentParser
 /// Run in release mode (`swift run -c release vigil-bench <name>`); each benchmark prints its own baseline measured in
 /// the same run, so ratios stay meaningful on a noisy machine.
 @main
-struct VigilBench: ParsableCommand {
+struct VigilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil-bench",
         abstract: "Benchmarks for Vigil's hot paths, each against a baseline measured in the same run.",
-        subcommands: [HTTPParseBenchmark.self, SealBenchmark.self]
+        subcommands: [HTTPParseBenchmark.self, SealBenchmark.self, HubIngestBenchmark.self]
     )
 }
 

@@ -12,6 +12,24 @@ struct AlertIntake: Sendable {
     var metrics: MetricsRegistry?
     /// Called after a new alert is stored, so its messages go out at once.
     let alertStored: @Sendable () -> Void
+    private let batcher: AlertWriteBatcher
+
+    init(
+        store: HubStore,
+        roster: ChatRoster,
+        logger: Logger,
+        now: @escaping @Sendable () -> Date,
+        metrics: MetricsRegistry? = nil,
+        alertStored: @escaping @Sendable () -> Void
+    ) {
+        self.store = store
+        self.roster = roster
+        self.logger = logger
+        self.now = now
+        self.metrics = metrics
+        self.alertStored = alertStored
+        self.batcher = AlertWriteBatcher(store: store, chats: { roster.deliveryChatIDs() }, now: now)
+    }
 
     func receiveAlert(_ envelope: OpenedEnvelope) async -> SealedReply {
         let alert: Alert
@@ -26,7 +44,7 @@ struct AlertIntake: Sendable {
             return SealedReply(status: .unprocessable, body: Array("alert.agent does not match the sealing agent".utf8))
         }
         do {
-            let isNew = try store.recordAlert(alert, chats: roster.deliveryChatIDs(), now: now())
+            let isNew = try await batcher.record(alert)
             metrics?.increment(
                 "vigil_hub_alerts_received_total",
                 help: "Sealed alerts received, by kind, severity and whether they were new.",

@@ -24,34 +24,55 @@ extension HubStore {
         let payload = String(decoding: try WireCoding.encode(alert), as: UTF8.self)
         return try writer.write { db in
             if try StoredAlert.exists(db, key: alert.id.uuidString) { return false }
-            let stored = StoredAlert(
-                id: alert.id.uuidString,
-                shortId: ShortID.make(alert.id),
-                agent: alert.agent,
-                kind: alert.kind.rawValue,
-                severity: alert.severity.rawValue,
-                observedAt: alert.observedAt,
-                receivedAt: now,
-                payload: payload,
-                status: "open"
-            )
-            try stored.insert(db)
-            for chat in chats {
-                try db.execute(
-                    sql: "INSERT INTO message (alertId, chatId, state, createdAt) VALUES (?, ?, 'pending', ?)",
-                    arguments: [stored.id, chat, now]
-                )
-            }
-            let entry = AuditEntry(
-                at: now,
-                event: "alert",
-                actor: alert.agent,
-                alertId: stored.id,
-                detail: "\(alert.kind.rawValue) \(alert.severity.rawValue) from \(alert.hostname)"
-            )
-            try entry.insert(db)
+            try Self.insert(alert, payload: payload, chats: chats, now: now, in: db)
             return true
         }
+    }
+
+    /// Stores many alerts in one transaction (one fsync for the batch); returns, per alert, whether it was new.
+    func recordAlerts(_ alerts: [Alert], chats: [Int64], now: Date) async throws -> [Bool] {
+        let payloads = try alerts.map { String(decoding: try WireCoding.encode($0), as: UTF8.self) }
+        return try await writer.write { db in
+            var results: [Bool] = []
+            var seen: Set<UUID> = []
+            for (alert, payload) in zip(alerts, payloads) {
+                guard seen.insert(alert.id).inserted, try !StoredAlert.exists(db, key: alert.id.uuidString) else {
+                    results.append(false)
+                    continue
+                }
+                try Self.insert(alert, payload: payload, chats: chats, now: now, in: db)
+                results.append(true)
+            }
+            return results
+        }
+    }
+
+    private static func insert(_ alert: Alert, payload: String, chats: [Int64], now: Date, in db: Database) throws {
+        let stored = StoredAlert(
+            id: alert.id.uuidString,
+            shortId: ShortID.make(alert.id),
+            agent: alert.agent,
+            kind: alert.kind.rawValue,
+            severity: alert.severity.rawValue,
+            observedAt: alert.observedAt,
+            receivedAt: now,
+            payload: payload,
+            status: "open"
+        )
+        try stored.insert(db)
+        for chat in chats {
+            try db.execute(
+                sql: "INSERT INTO message (alertId, chatId, state, createdAt) VALUES (?, ?, 'pending', ?)",
+                arguments: [stored.id, chat, now]
+            )
+        }
+        try AuditEntry(
+            at: now,
+            event: "alert",
+            actor: alert.agent,
+            alertId: stored.id,
+            detail: "\(alert.kind.rawValue) \(alert.severity.rawValue) from \(alert.hostname)"
+        ).insert(db)
     }
 
     /// Messages not yet sent, oldest first.

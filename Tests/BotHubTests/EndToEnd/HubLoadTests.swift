@@ -8,110 +8,112 @@ import Testing
 
 /// Bounded load on loopback: 10,000 sealed alerts from 20 simulated agents, the hub restarted in the middle, Telegram
 /// rate limits enforced by the fake. Nothing may be lost, duplicated or over-sent.
-@Suite("Hub under load", .serialized)
-struct HubLoadTests {
-    static let agentCount = 20
-    static let alertsPerAgent = 500
+extension HubProcessTests {
+    @Suite("Hub under load", .serialized)
+    struct HubLoadTests {
+        static let agentCount = 20
+        static let alertsPerAgent = 500
 
-    /// A simulated agent: sends its alerts in order and retries each until the hub's sealed receipt, as the outbox does.
-    struct SimulatedAgent: Sendable {
-        let entry: HubConfiguration.AgentEntry
-        let alerts: [Alert]
+        /// A simulated agent: sends its alerts in order and retries each until the hub's sealed receipt, as the outbox does.
+        struct SimulatedAgent: Sendable {
+            let entry: HubConfiguration.AgentEntry
+            let alerts: [Alert]
 
-        static func make(index: Int) -> SimulatedAgent {
-            let id = "agent-\(index)"
-            let alerts = (0..<HubLoadTests.alertsPerAgent).map { number in
-                Alert(
-                    agent: id,
-                    hostname: id,
-                    kind: .http404Burst,
-                    severity: .warning,
-                    observedAt: Date(),
-                    subject: .http404(
-                        HTTP404Evidence(
-                            ip: "198.51.\(index).\(number % 250)", count: 25, distinctPaths: 20, samplePaths: ["/.env"], windowSeconds: 60)
-                    ),
-                    actions: [.ignore, .blockIP1h]
+            static func make(index: Int) -> SimulatedAgent {
+                let id = "agent-\(index)"
+                let alerts = (0..<HubLoadTests.alertsPerAgent).map { number in
+                    Alert(
+                        agent: id,
+                        hostname: id,
+                        kind: .http404Burst,
+                        severity: .warning,
+                        observedAt: Date(),
+                        subject: .http404(
+                            HTTP404Evidence(
+                                ip: "198.51.\(index).\(number % 250)", count: 25, distinctPaths: 20, samplePaths: ["/.env"], windowSeconds: 60)
+                        ),
+                        actions: [.ignore, .blockIP1h]
+                    )
+                }
+                return SimulatedAgent(
+                    entry: .init(id: id, responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: 9), key: .generate()),
+                    alerts: alerts
                 )
             }
-            return SimulatedAgent(
-                entry: .init(id: id, responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: 9), key: .generate()),
-                alerts: alerts
-            )
+
+            /// Returns how many attempts it took in all (retries included).
+            func deliver(to endpoint: HTTPEndpoint, acknowledged: AckCounter) async -> Int {
+                let client = SealedClient(endpoint: endpoint, agentID: entry.id, key: entry.key, http: HTTPClient(timeout: .seconds(5)))
+                var attempts = 0
+                for alert in alerts {
+                    let body = (try? WireCoding.encode(alert)) ?? []
+                    while true {
+                        attempts += 1
+                        if let reply = try? await client.post("/alert", body: body),
+                            (try? WireCoding.decode(AlertReceipt.self, from: reply))?.alertId == alert.id
+                        {
+                            await acknowledged.add()
+                            break
+                        }
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                }
+                return attempts
+            }
         }
 
-        /// Returns how many attempts it took in all (retries included).
-        func deliver(to endpoint: HTTPEndpoint, acknowledged: AckCounter) async -> Int {
-            let client = SealedClient(endpoint: endpoint, agentID: entry.id, key: entry.key, http: HTTPClient(timeout: .seconds(5)))
-            var attempts = 0
-            for alert in alerts {
-                let body = (try? WireCoding.encode(alert)) ?? []
-                while true {
-                    attempts += 1
-                    if let reply = try? await client.post("/alert", body: body),
-                        (try? WireCoding.decode(AlertReceipt.self, from: reply))?.alertId == alert.id
-                    {
-                        await acknowledged.add()
-                        break
-                    }
-                    try? await Task.sleep(for: .milliseconds(20))
-                }
-            }
-            return attempts
+        actor AckCounter {
+            private(set) var count = 0
+            func add() { count += 1 }
         }
-    }
 
-    actor AckCounter {
-        private(set) var count = 0
-        func add() { count += 1 }
-    }
+        @Test("10,000 alerts from 20 agents, hub restarted mid-flood: all stored once, Telegram never over its limits, 429s retried")
+        func flood() async throws {
+            var configuration = FakeTelegramConfiguration()
+            configuration.enforcesRateLimits = true
+            try await FakeTelegramServer.withServer(configuration) { telegram in
+                let agents = (0..<Self.agentCount).map(SimulatedAgent.make)
+                let port = try HubProcessTests.HubRestartTests.freePort()
+                let harness = try await HubHarness.make(telegram: telegram, agents: agents.map(\.entry), port: port)
+                defer { harness.cleanUp() }
+                await telegram.failNext("sendMessage", status: 429, description: "Too Many Requests: retry after 2", retryAfter: 2)
 
-    @Test("10,000 alerts from 20 agents, hub restarted mid-flood: all stored once, Telegram never over its limits, 429s retried")
-    func flood() async throws {
-        var configuration = FakeTelegramConfiguration()
-        configuration.enforcesRateLimits = true
-        try await FakeTelegramServer.withServer(configuration) { telegram in
-            let agents = (0..<Self.agentCount).map(SimulatedAgent.make)
-            let port = try HubRestartTests.freePort()
-            let harness = try await HubHarness.make(telegram: telegram, agents: agents.map(\.entry), port: port)
-            defer { harness.cleanUp() }
-            await telegram.failNext("sendMessage", status: 429, description: "Too Many Requests: retry after 2", retryAfter: 2)
-
-            var hub = try await harness.start()
-            let acknowledged = AckCounter()
-            let started = ContinuousClock.now
-            let flood = Task {
-                await withTaskGroup(of: Int.self) { group in
-                    for agent in agents {
-                        group.addTask { await agent.deliver(to: HTTPEndpoint(host: "127.0.0.1", port: port), acknowledged: acknowledged) }
+                var hub = try await harness.start()
+                let acknowledged = AckCounter()
+                let started = ContinuousClock.now
+                let flood = Task {
+                    await withTaskGroup(of: Int.self) { group in
+                        for agent in agents {
+                            group.addTask { await agent.deliver(to: HTTPEndpoint(host: "127.0.0.1", port: port), acknowledged: acknowledged) }
+                        }
+                        return await group.reduce(0, +)
                     }
-                    return await group.reduce(0, +)
                 }
+                while await acknowledged.count < Self.agentCount * Self.alertsPerAgent / 2 { try await Task.sleep(for: .milliseconds(10)) }
+                await hub.stop()
+                hub = try await harness.start()
+                let attempts = await flood.value
+                let elapsed = ContinuousClock.now - started
+                print("load: \(Self.agentCount * Self.alertsPerAgent) alerts acknowledged in \(elapsed) with \(attempts) attempts, restart included")
+
+                let stored = try await hub.runtime.store.writer.read { db in try String.fetchAll(db, sql: "SELECT id FROM alert") }
+                let sent = Set(agents.flatMap(\.alerts).map(\.id.uuidString))
+                #expect(stored.count == sent.count, "lost or duplicated alerts")
+                #expect(Set(stored) == sent)
+                let messages = try await hub.runtime.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message") ?? 0 }
+                #expect(messages == sent.count, "one message row per alert, none twice")
+
+                // Let the notifier work through its queue for a while under the fake's enforced limits.
+                try await Task.sleep(for: .seconds(4))
+                await hub.stop()
+                let calls = await telegram.calls(to: "sendMessage")
+                let limited = try #require(calls.first { $0.status == 429 })
+                let retry = try #require(calls.first { $0.time > limited.time && $0.succeeded })
+                #expect(retry.time.timeIntervalSince(limited.time) >= 1.95, "retry_after was honoured")
+                #expect(await telegram.rateViolations.isEmpty)
+                #expect(calls.filter(\.succeeded).count <= 20, "a group gets at most 20 messages a minute")
+                #expect(await telegram.specViolations.isEmpty)
             }
-            while await acknowledged.count < Self.agentCount * Self.alertsPerAgent / 2 { try await Task.sleep(for: .milliseconds(10)) }
-            await hub.stop()
-            hub = try await harness.start()
-            let attempts = await flood.value
-            let elapsed = ContinuousClock.now - started
-            print("load: \(Self.agentCount * Self.alertsPerAgent) alerts acknowledged in \(elapsed) with \(attempts) attempts, restart included")
-
-            let stored = try await hub.runtime.store.writer.read { db in try String.fetchAll(db, sql: "SELECT id FROM alert") }
-            let sent = Set(agents.flatMap(\.alerts).map(\.id.uuidString))
-            #expect(stored.count == sent.count, "lost or duplicated alerts")
-            #expect(Set(stored) == sent)
-            let messages = try await hub.runtime.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message") ?? 0 }
-            #expect(messages == sent.count, "one message row per alert, none twice")
-
-            // Let the notifier work through its queue for a while under the fake's enforced limits.
-            try await Task.sleep(for: .seconds(4))
-            await hub.stop()
-            let calls = await telegram.calls(to: "sendMessage")
-            let limited = try #require(calls.first { $0.status == 429 })
-            let retry = try #require(calls.first { $0.time > limited.time && $0.succeeded })
-            #expect(retry.time.timeIntervalSince(limited.time) >= 1.95, "retry_after was honoured")
-            #expect(await telegram.rateViolations.isEmpty)
-            #expect(calls.filter(\.succeeded).count <= 20, "a group gets at most 20 messages a minute")
-            #expect(await telegram.specViolations.isEmpty)
         }
     }
 }
