@@ -5,7 +5,8 @@ import Shared
 /// Sealed alerts per second a `bothub` process ingests on loopback (stored in SQLite before each receipt), with reply
 /// times, against the same number of plain `GET /healthz` requests to the same server as the transport baseline.
 struct HubIngestBenchmark: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "hub-ingest", abstract: "Sealed alert intake throughput and p99 reply time, vs plain HTTP requests.")
+    static let configuration = CommandConfiguration(
+        commandName: "hub-ingest", abstract: "Sealed alert intake throughput and p99 reply time, vs plain HTTP requests.")
 
     @Option(help: "Alerts in all.")
     var alerts = 10_000

@@ -17,7 +17,9 @@ struct HubProcess {
     }
 
     /// Starts a hub for `agents` on a free loopback port; `telegram` is `(api_url, token, chat id)` or nil for none.
-    static func start(agents: [(id: String, key: AgentKey)], telegram: (url: String, token: String, chat: Int64)?, translations: String) async throws -> HubProcess {
+    static func start(agents: [(id: String, key: AgentKey)], telegram: (url: String, token: String, chat: Int64)?, translations: String) async throws
+        -> HubProcess
+    {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         let port = try freePort()
@@ -36,7 +38,9 @@ struct HubProcess {
         try process.run()
         let endpoint = HTTPEndpoint(host: "127.0.0.1", port: port)
         for _ in 0..<400 {
-            if let reply = try? await HTTPClient(timeout: .seconds(1)).send(HTTPRequest(method: "GET", target: "/healthz"), to: endpoint), reply.status == 200 {
+            if let reply = try? await HTTPClient(timeout: .seconds(1)).send(HTTPRequest(method: "GET", target: "/healthz"), to: endpoint),
+                reply.status == 200
+            {
                 return HubProcess(process: process, endpoint: endpoint, stateDirectory: state)
             }
             try await Task.sleep(for: .milliseconds(25))
@@ -59,7 +63,9 @@ struct HubProcess {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
         }
         guard bound else { throw BenchError("no free port") }
         return UInt16(bigEndian: address.sin_port)
