@@ -67,7 +67,11 @@ struct ChooseCommand: AsyncParsableCommand {
             await handler.process(press("v1:\(choice):\(alert)"))
         }
         if let outcome = try store.alert(shortID: alert)?.outcome {
-            print(outcome.replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression))
+            let text = outcome.replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
+            print(
+                text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+                    .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
+            )
         }
     }
 }

@@ -8,7 +8,8 @@ import Shared
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the agent: serve the sealed /response endpoint until SIGTERM or SIGINT."
+        abstract:
+            "Run the agent: detect, queue alerts on disk, deliver them to the hub, and serve the sealed /response endpoint until SIGTERM or SIGINT."
     )
 
     @Option(help: "The agent YAML file.")
@@ -17,8 +18,10 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Run no response for real: record what each would run and answer `done` with a `dry run:` detail.")
     var dryRun = false
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        logging.bootstrap()
         let logger = Logger(label: "sentry-agent")
         let agent: AgentConfiguration
         do {
@@ -28,11 +31,18 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let executor = try await makeExecutor(agent, logger: logger)
-        let verifier = EnvelopeVerifier(keys: StaticAgentKeys([agent.id: [agent.key]]))
-        let router = ResponseEndpoint.make(verifier: verifier, executor: executor.executor, blocks: executor.blocks, logger: logger)
-        let server = HTTPServer(configuration: agent.listen, handler: router, logger: logger)
+        let runtime: AgentRuntime
+        do {
+            runtime = try AgentRuntime.make(
+                configuration: agent, dryRun: dryRun, logger: logger, executor: executor.executor, blocks: executor.blocks)
+        } catch {
+            logger.critical("cannot open the outbox", metadata: ["reason": "\(error)"])
+            throw ExitCode.failure
+        }
+        let queued = await runtime.outbox.depth
+        logger.info("agent started", metadata: ["agent": "\(agent.id)", "hub": "\(agent.hubEndpoint)", "queued": "\(queued)"])
         let group = ServiceGroup(
-            services: [server],
+            services: runtime.services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

@@ -26,12 +26,13 @@ public struct Heartbeat: Codable, Sendable, Equatable {
 /// One detector's input health.
 public struct DetectorHealth: Codable, Sendable, Equatable {
     public var name: String
-    public var linesRead: Int
+    /// Lines read since the agent started, where the detector counts them.
+    public var linesRead: Int?
     public var lastLineAt: Date?
     /// Nil while healthy; otherwise why the detector cannot see its input.
     public var problem: String?
 
-    public init(name: String, linesRead: Int, lastLineAt: Date?, problem: String?) {
+    public init(name: String, linesRead: Int?, lastLineAt: Date?, problem: String?) {
         self.name = name
         self.linesRead = linesRead
         self.lastLineAt = lastLineAt
