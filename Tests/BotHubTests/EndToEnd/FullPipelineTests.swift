@@ -1,0 +1,73 @@
+import Foundation
+import Shared
+import Testing
+
+@testable import BotHub
+
+extension HubProcessTests {
+    /// Everything at once: a log line written to a file, the real `sentry-agent` (dry run) detecting it, the hub
+    /// relaying it to the fake Telegram, a button press, the sealed command executed by the agent, and the outcome shown.
+    @Suite("Full pipeline", .serialized)
+    struct FullPipelineTests {
+        static var agentBinary: String {
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sentry-agent").path
+        }
+
+        @Test(
+            "nginx 404 burst in a log → Telegram message → press → agent runs the block (dry run) → message shows it",
+            .enabled(if: FileManager.default.isExecutableFile(atPath: agentBinary), "needs the sentry-agent binary (swift build --build-tests)")
+        )
+        func logLineToOutcome() async throws {
+            try await FakeTelegramServer.withServer { telegram in
+                let key = AgentKey.generate()
+                let agentPort = try HubRestartTests.freePort()
+                let entry = HubConfiguration.AgentEntry(id: "web-1", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: agentPort), key: key)
+                let harness = try await HubHarness.make(telegram: telegram, agents: [entry])
+                defer { harness.cleanUp() }
+                let hub = try await harness.start()
+
+                let agentState = harness.stateDirectory + "/agent"
+                let accessLog = harness.stateDirectory + "/access.log"
+                _ = FileManager.default.createFile(atPath: accessLog, contents: nil)
+                let agentConfig = """
+                    agent: {id: web-1, hostname: web-1, state_dir: \(agentState)}
+                    hub: {url: '\(hub.endpoint)', key: '\(key.base64)'}
+                    listen: {host: 127.0.0.1, port: \(agentPort)}
+                    detectors:
+                      ssh: {sessions: false, brute_force: false}
+                      cpu: {enabled: false}
+                      http404: {paths: ['\(accessLog)']}
+                    """
+                try agentConfig.write(toFile: harness.stateDirectory + "/agent.yml", atomically: true, encoding: .utf8)
+                let agent = Process()
+                agent.executableURL = URL(fileURLWithPath: Self.agentBinary)
+                agent.arguments = ["run", "--config", harness.stateDirectory + "/agent.yml", "--dry-run", "--log-level", "warning"]
+                try agent.run()
+                defer {
+                    agent.terminate()
+                    agent.waitUntilExit()
+                }
+                try await Task.sleep(for: .milliseconds(800))
+
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: accessLog))
+                let stamp = "22/Nov/2026:04:00:00 +0000"
+                for number in 1...25 {
+                    handle.write(Data("203.0.113.77 - - [\(stamp)] \"GET /probe-\(number).php HTTP/1.1\" 404 153 \"-\" \"scanner\"\n".utf8))
+                }
+                try handle.close()
+
+                let shown = try await telegram.waitUntil(timeout: .seconds(30)) { $0.botMessages(in: HubHarness.chatID).first }
+                #expect(shown.text.contains("203.0.113.77"))
+                try await telegram.pressButton(
+                    chatID: HubHarness.chatID, messageID: shown.messageID, userID: HubHarness.viewer.id, label: "Block 1 h")
+                let edited = try await telegram.waitUntil(timeout: .seconds(30)) { server in
+                    server.message(in: HubHarness.chatID, id: shown.messageID).flatMap { $0.text.contains("Chosen by") ? $0 : nil }
+                }
+                #expect(edited.text.contains("Block 1 h: done"))
+                #expect(edited.text.contains("dry run: blocked 203.0.113.77 for 1h"))
+                #expect(await telegram.specViolations.isEmpty)
+                await hub.stop()
+            }
+        }
+    }
+}
