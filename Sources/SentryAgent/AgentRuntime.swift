@@ -70,6 +70,10 @@ struct MeteredSink: AlertSink {
     }
 }
 
+extension OutboxGauge: CustomStringConvertible {
+    var description: String { "OutboxGauge" }
+}
+
 /// Publishes the outbox depth, drops and delivery retries every few seconds.
 struct OutboxGauge: Service {
     let outbox: AlertOutbox

@@ -6,7 +6,9 @@ import Shared
 /// Sends stored alerts' pending messages to Telegram, one paced queue per chat, and records their message ids so
 /// buttons match alerts and outcomes appear in place. Messages live in SQLite until sent: a restart loses none and
 /// sends none twice.
-actor AlertNotifier: Service {
+actor AlertNotifier: Service, CustomStringConvertible {
+    nonisolated var description: String { "AlertNotifier" }
+
     private let store: HubStore
     private let catalogs: MessageCatalogs
     private let telegram: any TelegramAPI

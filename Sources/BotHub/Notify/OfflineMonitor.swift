@@ -60,3 +60,8 @@ struct OfflineMonitor: Service {
         }
     }
 }
+
+extension OfflineMonitor: CustomStringConvertible {
+    /// How the service group names this service in its logs: no configuration, no secrets.
+    var description: String { "OfflineMonitor" }
+}

@@ -7,7 +7,11 @@ import Foundation
 /// Calls the Bot API over HTTPS with `URLSession` (JSON bodies), decoding every error envelope.
 ///
 /// The token is part of the URL path, so URLs are never logged; errors carry the method name, not the URL.
-struct TelegramClient: TelegramAPI {
+struct TelegramClient: TelegramAPI, CustomStringConvertible, CustomReflectable {
+    /// Never the token: services are logged by description, and reflection would otherwise print every field.
+    var description: String { "TelegramClient(\(baseURL))" }
+    var customMirror: Mirror { Mirror(self, children: ["baseURL": baseURL]) }
+
     private let baseURL: String
     private let token: String
     private let session: URLSession

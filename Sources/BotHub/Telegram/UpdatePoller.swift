@@ -84,3 +84,8 @@ struct UpdatePoller: Service {
         logger.info("update offset confirmed", metadata: ["offset": "\(offset)"])
     }
 }
+
+extension UpdatePoller: CustomStringConvertible {
+    /// How the service group names this service in its logs: no configuration, no secrets.
+    var description: String { "UpdatePoller" }
+}

@@ -74,3 +74,8 @@ struct HeartbeatSender: Service {
         }
     }
 }
+
+extension HeartbeatSender: CustomStringConvertible {
+    /// How the service group names this service in its logs: no configuration, no secrets.
+    var description: String { "HeartbeatSender" }
+}

@@ -77,3 +77,8 @@ actor RetryCounter {
         value += 1
     }
 }
+
+extension OutboxDelivery: CustomStringConvertible {
+    /// How the service group names this service in its logs: no configuration, no secrets.
+    var description: String { "OutboxDelivery" }
+}

@@ -170,3 +170,8 @@ struct DetectionService: Service {
         return Int64(parts.tm_gmtoff)
     }
 }
+
+extension DetectionService: CustomStringConvertible {
+    /// How the service group names this service in its logs: no configuration, no secrets.
+    var description: String { "DetectionService" }
+}

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// The 256-bit secret an agent and the hub share. Never logged: `description` is redacted.
-public struct AgentKey: Sendable, Equatable, CustomStringConvertible {
+public struct AgentKey: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// Raw bytes; `SymmetricKey` is not `Sendable`, so it is rebuilt where it is used.
     private let bytes: [UInt8]
 
@@ -36,6 +36,9 @@ public struct AgentKey: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "AgentKey(redacted)" }
+    public var debugDescription: String { description }
+    /// Reflection (`dump`, default struct printing) shows no key bytes either.
+    public var customMirror: Mirror { Mirror(self, children: []) }
 
     /// Constant-time comparison, so equality checks cannot leak key bytes through timing.
     public static func == (lhs: AgentKey, rhs: AgentKey) -> Bool {

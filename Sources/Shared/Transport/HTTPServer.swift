@@ -10,7 +10,9 @@ import Logging
 ///
 /// Every input is capped (head bytes, header count, body, time per request, idle time, connections). Malformed or
 /// oversized requests are answered with the matching 4xx and the connection is closed; the server keeps serving.
-public actor HTTPServer {
+public actor HTTPServer: CustomStringConvertible {
+    public nonisolated var description: String { "HTTPServer(\(configuration.host):\(configuration.port))" }
+
     public let configuration: HTTPServerConfiguration
     private let handler: any HTTPHandler
     private let logger: Logger

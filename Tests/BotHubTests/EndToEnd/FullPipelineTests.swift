@@ -41,7 +41,12 @@ extension HubProcessTests {
                 try agentConfig.write(toFile: harness.stateDirectory + "/agent.yml", atomically: true, encoding: .utf8)
                 let agent = Process()
                 agent.executableURL = URL(fileURLWithPath: Self.agentBinary)
-                agent.arguments = ["run", "--config", harness.stateDirectory + "/agent.yml", "--dry-run", "--log-level", "warning"]
+                agent.arguments = [
+                    "run", "--config", harness.stateDirectory + "/agent.yml", "--dry-run", "--log-level", "trace", "--log-format", "json",
+                ]
+                let agentLog = harness.stateDirectory + "/agent.log"
+                _ = FileManager.default.createFile(atPath: agentLog, contents: nil)
+                agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: agentLog))
                 try agent.run()
                 defer {
                     agent.terminate()
@@ -67,6 +72,15 @@ extension HubProcessTests {
                 #expect(edited.text.contains("dry run: blocked 203.0.113.77 for 1h"))
                 #expect(await telegram.specViolations.isEmpty)
                 await hub.stop()
+                agent.terminate()
+                agent.waitUntilExit()
+
+                // A whole run at trace level: the log has content, but never the key or a message body.
+                let log = try String(contentsOfFile: agentLog, encoding: .utf8)
+                #expect(log.contains("\"level\":\"trace\"") || log.contains("\"level\":\"info\""))
+                #expect(!log.contains(key.base64))
+                #expect(!log.contains(String(key.base64.prefix(16))))
+                #expect(!log.contains("Chosen by"))
             }
         }
     }

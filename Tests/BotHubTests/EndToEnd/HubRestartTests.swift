@@ -34,8 +34,13 @@ extension HubProcessTests {
         static func startHub(config: String, port: UInt16) async throws -> Process {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["run", "--config", config, "--translations", repositoryPath("translations"), "--log-level", "warning"]
+            process.arguments = ["run", "--config", config, "--translations", repositoryPath("translations"), "--log-level", "trace"]
             process.standardOutput = FileHandle.nullDevice
+            let log = config + ".log"
+            if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            handle.seekToEndOfFile()
+            process.standardError = handle
             try process.run()
             let endpoint = HTTPEndpoint(host: "127.0.0.1", port: port)
             for _ in 0..<200 {
@@ -103,6 +108,13 @@ extension HubProcessTests {
                 third.terminate()
                 third.waitUntilExit()
                 #expect(await agent.commands.count == 1, "no update was handled twice")
+
+                // Three runs at trace level: neither the bot token nor the agent key appears in the hub's log.
+                let log = try String(contentsOfFile: configPath + ".log", encoding: .utf8)
+                #expect(log.contains("listening"))
+                #expect(!log.contains(telegram.token))
+                #expect(!log.contains(String(telegram.token.split(separator: ":").last ?? "")))
+                #expect(!log.contains(agent.key.base64))
                 #expect(await telegram.specViolations.isEmpty)
             }
         }
