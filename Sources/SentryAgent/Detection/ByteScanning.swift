@@ -27,6 +27,26 @@ extension UnsafeBufferPointer where Element == UInt8 {
 
     /// True when `literal` appears exactly at `position`.
     @inline(__always)
+    func matches(_ literal: UnsafeBufferPointer<UInt8>, at position: Int) -> Bool {
+        guard position >= 0, position + literal.count <= count, let base = baseAddress else { return false }
+        guard let literalBase = literal.baseAddress else { return true }
+        return memcmp(base + position, literalBase, literal.count) == 0
+    }
+
+    /// The index of the first occurrence of `needle` at or after `start`, or nil.
+    func index(of needle: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard let first = needle.first else { return start }
+        var position = start
+        while let candidate = index(of: first, from: position) {
+            if candidate + needle.count > count { return nil }
+            if matches(needle, at: candidate) { return candidate }
+            position = candidate + 1
+        }
+        return nil
+    }
+
+    /// True when `literal` appears exactly at `position`.
+    @inline(__always)
     func matches(_ literal: [UInt8], at position: Int) -> Bool {
         guard position >= 0, position + literal.count <= count, let base = baseAddress else { return false }
         return literal.withUnsafeBufferPointer { needle in

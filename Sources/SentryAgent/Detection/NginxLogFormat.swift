@@ -11,9 +11,12 @@ struct NginxLogFormat: Sendable {
         case remoteAddress, status, request, timeLocal
     }
 
-    private enum Token: Sendable {
-        case literal([UInt8])
-        case variable(Field?)
+    /// A literal (bytes in `literalBytes`) or a variable (one of the four fields, or another variable skipped over).
+    /// A plain struct, so scanning a line touches no reference counts.
+    private struct Token: Sendable {
+        var isLiteral: Bool
+        var field: Field?
+        var literal: Range<Int>
     }
 
     /// Where the four fields are in one line.
@@ -25,6 +28,8 @@ struct NginxLogFormat: Sendable {
     }
 
     private let tokens: [Token]
+    /// Every literal's bytes, back to back.
+    private let literalBytes: [UInt8]
     /// Index of the token after which all four fields are known.
     private let lastNeededToken: Int
 
@@ -39,19 +44,21 @@ struct NginxLogFormat: Sendable {
 
     private init(validated text: String) {
         var tokens: [Token] = []
-        var literal: [UInt8] = []
+        var literals: [UInt8] = []
+        var literalStart = 0
         let bytes = Array(text.utf8)
         var index = 0
+        func closeLiteral() {
+            if literals.count > literalStart { tokens.append(Token(isLiteral: true, field: nil, literal: literalStart..<literals.count)) }
+            literalStart = literals.count
+        }
         while index < bytes.count {
             guard bytes[index] == UInt8(ascii: "$") else {
-                literal.append(bytes[index])
+                literals.append(bytes[index])
                 index += 1
                 continue
             }
-            if !literal.isEmpty {
-                tokens.append(.literal(literal))
-                literal = []
-            }
+            closeLiteral()
             var nameStart = index + 1
             var nameEnd = nameStart
             if nameStart < bytes.count, bytes[nameStart] == UInt8(ascii: "{") {
@@ -64,14 +71,15 @@ struct NginxLogFormat: Sendable {
                 index = nameEnd
             }
             let name = String(decoding: bytes[nameStart..<min(nameEnd, bytes.count)], as: UTF8.self)
-            tokens.append(.variable(Self.field(named: name)))
+            tokens.append(Token(isLiteral: false, field: Self.field(named: name), literal: 0..<0))
         }
-        if !literal.isEmpty { tokens.append(.literal(literal)) }
+        closeLiteral()
         self.tokens = tokens
+        self.literalBytes = literals
         var seen = Set<Int>()
         var last = tokens.count - 1
         for (position, token) in tokens.enumerated() {
-            if case .variable(let field?) = token { seen.insert(field.rawValue) }
+            if let field = token.field { seen.insert(field.rawValue) }
             if seen.count == Field.allCases.count {
                 last = position
                 break
@@ -103,37 +111,43 @@ struct NginxLogFormat: Sendable {
     func locate(_ line: UnsafeBufferPointer<UInt8>) -> Fields? {
         var fields = Fields()
         var budget = 64
-        guard locate(line, token: 0, position: 0, end: line.endIgnoringCarriageReturn, fields: &fields, budget: &budget) else { return nil }
-        return fields
+        let found = literalBytes.withUnsafeBufferPointer { literals in
+            tokens.withUnsafeBufferPointer { tokens in
+                locate(line, tokens, literals, token: 0, position: 0, end: line.endIgnoringCarriageReturn, fields: &fields, budget: &budget)
+            }
+        }
+        return found ? fields : nil
     }
 
     private func locate(
-        _ line: UnsafeBufferPointer<UInt8>, token index: Int, position: Int, end: Int, fields: inout Fields, budget: inout Int
+        _ line: UnsafeBufferPointer<UInt8>, _ tokens: UnsafeBufferPointer<Token>, _ literals: UnsafeBufferPointer<UInt8>, token index: Int,
+        position: Int, end: Int, fields: inout Fields, budget: inout Int
     ) -> Bool {
         if index > lastNeededToken { return true }
-        switch tokens[index] {
-        case .literal(let literal):
+        let token = tokens[index]
+        if token.isLiteral {
+            let literal = UnsafeBufferPointer(rebasing: literals[token.literal])
             guard position + literal.count <= end, line.matches(literal, at: position) else { return false }
-            return locate(line, token: index + 1, position: position + literal.count, end: end, fields: &fields, budget: &budget)
-        case .variable(let field):
-            guard index + 1 < tokens.count, case .literal(let next) = tokens[index + 1] else {
-                // The last token: the value runs to the end of the line.
-                return Self.accept(field, line, position..<end, into: &fields)
-            }
-            var searchFrom = position
-            while budget > 0, let found = line.index(of: next, from: searchFrom), found + next.count <= end {
-                budget -= 1
-                if Self.accept(field, line, position..<found, into: &fields),
-                    locate(line, token: index + 1, position: found, end: end, fields: &fields, budget: &budget)
-                {
-                    return true
-                }
-                // Only values a client can shape may hide the literal; the typed ones end at its first occurrence.
-                guard field == nil || field == .request else { return false }
-                searchFrom = found + 1
-            }
-            return false
+            return locate(line, tokens, literals, token: index + 1, position: position + literal.count, end: end, fields: &fields, budget: &budget)
         }
+        guard index + 1 < tokens.count, tokens[index + 1].isLiteral else {
+            // The last token: the value runs to the end of the line.
+            return Self.accept(token.field, line, position..<end, into: &fields)
+        }
+        let next = UnsafeBufferPointer(rebasing: literals[tokens[index + 1].literal])
+        var searchFrom = position
+        while budget > 0, let found = line.index(of: next, from: searchFrom), found + next.count <= end {
+            budget -= 1
+            if Self.accept(token.field, line, position..<found, into: &fields),
+                locate(line, tokens, literals, token: index + 1, position: found, end: end, fields: &fields, budget: &budget)
+            {
+                return true
+            }
+            // Only values a client can shape may hide the literal; the typed ones end at its first occurrence.
+            guard token.field == nil || token.field == .request else { return false }
+            searchFrom = found + 1
+        }
+        return false
     }
 
     /// Records `range` as `field`'s value if it has the field's shape.
