@@ -30,7 +30,7 @@ struct HubEndToEndTests {
         try await FakeTelegramServer.withServer { telegram in
             let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
             defer { hub.cleanUp() }
-            try await hub.run { _, endpoint in
+            try await hub.run { runtime, endpoint in
                 let alert = Self.sshAlert()
                 let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: agent.key)
                 _ = try await client.post("/alert", body: try WireCoding.encode(alert))
@@ -51,6 +51,11 @@ struct HubEndToEndTests {
                 #expect(edited.buttonLabels == [["Unblock 203.0.113.50"]])
                 #expect(await telegram.answer(to: query) != nil, "the press was answered")
                 #expect(await agent.commands.map(\.action) == [.blockIP(ip: "203.0.113.50", durationSeconds: 3600)])
+                #expect(
+                    runtime.metrics.value(
+                        "vigil_hub_alerts_received_total", labels: ["kind": "ssh_session", "severity": "warning", "duplicate": "false"]) == 1)
+                #expect(runtime.metrics.value("vigil_hub_commands_total", labels: ["agent": "web-1", "outcome": "done"]) == 1)
+                #expect(runtime.metrics.value("vigil_telegram_calls_total", labels: ["method": "sendMessage", "status": "200"]) == 1)
 
                 // /blocks asks the agent itself and offers an Unblock button for the block.
                 try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/blocks")
