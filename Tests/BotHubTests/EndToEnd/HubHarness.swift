@@ -13,6 +13,13 @@ struct HubHarness {
     static let viewer = FakeTelegramUser(id: 2222, firstName: "Bob", username: "bob")
     static let stranger = FakeTelegramUser(id: 6666, firstName: "Mallory", username: "mallory")
 
+    /// Warnings and worse only: a flood test would otherwise print a line per alert.
+    static var quietLogger: Logger {
+        var logger = Logger(label: "hub")
+        logger.logLevel = .warning
+        return logger
+    }
+
     let stateDirectory: String
     let configuration: HubConfiguration
     let telegram: FakeTelegramServer
@@ -66,10 +73,10 @@ struct HubHarness {
             configuration: configuration,
             catalogs: catalogs,
             telegram: TelegramClient(apiURL: configuration.telegram.apiURL, token: token),
-            logger: Logger(label: "hub"),
+            logger: Self.quietLogger,
             timing: timing
         )
-        let group = ServiceGroup(configuration: .init(services: runtime.services, logger: Logger(label: "hub")))
+        let group = ServiceGroup(configuration: .init(services: runtime.services, logger: Self.quietLogger))
         let running = Task { try await group.run() }
         defer { running.cancel() }
         let port = try await runtime.server.listeningPort()
@@ -102,10 +109,10 @@ struct HubHarness {
             configuration: configuration,
             catalogs: catalogs,
             telegram: TelegramClient(apiURL: configuration.telegram.apiURL, token: token),
-            logger: Logger(label: "hub"),
+            logger: Self.quietLogger,
             timing: timing
         )
-        let group = ServiceGroup(configuration: .init(services: runtime.services, logger: Logger(label: "hub")))
+        let group = ServiceGroup(configuration: .init(services: runtime.services, logger: Self.quietLogger))
         let task = Task { try await group.run() }
         let port = try await runtime.server.listeningPort()
         return RunningHub(runtime: runtime, endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), group: group, task: task)
