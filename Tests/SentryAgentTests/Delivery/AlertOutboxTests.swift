@@ -53,7 +53,7 @@ struct AlertOutboxTests {
 
         try await hub.start(port: port)
         defer { Task { await hub.stop() } }
-        try await waitUntil { await outbox.depth == 0 }
+        try await waitUntil(upTo: .seconds(60)) { await outbox.depth == 0 }
         let received = await hub.received
         #expect(received.count == submitted.count, "duplicates or losses: \(received.count)")
         #expect(Set(received) == Set(submitted.map(\.id)))
@@ -168,12 +168,12 @@ struct AlertOutboxTests {
     }
 }
 
-/// Polls `condition` until true or 10 s pass.
-func waitUntil(_ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
+/// Polls `condition` until true or `limit` passes (generous: the suite may share two cores with heavy tests).
+func waitUntil(upTo limit: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
+    let deadline = ContinuousClock.now + limit
     while !(await condition()) {
         guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within 10 s")
+            Issue.record("condition not met within \(limit)")
             return
         }
         try await Task.sleep(for: .milliseconds(20))
