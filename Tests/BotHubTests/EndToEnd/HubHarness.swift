@@ -65,25 +65,15 @@ struct HubHarness {
 
     /// Runs the hub until `body` returns; gives `body` the runtime (for its port and store).
     func run<T: Sendable>(_ body: @Sendable (HubRuntime, HTTPEndpoint) async throws -> T) async throws -> T {
-        let catalogs = try MessageCatalogs.load(directory: repositoryPath("translations"))
-        let token = try configuration.telegram.token.orThrow("the harness config has a token")
-        var timing = HubRuntime.Timing()
-        timing.pollTimeout = 1
-        let runtime = try HubRuntime.make(
-            configuration: configuration,
-            catalogs: catalogs,
-            telegram: TelegramClient(apiURL: configuration.telegram.apiURL, token: token),
-            logger: Self.quietLogger,
-            timing: timing
-        )
-        let group = ServiceGroup(configuration: .init(services: runtime.services, logger: Self.quietLogger))
-        let running = Task { try await group.run() }
-        defer { running.cancel() }
-        let port = try await runtime.server.listeningPort()
-        let result = try await body(runtime, HTTPEndpoint(host: "127.0.0.1", port: port))
-        await group.triggerGracefulShutdown()
-        _ = await running.result
-        return result
+        let hub = try await start()
+        do {
+            let result = try await body(hub.runtime, hub.endpoint)
+            await hub.stop()
+            return result
+        } catch {
+            await hub.stop()
+            throw error
+        }
     }
 
     /// A hub started by `start()`, stopped gracefully by `stop()`.
