@@ -46,7 +46,7 @@ struct AgentRuntime {
         let verifier = EnvelopeVerifier(keys: StaticAgentKeys([agent.id: [agent.key]]))
         let endpoint = HTTPServer(
             configuration: agent.listen,
-            handler: ResponseEndpoint.make(verifier: verifier, executor: executor, blocks: blocks, logger: logger),
+            handler: ResponseEndpoint.make(verifier: verifier, executor: executor, blocks: blocks, logger: logger, metrics: metrics),
             logger: logger
         )
         var services: [any Service] = [endpoint, detection, delivery, heartbeat, OutboxGauge(outbox: outbox, delivery: delivery, metrics: metrics)]

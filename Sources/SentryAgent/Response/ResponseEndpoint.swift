@@ -9,7 +9,13 @@ enum ResponseEndpoint {
     static let responsePath = "/response"
     static let blocksPath = "/blocks"
 
-    static func make(verifier: EnvelopeVerifier, executor: Executor, blocks: BlockResponder, logger: Logger) -> HTTPRouter {
+    static func make(
+        verifier: EnvelopeVerifier,
+        executor: Executor,
+        blocks: BlockResponder,
+        logger: Logger,
+        metrics: MetricsRegistry? = nil
+    ) -> HTTPRouter {
         var router = HTTPRouter()
         router.addSealed(
             "POST",
@@ -23,6 +29,11 @@ enum ResponseEndpoint {
                     return SealedReply(status: .unprocessable, body: Array("not a ResponseCommand".utf8))
                 }
                 let result = await executor.execute(command)
+                metrics?.increment(
+                    "vigil_agent_commands_total",
+                    help: "Commands from the hub, by action and outcome.",
+                    labels: ["action": command.action.name, "outcome": result.outcome.name]
+                )
                 return reply(result, logger: logger)
             }
         )
@@ -53,6 +64,31 @@ enum ResponseEndpoint {
         } catch {
             logger.error("cannot encode a reply", metadata: ["reason": "\(error)"])
             return SealedReply(status: .internalServerError, body: [])
+        }
+    }
+}
+
+extension ResponseAction {
+    /// The action's wire name, for metrics.
+    var name: String {
+        switch self {
+        case .blockIP: "block_ip"
+        case .unblockIP: "unblock_ip"
+        case .killSession: "kill_session"
+        case .reboot: "reboot"
+        case .shutdown: "shutdown"
+        }
+    }
+}
+
+extension ResponseResult.Outcome {
+    /// The outcome's wire name, for metrics.
+    var name: String {
+        switch self {
+        case .done: "done"
+        case .alreadyDone: "already_done"
+        case .refused: "refused"
+        case .failed: "failed"
         }
     }
 }
