@@ -68,19 +68,6 @@ enum ResponseEndpoint {
     }
 }
 
-extension ResponseAction {
-    /// The action's wire name, for metrics.
-    var name: String {
-        switch self {
-        case .blockIP: "block_ip"
-        case .unblockIP: "unblock_ip"
-        case .killSession: "kill_session"
-        case .reboot: "reboot"
-        case .shutdown: "shutdown"
-        }
-    }
-}
-
 extension ResponseResult.Outcome {
     /// The outcome's wire name, for metrics.
     var name: String {
