@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Shared
+import Testing
 
 @testable import BotHub
 
@@ -83,9 +84,18 @@ struct HubHarness {
         let group: ServiceGroup
         let task: Task<Void, any Error>
 
+        /// Graceful shutdown; if the services have not stopped after 10 s the group is cancelled, so a stuck
+        /// service fails its test instead of hanging the whole suite.
         func stop() async {
             await group.triggerGracefulShutdown()
+            let task = task
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(10))
+                Issue.record("the hub did not stop within 10 s of a graceful shutdown")
+                task.cancel()
+            }
             _ = await task.result
+            watchdog.cancel()
         }
     }
 
