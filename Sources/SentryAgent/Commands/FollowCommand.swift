@@ -67,7 +67,7 @@ struct FollowCommand: ParsableCommand {
     }
 
     /// SIGINT and SIGTERM end the follower after its batch (its position is saved after every batch anyway).
-    private static func stopOnSignals(_ stop: FollowerStopSignal) {
+    static func stopOnSignals(_ stop: FollowerStopSignal) {
         signalTarget = stop.writeDescriptor
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber) { _ in

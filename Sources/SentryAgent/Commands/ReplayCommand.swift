@@ -99,7 +99,9 @@ struct ReplayCommand: ParsableCommand {
             options.startAtEnd = true
             let follower = LogFollower(
                 paths: files, options: options, store: MemoryFollowerStateStore(), consumer: consumer, logger: Logger(label: "replay"))
-            follower.run(stop: FollowerStopSignal())
+            let stop = FollowerStopSignal()
+            FollowCommand.stopOnSignals(stop)
+            follower.run(stop: stop)
             return follower.statistics.lines
         }
         var reader = LogFileReader(maxLineBytes: detectors.follow.maxLineBytes)

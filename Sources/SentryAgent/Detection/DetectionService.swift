@@ -33,6 +33,11 @@ struct DetectionService: Service {
                 if configuration.cpu.enabled {
                     group.addTask { await runCPU() }
                 }
+                // Stay up until shutdown even with nothing to watch (or a detector that gave up on a bad setting):
+                // a service group treats a service that returns early as a failure and stops the whole agent.
+                group.addTask {
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+                }
             }
         }
     }

@@ -42,28 +42,28 @@ struct SSHBruteForceDetector {
     mutating func failure(_ kind: SSHFailure, user: String?, ip: IPKey, time: Int64, origin: LineOrigin?) -> Detection? {
         now = max(now, time)
         sweepIfDue()
-        var state =
-            buckets[ip]
-            ?? Attempts(
-                bucket: LeakyBucket(capacity: configuration.capacity, leakInterval: configuration.leakIntervalSeconds, now: time),
-                attempts: 0, firstSeen: time, lastSeen: time, users: [], pamPending: false, quietUntil: .min)
-        if let user, !user.isEmpty, !state.users.contains(user), state.users.count < configuration.maxUsersListed {
+        let fresh = Attempts(
+            bucket: LeakyBucket(capacity: configuration.capacity, leakInterval: configuration.leakIntervalSeconds, now: time),
+            attempts: 0, firstSeen: time, lastSeen: time, users: [], pamPending: false, quietUntil: .min)
+        // Updated in place in the table (no copy of the entry, its user list or the table per line).
+        return Self.update(&buckets[ip, default: fresh], kind: kind, user: user, ip: ip, time: time, origin: origin, configuration: configuration)
+    }
+
+    private static func update(
+        _ state: inout Attempts, kind: SSHFailure, user: String?, ip: IPKey, time: Int64, origin: LineOrigin?, configuration: Configuration
+    ) -> Detection? {
+        if let user, !user.isEmpty, state.users.count < configuration.maxUsersListed, !state.users.contains(user) {
             state.users.append(user)
         }
         if kind == .failedPassword, state.pamPending {
             // The second line of one guess: already counted with PAM's line.
             state.pamPending = false
-            buckets[ip] = state
             return nil
         }
         state.pamPending = kind == .authenticationFailure
         state.attempts += 1
         state.lastSeen = max(state.lastSeen, time)
-        let overflowed = state.bucket.pour(at: time)
-        guard overflowed, time >= state.quietUntil else {
-            buckets[ip] = state
-            return nil
-        }
+        guard state.bucket.pour(at: time), time >= state.quietUntil else { return nil }
         let evidence = SSHBruteForceEvidence(
             ip: ip.description, attempts: state.attempts, users: state.users, windowSeconds: Int(state.lastSeen - state.firstSeen))
         let detection = Detection(
@@ -74,7 +74,6 @@ struct SSHBruteForceDetector {
         state.attempts = 0
         state.firstSeen = time
         state.users = []
-        buckets[ip] = state
         return detection
     }
 

@@ -49,9 +49,8 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
 
     mutating func flush() -> Int64? {
         now = nil
-        if let store = knownLoginStore, var detector = sessions {
-            store.append(detector.takeLearned(), all: detector.knownLogins)
-            sessions = detector
+        if let store = knownLoginStore, let learned = sessions?.takeLearned(), !learned.isEmpty, let known = sessions?.knownLogins {
+            store.append(learned, all: known)
         }
         guard !pending.isEmpty else { return nil }
         outlet.deliver(pending)
@@ -71,10 +70,11 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
         guard let parsed = SSHLogMessage.parse(bytes, message) else { return }
         switch parsed {
         case .accepted(let method, let user, let ip, let port):
-            guard var detector = sessions else { return }
-            var detection = detector.accepted(
-                method: bytes.string(method), user: bytes.string(user), ip: ip, port: port, pid: pid, time: time, origin: origin)
-            sessions = detector
+            // Optional chaining mutates the detector in place; a `var` copy would copy its tables on every line.
+            guard
+                var detection = sessions?.accepted(
+                    method: bytes.string(method), user: bytes.string(user), ip: ip, port: port, pid: pid, time: time, origin: origin)
+            else { return }
             if let sessionProcesses, case .sshSession(var evidence) = detection.subject {
                 if let pid, let start = sessionProcesses.startTime(ofServer: pid) {
                     evidence.pidStartTime = start
@@ -86,10 +86,9 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
             }
             pending.append(detection)
         case .failure(let kind, let user, let ip):
-            guard var detector = bruteForce else { return }
-            let detection = detector.failure(kind, user: user.map { bytes.string($0) }, ip: ip, time: time, origin: origin)
-            bruteForce = detector
-            if let detection { pending.append(detection) }
+            if let detection = bruteForce?.failure(kind, user: user.map { bytes.string($0) }, ip: ip, time: time, origin: origin) {
+                pending.append(detection)
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 import Testing
 
@@ -145,6 +146,21 @@ struct DetectionSupportTests {
         #expect(problems.contains { $0.hasPrefix("detectors.http404.log_format: missing $request") })
     }
 
+    @Test("config/agent.example.yml shows every detectors: option, each with the default the code uses")
+    func exampleShowsDefaults() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("config/agent.example.yml").path
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(try DetectorsConfiguration.parse(yaml: text) == DetectorsConfiguration())
+        for key in [
+            "poll_interval", "max_line_bytes", "rotation_grace", "start_at", "sessions", "brute_force", "source", "journalctl", "bucket_capacity",
+            "leak_interval", "max_users_listed", "max_known_logins", "interval", "warning_percent", "critical_percent", "hysteresis_points",
+            "top_processes", "proc_root", "log_format", "warning_count", "critical_count", "max_tracked_addresses",
+        ] {
+            #expect(text.contains("\n    \(key): "), "\(key) is not shown uncommented")
+        }
+    }
+
     @Test("the agent configuration reads its detectors: section")
     func agentConfiguration() throws {
         let yaml = """
@@ -154,5 +170,32 @@ struct DetectionSupportTests {
               http404: {warning_count: 7}
             """
         #expect(try AgentConfiguration.parse(yaml: yaml, environment: [:]).detectors.http404.warningCount == 7)
+    }
+}
+
+@Suite("The detection service")
+struct DetectionServiceTests {
+    @Test("with every detector off it stays up until cancelled (a service group stops the agent when one returns)")
+    func staysUpWithNothingToWatch() async throws {
+        let directory = try LogTestDirectory("vigil-service")
+        var configuration = DetectorsConfiguration()
+        configuration.ssh.sessions = false
+        configuration.ssh.bruteForce = false
+        configuration.cpu.enabled = false
+        configuration.http404.enabled = false
+        let finished = StartedSignal()
+        let service = DetectionService(
+            configuration: configuration, stateDirectory: directory.path,
+            factory: AlertFactory(agentID: "a", hostname: "h", responses: ResponsesConfiguration()), sink: RecordingSink(),
+            logger: Logger(label: "test"))
+        let task = Task {
+            try? await service.run()
+            finished.fire()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!finished.hasFired)
+        task.cancel()
+        await finished.wait(timeout: .seconds(5))
+        #expect(finished.hasFired)
     }
 }

@@ -207,6 +207,8 @@ final class StartedSignal: Sendable {
 
     func fire() { fired.withLock { $0 = true } }
 
+    var hasFired: Bool { fired.withLock { $0 } }
+
     func wait(timeout: Duration = .seconds(30)) async {
         let deadline = ContinuousClock.now + timeout
         while !fired.withLock({ $0 }), ContinuousClock.now < deadline {
