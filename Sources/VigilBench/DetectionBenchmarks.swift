@@ -176,9 +176,26 @@ func benchmarkAgentMemory(agent: String, directory: String, trackedAddresses: In
     }
     sleep(2)
     let loaded = DetectionBenchmarkSupport.residentKiB(pid: child.pid)
+    let anonymous = DetectionBenchmarkSupport.residentKiB(pid: child.pid, field: "RssAnon:")
+    let fileBacked = DetectionBenchmarkSupport.residentKiB(pid: child.pid, field: "RssFile:")
+    child.stop()
+    // The same agent with every detector off: what detection itself adds at idle.
+    let bare = directory + "/agent-bare.yml"
+    try? yaml.replacingOccurrences(
+        of: "detectors:\n  ssh: {source: file, paths: [\(auth)]}\n  http404: {paths: [\(access)]}",
+        with: "detectors: {ssh: {sessions: false, brute_force: false}, cpu: {enabled: false}, http404: {enabled: false}}"
+    ).replacingOccurrences(of: state, with: state + "-bare").write(toFile: bare, atomically: true, encoding: .utf8)
+    var withoutDetectors = 0
+    if let plain = try? DetectionBenchmarkSupport.PipedChild([agent, "run", "--config", bare, "--dry-run"]) {
+        sleep(4)
+        withoutDetectors = DetectionBenchmarkSupport.residentKiB(pid: plain.pid)
+        plain.stop()
+    }
     let floor = DetectionBenchmarkSupport.sleepResidentKiB()
-    return "Agent resident memory (sentry-agent run, all detectors): idle \(DetectionBenchmarkSupport.mebibytes(idle)), "
-        + "with \(trackedAddresses) tracked addresses \(DetectionBenchmarkSupport.mebibytes(loaded)); baseline `sleep` \(DetectionBenchmarkSupport.mebibytes(floor))"
+    let mib = DetectionBenchmarkSupport.mebibytes
+    return "Agent resident memory (sentry-agent run, all detectors): idle \(mib(idle)), with \(trackedAddresses) tracked addresses "
+        + "\(mib(loaded)) (of which anonymous \(mib(anonymous)), file-backed code and libraries \(mib(fileBacked))); "
+        + "the same agent with every detector off \(mib(withoutDetectors)); baseline `sleep` \(mib(floor))"
 }
 
 /// Peak resident memory of `sentry-agent replay --detector http404` over `addresses` distinct clients inside one
@@ -444,10 +461,10 @@ enum DetectionBenchmarkSupport {
         return ((exit >> 8) & 0xFF, capturedOutput, capturedErrors)
     }
 
-    /// VmRSS of a process, in KiB.
-    static func residentKiB(pid: Int32) -> Int {
+    /// VmRSS (or another `status` field) of a process, in KiB.
+    static func residentKiB(pid: Int32, field: String = "VmRSS:") -> Int {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field) })
         else { return 0 }
         return Int(line.filter(\.isNumber)) ?? 0
     }

@@ -58,14 +58,7 @@ struct DetectionService: Service {
     private func sshSource() -> (@Sendable (FollowerStopSignal) -> Void)? {
         let ssh = configuration.ssh
         guard ssh.sessions || ssh.bruteForce else { return nil }
-        let existing = ssh.paths.filter { access($0, R_OK) == 0 }
-        let useJournal: Bool
-        switch ssh.source {
-        case .auto: useJournal = existing.isEmpty
-        case .file: useJournal = false
-        case .journald: useJournal = true
-        }
-        let paths = ssh.source == .auto ? existing : ssh.paths
+        let (useJournal, paths) = Self.sshSourcePlan(ssh) { access($0, R_OK) == 0 }
         logger.info(
             "SSH detection source", metadata: ["source": "\(useJournal ? "journald" : "file")", "paths": "\(useJournal ? [] : paths)"])
         return { stop in
@@ -83,6 +76,22 @@ struct DetectionService: Service {
                     consumer: consumer, logger: logger)
                 follower.run(stop: stop)
             }
+        }
+    }
+
+    /// Where SSH lines come from: `auto` follows the configured files that exist now and falls back to journald when
+    /// none does (Debian 12 without rsyslog); `file` follows all of them, waiting for those that do not exist yet.
+    static func sshSourcePlan(
+        _ ssh: DetectorsConfiguration.SSHConfiguration, isReadable: (String) -> Bool
+    ) -> (useJournal: Bool, paths: [String]) {
+        switch ssh.source {
+        case .auto:
+            let existing = ssh.paths.filter(isReadable)
+            return (existing.isEmpty, existing)
+        case .file:
+            return (false, ssh.paths)
+        case .journald:
+            return (true, [])
         }
     }
 

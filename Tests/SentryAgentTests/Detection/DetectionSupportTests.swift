@@ -175,6 +175,17 @@ struct DetectionSupportTests {
 
 @Suite("The detection service")
 struct DetectionServiceTests {
+    @Test("SSH source: auto follows the files that exist and falls back to journald when there is none")
+    func sshSourceChoice() {
+        var ssh = DetectorsConfiguration.SSHConfiguration()
+        #expect(DetectionService.sshSourcePlan(ssh) { $0 == "/var/log/secure" } == (false, ["/var/log/secure"]))
+        #expect(DetectionService.sshSourcePlan(ssh) { _ in false } == (true, []))
+        ssh.source = .file
+        #expect(DetectionService.sshSourcePlan(ssh) { _ in false } == (false, ["/var/log/auth.log", "/var/log/secure"]))
+        ssh.source = .journald
+        #expect(DetectionService.sshSourcePlan(ssh) { _ in true } == (true, []))
+    }
+
     @Test("with every detector off it stays up until cancelled (a service group stops the agent when one returns)")
     func staysUpWithNothingToWatch() async throws {
         let directory = try LogTestDirectory("vigil-service")
