@@ -85,7 +85,9 @@ struct TelegramClient: TelegramAPI, CustomStringConvertible, CustomReflectable {
         let response: URLResponse
         do {
             request.httpBody = try Self.encoder.encode(parameters)
-            (data, response) = try await session.data(for: request)
+            let session = session
+            let prepared = request
+            (data, response) = try await withCancellationShield { try await session.data(for: prepared) }
         } catch {
             throw TelegramError(method: method, code: 0, detail: Self.redact(error.localizedDescription, token: token))
         }
