@@ -50,7 +50,7 @@ struct ChatCommandHandler: Sendable {
             await sendBlocks(chatID: chatID, language: language, say: say)
             return
         case "/unblock":
-            reply = await unblock(arguments, user: user, say: say)
+            reply = await unblock(arguments, user: user, language: language, say: say)
         case "/mute":
             reply = mute(arguments, say: say)
         case "/unmute":
@@ -115,7 +115,7 @@ struct ChatCommandHandler: Sendable {
         await send(chatID: chatID, html: ([say(.commandBlocksHeader, [:])] + lines).joined(separator: "\n"), keyboard: buttons)
     }
 
-    private func unblock(_ arguments: [String], user: TelegramUser, say: (MessageKey, [String: String]) -> String) async -> String {
+    private func unblock(_ arguments: [String], user: TelegramUser, language: String, say: (MessageKey, [String: String]) -> String) async -> String {
         guard arguments.count == 2, let ip = IPAddress(arguments[1]) else { return say(.commandUnblockUsage, [:]) }
         let agent = arguments[0]
         guard agents.entry(for: agent) != nil else { return say(.commandUnknownAgent, ["agent": agent]) }
@@ -130,16 +130,8 @@ struct ChatCommandHandler: Sendable {
         let result = await dispatcher.dispatch(command, to: agent, now: now())
         try? store.audit("result", actor: agent, alertID: nil, detail: "\(result.commandId) \(ChoiceHandler.describe(result.outcome))", at: now())
         let values = ["action": say(.actionUnblock, [:]) + " " + ip.description, "user": user.displayName, "time": MessageTime.format(now())]
-        switch result.outcome {
-        case .done:
-            try? store.removeBlock(agent: agent, ip: ip.description)
-            return say(.outcomeDone, values)
-        case .alreadyDone:
-            try? store.removeBlock(agent: agent, ip: ip.description)
-            return say(.outcomeAlreadyDone, values)
-        case .refused(let reason): return say(.outcomeRefused, values.merging(["reason": reason]) { $1 })
-        case .failed(let reason): return say(.outcomeFailed, values.merging(["reason": reason]) { $1 })
-        }
+        if result.outcome == .done || result.outcome == .alreadyDone { try? store.removeBlock(agent: agent, ip: ip.description) }
+        return catalogs.outcomeLine(result, values: values, language: language)
     }
 
     private func mute(_ arguments: [String], say: (MessageKey, [String: String]) -> String) -> String {

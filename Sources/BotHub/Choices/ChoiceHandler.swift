@@ -269,23 +269,7 @@ struct ChoiceHandler: Sendable {
     }
 
     private func outcomeLine(_ result: ResponseResult, values: [String: String], language: String) -> String {
-        var values = values
-        let key: MessageKey
-        switch result.outcome {
-        case .done: key = .outcomeDone
-        case .alreadyDone: key = .outcomeAlreadyDone
-        case .refused(let reason):
-            key = .outcomeRefused
-            values["reason"] = reason
-        case .failed(let reason):
-            key = .outcomeFailed
-            values["reason"] = reason
-        }
-        var line = catalogs.text(key, language: language, values)
-        if let detail = result.detail, !detail.isEmpty {
-            line += "\n" + catalogs.text(.outcomeDetail, language: language, ["detail": detail])
-        }
-        return line
+        catalogs.outcomeLine(result, values: values, language: language)
     }
 
     enum KeyboardChoice {
@@ -447,4 +431,27 @@ struct ChoiceSettings: Sendable {
     var confirmationWindow: TimeInterval = 60
     /// The agent refuses a command older than this (default 2 min).
     var commandLifetime: TimeInterval = 120
+}
+
+extension MessageCatalogs {
+    /// The line that reports what an agent did with a command: outcome, reason, who and when, and the agent's detail.
+    func outcomeLine(_ result: ResponseResult, values: [String: String], language: String) -> String {
+        var values = values
+        let key: MessageKey
+        switch result.outcome {
+        case .done: key = .outcomeDone
+        case .alreadyDone: key = .outcomeAlreadyDone
+        case .refused(let reason):
+            key = .outcomeRefused
+            values["reason"] = reason
+        case .failed(let reason):
+            key = .outcomeFailed
+            values["reason"] = reason
+        }
+        var line = text(key, language: language, values)
+        if let detail = result.detail, !detail.isEmpty {
+            line += "\n" + text(.outcomeDetail, language: language, ["detail": detail])
+        }
+        return line
+    }
 }

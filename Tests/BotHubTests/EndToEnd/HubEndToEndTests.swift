@@ -64,6 +64,19 @@ struct HubEndToEndTests {
                 }
                 #expect(list.text.contains("web-1: 203.0.113.50 (1h 0m)"))
                 #expect(list.buttonLabels == [["Unblock 203.0.113.50"]])
+
+                // /unblock from the chat: a bad address gets the usage, a good one reaches the agent sealed.
+                try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/unblock web-1 203.0.113.50;reboot")
+                let usage = try await telegram.waitUntil { server in
+                    server.botMessages(in: HubHarness.chatID).last.flatMap { $0.text.hasPrefix("Usage: /unblock") ? $0 : nil }
+                }
+                #expect(usage.text == "Usage: /unblock AGENT IP")
+                try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/unblock web-1 203.0.113.50")
+                let unblocked = try await telegram.waitUntil { server in
+                    server.botMessages(in: HubHarness.chatID).last.flatMap { $0.text.contains("Unblock 203.0.113.50: done") ? $0 : nil }
+                }
+                #expect(unblocked.text.contains("Chosen by @bob"))
+                #expect(await agent.commands.map(\.action).last == .unblockIP(ip: "203.0.113.50"))
                 #expect(await telegram.specViolations.isEmpty)
             }
         }
