@@ -529,19 +529,10 @@ enum DetectionBenchmarkSupport {
             var arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
             defer { arguments.forEach { free($0) } }
             // Default signal handling in the child, whatever this process ignores or blocks.
-            var attributes = posix_spawnattr_t()
-            posix_spawnattr_init(&attributes)
-            defer { posix_spawnattr_destroy(&attributes) }
-            var defaults = sigset_t()
-            sigemptyset(&defaults)
-            for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
-            var empty = sigset_t()
-            sigemptyset(&empty)
-            posix_spawnattr_setsigdefault(&attributes, &defaults)
-            posix_spawnattr_setsigmask(&attributes, &empty)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
             var child: pid_t = 0
-            let status = posix_spawn(&child, argv[0], &actions, &attributes, &arguments, environ)
+            let status = withCleanSignalSpawnAttributes { attributes in
+                posix_spawn(&child, argv[0], &actions, &attributes, &arguments, environ)
+            }
             close(outputPipe[1])
             if withInput { close(inputPipe[0]) }
             guard status == 0 else { throw CocoaError(.fileReadNoPermission) }

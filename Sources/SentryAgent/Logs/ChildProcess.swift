@@ -1,3 +1,5 @@
+import Shared
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -28,22 +30,11 @@ final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         var arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { arguments.forEach { free($0) } }
-        // The agent ignores or blocks SIGTERM and SIGINT to handle them itself (ServiceLifecycle); both would be inherited
-        // across exec, and a journalctl ignoring SIGTERM would never stop. The child starts with default dispositions
-        // and an empty mask.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGQUIT, SIGCHLD] { sigaddset(&defaults, signal) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // A journalctl inheriting the agent's ignored SIGTERM would never stop: start it with clean signal state.
         var child: pid_t = 0
-        let status = posix_spawnp(&child, program, &actions, &attributes, &arguments, environ)
+        let status = withCleanSignalSpawnAttributes { attributes in
+            posix_spawnp(&child, program, &actions, &attributes, &arguments, environ)
+        }
         close(pipeEnds[1])
         guard status == 0 else {
             close(pipeEnds[0])
