@@ -11,8 +11,8 @@ let package = Package(
     name: "vigil",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "bothub", targets: ["BotHub"]),
-        .executable(name: "sentry-agent", targets: ["SentryAgent"]),
+        .executable(name: "bothub", targets: ["BotHubMain"]),
+        .executable(name: "sentry-agent", targets: ["SentryAgentMain"]),
         .executable(name: "vigil-bench", targets: ["VigilBench"]),
     ],
     dependencies: [
@@ -37,7 +37,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .executableTarget(
+        // Each program is a library (its whole code, so tests and fuzz targets link it) and a one-line executable.
+        .target(
             name: "BotHub",
             dependencies: [
                 "Shared",
@@ -48,7 +49,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .executableTarget(
+        .executableTarget(name: "BotHubMain", dependencies: ["BotHub"], swiftSettings: strictSettings),
+        .target(
             name: "SentryAgent",
             dependencies: [
                 "Shared",
@@ -58,6 +60,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .executableTarget(name: "SentryAgentMain", dependencies: ["SentryAgent"], swiftSettings: strictSettings),
         .executableTarget(
             name: "VigilBench",
             dependencies: [

@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// `bothub`: receives alerts from agents and lets operators answer them from Telegram.
-@main
 struct BotHubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bothub",
@@ -11,4 +10,11 @@ struct BotHubCommand: AsyncParsableCommand {
             InstallBootCommand.self, UninstallBootCommand.self,
         ]
     )
+}
+
+/// The program's entry point, called by the one-line executable target.
+public enum BotHubProgram {
+    public static func main() async {
+        await BotHubCommand.main()
+    }
 }

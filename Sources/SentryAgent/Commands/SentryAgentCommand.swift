@@ -1,7 +1,6 @@
 import ArgumentParser
 
 /// `sentry-agent`: watches this server and runs the responses an operator chooses.
-@main
 struct SentryAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentry-agent",
@@ -10,4 +9,11 @@ struct SentryAgentCommand: AsyncParsableCommand {
             RunCommand.self, CheckConfigCommand.self, ReplayCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self,
         ]
     )
+}
+
+/// The program's entry point, called by the one-line executable target.
+public enum SentryAgentProgram {
+    public static func main() async {
+        await SentryAgentCommand.main()
+    }
 }

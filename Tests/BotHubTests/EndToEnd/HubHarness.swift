@@ -119,7 +119,7 @@ struct HubHarness {
     }
 
     func cleanUp() {
-        try? FileManager.default.removeItem(atPath: stateDirectory)
+        if ProcessInfo.processInfo.environment["VIGIL_KEEP_TEST_STATE"] == nil { try? FileManager.default.removeItem(atPath: stateDirectory) }
     }
 }
 

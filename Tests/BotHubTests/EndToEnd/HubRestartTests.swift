@@ -75,6 +75,15 @@ extension HubProcessTests {
                 let client = SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), agentID: "web-1", key: agent.key)
                 _ = try await client.post("/alert", body: try WireCoding.encode(alert))
                 let shown = try await telegram.waitUntil(timeout: .seconds(30)) { $0.botMessages(in: HubHarness.chatID).first }
+                // Kill only once the hub has recorded the message id: a kill between Telegram accepting the message
+                // and that write sends the message again after the restart (the documented at-least-once window),
+                // which is not what this test is about.
+                let store = try HubStore.open(path: harness.stateDirectory + "/hub.sqlite")
+                let recordDeadline = ContinuousClock.now + .seconds(30)
+                while try store.messageID(alertID: alert.id.uuidString, chatID: HubHarness.chatID) == nil {
+                    guard ContinuousClock.now < recordDeadline else { throw HarnessError(description: "the hub never recorded the message id") }
+                    try await Task.sleep(for: .milliseconds(10))
+                }
 
                 kill(first.processIdentifier, SIGKILL)
                 first.waitUntilExit()

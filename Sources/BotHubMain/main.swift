@@ -1,0 +1,3 @@
+import BotHub
+
+await BotHubProgram.main()

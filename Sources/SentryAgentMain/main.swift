@@ -1,0 +1,3 @@
+import SentryAgent
+
+await SentryAgentProgram.main()
