@@ -82,7 +82,7 @@ struct RecencyTable<Value> {
         freeSlots.append(slot)
     }
 
-    /// Removes every entry for which `isExpired` is true; returns how many went. O(slots), for periodic sweeps.
+    /// Removes every entry for which `isExpired` is true and returns their keys. O(entries), for periodic sweeps.
     mutating func removeAll(where isExpired: (IPKey, Value) -> Bool) -> [IPKey] {
         var removed: [IPKey] = []
         var slot = oldest

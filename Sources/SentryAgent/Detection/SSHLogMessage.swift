@@ -69,10 +69,8 @@ enum SSHLogMessage: Equatable {
         // of an accepted login is an account name; one holding ` ssh2: ` only makes the line unreadable.)
         var tailEnd = end
         if let keyInfo = bytes.index(of: Literal.ssh2Colon, from: userStart), keyInfo < end { tailEnd = keyInfo + Literal.ssh2.count }
-        guard let (userEnd, ip, port) = userFromAddress(bytes, userStart, tailEnd, port: .required), let port, userEnd > userStart else {
-            return nil
-        }
-        return .accepted(method: start..<methodEnd, user: userStart..<userEnd, ip: ip, port: port)
+        guard let (user, ip, port) = userFromAddress(bytes, userStart, tailEnd, port: .required), let user, let port else { return nil }
+        return .accepted(method: start..<methodEnd, user: user, ip: ip, port: port)
     }
 
     /// `Failed <method> for [invalid user ]<user> from <ip> port <port> ssh2`: only password guesses count
