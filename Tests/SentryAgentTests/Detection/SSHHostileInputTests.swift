@@ -15,7 +15,10 @@ struct SSHHostileInputTests {
             ("Invalid user x from 192.0.2.99 port 22 from 203.0.113.5", "203.0.113.5"),
             ("Invalid user x from 192.0.2.99 port 22 from 203.0.113.5 port 40000", "203.0.113.5"),
             ("Failed password for invalid user x from 192.0.2.99 port 22 ssh2 from 203.0.113.5 port 4000 ssh2", "203.0.113.5"),
-            ("error: maximum authentication attempts exceeded for x from 192.0.2.99 port 22 from 203.0.113.5 port 4000 ssh2 [preauth]", "203.0.113.5"),
+            (
+                "error: maximum authentication attempts exceeded for x from 192.0.2.99 port 22 from 203.0.113.5 port 4000 ssh2 [preauth]",
+                "203.0.113.5"
+            ),
             ("Connection closed by authenticating user x 192.0.2.99 port 22 203.0.113.5 port 4000 [preauth]", "203.0.113.5"),
         ])
     func userNameCannotFrame(_ text: String, _ ip: String) throws {
