@@ -49,7 +49,7 @@ struct AlertMessageRenderer {
                         "users": attack.users.joined(separator: ", "),
                     ]
                 )
-            ]
+            ] + Self.networkAddresses(attack.addresses, text: text)
         case .cpu(let load):
             let head = text(.evidenceCPU, ["percent": Self.percent(load.percent), "window": DurationText.format(.seconds(load.windowSeconds))])
             return [head]
@@ -65,10 +65,17 @@ struct AlertMessageRenderer {
                         "window": DurationText.format(.seconds(burst.windowSeconds)), "samples": burst.samplePaths.prefix(5).joined(separator: " "),
                     ]
                 )
-            ]
+            ] + Self.networkAddresses(burst.addresses, text: text)
         case .agent(let health):
             return [text(.evidenceAgent, ["detail": health.detail])]
         }
+    }
+
+    /// The line listing the addresses an IPv6 network alert saw (none for a single address or an older agent).
+    private static func networkAddresses(_ addresses: [String]?, text: (MessageKey, [String: String]) -> String) -> [String] {
+        guard let addresses, !addresses.isEmpty else { return [] }
+        // The agent caps the list; a hub must not trust that cap to keep a message within Telegram's limit.
+        return [text(.evidenceNetworkAddresses, ["addresses": addresses.prefix(10).joined(separator: ", ")])]
     }
 
     static func percent(_ value: Double) -> String {

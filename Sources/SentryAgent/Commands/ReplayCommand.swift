@@ -68,18 +68,17 @@ struct ReplayCommand: ParsableCommand {
             let sessions: SSHSessionDetector? =
                 detector == .ssh ? SSHSessionDetector(knownLogins: KnownLogins(capacity: detectors.ssh.maxKnownLogins)) : nil
             let bruteForce: SSHBruteForceDetector? =
-                detector == .sshBruteForce ? SSHBruteForceDetector(configuration: DetectionService.sshBruteForceConfiguration(detectors.ssh)) : nil
+                detector == .sshBruteForce ? SSHBruteForceDetector(configuration: DetectionService.sshBruteForceConfiguration(detectors)) : nil
             let consumer = SSHLogConsumer(
                 sessions: sessions, bruteForce: bruteForce, sessionProcesses: nil, knownLoginStore: nil, outlet: printer,
                 wallClock: { Int64(time(nil)) }, utcOffset: DetectionService.localUTCOffset())
             lines = try feed(consumer, detectors: detectors)
         case .http404:
-            guard let format = NginxLogFormat(detectors.http404.logFormat) else {
+            guard let detector = DetectionService.http404Detector(detectors) else {
                 throw ValidationError("detectors.http404.log_format is not usable")
             }
             let systemClock: @Sendable () -> Int64 = { Int64(time(nil)) }
             let wallClock = follow ? systemClock : nil
-            let detector = HTTP404Detector(configuration: DetectionService.http404Configuration(detectors.http404), format: format)
             lines = try feed(HTTP404LogConsumer(detector: detector, outlet: printer, wallClock: wallClock), detectors: detectors)
         }
         let elapsed = ContinuousClock.now - started

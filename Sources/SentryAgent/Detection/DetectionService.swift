@@ -98,7 +98,7 @@ struct DetectionService: Service {
     private func makeSSHConsumer() -> SSHLogConsumer {
         let ssh = configuration.ssh
         let store = KnownLoginStore(path: stateDirectory + "/known-logins.tsv", capacity: ssh.maxKnownLogins)
-        let bruteForce = SSHBruteForceDetector(configuration: Self.sshBruteForceConfiguration(ssh))
+        let bruteForce = SSHBruteForceDetector(configuration: Self.sshBruteForceConfiguration(configuration))
         return SSHLogConsumer(
             sessions: ssh.sessions ? SSHSessionDetector(knownLogins: store.load()) : nil,
             bruteForce: ssh.bruteForce ? bruteForce : nil,
@@ -114,28 +114,37 @@ struct DetectionService: Service {
 
     private func runHTTP404(stop: FollowerStopSignal) {
         let http = configuration.http404
-        guard let format = NginxLogFormat(http.logFormat) else {
+        guard let detector = Self.http404Detector(configuration) else {
             logger.error("unusable log_format; the 404 detector is off", metadata: ["log_format": "\(http.logFormat)"])
             return
         }
-        let consumer = HTTP404LogConsumer(
-            detector: HTTP404Detector(configuration: Self.http404Configuration(http), format: format), outlet: outlet(), wallClock: wallClock)
+        let consumer = HTTP404LogConsumer(detector: detector, outlet: outlet(), wallClock: wallClock)
         let follower = LogFollower(
             paths: http.paths, options: followerOptions(), store: FileFollowerStateStore(stateDirectory: stateDirectory, source: "http404"),
             consumer: consumer, logger: logger)
         follower.run(stop: stop)
     }
 
-    static func http404Configuration(_ http: DetectorsConfiguration.HTTP404Configuration) -> HTTP404Detector.Configuration {
-        HTTP404Detector.Configuration(
+    /// The 404 detector for `detectors`, or nil if its log format is unusable (refused by the config reader first).
+    static func http404Detector(_ detectors: DetectorsConfiguration) -> HTTP404Detector? {
+        let http = detectors.http404
+        let behindProxy = !http.trustedProxies.isEmpty
+        guard let format = NginxLogFormat(http.logFormat, forwardedFor: behindProxy), let plainFormat = NginxLogFormat(http.logFormat) else {
+            return nil
+        }
+        var configuration = HTTP404Detector.Configuration(
             windowSeconds: http.window.components.seconds, warningCount: http.warningCount, criticalCount: http.criticalCount,
             cooldownSeconds: http.cooldown.components.seconds, maxTrackedAddresses: http.maxTrackedAddresses)
+        configuration.ipv6Prefix = detectors.ipv6Prefix
+        configuration.trustedProxies = TrustedProxies(http.trustedProxies)
+        return HTTP404Detector(configuration: configuration, format: format, plainFormat: plainFormat)
     }
 
-    static func sshBruteForceConfiguration(_ ssh: DetectorsConfiguration.SSHConfiguration) -> SSHBruteForceDetector.Configuration {
-        SSHBruteForceDetector.Configuration(
+    static func sshBruteForceConfiguration(_ detectors: DetectorsConfiguration) -> SSHBruteForceDetector.Configuration {
+        let ssh = detectors.ssh
+        return SSHBruteForceDetector.Configuration(
             capacity: ssh.bucketCapacity, leakIntervalSeconds: ssh.leakInterval.components.seconds, cooldownSeconds: ssh.cooldown.components.seconds,
-            maxUsersListed: ssh.maxUsersListed)
+            maxUsersListed: ssh.maxUsersListed, ipv6Prefix: detectors.ipv6Prefix)
     }
 
     // MARK: - CPU

@@ -15,6 +15,8 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
     let utcOffset: Int64
     private var now: Int64?
     private var pending: [Detection] = []
+    /// Files (streams) seen with syslog headers: a headerless line in one of them is not sshd's (see `consume`).
+    private var syslogStreams: Set<UInt64> = []
     private(set) var lines = 0
     private(set) var detections = 0
 
@@ -35,7 +37,17 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
         lines += 1
         let clock = currentTime()
         let header = SyslogLine.parse(line, reference: clock, utcOffset: utcOffset)
-        guard header.isSSHServer(line) else { return }
+        if header.time != nil {
+            if syslogStreams.count >= 1024 { syslogStreams.removeAll() }
+            syslogStreams.insert(origin.stream)
+            // sshd always logs with its pid: `logger -t sshd` and other programs' lines are not sshd's.
+            guard header.pid != nil, header.isSSHServer(line) else { return }
+        } else if syslogStreams.contains(origin.stream) {
+            // A file whose lines carry syslog headers is a syslog file: a line without one there was not written by
+            // syslog for sshd (a continuation of another program's multi-line message, or a forgery). Only sshd's
+            // own `-E` file has headerless lines.
+            return
+        }
         handle(line, header.message, pid: header.pid, time: header.time ?? clock, origin: origin)
     }
 

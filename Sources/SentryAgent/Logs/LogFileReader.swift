@@ -7,8 +7,8 @@ struct LogFileReader {
     let maxLineBytes: Int
     /// Lines handed to consumers so far, over all files.
     private(set) var lines = 0
-    /// Over-long lines skipped, over all files.
-    private(set) var skippedLines = 0
+    /// Over-long lines cut to `maxLineBytes`, over all files.
+    private(set) var truncatedLines = 0
     private var buffer = [UInt8](repeating: 0, count: 256 * 1024)
 
     init(maxLineBytes: Int = 16_384) {
@@ -62,7 +62,7 @@ struct LogFileReader {
         }
         _ = consumer.flush()
         lines += count
-        skippedLines += splitter.skippedLines
+        truncatedLines += splitter.truncatedLines
     }
 }
 

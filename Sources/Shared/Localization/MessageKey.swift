@@ -8,6 +8,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case evidenceCPUProcess = "evidence.cpu_process"
     case evidenceHTTP404 = "evidence.http_404"
     case evidenceAgent = "evidence.agent"
+    case evidenceNetworkAddresses = "evidence.network_addresses"
 
     case kindSSHSession = "kind.ssh_session"
     case kindSSHBruteForce = "kind.ssh_bruteforce"

@@ -51,6 +51,35 @@ struct AlertMessageRendererTests {
         #expect(rendered.keyboard.map(\.count) == [2, 1])
     }
 
+    @Test("an IPv6 network alert shows the addresses seen in it; a single-address alert has no such line")
+    func networkAddresses() {
+        let catalogs = MessageCatalogs([
+            MessageCatalog(
+                language: "en",
+                templates: [
+                    "alert.headline": "%{severity} <b>%{host}</b>: %{title}",
+                    "alert.observed_at": "at %{time}",
+                    "evidence.http_404": "%{ip}: %{count} in %{window}",
+                    "evidence.network_addresses": "seen: %{addresses}",
+                    "severity.warning": "Warning",
+                    "kind.http_404_burst": "404 burst",
+                ]
+            )
+        ])
+        func alert(_ evidence: HTTP404Evidence) -> Alert {
+            Alert(
+                id: UUID(uuidString: "6F1C2A3B-4D5E-4F60-8172-93A4B5C6D7E8")!, agent: "web-1", hostname: "web-1", kind: .http404Burst,
+                severity: .warning, observedAt: Date(timeIntervalSince1970: 1_800_000_000), subject: .http404(evidence), actions: [])
+        }
+        let network = HTTP404Evidence(
+            ip: "2001:db8:1:2::/64", count: 20, distinctPaths: 3, samplePaths: [], windowSeconds: 60,
+            addresses: ["2001:db8:1:2::1", "2001:db8:1:2::<b>"])
+        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert(network), language: "en")
+        #expect(rendered.html.contains("\nseen: 2001:db8:1:2::1, 2001:db8:1:2::&lt;b&gt;\n"))
+        let single = HTTP404Evidence(ip: "2001:db8::7", count: 20, distinctPaths: 3, samplePaths: [], windowSeconds: 60)
+        #expect(!AlertMessageRenderer(catalogs: catalogs).render(alert(single), language: "en").html.contains("seen:"))
+    }
+
     @Test("values from logs are HTML-escaped, so a hostile user name cannot inject markup")
     func escapesValues() {
         let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(user: "<a href=\"x\">&", hostname: "<b>"), language: "en")

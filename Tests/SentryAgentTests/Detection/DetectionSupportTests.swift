@@ -155,10 +155,11 @@ struct DetectionSupportTests {
         for key in [
             "poll_interval", "max_line_bytes", "rotation_grace", "start_at", "sessions", "brute_force", "source", "journalctl", "bucket_capacity",
             "leak_interval", "max_users_listed", "max_known_logins", "interval", "warning_percent", "critical_percent", "hysteresis_points",
-            "top_processes", "proc_root", "log_format", "warning_count", "critical_count", "max_tracked_addresses",
+            "top_processes", "proc_root", "log_format", "warning_count", "critical_count", "max_tracked_addresses", "trusted_proxies",
         ] {
             #expect(text.contains("\n    \(key): "), "\(key) is not shown uncommented")
         }
+        #expect(text.contains("\n  ipv6_prefix: "), "ipv6_prefix is not shown uncommented")
     }
 
     @Test("the agent configuration reads its detectors: section")
