@@ -27,11 +27,14 @@ struct ChatCommandHandlerTests {
             let telegram = RecordingTelegram()
             let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
             let catalogs = try MessageCatalogs.load(directory: repositoryPath("translations"))
-            let people: [TelegramConfiguration.Operator] = [.init(userID: alice.id, name: "alice", role: .admin), .init(userID: bob.id, name: "bob", role: .operator)]
+            let people: [TelegramConfiguration.Operator] = [
+                .init(userID: alice.id, name: "alice", role: .admin), .init(userID: bob.id, name: "bob", role: .operator),
+            ]
             let roster = ChatRoster(
                 chats: [.init(id: chatA, language: nil, operators: people), .init(id: chatB, language: nil, operators: people)],
                 store: store, defaultLanguage: "en")
-            let agents = AgentDirectory(configured: [.init(id: "web-1", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: 9), key: .generate())])
+            let endpoint = HTTPEndpoint(host: "127.0.0.1", port: 9)
+            let agents = AgentDirectory(configured: [.init(id: "web-1", responseEndpoint: endpoint, key: .generate())])
             let handler = ChatCommandHandler(
                 store: store,
                 catalogs: catalogs,
@@ -57,7 +60,7 @@ struct ChatCommandHandlerTests {
         var lastReply: String { get async { await telegram.messages.last?.html ?? "" } }
 
         /// Stores an alert for both chats and sends what is not muted; returns the chats it was shown in.
-        func deliver(_ severity: Severity) async throws -> [Int64] {
+        func deliver(_ severity: Severity) async throws -> Set<Int64> {
             let alert = Alert(
                 agent: "web-1", hostname: "web-1", kind: .cpuSustained, severity: severity, observedAt: clock.now,
                 subject: .agent(AgentEvidence(detail: "x", lastSeen: clock.now)), actions: [.acknowledge])
@@ -66,7 +69,7 @@ struct ChatCommandHandlerTests {
             _ = await notifier.sendPending()
             clock.advance(by: 5)
             _ = await notifier.sendPending()
-            return await telegram.messages.dropFirst(before).map(\.chatID).sorted()
+            return Set(await telegram.messages.dropFirst(before).map(\.chatID))
         }
     }
 

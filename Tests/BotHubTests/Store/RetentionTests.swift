@@ -86,4 +86,20 @@ struct RetentionTests {
             }
         }
     }
+
+    @Test("telegram.max_mute and telegram.stranger_replies_per_minute are read, and nonsense is refused naming the field")
+    func telegramLimits() throws {
+        let parsed = try HubConfiguration.parse(yaml: "telegram: {chats: [], max_mute: 2h, stranger_replies_per_minute: 5}\n", environment: [:])
+        #expect(parsed.telegram.maxMute == .seconds(7200))
+        #expect(parsed.telegram.strangerRepliesPerMinute == 5)
+        #expect(try HubConfiguration.parse(yaml: "telegram: {chats: []}\n", environment: [:]).telegram.maxMute == .seconds(86_400))
+        for (field, bad) in [("max_mute", "0s"), ("max_mute", "-1h"), ("stranger_replies_per_minute", "-1")] {
+            do {
+                _ = try HubConfiguration.parse(yaml: "telegram: {chats: [], \(field): \(bad)}\n", environment: [:])
+                Issue.record("accepted telegram.\(field): \(bad)")
+            } catch let error as ConfigError {
+                #expect(error.problems.map(\.field) == ["telegram.\(field)"], "\(bad)")
+            }
+        }
+    }
 }
