@@ -10,12 +10,13 @@ struct HubRuntime {
     let notifier: AlertNotifier?
     let poller: UpdatePoller?
     let offlineMonitor: OfflineMonitor
+    let pruner: RetentionPruner
     let choices: ChoiceHandler?
     let metrics: MetricsRegistry
     let metricsServer: HTTPServer?
 
     var services: [any Service] {
-        [server, offlineMonitor] + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
+        [server, offlineMonitor, pruner] + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
     }
 
     /// Tunables tests shorten; production uses the defaults.
@@ -49,6 +50,7 @@ struct HubRuntime {
         var poller: UpdatePoller?
         var choices: ChoiceHandler?
         if let telegram {
+            let strangers = StrangerReplyLimiter(perMinute: configuration.telegram.strangerRepliesPerMinute)
             notifier = AlertNotifier(
                 store: store,
                 catalogs: catalogs,
@@ -73,7 +75,8 @@ struct HubRuntime {
                 dispatcher: dispatcher,
                 settings: timing.choice,
                 logger: logger,
-                now: now
+                now: now,
+                strangers: strangers
             )
             choices = choiceHandler
             let commands = ChatCommandHandler(
@@ -85,7 +88,9 @@ struct HubRuntime {
                 dispatcher: dispatcher,
                 settings: timing.choice,
                 logger: logger,
-                now: now
+                now: now,
+                maxMute: TimeInterval(configuration.telegram.maxMute.components.seconds),
+                strangers: strangers
             )
             poller = UpdatePoller(
                 store: store,
@@ -120,6 +125,8 @@ struct HubRuntime {
             notifier: notifier,
             poller: poller,
             offlineMonitor: offlineMonitor,
+            pruner: RetentionPruner(
+                store: store, retention: TimeInterval(configuration.retention.components.seconds), logger: logger, now: now),
             choices: choices,
             metrics: metrics,
             metricsServer: configuration.metrics.enabled ? configuration.metrics.makeServer(registry: metrics, logger: logger) : nil

@@ -14,6 +14,10 @@ struct ChatCommandHandler: Sendable {
     let settings: ChoiceSettings
     let logger: Logger
     let now: @Sendable () -> Date
+    /// The longest `/mute` (`telegram.max_mute`).
+    var maxMute: TimeInterval = 86_400
+    /// Shared with the button handler, so a stranger's commands and presses count against one budget.
+    var strangers = StrangerReplyLimiter()
 
     func handle(_ message: TelegramMessage) async {
         guard let text = message.text, text.hasPrefix("/"), let user = message.from else { return }
@@ -27,6 +31,9 @@ struct ChatCommandHandler: Sendable {
         let language = roster.language(of: chatID)
         let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
         try? store.audit("command", actor: user.displayName, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
+
+        // Only operators are answered without limit; anyone else gets a few replies a minute.
+        if person == nil, !mayAnswerStranger(user, chatID: chatID) { return }
 
         let reply: String
         switch command {
@@ -52,13 +59,9 @@ struct ChatCommandHandler: Sendable {
         case "/unblock":
             reply = await unblock(arguments, user: user, language: language, say: say)
         case "/mute":
-            reply = mute(arguments, say: say)
+            reply = person.map { mute(arguments, chatID: chatID, by: $0, user: user, say: say) } ?? say(.commandNotOperator, [:])
         case "/unmute":
-            guard let target = arguments.first else {
-                reply = say(.commandMuteUsage, [:])
-                break
-            }
-            reply = say(((try? store.unmute(target)) ?? false) ? .commandUnmuted : .commandNotMuted, ["target": target])
+            reply = unmute(arguments.first, chatID: chatID, user: user, say: say)
         case "/lang":
             reply = changeLanguage(arguments.first, chatID: chatID, say: say)
         default:
@@ -134,13 +137,65 @@ struct ChatCommandHandler: Sendable {
         return catalogs.outcomeLine(result, values: values, language: language)
     }
 
-    private func mute(_ arguments: [String], say: (MessageKey, [String: String]) -> String) -> String {
-        guard arguments.count == 2, let duration = DurationText.parse(arguments[1]), duration > .zero,
+    /// Mutes an agent or a kind in this chat only, for at most `maxMute`; critical alerts stay visible unless an admin
+    /// adds `critical`.
+    private func mute(
+        _ arguments: [String], chatID: Int64, by person: TelegramConfiguration.Operator, user: TelegramUser,
+        say: (MessageKey, [String: String]) -> String
+    ) -> String {
+        let includesCritical = arguments.count == 3 && arguments[2] == "critical"
+        guard arguments.count == 2 || includesCritical, let requested = DurationText.parse(arguments[1]), requested > .zero,
             agents.entry(for: arguments[0]) != nil || AlertKind(rawValue: arguments[0]) != nil
         else { return say(.commandMuteUsage, [:]) }
-        let until = now().addingTimeInterval(TimeInterval(duration.components.seconds))
-        try? store.mute(arguments[0], until: until)
-        return say(.commandMuted, ["target": arguments[0], "until": MessageTime.format(until)])
+        if includesCritical, person.role != .admin { return say(.commandMuteCriticalNeedsAdmin, [:]) }
+        let asked = TimeInterval(requested.components.seconds)
+        let until = now().addingTimeInterval(min(asked, maxMute))
+        let mute = ChatMute(chatId: chatID, target: arguments[0], until: until, includesCritical: includesCritical, mutedBy: user.displayName)
+        do {
+            try store.mute(mute)
+        } catch {
+            logger.error("cannot save a mute", metadata: ["chat": "\(chatID)", "error": "\(error)"])
+            return say(.commandFailed, ["reason": "\(error)"])
+        }
+        audit(
+            "mute", actor: user.displayName,
+            detail: "\(mute.target) in chat \(chatID) until \(MessageTime.format(until))\(includesCritical ? ", critical included" : "")")
+        var reply = say(includesCritical ? .commandMutedCritical : .commandMuted, ["target": mute.target, "until": MessageTime.format(until)])
+        if asked > maxMute {
+            reply += "\n" + say(.commandMuteCapped, ["max": DurationText.format(.seconds(Int64(maxMute)))])
+        }
+        return reply
+    }
+
+    private func unmute(_ target: String?, chatID: Int64, user: TelegramUser, say: (MessageKey, [String: String]) -> String) -> String {
+        guard let target else { return say(.commandMuteUsage, [:]) }
+        do {
+            guard try store.unmute(target, in: chatID) else { return say(.commandNotMuted, ["target": target]) }
+        } catch {
+            logger.error("cannot lift a mute", metadata: ["chat": "\(chatID)", "error": "\(error)"])
+            return say(.commandFailed, ["reason": "\(error)"])
+        }
+        audit("unmute", actor: user.displayName, detail: "\(target) in chat \(chatID)")
+        return say(.commandUnmuted, ["target": target])
+    }
+
+    /// Counts a reply to someone who is not an operator here; the first one refused in a minute is audited.
+    private func mayAnswerStranger(_ user: TelegramUser, chatID: Int64) -> Bool {
+        switch strangers.verdict(for: user.id, now: now()) {
+        case .reply: return true
+        case .silenceStarts:
+            audit("reply_suppressed", actor: user.displayName, detail: "user \(user.id) in chat \(chatID): no more replies this minute")
+            return false
+        case .silent: return false
+        }
+    }
+
+    private func audit(_ event: String, actor: String?, detail: String) {
+        do {
+            try store.audit(event, actor: actor, alertID: nil, detail: detail, at: now())
+        } catch {
+            logger.error("cannot write audit entry", metadata: ["event": "\(event)", "error": "\(error)"])
+        }
     }
 
     private func changeLanguage(_ code: String?, chatID: Int64, say: (MessageKey, [String: String]) -> String) -> String {

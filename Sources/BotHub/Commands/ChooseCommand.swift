@@ -29,7 +29,7 @@ struct ChooseCommand: AsyncParsableCommand {
     var yes = false
 
     func validate() throws {
-        guard alert.count == 12, alert.allSatisfy(\.isHexDigit) else { throw ValidationError("ALERT: a 12-digit short id from `bothub alerts`") }
+        guard ShortID.isWellFormed(alert) else { throw ValidationError("ALERT: a short id (12 to 32 hex digits) from `bothub alerts`") }
         guard choice == "unblock" || AlertAction(rawValue: choice) != nil else { throw ValidationError("CHOICE: unknown choice \(choice)") }
     }
 
@@ -54,7 +54,7 @@ struct ChooseCommand: AsyncParsableCommand {
         )
         let user = "local:\(ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.userName)"
         let press = { (data: String) in
-            Press(userID: 0, name: user, chatID: nil, data: data, reply: { text, _ in if let text { print(text) } })
+            Press(userID: 0, name: user, origin: .hubMachine, data: data, reply: { text, _ in if let text { print(text) } })
         }
         if let action = AlertAction(rawValue: choice), action.needsConfirmation {
             await handler.process(press("v1:\(choice):\(alert)"))

@@ -12,7 +12,8 @@ struct RenderedAlert: Equatable {
 struct AlertMessageRenderer {
     let catalogs: MessageCatalogs
 
-    func render(_ alert: Alert, language: String, timeZone: TimeZone = .gmt) -> RenderedAlert {
+    /// `shortID` is the stored alert's (usually 12 digits, longer when another alert held those), never recomputed here.
+    func render(_ alert: Alert, shortID: String, language: String, timeZone: TimeZone = .gmt) -> RenderedAlert {
         func text(_ key: MessageKey, _ values: [String: String] = [:]) -> String {
             catalogs.text(key, language: language, values)
         }
@@ -22,7 +23,6 @@ struct AlertMessageRenderer {
         lines += evidence(alert.subject, text: text)
         lines.append(text(.alertObservedAt, ["time": Self.timestamp(alert.observedAt, timeZone: timeZone)]))
 
-        let shortID = ShortID.make(alert.id)
         let buttons = alert.actions.map { action in
             InlineButton(text: text(Self.key(for: action)), callbackData: CallbackData(choice: .action(action), shortID: shortID).text)
         }

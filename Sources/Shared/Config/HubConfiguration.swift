@@ -7,6 +7,9 @@ public struct HubConfiguration: Sendable {
     public var stateDirectory: String
     /// The default language for chats that have not chosen one with `/lang`.
     public var language: String
+    /// Alerts (with their messages, digests and confirmations) and audit rows older than this are pruned daily;
+    /// an alert still being handled never is.
+    public var retention: Duration = .seconds(90 * 86_400)
     /// Where `/alert` and `/heartbeat` listen and their limits.
     public var listen: HTTPServerConfiguration
     public var telegram: TelegramConfiguration
@@ -70,6 +73,8 @@ public struct HubConfiguration: Sendable {
         if !stateDirectory.hasPrefix("/") { hub.problem("state_dir", "must be an absolute path") }
         let language = hub.string("language", default: "en")
         if !LanguageCode.isValid(language) { hub.problem("language", "expected a language code like en or es") }
+        // Under a day would prune alerts whose buttons are still live; zero would empty the trail.
+        let retention = hub.duration("retention", default: .seconds(90 * 86_400), in: .seconds(86_400)...(.seconds(36_500 * 86_400)))
         hub.rejectUnknownKeys()
 
         let listen = root.section("listen").httpServer(defaultPort: 7070)
@@ -97,6 +102,7 @@ public struct HubConfiguration: Sendable {
         return HubConfiguration(
             stateDirectory: stateDirectory,
             language: language,
+            retention: retention,
             listen: listen,
             telegram: telegram,
             agents: agents,
@@ -119,6 +125,11 @@ public struct TelegramConfiguration: Sendable {
     /// Past this many alerts of one kind from one agent within `digestWindow`, the rest fold into one digest message.
     public var digestThreshold: Int = 10
     public var digestWindow: Duration = .seconds(60)
+    /// The longest `/mute`; a longer request is cut to this and the reply says so.
+    public var maxMute: Duration = .seconds(86_400)
+    /// Replies to one person who is not an operator, per minute; past it their commands and presses are audited
+    /// but not answered, so the bot cannot be made to spam a chat or burn its send budget.
+    public var strangerRepliesPerMinute: Int = 3
 
     /// A chat that receives alerts and the people in it who may choose responses.
     public struct Chat: Sendable, Equatable {
@@ -187,6 +198,8 @@ public struct TelegramConfiguration: Sendable {
         configuration.digestThreshold = digest.int("threshold", default: 10, in: 1...10_000)
         configuration.digestWindow = digest.duration("window", default: .seconds(60), in: .seconds(10)...(.seconds(86_400)))
         digest.rejectUnknownKeys()
+        configuration.maxMute = reader.duration("max_mute", default: .seconds(86_400), in: .seconds(60)...(.seconds(30 * 86_400)))
+        configuration.strangerRepliesPerMinute = reader.int("stranger_replies_per_minute", default: 3, in: 0...60)
         reader.rejectUnknownKeys()
         return configuration
     }

@@ -55,6 +55,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case toastConfirm = "toast.confirm"
     case toastConfirmExpired = "toast.confirm_expired"
     case toastCancelled = "toast.cancelled"
+    case toastNoChat = "toast.no_chat"
 
     case commandStartOperator = "command.start_operator"
     case commandStartMember = "command.start_member"
@@ -74,6 +75,10 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case commandMuted = "command.muted"
     case commandUnmuted = "command.unmuted"
     case commandNotMuted = "command.not_muted"
+    case commandMutedCritical = "command.muted_critical"
+    case commandMuteCapped = "command.mute_capped"
+    case commandMuteCriticalNeedsAdmin = "command.mute_critical_needs_admin"
+    case commandFailed = "command.failed"
     case commandLanguageChanged = "command.language_changed"
     case commandLanguageUnknown = "command.language_unknown"
     case commandNotOperator = "command.not_operator"

@@ -107,7 +107,7 @@ struct EnrollmentTests {
             now: Date.init
         )
         let short = ShortID.make(alert.id)
-        let press = { (data: String) in Press(userID: 0, name: "local:ops", chatID: nil, data: data, reply: { _, _ in }) }
+        let press = { (data: String) in Press(userID: 0, name: "local:ops", origin: .hubMachine, data: data, reply: { _, _ in }) }
         await handler.process(press("v1:block_ip_1h:\(short)"))
         #expect(await agent.commands.isEmpty, "an action the agent did not offer is refused locally too")
         await handler.process(press("v1:block_ip_24h:\(short)"))

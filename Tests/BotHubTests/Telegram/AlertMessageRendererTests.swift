@@ -37,7 +37,7 @@ struct AlertMessageRendererTests {
 
     @Test("an alert renders its host, evidence and time, with one button per offered action")
     func rendersEvidenceAndButtons() {
-        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(), language: "en")
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(), shortID: "6f1c2a3b4d5e", language: "en")
         #expect(
             rendered.html == """
                 Warning <b>web-1</b>: new SSH session
@@ -82,7 +82,8 @@ struct AlertMessageRendererTests {
 
     @Test("values from logs are HTML-escaped, so a hostile user name cannot inject markup")
     func escapesValues() {
-        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(user: "<a href=\"x\">&", hostname: "<b>"), language: "en")
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(
+            Self.sshAlert(user: "<a href=\"x\">&", hostname: "<b>"), shortID: "0123456789ab", language: "en")
         #expect(rendered.html.contains("&lt;a href=&quot;x&quot;&gt;&amp; from"))
         #expect(rendered.html.contains("<b>&lt;b&gt;</b>"))
     }
@@ -91,7 +92,7 @@ struct AlertMessageRendererTests {
     func callbackDataFits() {
         var alert = Self.sshAlert()
         alert.actions = AlertAction.allCases
-        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(alert, language: "en")
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(alert, shortID: ShortID.make(alert.id), language: "en")
         #expect(rendered.keyboard.flatMap { $0 }.allSatisfy { $0.callbackData.utf8.count <= 64 })
     }
 }
