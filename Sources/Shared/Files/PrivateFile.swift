@@ -50,6 +50,7 @@ public enum PrivateFile {
         let temporary = path + ".tmp"
         let descriptor = try createExclusive(temporary)
         defer { close(descriptor) }
+        try giveToDirectoryOwner(descriptor, path: temporary)
         try writeAll(bytes, to: descriptor, path: temporary)
         guard fsync(descriptor) == 0 else { throw PrivateFileError("cannot fsync \(temporary)", errno: errno) }
         guard rename(temporary, path) == 0 else { throw PrivateFileError("cannot replace \(path)", errno: errno) }
@@ -59,6 +60,19 @@ public enum PrivateFile {
             // The rename is only durable once the directory entry is; a failure here cannot undo it, so it is not an error.
             _ = fsync(directory)
             close(directory)
+        }
+    }
+
+    /// A file root writes into a state directory belongs to the directory's owner: `bothub agent add` run as root
+    /// must leave `agents.yml` readable by the hub running as `vigil`. Done before any byte is written.
+    private static func giveToDirectoryOwner(_ descriptor: Int32, path: String) throws(PrivateFileError) {
+        guard geteuid() == 0 else { return }
+        let parent = (path as NSString).deletingLastPathComponent
+        var directory = stat()
+        guard stat(parent.isEmpty ? "." : parent, &directory) == 0 else { throw PrivateFileError("cannot read the owner of \(parent)", errno: errno) }
+        guard directory.st_uid != 0 || directory.st_gid != 0 else { return }
+        guard fchown(descriptor, directory.st_uid, directory.st_gid) == 0 else {
+            throw PrivateFileError("cannot give \(path) to the owner of \(parent)", errno: errno)
         }
     }
 
