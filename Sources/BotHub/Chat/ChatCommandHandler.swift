@@ -117,8 +117,8 @@ struct ChatCommandHandler: Sendable {
 
     private func unblock(_ arguments: [String], user: TelegramUser, language: String, say: (MessageKey, [String: String]) -> String) async -> String {
         // One address, or an IPv6 prefix as the agent lists it in /blocks (the agent checks it again, strictly).
-        let target = arguments.count == 2 ? IPAddress(arguments[1])?.description ?? IPNetwork(arguments[1]).flatMap { $0.address.isIPv4 ? nil : $0.description } : nil
-        guard let ip = target else { return say(.commandUnblockUsage, [:]) }
+        let prefix = arguments.count == 2 ? IPNetwork(arguments[1]).flatMap { $0.address.isIPv4 ? nil : $0.description } : nil
+        guard let ip = arguments.count == 2 ? IPAddress(arguments[1])?.description ?? prefix : nil else { return say(.commandUnblockUsage, [:]) }
         let agent = arguments[0]
         guard agents.entry(for: agent) != nil else { return say(.commandUnknownAgent, ["agent": agent]) }
         let command = ResponseCommand(

@@ -124,7 +124,8 @@ struct EnrollmentTests {
         // Given a state directory someone made by hand with the default mode,
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
         let config = "\(parent)/hub.yml"
-        #expect(FileManager.default.createFile(atPath: config, contents: Data("hub:\n  state_dir: \(state)\n".utf8), attributes: [.posixPermissions: 0o600]))
+        let yaml = Data("hub:\n  state_dir: \(state)\n".utf8)
+        #expect(FileManager.default.createFile(atPath: config, contents: yaml, attributes: [.posixPermissions: 0o600]))
         // when an agent is enrolled and its key rotated,
         try AgentCommand.Add.parse(["web-9", "--url", "http://127.0.0.1:7071", "--config", config]).run()
         #expect(PrivateFile.mode(of: state) == 0o700)

@@ -90,7 +90,9 @@ actor BlockResponder {
     private func applyBlock(_ target: IPNetwork, duration: Duration?) async throws(FirewallError) -> ActionReport {
         try await prepareLocked()
         let address = target.blockText
-        if !target.isHost, let other = try await firewall.list().first(where: { !$0.target.isHost && $0.target != target && $0.target.overlaps(target) }) {
+        if !target.isHost,
+            let other = try await firewall.list().first(where: { !$0.target.isHost && $0.target != target && $0.target.overlaps(target) })
+        {
             // An interval set cannot hold overlapping prefixes, and silently widening or narrowing a block is not ours to decide.
             return .refused("\(address) overlaps the blocked prefix \(other.target.blockText); unblock that first")
         }

@@ -33,7 +33,9 @@ enum BlockTarget {
         }
         guard length >= minIPv6Prefix else {
             return .failure(
-                BlockRefusal("\(text) is wider than /\(minIPv6Prefix); IPv6 prefixes from /\(minIPv6Prefix) to /128 are blocked (responses.min_ipv6_prefix)"))
+                BlockRefusal(
+                    "\(text) is wider than /\(minIPv6Prefix); IPv6 prefixes from /\(minIPv6Prefix) to /128 are blocked (responses.min_ipv6_prefix)"
+                ))
         }
         return .success(IPNetwork(address: address, prefixLength: length))
     }
