@@ -145,7 +145,7 @@ struct EnrollmentTests {
         let parent = try Self.directory()
         defer { try? FileManager.default.removeItem(atPath: parent) }
         let config = "\(parent)/hub.yml"
-        let yaml = "hub:\n  state_dir: \(parent)/state\ntelegram:\n  token: \"123:abc\"\n  chats: []\n"
+        let yaml = "hub:\n  state_dir: \(parent)/state\ntelegram:\n  token: \"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw\"\n  chats: []\n"
         #expect(FileManager.default.createFile(atPath: config, contents: Data(yaml.utf8), attributes: [.posixPermissions: 0o644]))
         #expect(throws: ExitCode.failure) { try CheckConfigCommand.parse([config]).run() }
         #expect(chmod(config, 0o600) == 0)

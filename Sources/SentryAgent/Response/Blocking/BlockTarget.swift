@@ -22,7 +22,7 @@ enum BlockTarget {
         }
         guard pieces.count == 2 else { return .success(IPNetwork(host: address)) }
         let digits = pieces[1]
-        guard (1...3).contains(digits.utf8.count), digits.utf8.allSatisfy(HTTPHeadParser.isDigit), digits == "0" || !digits.hasPrefix("0"),
+        guard (1...3).contains(digits.utf8.count), digits.utf8.allSatisfy({ (0x30...0x39).contains($0) }), digits == "0" || !digits.hasPrefix("0"),
             let length = Int(digits), length <= address.bitWidth
         else { return .failure(BlockRefusal("not a valid address/prefix")) }
         if address.isIPv4 {

@@ -73,8 +73,7 @@ enum LinuxSyscall {
 
     private typealias Function = @convention(c) (Int, Int, Int, Int, Int, Int) -> Int
 
-    nonisolated(unsafe) private static let function: Function? = {
-        // Safe: written once by Swift's thread-safe lazy initialisation of statics, then only read.
+    private static let function: Function? = {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "syscall") else { return nil }
         return unsafeBitCast(symbol, to: Function.self)
     }()
