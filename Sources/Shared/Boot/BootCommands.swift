@@ -35,7 +35,9 @@ public struct InstallBootOptions: ParsableArguments {
             // CAP_SYS_BOOT only for an agent whose configuration allows reboot or shutdown.
             let responses = try ResponsesConfiguration.load(fromAgentConfiguration: "\(root == "/" ? "" : root)\(unit.config)")
             unit.powerActions = responses.reboot || responses.shutdown
+            unit.sessionKills = responses.killSession
             print("power actions are \(unit.powerActions ? "enabled: the unit keeps CAP_SYS_BOOT" : "off: the unit drops CAP_SYS_BOOT")")
+            print("session kills are \(unit.sessionKills ? "enabled: the unit keeps CAP_SYS_PTRACE" : "off: the unit drops CAP_SYS_PTRACE")")
         }
         let installer = BootInstaller(root: root)
         let path = try installer.install(unit, kind: kind)

@@ -31,13 +31,20 @@ public struct BootUnit: Sendable, Equatable {
     /// The agent may reboot or power off (`responses.reboot` or `responses.shutdown`): only then does its unit keep
     /// `CAP_SYS_BOOT`. Ignored for the hub.
     public var powerActions: Bool
+    /// The agent may end SSH sessions (`responses.kill_session`, on by default): only then does its unit keep
+    /// `CAP_SYS_PTRACE`. Ignored for the hub.
+    public var sessionKills: Bool
 
     /// The dedicated user the hub runs as (created from `sysusersFile` by `install-boot`).
     public static let hubUser = "vigil"
 
-    public init(program: Program, binary: String? = nil, config: String? = nil, stateDirectory: String? = nil, powerActions: Bool = false) {
+    public init(
+        program: Program, binary: String? = nil, config: String? = nil, stateDirectory: String? = nil, powerActions: Bool = false,
+        sessionKills: Bool = true
+    ) {
         self.program = program
         self.powerActions = powerActions
+        self.sessionKills = sessionKills
         self.binary = binary ?? "/usr/local/bin/\(program.rawValue)"
         self.config = config ?? "/etc/vigil/\(program == .agent ? "agent" : "hub").yml"
         self.stateDirectory = stateDirectory ?? program.stateDirectory
@@ -61,9 +68,12 @@ public struct BootUnit: Sendable, Equatable {
     public var cronFileName: String { program.rawValue }
 
     /// The capabilities the agent keeps: the firewall (`CAP_NET_ADMIN`), signalling other users' sessions
-    /// (`CAP_KILL`), reading logs it does not own (`CAP_DAC_READ_SEARCH`), and rebooting only when power actions are on.
+    /// (`CAP_KILL`), reading logs it does not own (`CAP_DAC_READ_SEARCH`); finding a session's sshd process only when
+    /// session kills are on (`CAP_SYS_PTRACE`: sshd makes itself non-dumpable, and the kernel then lets only that
+    /// capability read its `/proc/<pid>/fd` links, which is how the detector ties a login to its process); and
+    /// rebooting only when power actions are on (`CAP_SYS_BOOT`).
     public var agentCapabilities: [String] {
-        ["CAP_NET_ADMIN", "CAP_KILL", "CAP_DAC_READ_SEARCH"] + (powerActions ? ["CAP_SYS_BOOT"] : [])
+        ["CAP_NET_ADMIN", "CAP_KILL", "CAP_DAC_READ_SEARCH"] + (sessionKills ? ["CAP_SYS_PTRACE"] : []) + (powerActions ? ["CAP_SYS_BOOT"] : [])
     }
 
     /// The systemd unit: restarts on failure, hardened as far as the program's work allows.

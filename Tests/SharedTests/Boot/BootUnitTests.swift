@@ -67,15 +67,17 @@ struct BootUnitTests {
         #expect(BootUnit(program: .agent).sysusersFile == nil)
     }
 
-    @Test("the agent keeps only the capabilities it uses; CAP_SYS_BOOT only with power actions")
+    @Test("the agent keeps only the capabilities it uses; CAP_SYS_PTRACE only with session kills, CAP_SYS_BOOT only with power actions")
     func agentCapabilities() {
-        let plain = BootUnit(program: .agent).systemdUnit
+        let plain = BootUnit(program: .agent, sessionKills: false).systemdUnit
         #expect(plain.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH\n"))
         #expect(plain.contains("AmbientCapabilities=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH\n"))
-        #expect(!plain.contains("CAP_SYS_BOOT"))
+        #expect(!plain.contains("CAP_SYS_BOOT") && !plain.contains("CAP_SYS_PTRACE"))
+        let defaults = BootUnit(program: .agent).systemdUnit
+        #expect(defaults.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH CAP_SYS_PTRACE\n"))
         let power = BootUnit(program: .agent, powerActions: true).systemdUnit
-        #expect(power.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH CAP_SYS_BOOT\n"))
-        #expect(power.contains("AmbientCapabilities=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH CAP_SYS_BOOT\n"))
+        #expect(power.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_SYS_BOOT\n"))
+        #expect(power.contains("AmbientCapabilities=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_SYS_BOOT\n"))
     }
 
     @Test("install-boot reads the agent's responses section: reboot or shutdown enabled means CAP_SYS_BOOT")
@@ -89,10 +91,11 @@ struct BootUnitTests {
         var options = try InstallBootOptions.parse(["--systemd", "--root", root, "--binary", "/usr/local/bin/sentry-agent", "--no-start"])
         try options.run(for: .agent)
         #expect(try String(contentsOfFile: "\(root)/etc/systemd/system/sentry-agent.service", encoding: .utf8).contains("CAP_SYS_BOOT"))
-        try "responses:\n  reboot: false\n".write(toFile: "\(root)/etc/vigil/agent.yml", atomically: true, encoding: .utf8)
+        try "responses:\n  reboot: false\n  kill_session: false\n".write(toFile: "\(root)/etc/vigil/agent.yml", atomically: true, encoding: .utf8)
         options = try InstallBootOptions.parse(["--systemd", "--root", root, "--binary", "/usr/local/bin/sentry-agent", "--no-start"])
         try options.run(for: .agent)
-        #expect(!(try String(contentsOfFile: "\(root)/etc/systemd/system/sentry-agent.service", encoding: .utf8).contains("CAP_SYS_BOOT")))
+        let unit = try String(contentsOfFile: "\(root)/etc/systemd/system/sentry-agent.service", encoding: .utf8)
+        #expect(!unit.contains("CAP_SYS_BOOT") && !unit.contains("CAP_SYS_PTRACE"))
         try "responses:\n  reboot: maybe\n".write(toFile: "\(root)/etc/vigil/agent.yml", atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.self) { try options.run(for: .agent) }
     }
