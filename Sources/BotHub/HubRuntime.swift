@@ -37,7 +37,7 @@ struct HubRuntime {
         timing: Timing = Timing(),
         now: @escaping @Sendable () -> Date = Date.init
     ) throws -> HubRuntime {
-        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        try PrivateFile.makeDirectory(configuration.stateDirectory)
         let store = try HubStore.open(path: "\(configuration.stateDirectory)/hub.sqlite")
         let agents = AgentDirectory(
             configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), now: now)

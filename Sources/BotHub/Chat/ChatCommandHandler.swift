@@ -119,7 +119,9 @@ struct ChatCommandHandler: Sendable {
     }
 
     private func unblock(_ arguments: [String], user: TelegramUser, language: String, say: (MessageKey, [String: String]) -> String) async -> String {
-        guard arguments.count == 2, let ip = IPAddress(arguments[1]) else { return say(.commandUnblockUsage, [:]) }
+        // One address, or an IPv6 prefix as the agent lists it in /blocks (the agent checks it again, strictly).
+        let prefix = arguments.count == 2 ? IPNetwork(arguments[1]).flatMap { $0.address.isIPv4 ? nil : $0.description } : nil
+        guard let ip = arguments.count == 2 ? IPAddress(arguments[1])?.description ?? prefix : nil else { return say(.commandUnblockUsage, [:]) }
         let agent = arguments[0]
         guard agents.entry(for: agent) != nil else { return say(.commandUnknownAgent, ["agent": agent]) }
         let command = ResponseCommand(

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Shared
 
 /// `bothub`: receives alerts from agents and lets operators answer them from Telegram.
 struct BotHubCommand: AsyncParsableCommand {
@@ -15,6 +16,7 @@ struct BotHubCommand: AsyncParsableCommand {
 /// The program's entry point, called by the one-line executable target.
 public enum BotHubProgram {
     public static func main() async {
+        PrivateFile.restrictProcessUmask()
         await BotHubCommand.main()
     }
 }

@@ -51,14 +51,13 @@ struct AgentEnrollmentFile {
     }
 
     private func write(_ entries: [Entry]) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let text = "# Written by `bothub agent`. Holds agent keys: keep it private.\n" + (try YAMLEncoder().encode(entries))
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw Self.problem("cannot write \(temporary)")
+        do {
+            try PrivateFile.makeDirectory((path as NSString).deletingLastPathComponent)
+            try PrivateFile.replace(path, with: Array(text.utf8))
+        } catch {
+            throw Self.problem(error.description)
         }
-        guard rename(temporary, path) == 0 else { throw Self.problem("cannot replace \(path)") }
     }
 
     /// The enrolled agents as configuration entries.

@@ -14,6 +14,8 @@ struct CheckConfigCommand: ParsableCommand {
     func run() throws {
         do {
             let configuration = try AgentConfiguration.load(path: file)
+            let exposed = SecretSource.exposures(of: configuration.secretSources, configurationFile: file)
+            guard exposed.isEmpty else { throw ConfigError(problems: exposed) }
             print("\(file): OK (agent \(configuration.id), hub \(configuration.hubEndpoint))")
         } catch let error as ConfigError {
             for problem in error.problems { print("\(file): \(problem)") }

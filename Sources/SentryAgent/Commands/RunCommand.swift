@@ -53,8 +53,7 @@ struct RunCommand: AsyncParsableCommand {
     /// logged, and each block retries it and reports the reason).
     private func makeExecutor(_ agent: AgentConfiguration, logger: Logger) async throws -> (executor: Executor, blocks: BlockResponder) {
         do {
-            try FileManager.default.createDirectory(
-                atPath: agent.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try PrivateFile.makeDirectory(agent.stateDirectory)
         } catch {
             logger.critical("cannot create the state directory", metadata: ["path": "\(agent.stateDirectory)", "reason": "\(error)"])
             throw ExitCode.failure

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Shared
 
 /// `sentry-agent`: watches this server and runs the responses an operator chooses.
 struct SentryAgentCommand: AsyncParsableCommand {
@@ -14,6 +15,7 @@ struct SentryAgentCommand: AsyncParsableCommand {
 /// The program's entry point, called by the one-line executable target.
 public enum SentryAgentProgram {
     public static func main() async {
+        PrivateFile.restrictProcessUmask()
         await SentryAgentCommand.main()
     }
 }

@@ -65,6 +65,7 @@ struct HeartbeatSender: Service {
             sentAt: Date(),
             queueDepth: await outbox.depth,
             dropped: await outbox.dropped,
+            droppedBySeverity: await outbox.droppedBySeverity,
             detectors: detectors
         )
         do {

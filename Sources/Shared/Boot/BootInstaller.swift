@@ -31,12 +31,24 @@ public struct BootInstaller: Sendable {
         let problems = unit.problems
         guard problems.isEmpty else { throw ConfigError(problems: problems.map { ConfigProblem(field: "install-boot", reason: $0) }) }
         let path = path(of: unit, kind: kind)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         let text = kind == .systemd ? unit.systemdUnit : unit.cronFile
+        try write(text, to: path)
+        if kind == .systemd, let users = unit.sysusersFile { try write(users, to: sysusersPath) }
+        return path
+    }
+
+    /// Where the hub's `sysusers.d` entry goes. Uninstalling leaves it and the user (files may still belong to it).
+    public var sysusersPath: String { "\(root)/etc/sysusers.d/vigil.conf" }
+
+    private func write(_ text: String, to path: String) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
             throw ConfigError(problems: [ConfigProblem(field: "install-boot", reason: "cannot write \(path)")])
         }
-        return path
+        // Under the programs' umask 077 the file would be created 0600; systemd and cron need to read it.
+        guard chmod(path, 0o644) == 0 else {
+            throw ConfigError(problems: [ConfigProblem(field: "install-boot", reason: "cannot make \(path) readable (chmod 644)")])
+        }
     }
 
     /// Removes whichever of the two files exists; returns the removed paths.
@@ -54,8 +66,13 @@ public struct BootInstaller: Sendable {
 
     /// Runs `systemctl` with an argument vector (no shell); returns its exit status.
     public static func systemctl(_ arguments: [String]) -> Int32 {
+        run("/bin/systemctl", arguments)
+    }
+
+    /// Runs `program` with an argument vector (no shell); returns its exit status.
+    public static func run(_ program: String, _ arguments: [String]) -> Int32 {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/systemctl")
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         do {
             try process.run()

@@ -4,9 +4,15 @@ import Yams
 /// Collects problems while a configuration is read.
 final class ProblemLog {
     private(set) var problems: [ConfigProblem] = []
+    /// Where each secret read so far came from, for `check-config`'s file-mode check.
+    private(set) var secrets: [SecretSource] = []
 
     func add(_ field: String, _ reason: String) {
         problems.append(ConfigProblem(field: field, reason: reason))
+    }
+
+    func recordSecret(_ source: SecretSource) {
+        secrets.append(source)
     }
 }
 
@@ -146,7 +152,10 @@ struct ConfigReader {
     /// A secret given inline, as `{env: NAME}`, or as `{file: /path}` (first line, trimmed).
     func secret(_ key: String, environment: [String: String]) -> String? {
         guard let node = value(key) else { return nil }
-        if case .scalar(let scalar) = node { return scalar.string }
+        if case .scalar(let scalar) = node {
+            log.recordSecret(SecretSource(field: field(key), file: nil))
+            return scalar.string
+        }
         let source = ConfigReader(node: node, path: field(key), log: log)
         defer { source.rejectUnknownKeys() }
         if let name = source.string("env") {
@@ -157,6 +166,7 @@ struct ConfigReader {
             return secret
         }
         if let file = source.string("file") {
+            log.recordSecret(SecretSource(field: field(key), file: file))
             guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
                 problem(key, "cannot read \(file)")
                 return nil

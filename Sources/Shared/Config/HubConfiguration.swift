@@ -17,6 +17,8 @@ public struct HubConfiguration: Sendable {
     public var agents: [AgentEntry]
     /// `GET /metrics` (Prometheus), off by default, loopback only.
     public var metrics = MetricsConfiguration(port: 9102)
+    /// Where the secrets came from (inline or a file), for `check-config`'s file-mode check.
+    public var secretSources: [SecretSource] = []
 
     /// An agent the hub accepts alerts from and sends commands to.
     public struct AgentEntry: Sendable, Equatable {
@@ -53,9 +55,11 @@ public struct HubConfiguration: Sendable {
             throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
         }
         let reader = ConfigReader(node: root, path: "", log: log)
-        let configuration = read(reader, environment: environment)
+        var configuration = read(reader, environment: environment)
         reader.rejectUnknownKeys()
-        guard log.problems.isEmpty, let configuration else { throw ConfigError(problems: log.problems) }
+        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
+        configuration?.secretSources = log.secrets
+        guard let configuration else { throw ConfigError(problems: log.problems) }
         return configuration
     }
 

@@ -137,6 +137,51 @@ struct AlertOutboxTests {
         #expect(!kept.contains(infos[0].id) && !kept.contains(infos[1].id))
     }
 
+    @Test("a flood of warnings never pushes out a critical: warnings go first, oldest first, counted per severity")
+    func warningFloodKeepsCriticals() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try AlertOutbox(directory: directory, limits: .init(maxAlerts: 10, maxBytes: 1 << 20), logger: Logger(label: "test"))
+        // Given a queue full of warnings,
+        let warnings = (0..<10).map { Self.alert($0, severity: .warning) }
+        for alert in warnings { await outbox.submit(alert) }
+        // when criticals arrive and then more warnings overflow it,
+        let criticals = (10..<16).map { Self.alert($0, severity: .critical) }
+        for alert in criticals { await outbox.submit(alert) }
+        let lateWarnings = (16..<30).map { Self.alert($0, severity: .warning) }
+        for alert in lateWarnings { await outbox.submit(alert) }
+        // then every critical is kept and the newest warnings fill the rest.
+        #expect(await outbox.depth == 10)
+        #expect(await outbox.droppedBySeverity == DroppedAlerts(info: 0, warning: 20, critical: 0))
+        var kept: [UUID] = []
+        while let next = await outbox.oldest() {
+            kept.append(next.id)
+            await outbox.acknowledge(next.id)
+        }
+        #expect(Set(criticals.map(\.id)).isSubset(of: Set(kept)))
+        #expect(Set(kept) == Set(criticals.map(\.id) + lateWarnings.suffix(4).map(\.id)))
+    }
+
+    @Test("criticals are dropped only once nothing lower is left, and the survivors outlive a restart")
+    func criticalsDroppedLast() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let limits = AlertOutbox.Limits(maxAlerts: 4, maxBytes: 1 << 20)
+        let outbox = try AlertOutbox(directory: directory, limits: limits, logger: Logger(label: "test"))
+        let info = Self.alert(0, severity: .info)
+        let warning = Self.alert(1, severity: .warning)
+        let criticals = (2..<7).map { Self.alert($0, severity: .critical) }
+        for alert in [info, warning] + criticals { await outbox.submit(alert) }
+        #expect(await outbox.droppedBySeverity == DroppedAlerts(info: 1, warning: 1, critical: 1))
+        let restarted = try AlertOutbox(directory: directory, limits: limits, logger: Logger(label: "test"))
+        var kept: [UUID] = []
+        while let next = await restarted.oldest() {
+            kept.append(next.id)
+            await restarted.acknowledge(next.id)
+        }
+        #expect(kept == criticals.suffix(4).map(\.id))
+    }
+
     @Test("acknowledged alerts are compacted away, so the files stay small")
     func compaction() async throws {
         let directory = try Self.temporaryDirectory()

@@ -154,4 +154,16 @@ struct WireGoldenTests {
             try WireCoding.decode(ResponseResult.Outcome.self, from: Array(#"{"status":"maybe"}"#.utf8))
         }
     }
+
+    @Test("a heartbeat from an agent without per-severity drops still decodes, and the new field round-trips")
+    func heartbeatDroppedBySeverity() throws {
+        let old = #"{"agent":"web-1","version":"1","uptime_seconds":5,"sent_at":"2027-01-15T10:00:00Z","queue_depth":0,"dropped":2,"detectors":[]}"#
+        let decoded = try WireCoding.decode(Heartbeat.self, from: Array(old.utf8))
+        #expect(decoded.dropped == 2 && decoded.droppedBySeverity == nil)
+        var beat = decoded
+        beat.droppedBySeverity = DroppedAlerts(info: 1, warning: 1, critical: 0)
+        let text = String(decoding: try WireCoding.encode(beat), as: UTF8.self)
+        #expect(text.contains(#""dropped_by_severity":{"critical":0,"info":1,"warning":1}"#))
+        #expect(try WireCoding.decode(Heartbeat.self, from: Array(text.utf8)) == beat)
+    }
 }
