@@ -29,16 +29,35 @@ public struct InstallBootOptions: ParsableArguments {
 
     /// Installs `program`'s boot file and, for systemd at the real root, enables and starts it.
     public func run(for program: BootUnit.Program) throws {
-        let kind: BootInstaller.Kind = systemd ? .systemd : cron ? .cron : .detect()
-        let unit = BootUnit(program: program, binary: binary ?? Self.currentExecutable(), config: config)
-        let installer = BootInstaller(root: root)
-        let path = try installer.install(unit, kind: kind)
-        print("wrote \(path)")
+        let (unit, kind, lines) = try install(for: program)
+        for line in lines { print(line) }
         guard kind == .systemd, root == "/", !noStart else { return }
         guard BootInstaller.systemctl(["daemon-reload"]) == 0, BootInstaller.systemctl(["enable", "--now", unit.systemdUnitName]) == 0 else {
             throw ValidationError("systemctl could not enable \(unit.systemdUnitName); see `systemctl status \(unit.systemdUnitName)`")
         }
         print("enabled and started \(unit.systemdUnitName)")
+    }
+
+    /// Writes the boot files; returns what to tell the user (the fallback to cron, each file written).
+    func install(for program: BootUnit.Program) throws -> (unit: BootUnit, kind: BootInstaller.Kind, lines: [String]) {
+        var lines: [String] = []
+        let kind: BootInstaller.Kind
+        if systemd {
+            kind = .systemd
+        } else if cron {
+            kind = .cron
+        } else {
+            kind = .detect(root: root)
+            if kind == .cron {
+                lines.append(
+                    "systemd is not running here (no /run/systemd/system): installing an /etc/cron.d @reboot line instead "
+                        + "(--systemd writes a unit anyway)")
+            }
+        }
+        let unit = BootUnit(program: program, binary: binary ?? Self.currentExecutable(), config: config)
+        let written = try BootInstaller(root: root).install(unit, kind: kind)
+        lines += written.map { "wrote \($0)" }
+        return (unit, kind, lines)
     }
 
     private static func currentExecutable() -> String? {
