@@ -50,7 +50,8 @@ struct HubSetupCheck {
             return findings.rejected.map { ConfigProblem(field: "agents.yml", reason: "\($0)") }
                 + findings.shadowed.map {
                     ConfigProblem(
-                        field: "agents.yml", reason: "agent \($0) is both enrolled and in the config file's agents: (remove one; the config file wins)")
+                        field: "agents.yml",
+                        reason: "agent \($0) is both enrolled and in the config file's agents: (remove one; the config file wins)")
                 }
         } catch let error as ConfigError {
             return error.problems

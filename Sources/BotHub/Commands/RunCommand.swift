@@ -71,6 +71,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let runtime = try HubRuntime.make(configuration: hub, catalogs: catalogs, telegram: telegram, logger: logger)
         let group = ServiceGroup(services: runtime.services + extraServices, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        try await withExtendedLifetime(lock) { try await group.run() }
+        // The lock is held until the services have stopped.
+        defer { withExtendedLifetime(lock) {} }
+        try await group.run()
     }
 }

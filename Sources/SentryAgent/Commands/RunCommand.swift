@@ -46,7 +46,9 @@ struct RunCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
-        try await withExtendedLifetime(executor.lock) { try await group.run() }
+        // The lock is held until the services have stopped.
+        defer { withExtendedLifetime(executor.lock) {} }
+        try await group.run()
     }
 
     /// The state directory, locked against a second agent, the response executor with its journal there, and the

@@ -81,7 +81,9 @@ public struct BootInstaller: Sendable {
                 removed.append(path)
             }
         }
-        let cronStillUsed = BootUnit.Program.allCases.contains { FileManager.default.fileExists(atPath: path(of: BootUnit(program: $0), kind: .cron)) }
+        let cronStillUsed = BootUnit.Program.allCases.contains {
+            FileManager.default.fileExists(atPath: path(of: BootUnit(program: $0), kind: .cron))
+        }
         if !cronStillUsed, FileManager.default.fileExists(atPath: logRotationPath) {
             try FileManager.default.removeItem(atPath: logRotationPath)
             removed.append(logRotationPath)

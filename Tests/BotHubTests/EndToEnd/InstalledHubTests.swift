@@ -157,7 +157,8 @@ extension HubProcessTests {
                 .write(toFile: config, atomically: true, encoding: .utf8)
             let agents = "\(state)/agents.yml"
 
-            try "- {id: web-1, url: \"http://127.0.0.1:7071\", key: \"\(AgentKey.generate().base64)\"}\n- {id: web-2, url: \"http://127.0.0.1:7072\"}\n"
+            try
+                "- {id: web-1, url: \"http://127.0.0.1:7071\", key: \"\(AgentKey.generate().base64)\"}\n- {id: web-2, url: \"http://127.0.0.1:7072\"}\n"
                 .write(toFile: agents, atomically: true, encoding: .utf8)
             let check = try installed.run(["check-config", config])
             #expect(check.status != 0)
@@ -191,6 +192,15 @@ extension HubProcessTests {
             #expect(result.status != 0)
             #expect(result.output.contains("no database at \(state)/hub.sqlite: has `bothub run` started"), "\(result.output)")
             #expect(!FileManager.default.fileExists(atPath: "\(state)/hub.sqlite"), "a read-only command creates no database")
+        }
+
+        @Test("`bothub --version` prints the one version string", .enabled(if: binaryBuilt, "needs the bothub binary (swift build --build-tests)"))
+        func version() throws {
+            let installed = try InstalledHub.make()
+            defer { installed.remove() }
+            let result = try installed.run(["--version"])
+            #expect(result.status == 0)
+            #expect(result.output == "\(VigilVersion.current)\n")
         }
     }
 }

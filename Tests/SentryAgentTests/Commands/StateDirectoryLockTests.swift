@@ -2,6 +2,8 @@ import Foundation
 import Shared
 import Testing
 
+@testable import SentryAgent
+
 /// Two agents on one state directory would interleave outbox records and log positions: the second must refuse.
 @Suite("One agent per state directory", .serialized)
 struct StateDirectoryLockTests {
@@ -92,5 +94,22 @@ struct StateDirectoryLockTests {
         #expect(refusal.description.contains("pid \(getpid())"))
         first = nil
         _ = try StateDirectoryLock(stateDirectory: state, program: "sentry-agent")
+    }
+
+    @Test(
+        "`sentry-agent --version` prints the version the heartbeats carry",
+        .enabled(if: FollowerCrashTests.agentBinary != nil, "needs the sentry-agent binary (swift build --build-tests)")
+    )
+    func version() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(FollowerCrashTests.agentBinary))
+        process.arguments = ["--version"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(output == "\(VigilVersion.current)\n")
+        #expect(AgentRuntime.version == VigilVersion.current)
     }
 }
