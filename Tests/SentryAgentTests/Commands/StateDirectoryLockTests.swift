@@ -74,6 +74,8 @@ struct StateDirectoryLockTests {
         second.standardOutput = pipe
         second.standardError = pipe
         try second.run()
+        // Without the lock the second agent would run on: stop it so the test fails instead of hanging.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 20) { if second.isRunning { second.terminate() } }
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         second.waitUntilExit()
         #expect(second.terminationStatus != 0)
