@@ -81,6 +81,11 @@ extension HubProcessTests {
                 let shown = try await telegram.waitUntil(timeout: .seconds(30)) { $0.botMessages(in: HubHarness.chatID).first }
                 #expect(shown.text.contains("web-1"))
                 #expect(!shown.text.contains("alert."), "a raw catalog key means the catalogs were not loaded")
+
+                // A second hub on the same state directory is refused by the lock, naming the running one.
+                let second = try installed.run(["run", "--config", config])
+                #expect(second.status != 0)
+                #expect(second.output.contains("another bothub (pid \(hub.processIdentifier)) is already running"), "\(second.output)")
             }
         }
 
