@@ -35,8 +35,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedCatalogs"]
         ),
+        // translations/*.yml compiled into Shared, so installed programs need no file beside them.
+        .executableTarget(name: "CatalogEmbedder", swiftSettings: strictSettings),
+        .plugin(name: "EmbedCatalogs", capability: .buildTool(), dependencies: ["CatalogEmbedder"]),
         // Each program is a library (its whole code, so tests and fuzz targets link it) and a one-line executable.
         .target(
             name: "BotHub",

@@ -40,7 +40,8 @@ struct HubRuntime {
         try PrivateFile.makeDirectory(configuration.stateDirectory)
         let store = try HubStore.open(path: "\(configuration.stateDirectory)/hub.sqlite")
         let agents = AgentDirectory(
-            configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), now: now)
+            configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), logger: logger,
+            now: now)
         let roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
         let metrics = MetricsRegistry()
         let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger, metrics: metrics)

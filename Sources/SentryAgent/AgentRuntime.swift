@@ -10,7 +10,7 @@ struct AgentRuntime {
     let outbox: AlertOutbox
     let metrics: MetricsRegistry
 
-    static let version = "0.1.0"
+    static let version = VigilVersion.current
 
     static func make(configuration agent: AgentConfiguration, dryRun: Bool, logger: Logger, executor: Executor, blocks: BlockResponder) throws
         -> AgentRuntime

@@ -28,10 +28,28 @@ struct AgentCommand: ParsableCommand {
         func run() throws {
             let hub = try AgentCommand.hub(config)
             for agent in hub.agents { print("\(agent.id)\t\(agent.responseEndpoint)\tconfig file") }
-            for agent in try AgentEnrollmentFile(stateDirectory: hub.stateDirectory).agentEntries() {
-                let rotation = agent.previousKeyUntil.map { "\tprevious key valid until \(MessageTime.format($0))" } ?? ""
-                print("\(agent.id)\t\(agent.responseEndpoint)\tenrolled\(rotation)")
+            let contents: AgentEnrollmentFile.Contents
+            do {
+                contents = try AgentEnrollmentFile(stateDirectory: hub.stateDirectory).load()
+            } catch let error as ConfigError {
+                print("enrolled agents unreadable: \(error)")
+                throw ExitCode.failure
             }
+            let now = Date()
+            for entry in contents.entries {
+                guard let agent = entry.configurationEntry else { continue }
+                print("\(agent.id)\t\(agent.responseEndpoint)\tenrolled\(Self.rotations(agent, now: now))")
+            }
+            for rejected in contents.rejected { print("\(rejected.id ?? "?")\t-\tREJECTED: \(rejected)") }
+            if !contents.rejected.isEmpty { throw ExitCode.failure }
+        }
+
+        /// "rotation in progress: 1 old key valid until …" for each retired key still in its grace.
+        static func rotations(_ agent: HubConfiguration.AgentEntry, now: Date) -> String {
+            let live = agent.retiredKeys.filter { now < $0.validUntil }.sorted { $0.validUntil < $1.validUntil }
+            guard !live.isEmpty else { return "" }
+            let ends = live.map { MessageTime.format($0.validUntil) }.joined(separator: ", ")
+            return "\trotation in progress: \(live.count) old key\(live.count == 1 ? "" : "s") still valid, until \(ends)"
         }
     }
 
@@ -62,11 +80,17 @@ struct AgentCommand: ParsableCommand {
         @Option(help: "The hub configuration file.")
         var config: String
 
-        @Option(help: "How long the old key stays valid, e.g. 1h, 24h.")
+        @Option(help: "How long the old key stays valid, e.g. 1h, 24h (earlier rotations keep their own end).")
         var grace: String = "24h"
 
+        @Flag(help: "Allow --grace 0s: the old key stops working at once, cutting off the agent until it has the new key.")
+        var force = false
+
         func validate() throws {
-            guard DurationText.parse(grace) != nil else { throw ValidationError("--grace: expected a duration like 1h or 24h") }
+            guard let duration = DurationText.parse(grace) else { throw ValidationError("--grace: expected a duration like 1h or 24h") }
+            guard duration > .zero || force else {
+                throw ValidationError("--grace 0s cuts the running agent off at once; add --force if that is what you want (a compromised key)")
+            }
         }
 
         func run() throws {

@@ -20,7 +20,7 @@ struct AuditCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try HubStore.open(path: try HubDatabasePath.resolve(config: config))
+        let store = try HubStore.openExisting(path: try HubDatabasePath.resolve(config: config))
         let span = DurationText.parse(since) ?? .seconds(86_400)
         let start = Date().addingTimeInterval(-TimeInterval(span.components.seconds))
         for entry in try store.auditEntries(since: start) {
@@ -50,7 +50,7 @@ struct AlertsCommand: ParsableCommand {
     var limit = 20
 
     func run() throws {
-        let store = try HubStore.open(path: try HubDatabasePath.resolve(config: config))
+        let store = try HubStore.openExisting(path: try HubDatabasePath.resolve(config: config))
         for stored in try store.recentAlerts(limit: limit, openOnly: open) {
             let actions = (try? stored.decoded().actions.map(\.rawValue).joined(separator: ",")) ?? "?"
             let fields = [

@@ -22,8 +22,8 @@ struct ChooseCommand: AsyncParsableCommand {
     @Option(help: "The hub YAML file.")
     var config: String
 
-    @Option(help: "Directory holding bot.<lang>.yml catalogs.")
-    var translations: String = "translations"
+    @Option(help: "A directory of bot.<lang>.yml catalogs replacing the built-in ones (overrides hub.translations).")
+    var translations: String?
 
     @Flag(help: "Confirm a reboot or shutdown (the second tap).")
     var yes = false
@@ -39,8 +39,8 @@ struct ChooseCommand: AsyncParsableCommand {
         logging.bootstrap()
         let logger = Logger(label: "bothub")
         let hub = try HubConfiguration.load(path: config)
-        let catalogs = try MessageCatalogs.load(directory: translations)
-        let store = try HubStore.open(path: "\(hub.stateDirectory)/hub.sqlite")
+        let catalogs = try MessageCatalogs.load(override: translations ?? hub.translationsDirectory)
+        let store = try HubStore.openExisting(path: "\(hub.stateDirectory)/hub.sqlite")
         let agents = AgentDirectory(configured: hub.agents, enrollment: AgentEnrollmentFile(stateDirectory: hub.stateDirectory))
         let handler = ChoiceHandler(
             store: store,

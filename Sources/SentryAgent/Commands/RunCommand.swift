@@ -46,16 +46,27 @@ struct RunCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
+        // The lock is held until the services have stopped.
+        defer { withExtendedLifetime(executor.lock) {} }
         try await group.run()
     }
 
-    /// The response executor with its journal in the state directory, and the firewall prepared (a failure is
-    /// logged, and each block retries it and reports the reason).
-    private func makeExecutor(_ agent: AgentConfiguration, logger: Logger) async throws -> (executor: Executor, blocks: BlockResponder) {
+    /// The state directory, locked against a second agent, the response executor with its journal there, and the
+    /// firewall prepared (a failure is logged, and each block retries it and reports the reason).
+    private func makeExecutor(_ agent: AgentConfiguration, logger: Logger) async throws -> (
+        executor: Executor, blocks: BlockResponder, lock: StateDirectoryLock
+    ) {
+        let lock: StateDirectoryLock
         do {
             try PrivateFile.makeDirectory(agent.stateDirectory)
         } catch {
             logger.critical("cannot create the state directory", metadata: ["path": "\(agent.stateDirectory)", "reason": "\(error)"])
+            throw ExitCode.failure
+        }
+        do {
+            lock = try StateDirectoryLock(stateDirectory: agent.stateDirectory, program: "sentry-agent")
+        } catch {
+            logger.critical("\(error)")
             throw ExitCode.failure
         }
         let hubAddresses = HostResolver.addresses(of: agent.hubEndpoint.host)
@@ -81,6 +92,6 @@ struct RunCommand: AsyncParsableCommand {
                 logger.error("cannot prepare the firewall", metadata: ["reason": "\(error)"])
             }
         }
-        return (executor, responders.blocks)
+        return (executor, responders.blocks, lock)
     }
 }

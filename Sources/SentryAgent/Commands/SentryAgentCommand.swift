@@ -6,6 +6,7 @@ struct SentryAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentry-agent",
         abstract: "Vigil agent: detects SSH logins, brute force, sustained CPU and HTTP 404 bursts; runs operator-chosen responses.",
+        version: VigilVersion.current,
         subcommands: [
             RunCommand.self, CheckConfigCommand.self, ReplayCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self,
         ]

@@ -71,6 +71,10 @@ struct HeartbeatSender: Service {
         do {
             _ = try await client.post("/heartbeat", body: try WireCoding.encode(heartbeat))
         } catch {
+            if let hint = HubRefusal.hint(for: error) {
+                logger.error("heartbeat not delivered: \(hint)")
+                return
+            }
             logger.notice("heartbeat not delivered", metadata: ["reason": "\(error)"])
         }
     }

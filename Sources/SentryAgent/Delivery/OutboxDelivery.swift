@@ -48,6 +48,10 @@ struct OutboxDelivery: Service {
             }
             return .delivered
         } catch let error as SealedClientError {
+            if let hint = HubRefusal.hint(for: error) {
+                logger.error("\(hint); will retry", metadata: ["alert": "\(alert.id)"])
+                return .retry
+            }
             if case .status(let status) = error.code, status == 422 || status == 413 || status == 400 {
                 // The hub will never accept this alert; keeping it would block the queue forever.
                 logger.error("hub rejected an alert for good; dropping it", metadata: ["alert": "\(alert.id)", "status": "\(status)"])

@@ -10,6 +10,8 @@ public struct HubConfiguration: Sendable {
     /// Alerts (with their messages, digests and confirmations) and audit rows older than this are pruned daily;
     /// an alert still being handled never is.
     public var retention: Duration = .seconds(90 * 86_400)
+    /// A directory of `bot.<lang>.yml` catalogs replacing the built-in ones (`hub.translations`); nil uses those.
+    public var translationsDirectory: String?
     /// Where `/alert` and `/heartbeat` listen and their limits.
     public var listen: HTTPServerConfiguration
     public var telegram: TelegramConfiguration
@@ -26,22 +28,31 @@ public struct HubConfiguration: Sendable {
         /// The agent's `/response` base URL; commands never go anywhere else.
         public var responseEndpoint: HTTPEndpoint
         public var key: AgentKey
-        /// The key before a rotation, still accepted until `previousKeyUntil`, so no alert is lost mid-rotation.
-        public var previousKey: AgentKey?
-        public var previousKeyUntil: Date?
+        /// Keys replaced by rotations, each still accepted until its grace ends, so no alert is lost mid-rotation
+        /// (however many rotations overlap).
+        public var retiredKeys: [RetiredKey]
 
-        public init(id: String, responseEndpoint: HTTPEndpoint, key: AgentKey, previousKey: AgentKey? = nil, previousKeyUntil: Date? = nil) {
+        public init(id: String, responseEndpoint: HTTPEndpoint, key: AgentKey, retiredKeys: [RetiredKey] = []) {
             self.id = id
             self.responseEndpoint = responseEndpoint
             self.key = key
-            self.previousKey = previousKey
-            self.previousKeyUntil = previousKeyUntil
+            self.retiredKeys = retiredKeys
         }
 
-        /// The keys valid at `now`: the current one first.
+        /// The keys valid at `now`: the current one first, then retired ones still in their grace, newest first.
         public func keys(at now: Date) -> [AgentKey] {
-            guard let previousKey, let previousKeyUntil, now < previousKeyUntil else { return [key] }
-            return [key, previousKey]
+            [key] + retiredKeys.filter { now < $0.validUntil }.sorted { $0.validUntil > $1.validUntil }.map(\.key)
+        }
+    }
+
+    /// A key replaced by `bothub agent rotate-key`, accepted until `validUntil`.
+    public struct RetiredKey: Sendable, Equatable {
+        public var key: AgentKey
+        public var validUntil: Date
+
+        public init(key: AgentKey, validUntil: Date) {
+            self.key = key
+            self.validUntil = validUntil
         }
     }
 
@@ -79,6 +90,8 @@ public struct HubConfiguration: Sendable {
         if !LanguageCode.isValid(language) { hub.problem("language", "expected a language code like en or es") }
         // Under a day would prune alerts whose buttons are still live; zero would empty the trail.
         let retention = hub.duration("retention", default: .seconds(90 * 86_400), in: .seconds(86_400)...(.seconds(36_500 * 86_400)))
+        let translations = hub.string("translations")
+        if let translations, !translations.hasPrefix("/") { hub.problem("translations", "must be an absolute path") }
         hub.rejectUnknownKeys()
 
         let listen = root.section("listen").httpServer(defaultPort: 7070)
@@ -107,6 +120,7 @@ public struct HubConfiguration: Sendable {
             stateDirectory: stateDirectory,
             language: language,
             retention: retention,
+            translationsDirectory: translations,
             listen: listen,
             telegram: telegram,
             agents: agents,
@@ -179,6 +193,8 @@ public struct TelegramConfiguration: Sendable {
                 if !chat.has("id") { chat.problem("id", "required") }
                 continue
             }
+            // A second entry for one chat would send every alert there twice and make its operators ambiguous.
+            if chats.contains(where: { $0.id == id }) { chat.problem("id", "duplicate chat id \(id): list each chat once") }
             let language = chat.string("language")
             if let language, !LanguageCode.isValid(language) { chat.problem("language", "expected a language code like en or es") }
             var operators: [Operator] = []
@@ -190,7 +206,11 @@ public struct TelegramConfiguration: Sendable {
                 let role = Role(rawValue: roleText)
                 if role == nil { person.problem("role", "expected admin or operator") }
                 person.rejectUnknownKeys()
-                if let userID, let role { operators.append(Operator(userID: userID, name: name, role: role)) }
+                if let userID, operators.contains(where: { $0.userID == userID }) {
+                    person.problem("id", "duplicate operator id \(userID) in this chat: list each person once, with one role")
+                } else if let userID, let role {
+                    operators.append(Operator(userID: userID, name: name, role: role))
+                }
             }
             chat.rejectUnknownKeys()
             chats.append(Chat(id: id, language: language, operators: operators))

@@ -39,8 +39,10 @@ public actor HTTPServer: CustomStringConvertible {
         do {
             listener = try Self.makeListener(host: configuration.host, port: configuration.port)
         } catch {
-            fail(error)
-            throw error
+            let failure = ListenError(host: configuration.host, port: configuration.port, underlying: error)
+            logger.critical("\(failure)")
+            fail(failure)
+            throw failure
         }
         let port = try Self.localPort(of: listener)
         let pool = SocketPool.make(maxEvents: 256)

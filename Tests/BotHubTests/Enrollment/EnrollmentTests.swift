@@ -64,9 +64,8 @@ struct EnrollmentTests {
         try await agent.start()
         defer { Task { await agent.stop() } }
         var entry = await agent.entry
-        entry.previousKey = entry.key
+        entry.retiredKeys = [HubConfiguration.RetiredKey(key: entry.key, validUntil: Date().addingTimeInterval(3600))]
         entry.key = AgentKey.generate()
-        entry.previousKeyUntil = Date().addingTimeInterval(3600)
         let dispatcher = ResponseDispatcher(agents: AgentDirectory(configured: [entry]), timeout: .seconds(5), logger: Logger(label: "test"))
         let command = ResponseCommand(
             alertId: nil,

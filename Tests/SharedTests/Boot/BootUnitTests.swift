@@ -116,11 +116,12 @@ struct BootUnitTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let installer = BootInstaller(root: root)
         let unit = BootUnit(program: .agent)
-        let path = try installer.install(unit, kind: .systemd)
+        try BootInstallerTests.placeProgram(unit, under: root)
+        let path = try #require(try installer.install(unit, kind: .systemd).first)
         #expect(path == "\(root)/etc/systemd/system/sentry-agent.service")
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o644)
         try installer.install(unit, kind: .cron)
-        #expect(try installer.uninstall(unit).count == 2)
+        #expect(try installer.uninstall(unit).count == 3)
         #expect(try installer.uninstall(unit).isEmpty)
     }
 
