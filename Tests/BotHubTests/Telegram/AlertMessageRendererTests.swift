@@ -74,10 +74,10 @@ struct AlertMessageRendererTests {
         let network = HTTP404Evidence(
             ip: "2001:db8:1:2::/64", count: 20, distinctPaths: 3, samplePaths: [], windowSeconds: 60,
             addresses: ["2001:db8:1:2::1", "2001:db8:1:2::<b>"])
-        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert(network), language: "en")
+        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert(network), shortID: "6f1c2a3b4d5e", language: "en")
         #expect(rendered.html.contains("\nseen: 2001:db8:1:2::1, 2001:db8:1:2::&lt;b&gt;\n"))
         let single = HTTP404Evidence(ip: "2001:db8::7", count: 20, distinctPaths: 3, samplePaths: [], windowSeconds: 60)
-        #expect(!AlertMessageRenderer(catalogs: catalogs).render(alert(single), language: "en").html.contains("seen:"))
+        #expect(!AlertMessageRenderer(catalogs: catalogs).render(alert(single), shortID: "6f1c2a3b4d5e", language: "en").html.contains("seen:"))
     }
 
     @Test("values from logs are HTML-escaped, so a hostile user name cannot inject markup")
