@@ -29,8 +29,9 @@ public enum DescriptorLimit {
             logger.error("cannot read the open-file limit; keeping the configured connection cap", metadata: ["errno": "\(errno)"])
             return listen
         }
-        let target = limit.rlim_max == RLIM_INFINITY ? rlim_t(needed) : min(rlim_t(needed), limit.rlim_max)
-        if limit.rlim_cur != RLIM_INFINITY, limit.rlim_cur < target {
+        // RLIM_INFINITY is all ones, so plain comparisons treat it as the largest limit.
+        let target = min(rlim_t(needed), limit.rlim_max)
+        if limit.rlim_cur < target {
             var raised = limit
             raised.rlim_cur = target
             if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 {
@@ -40,7 +41,7 @@ public enum DescriptorLimit {
                 logger.error("cannot raise the open-file limit", metadata: ["wanted": "\(target)", "errno": "\(errno)"])
             }
         }
-        let available = limit.rlim_cur == RLIM_INFINITY ? Int.max : Int(clamping: limit.rlim_cur)
+        let available = Int(clamping: limit.rlim_cur)
         let cap = connectionCap(configured: listen.maxConnections, otherConnections: otherConnections, available: available)
         guard cap < listen.maxConnections else { return listen }
         logger.warning(

@@ -131,7 +131,8 @@ public actor HTTPServer: CustomStringConvertible {
     private static func peerAddress(of client: AsyncSocket) -> IPAddress? {
         do {
             switch try client.socket.remotePeer() {
-            case .ip4(let text, _), .ip6(let text, _): return IPAddress(text)
+            case .ip4(let text, _): return IPAddress(text)
+            case .ip6(let text, _): return IPAddress(text.prefix { $0 != "%" })  // a link-local peer carries its zone
             case .unix: return nil
             }
         } catch {

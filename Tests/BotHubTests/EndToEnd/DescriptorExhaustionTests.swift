@@ -176,7 +176,7 @@ final class IdleConnectionFlood {
     private static func raiseOwnLimit(to wanted: Int) {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < rlim_t(wanted) else { return }
-        limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? rlim_t(wanted) : min(rlim_t(wanted), limit.rlim_max)
+        limit.rlim_cur = min(rlim_t(wanted), limit.rlim_max)
         _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     }
 }
