@@ -57,8 +57,7 @@ public struct ReplayGuard: Sendable {
     private func hasRoom(for agentID: String) -> Bool {
         let held = perAgent[agentID, default: 0]
         if held < perAgentFloor { return true }
-        let agents = perAgent.count  // this agent holds nonces (it is past its floor), so it is among them
-        return live.count < capacity && held < capacity / agents
+        return live.count < capacity && held < capacity / max(1, perAgent.count)
     }
 
     private mutating func prune(now: Date) {
