@@ -22,7 +22,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "bothub")
-        let hub: HubConfiguration
+        var hub: HubConfiguration
         let catalogs: MessageCatalogs
         do {
             hub = try HubConfiguration.load(path: config)
@@ -47,6 +47,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("\(error)")
             throw ExitCode.failure
         }
+        hub.listen = DescriptorLimit.fit(hub.listen, otherConnections: hub.metrics.connectionsNeeded, logger: logger)
 
         var telegram: (any TelegramAPI)?
         var extraServices: [any Service] = []

@@ -23,13 +23,14 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "sentry-agent")
-        let agent: AgentConfiguration
+        var agent: AgentConfiguration
         do {
             agent = try AgentConfiguration.load(path: config)
         } catch let error as ConfigError {
             for problem in error.problems { logger.critical("bad configuration: \(problem)") }
             throw ExitCode.failure
         }
+        agent.listen = DescriptorLimit.fit(agent.listen, otherConnections: agent.metrics.connectionsNeeded, logger: logger)
         let executor = try await makeExecutor(agent, logger: logger)
         let runtime: AgentRuntime
         do {

@@ -60,6 +60,38 @@ struct AlertOutboxTests {
         #expect(received == submitted.map(\.id), "delivered out of order")
     }
 
+    @Test("an unsealed 422 on the path does not delete the alert: it is retried and the hub receives it exactly once")
+    func unsealedRefusalIsRetried() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+        let hub = FakeHub()
+        let port = try await hub.reservePort()
+        let alert = Self.alert(1)
+        await outbox.submit(alert)
+
+        // Something on the path (a proxy with a small body limit, a spoofed host) answers 422 without the hub's seal.
+        let impostor = RefusingServer(status: .unprocessable)
+        let impostorTask = try await impostor.start(port: port)
+        var delivery = OutboxDelivery(
+            outbox: outbox, client: SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), agentID: "web-1", key: hub.key),
+            logger: Logger(label: "test"))
+        delivery.initialBackoff = .milliseconds(20)
+        delivery.maxBackoff = .milliseconds(100)
+        let service = delivery
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        try await waitUntil { await impostor.refused >= 3 }
+        #expect(await outbox.depth == 1, "an unsealed 422 removed the alert")
+        impostorTask.cancel()
+        _ = await impostorTask.result
+
+        try await hub.start(port: port)
+        defer { Task { await hub.stop() } }
+        try await waitUntil { await outbox.depth == 0 }
+        #expect(await hub.received == [alert.id])
+    }
+
     @Test("1,000 queued alerts survive an agent that dies without shutting down")
     func crashWithQueuedAlerts() async throws {
         let directory = try Self.temporaryDirectory()

@@ -34,6 +34,7 @@ struct ConfigurationTests {
         #expect(configuration.id == "web-1")
         #expect(configuration.hubEndpoint == HTTPEndpoint(host: "10.0.0.1", port: 7070))
         #expect(configuration.listen.port == 7071)
+        #expect(configuration.listen.maxConnectionsPerAddress == 32)
         #expect(configuration.responses.reboot == false)
     }
 
@@ -57,6 +58,7 @@ struct ConfigurationTests {
             listen:
               port: 70000
               request_timeout: soon
+              max_connections_per_address: 0
             telegram:
               token: not-a-token
               chats:
@@ -80,6 +82,7 @@ struct ConfigurationTests {
         #expect(found.contains("hub.langauge: unknown field"))
         #expect(found.contains("listen.port: must be between 0 and 65535"))
         #expect(found.contains { $0.hasPrefix("listen.request_timeout: expected a duration") })
+        #expect(found.contains("listen.max_connections_per_address: must be between 1 and 100000"))
         #expect(found.contains { $0.hasPrefix("telegram.token: not a bot token") })
         #expect(found.contains("telegram.chats[0].operators[0].role: expected admin or operator"))
         #expect(found.contains("agents[1].id: duplicate agent id web-1"))
