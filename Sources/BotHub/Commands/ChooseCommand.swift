@@ -19,8 +19,8 @@ struct ChooseCommand: AsyncParsableCommand {
     )
     var choice: String
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
     @Option(help: "Directory holding bot.<lang>.yml catalogs.")
     var translations: String = "translations"

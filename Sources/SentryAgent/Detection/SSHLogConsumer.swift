@@ -16,6 +16,10 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
     private var now: Int64?
     private var pending: [Detection] = []
     private(set) var lines = 0
+    /// Lines written by sshd (the rest of an auth log is sudo, cron, PAM of other programs…).
+    private(set) var sshLines = 0
+    /// sshd messages a detector reads: accepted logins and failed attempts.
+    private(set) var recognised = 0
     private(set) var detections = 0
 
     init(
@@ -36,11 +40,13 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
         let clock = currentTime()
         let header = SyslogLine.parse(line, reference: clock, utcOffset: utcOffset)
         guard header.isSSHServer(line) else { return }
+        sshLines += 1
         handle(line, header.message, pid: header.pid, time: header.time ?? clock, origin: origin)
     }
 
     mutating func consume(_ entry: JournalEntry, origin: LineOrigin) {
         lines += 1
+        sshLines += 1
         let time = entry.unixSeconds ?? currentTime()
         entry.message.withUnsafeBufferPointer { message in
             handle(message, 0..<message.endIgnoringCarriageReturn, pid: entry.pid, time: time, origin: origin)
@@ -68,6 +74,7 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
 
     private mutating func handle(_ bytes: UnsafeBufferPointer<UInt8>, _ message: Range<Int>, pid: Int32?, time: Int64, origin: LineOrigin) {
         guard let parsed = SSHLogMessage.parse(bytes, message) else { return }
+        recognised += 1
         switch parsed {
         case .accepted(let method, let user, let ip, let port):
             // Optional chaining mutates the detector in place; a `var` copy would copy its tables on every line.
