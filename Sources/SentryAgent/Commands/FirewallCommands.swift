@@ -18,18 +18,19 @@ struct BlocksCommand: AsyncParsableCommand {
 
     func run() async throws {
         let blocks = LocalFirewall.responder(try AgentConfigurationLoader.load(config))
+        let entries: [BlockEntry]
         do {
-            let entries = try await blocks.list()
-            if json {
-                var data = try WireCoding.encoder().encode(LocalFirewall.blockList(entries, backend: blocks.firewall.name))
-                data.append(UInt8(ascii: "\n"))
-                FileOutput.standardOutput.write(data)
-            } else {
-                FileOutput.standardOutput.write(LocalFirewall.render(entries, backend: blocks.firewall.name))
-            }
+            entries = try await blocks.list()
         } catch {
             FileOutput.standardError.write("cannot list blocks: \(error.description)\n")
             throw ExitCode.failure
+        }
+        if json {
+            var data = try WireCoding.encoder().encode(LocalFirewall.blockList(entries, backend: blocks.firewall.name))
+            data.append(UInt8(ascii: "\n"))
+            FileOutput.standardOutput.write(data)
+        } else {
+            FileOutput.standardOutput.write(LocalFirewall.render(entries, backend: blocks.firewall.name))
         }
     }
 }

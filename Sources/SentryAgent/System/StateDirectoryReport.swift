@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 #if canImport(Glibc)
     import Glibc
@@ -98,7 +99,8 @@ struct StateDirectoryReport: Sendable {
         }
         var outbox = "outbox           \(pendingAlerts) alert\(pendingAlerts == 1 ? "" : "s") waiting for the hub"
         if let oldestPending {
-            outbox += ", oldest observed \(DurationText.describe(.seconds(max(0, Int64(now.timeIntervalSince(oldestPending)))))) ago"
+            let age = Int64(now.timeIntervalSince(oldestPending))
+            outbox += ", oldest observed " + (age < 1 ? "just now" : "\(DurationText.describe(.seconds(age))) ago")
         }
         lines.append(outbox)
         if damagedRegions > 0 {

@@ -22,7 +22,7 @@ public enum StateDirectoryCheck {
                 }
                 return nil
             }
-            guard errno == ENOENT else { return "cannot check \(current): \(String(cString: strerror(errno)))" }
+            guard errno == ENOENT || errno == ENOTDIR else { return "cannot check \(current): \(String(cString: strerror(errno)))" }
             missing = true
             let parent = (current as NSString).deletingLastPathComponent
             guard parent != current, !parent.isEmpty else { return "cannot be created: no existing parent directory" }

@@ -27,8 +27,9 @@ struct StatusCommandTests {
         let state = directory.file("state")
         // Given two alerts waiting for the hub, one acknowledged,
         let outbox = try AlertOutbox(directory: state + "/outbox", logger: Logger(label: "test"))
-        for index in 0..<3 { await outbox.submit(AlertOutboxTests.alert(index)) }
-        await outbox.acknowledge(AlertOutboxTests.alert(0).id)
+        let alerts = (0..<3).map { AlertOutboxTests.alert($0) }
+        for alert in alerts { await outbox.submit(alert) }
+        await outbox.acknowledge(alerts[0].id)
         // a saved position 100 bytes into a 150-byte log and one into a log that is gone,
         let log = directory.file("access.log")
         try String(repeating: "x", count: 150).write(toFile: log, atomically: true, encoding: .utf8)

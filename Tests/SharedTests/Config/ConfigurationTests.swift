@@ -120,7 +120,7 @@ struct ConfigurationTests {
     @Test("invalid YAML and a missing file are reported, not crashed on")
     func unreadable() {
         #expect(
-            problems { _ = try AgentConfiguration.parse(yaml: "agent: [unclosed", environment: [:]) }.first?.hasPrefix("(file): not valid YAML")
+            problems { _ = try AgentConfiguration.parse(yaml: "agent: [unclosed", environment: [:]) }.first?.hasPrefix("(file): line ")
                 == true)
         #expect(
             problems { _ = try AgentConfiguration.load(path: "/nonexistent/agent.yml", environment: [:]) } == [
@@ -175,8 +175,9 @@ struct ConfigurationTests {
 
     @Test("a YAML syntax error names its line")
     func syntaxErrorLine() {
+        // libyaml notices the unclosed list where the document ends, the line after it.
         let found = problems { _ = try AgentConfiguration.parse(yaml: "agent:\n  id: a1\n  bad: [unclosed\n", environment: [:]) }
-        #expect(found.first?.hasPrefix("(file): line ") == true, "\(found)")
+        #expect(found.first?.hasPrefix("(file): line 4, column 1: not valid YAML: did not find expected") == true, "\(found)")
     }
 
     @Test("http endpoints parse strictly", arguments: ["http://10.0.0.1:7070", "http://hub.example", "http://[::1]:7071", "http://hub:80/base/"])
