@@ -81,4 +81,24 @@ struct CompletionScriptTests {
             #expect(result.output.contains(command), "\(shell) completion lacks \(command)")
         }
     }
+
+    @Test("scripts/generate-docs writes a man page per program with a section per subcommand, and the completions")
+    func generatedDocumentation() throws {
+        let binary = try #require(FollowerCrashTests.agentBinary)
+        let bin = (binary as NSString).deletingLastPathComponent
+        guard FileManager.default.isExecutableFile(atPath: bin + "/bothub") else { return }
+        let output = try LogTestDirectory("vigil-docs")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/generate-docs").path
+        let process = try Process.run(URL(fileURLWithPath: script), arguments: [bin, output.path])
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let page = try String(contentsOfFile: output.file("man/man1/sentry-agent.1"), encoding: .utf8)
+        #expect(page.hasPrefix(".TH \"SENTRY-AGENT\" 1"))
+        for command in ["watch", "replay", "status", "blocks", "unblock"] { #expect(page.contains("\n.SS \(command)\n")) }
+        #expect(FileManager.default.fileExists(atPath: output.file("man/man1/bothub.1")))
+        for file in ["bash/sentry-agent", "zsh/_sentry-agent", "fish/sentry-agent.fish", "bash/bothub"] {
+            #expect(FileManager.default.fileExists(atPath: output.file("completions/" + file)), "\(file)")
+        }
+    }
 }
