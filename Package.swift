@@ -76,7 +76,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SharedTests",
-            dependencies: ["Shared"],
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("Golden")],
             swiftSettings: strictSettings
         ),

@@ -22,8 +22,8 @@ struct AgentCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List agents (from the config file and enrolled) with their /response URL.")
 
-        @Option(help: "The hub configuration file.")
-        var config: String
+        @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub configuration file")))
+        var config: String = ConfigFileLocation.hub
 
         func run() throws {
             let hub = try AgentCommand.hub(config)
@@ -59,8 +59,8 @@ struct AgentCommand: ParsableCommand {
         @Argument(help: "The agent id.")
         var name: String
 
-        @Option(help: "The hub configuration file.")
-        var config: String
+        @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub configuration file")))
+        var config: String = ConfigFileLocation.hub
 
         func run() throws {
             try AgentEnrollmentFile(stateDirectory: try AgentCommand.hub(config).stateDirectory).remove(name)
@@ -77,8 +77,8 @@ struct AgentCommand: ParsableCommand {
         @Argument(help: "The agent id.")
         var name: String
 
-        @Option(help: "The hub configuration file.")
-        var config: String
+        @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub configuration file")))
+        var config: String = ConfigFileLocation.hub
 
         @Option(help: "How long the old key stays valid, e.g. 1h, 24h (earlier rotations keep their own end).")
         var grace: String = "24h"
@@ -114,8 +114,8 @@ struct AgentCommand: ParsableCommand {
         @Option(help: "The agent's /response base URL, e.g. http://10.0.0.5:7071.")
         var url: String
 
-        @Option(help: "The hub configuration file (its hub.state_dir receives the enrollment).")
-        var config: String
+        @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub configuration file (its hub.state_dir receives the enrollment)")))
+        var config: String = ConfigFileLocation.hub
 
         @Option(help: "The hub URL the agent should post alerts to.")
         var hubURL: String = "http://HUB_ADDRESS:7070"

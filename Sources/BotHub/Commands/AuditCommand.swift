@@ -9,8 +9,8 @@ struct AuditCommand: ParsableCommand {
         abstract: "Print the audit trail: every alert, message, button press (authorized or not), command and result."
     )
 
-    @Option(help: "The hub YAML file (its hub.state_dir holds the database).")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file (its hub.state_dir holds the database)")))
+    var config: String = ConfigFileLocation.hub
 
     @Option(help: "How far back to print, e.g. 30m, 24h, 7d.")
     var since: String = "24h"
@@ -40,8 +40,8 @@ struct AlertsCommand: ParsableCommand {
         abstract: "List recent alerts with their short ids, status and offered actions (answer one with `bothub choose`)."
     )
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
     @Flag(help: "Only alerts nobody has answered yet.")
     var open = false

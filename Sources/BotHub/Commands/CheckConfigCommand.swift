@@ -1,7 +1,7 @@
 import ArgumentParser
 import Shared
 
-/// `bothub check-config [--config] FILE`
+/// `bothub check-config [--config FILE | FILE]`
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
@@ -9,21 +9,21 @@ struct CheckConfigCommand: ParsableCommand {
             "Validate a hub configuration file, its catalogs and the enrolled agents (agents.yml): exit 0 if usable, else print every problem and exit 1."
     )
 
-    @Argument(help: "The hub YAML file.")
-    var file: String?
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file", installed: "/etc/vigil/hub.yml")))
+    var config: String?
 
-    @Option(name: .customLong("config"), help: "The hub YAML file (instead of the argument).")
-    var configOption: String?
+    @Argument(help: "The hub YAML file (the same as --config).")
+    var file: String?
 
     @Option(help: "A directory of bot.<lang>.yml catalogs replacing the built-in ones (overrides hub.translations).")
     var translations: String?
 
     func validate() throws {
-        guard (file == nil) != (configOption == nil) else { throw ValidationError("name the hub YAML file once: FILE or --config FILE") }
+        if config != nil, file != nil { throw ValidationError("give the file once: --config FILE or FILE") }
     }
 
     func run() throws {
-        let file = file ?? configOption ?? ""
+        let file = config ?? self.file ?? ConfigFileLocation.hub
         do {
             let configuration = try HubConfiguration.load(path: file)
             let catalogs = try MessageCatalogs.load(override: translations ?? configuration.translationsDirectory)
@@ -38,6 +38,7 @@ struct CheckConfigCommand: ParsableCommand {
             print(
                 "\(file): OK (\(configuration.agents.count) agents in the file, \(enrolled) enrolled, \(configuration.telegram.chats.count) chats, "
                     + "catalogs: \(catalogs.languages.joined(separator: ", ")))")
+            if let problem = StateDirectoryCheck.problem(configuration.stateDirectory) { print("\(file): warning: hub.state_dir: \(problem)") }
         } catch let error as ConfigError {
             for problem in error.problems { print("\(file): \(problem)") }
             throw ExitCode.failure

@@ -11,8 +11,8 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run the hub: receive sealed alerts, relay them to Telegram, carry out operators' choices; stop on SIGTERM or SIGINT."
     )
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
     @Option(help: "A directory of bot.<lang>.yml catalogs replacing the built-in ones (overrides hub.translations).")
     var translations: String?

@@ -12,8 +12,8 @@ struct RunCommand: AsyncParsableCommand {
             "Run the agent: detect, queue alerts on disk, deliver them to the hub, and serve the sealed /response endpoint until SIGTERM or SIGINT."
     )
 
-    @Option(help: "The agent YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The agent YAML file")))
+    var config: String = ConfigFileLocation.agent
 
     @Flag(help: "Run no response for real: record what each would run and answer `done` with a `dry run:` detail.")
     var dryRun = false

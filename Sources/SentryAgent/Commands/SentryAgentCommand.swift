@@ -8,7 +8,8 @@ struct SentryAgentCommand: AsyncParsableCommand {
         abstract: "Vigil agent: detects SSH logins, brute force, sustained CPU and HTTP 404 bursts; runs operator-chosen responses.",
         version: VigilVersion.current,
         subcommands: [
-            RunCommand.self, CheckConfigCommand.self, ReplayCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self,
+            RunCommand.self, WatchCommand.self, CheckConfigCommand.self, ReplayCommand.self, StatusCommand.self, BlocksCommand.self,
+            UnblockCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self,
         ]
     )
 }

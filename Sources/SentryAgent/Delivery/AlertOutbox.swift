@@ -53,24 +53,13 @@ actor AlertOutbox: AlertSink {
         try PrivateFile.makeDirectory(directory)
         let logPath = "\(directory)/outbox.log"
         let ackPath = "\(directory)/outbox.acked"
-        let scan = OutboxRecord.scan(AppendOnlyFile.readAll(logPath))
-        let ackScan = OutboxRecord.scan(AppendOnlyFile.readAll(ackPath))
-        let acknowledged = Set(ackScan.payloads.compactMap { UUID(uuidString: String(decoding: $0, as: UTF8.self)) })
-        var report = LoadReport(damagedRegions: scan.damagedRegions + ackScan.damagedRegions, damagedBytes: scan.damagedBytes + ackScan.damagedBytes)
-        for payload in scan.payloads {
-            guard let alert = try? WireCoding.decode(Alert.self, from: payload) else {
-                report.damagedRegions += 1
-                continue
-            }
-            guard !acknowledged.contains(alert.id), !queued.contains(alert.id) else { continue }
-            queue.append(Entry(alert: alert, size: payload.count))
-            queued.insert(alert.id)
-            lanes.append(alert)
-            queuedBytes += payload.count
-        }
-        report.recovered = queue.count
+        let (entries, report) = Self.read(logPath: logPath, ackPath: ackPath)
+        queue = entries
+        queued = Set(entries.map(\.alert.id))
+        queuedBytes = entries.reduce(0) { $0 + $1.size }
+        for entry in entries { lanes.append(entry.alert) }
         loadReport = report
-        if report.damagedRegions > 0 || scan.damagedBytes > 0 {
+        if report.damagedRegions > 0 || report.damagedBytes > 0 {
             logger.error(
                 "outbox files were damaged; every readable alert was kept",
                 metadata: [
@@ -83,6 +72,33 @@ actor AlertOutbox: AlertSink {
         }
         log = try AppendOnlyFile(path: logPath)
         acked = try AppendOnlyFile(path: ackPath)
+    }
+
+    /// The unacknowledged alerts in the files, oldest first, and the damage met on the way. Reads only.
+    private static func read(logPath: String, ackPath: String) -> (entries: [Entry], report: LoadReport) {
+        let scan = OutboxRecord.scan(AppendOnlyFile.readAll(logPath))
+        let ackScan = OutboxRecord.scan(AppendOnlyFile.readAll(ackPath))
+        let acknowledged = Set(ackScan.payloads.compactMap { UUID(uuidString: String(decoding: $0, as: UTF8.self)) })
+        var report = LoadReport(damagedRegions: scan.damagedRegions + ackScan.damagedRegions, damagedBytes: scan.damagedBytes + ackScan.damagedBytes)
+        var entries: [Entry] = []
+        var seen: Set<UUID> = []
+        for payload in scan.payloads {
+            guard let alert = try? WireCoding.decode(Alert.self, from: payload) else {
+                report.damagedRegions += 1
+                continue
+            }
+            guard !acknowledged.contains(alert.id), seen.insert(alert.id).inserted else { continue }
+            entries.append(Entry(alert: alert, size: payload.count))
+        }
+        report.recovered = entries.count
+        return (entries, report)
+    }
+
+    /// The alerts a stopped or running agent's outbox in `directory` holds for the hub, read without opening it for
+    /// writing (`sentry-agent status` must not disturb a running agent).
+    static func pendingAlerts(directory: String) -> (alerts: [Alert], report: LoadReport) {
+        let (entries, report) = read(logPath: "\(directory)/outbox.log", ackPath: "\(directory)/outbox.acked")
+        return (entries.map(\.alert), report)
     }
 
     /// Alerts waiting for the hub.

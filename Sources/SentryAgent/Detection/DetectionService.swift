@@ -57,7 +57,7 @@ struct DetectionService: Service {
     /// The SSH follower for the configured source, or nil if SSH detection is off.
     private func sshSource() -> (@Sendable (FollowerStopSignal) -> Void)? {
         let ssh = configuration.ssh
-        guard ssh.sessions || ssh.bruteForce else { return nil }
+        guard ssh.isActive else { return nil }
         let (useJournal, paths) = Self.sshSourcePlan(ssh) { access($0, R_OK) == 0 }
         logger.info(
             "SSH detection source", metadata: ["source": "\(useJournal ? "journald" : "file")", "paths": "\(useJournal ? [] : paths)"])
@@ -79,12 +79,15 @@ struct DetectionService: Service {
         }
     }
 
-    /// Where SSH lines come from: `auto` follows the configured files that exist now and falls back to journald when
-    /// none does (Debian 12 without rsyslog); `file` follows all of them, waiting for those that do not exist yet.
+    /// Where SSH lines come from: `auto` follows the default files that exist now and falls back to journald when
+    /// none does (Debian 12 without rsyslog); `file`, and `auto` with `paths` written in the configuration, follow all
+    /// of them, waiting for those that do not exist yet (an operator who named a file means that file).
     static func sshSourcePlan(
         _ ssh: DetectorsConfiguration.SSHConfiguration, isReadable: (String) -> Bool
     ) -> (useJournal: Bool, paths: [String]) {
         switch ssh.source {
+        case .auto where ssh.pathsAreExplicit:
+            return (false, ssh.paths)
         case .auto:
             let existing = ssh.paths.filter(isReadable)
             return (existing.isEmpty, existing)

@@ -27,12 +27,7 @@ public struct AgentConfiguration: Sendable {
     /// Parses and validates YAML text; throws every problem found.
     public static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentConfiguration {
         let log = ProblemLog()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLDocument.compose(yaml)
         let reader = ConfigReader(node: root, path: "", log: log)
         var configuration = read(reader, environment: environment)
         reader.rejectUnknownKeys()

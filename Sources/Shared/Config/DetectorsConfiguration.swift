@@ -54,6 +54,8 @@ public struct DetectorsConfiguration: Sendable, Equatable {
 
     /// `detectors.ssh`.
     public struct SSHConfiguration: Sendable, Equatable {
+        /// False turns off both SSH detectors (like `enabled` of every other detector section).
+        public var enabled = true
         /// Alert on each successful login (`ssh_session`).
         public var sessions = true
         /// Alert on failed-login bursts (`ssh_bruteforce`).
@@ -61,6 +63,9 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         public var source: SSHSource = .auto
         /// Syslog files to follow, in order of preference for `auto`.
         public var paths = ["/var/log/auth.log", "/var/log/secure"]
+        /// True when `paths` was written in the configuration: `auto` then follows exactly those files (waiting for a
+        /// missing one to appear) and never falls back to journald, which would silently watch something else.
+        public var pathsAreExplicit = false
         /// The journalctl program for the journald source.
         public var journalctl = "/usr/bin/journalctl"
         /// Leaky bucket size: the attempt that finds the bucket full raises the alert.
@@ -73,6 +78,9 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         public var maxUsersListed = 10
         /// The most (user, address) pairs remembered to tell a familiar login from a new one.
         public var maxKnownLogins = 10_000
+
+        /// True when at least one SSH detector runs.
+        public var isActive: Bool { enabled && (sessions || bruteForce) }
 
         public init() {}
     }
@@ -126,12 +134,7 @@ public struct DetectorsConfiguration: Sendable, Equatable {
     /// agent's secrets; other top-level sections are ignored, unknown keys inside `detectors:` are still errors.
     public static func parse(yaml: String) throws -> DetectorsConfiguration {
         let log = ProblemLog()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLDocument.compose(yaml)
         let reader = ConfigReader(node: root, path: "", log: log)
         let configuration = read(reader.section("detectors"))
         guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
@@ -162,10 +165,14 @@ public struct DetectorsConfiguration: Sendable, Equatable {
 
     private static func readSSH(_ reader: ConfigReader) -> SSHConfiguration {
         var ssh = SSHConfiguration()
+        ssh.enabled = reader.bool("enabled", default: ssh.enabled)
         ssh.sessions = reader.bool("sessions", default: ssh.sessions)
         ssh.bruteForce = reader.bool("brute_force", default: ssh.bruteForce)
         ssh.source = reader.choice("source", default: ssh.source)
-        if reader.has("paths") { ssh.paths = reader.absolutePaths("paths") }
+        if reader.has("paths") {
+            ssh.paths = reader.absolutePaths("paths")
+            ssh.pathsAreExplicit = true
+        }
         ssh.journalctl = reader.string("journalctl", default: ssh.journalctl)
         if !ssh.journalctl.hasPrefix("/") { reader.problem("journalctl", "must be an absolute path") }
         ssh.bucketCapacity = reader.int("bucket_capacity", default: ssh.bucketCapacity, in: 1...10_000)
