@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "FuzzSupport", swiftSettings: settings),
         .executableTarget(name: "FuzzHTTPHead", dependencies: ["FuzzSupport", .product(name: "Shared", package: "vigil")], swiftSettings: settings),
         .executableTarget(name: "FuzzEnvelope", dependencies: ["FuzzSupport", .product(name: "Shared", package: "vigil")], swiftSettings: settings),
-        .executableTarget(name: "FuzzNginx", dependencies: ["FuzzSupport", .product(name: "SentryAgent", package: "vigil")], swiftSettings: settings),
+        .executableTarget(
+            name: "FuzzNginx", dependencies: ["FuzzSupport", .product(name: "SentryAgent", package: "vigil")], swiftSettings: settings),
         .executableTarget(name: "FuzzSSH", dependencies: ["FuzzSupport", .product(name: "SentryAgent", package: "vigil")], swiftSettings: settings),
         .executableTarget(
             name: "FuzzConfig",

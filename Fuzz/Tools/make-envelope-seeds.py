@@ -45,5 +45,6 @@ for index, (kind, first, path, agent, stamp, nonce, plaintext) in enumerate(CASE
     print("    GenuineEnvelope(")
     print(f'        isRequest: {"true" if kind == "request" else "false"}, methodOrRequestNonce: "{first}", path: "{path}", agentID: "{agent}",')
     print(f'        timestamp: {stamp}, nonce: {list(nonce)},')
-    print(f'        body: "{body.hex()}", plaintext: "{plaintext.hex()}"),')
+    print(f'        body: "{body.hex()}",')
+    print(f'        plaintext: "{plaintext.hex()}"),')
 print("]")

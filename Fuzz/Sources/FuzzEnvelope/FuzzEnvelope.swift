@@ -1,8 +1,9 @@
 import Dispatch
 import Foundation
 import FuzzSupport
-@testable import Shared
 import Synchronization
+
+@testable import Shared
 
 // Fuzzes the sealed-envelope opener: the headers and body of a sealed request or reply, against a fixed key.
 //
@@ -102,26 +103,29 @@ private struct Envelope: Sendable {
     }
 
     private func open(with verifier: EnvelopeVerifier) -> Result<OpenedEnvelope, SealError> {
-        let outcome = Mutex<Result<OpenedEnvelope, SealError>?>(nil)
+        let outcome = Outcome()
         let finished = DispatchSemaphore(value: 0)
         Task {
-            let result: Result<OpenedEnvelope, SealError>
             do {
-                result = .success(
-                    try await verifier.open(
-                        method: methodOrRequestNonce, path: path, agentID: agentID, timestamp: timestamp, nonce: nonce, body: body))
+                let opened = try await verifier.open(
+                    method: methodOrRequestNonce, path: path, agentID: agentID, timestamp: timestamp, nonce: nonce, body: body)
+                outcome.result.withLock { $0 = .success(opened) }
             } catch {
-                result = .failure(error)
+                outcome.result.withLock { $0 = .failure(error) }
             }
-            outcome.withLock { $0 = result }
             finished.signal()
         }
         finished.wait()
-        return outcome.withLock { $0 }!
+        return outcome.result.withLock { $0 }!
     }
 
     /// The nonce's bytes, decoded as the verifier decodes them.
     private func decodeNonce() -> [UInt8]? { Base64URL.decode(nonce) }
+}
+
+/// Carries the verifier's answer out of the task that awaited it.
+private final class Outcome: Sendable {
+    let result = Mutex<Result<OpenedEnvelope, SealError>?>(nil)
 }
 
 private func hex(_ bytes: [UInt8]) -> String {

@@ -5,21 +5,26 @@ let genuineEnvelopes: [GenuineEnvelope] = [
     GenuineEnvelope(
         isRequest: true, methodOrRequestNonce: "POST", path: "/alerts", agentID: "web-1",
         timestamp: 1700000000, nonce: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
-        body: "1faa2d0e2b6886d279cb6965bfc8e26a9cc6b1f632fdcf144fed9896249a9d466c99f4d73db9b0ae4fb2604790570ccc9785d8", plaintext: "7b226964223a226131222c226b696e64223a22687474705f3430345f6275727374227d"),
+        body: "1faa2d0e2b6886d279cb6965bfc8e26a9cc6b1f632fdcf144fed9896249a9d466c99f4d73db9b0ae4fb2604790570ccc9785d8",
+        plaintext: "7b226964223a226131222c226b696e64223a22687474705f3430345f6275727374227d"),
     GenuineEnvelope(
         isRequest: true, methodOrRequestNonce: "POST", path: "/heartbeat", agentID: "web-1",
         timestamp: 1699999970, nonce: [20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31],
-        body: "51d8e285d86e1293da137234d9be3d4bd0f3c165c3543ac7b8b0594a49a7c5e794", plaintext: "7b226167656e74223a227765622d31227d"),
+        body: "51d8e285d86e1293da137234d9be3d4bd0f3c165c3543ac7b8b0594a49a7c5e794",
+        plaintext: "7b226167656e74223a227765622d31227d"),
     GenuineEnvelope(
         isRequest: true, methodOrRequestNonce: "POST", path: "/response", agentID: "web-2",
         timestamp: 1700000059, nonce: [40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51],
-        body: "bc626ad9cb18a31335a4cdfaad373e1f97df6cc68b6e2d4776dd9a07e2c9c44f28076d474e9793ed6ee4a4875c29fbd082fa83fe7e0a", plaintext: "7b22616374696f6e223a22626c6f636b5f6970222c226970223a223139322e302e322e37227d"),
+        body: "bc626ad9cb18a31335a4cdfaad373e1f97df6cc68b6e2d4776dd9a07e2c9c44f28076d474e9793ed6ee4a4875c29fbd082fa83fe7e0a",
+        plaintext: "7b22616374696f6e223a22626c6f636b5f6970222c226970223a223139322e302e322e37227d"),
     GenuineEnvelope(
         isRequest: true, methodOrRequestNonce: "POST", path: "/vigil/alerts", agentID: "web-2",
         timestamp: 1700000000, nonce: [60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71],
-        body: "0d452697457b049bffacc4415c36cf65", plaintext: ""),
+        body: "0d452697457b049bffacc4415c36cf65",
+        plaintext: ""),
     GenuineEnvelope(
         isRequest: false, methodOrRequestNonce: "AQIDBAUGBwgJCgsM", path: "/alerts", agentID: "web-1",
         timestamp: 1700000001, nonce: [80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91],
-        body: "45c15211da5d2c20530dc313d15a8117994c4ce0a44bc06e8bbcd9ff016f", plaintext: "7b226163636570746564223a317d"),
+        body: "45c15211da5d2c20530dc313d15a8117994c4ce0a44bc06e8bbcd9ff016f",
+        plaintext: "7b226163636570746564223a317d"),
 ]

@@ -1,4 +1,5 @@
 import FuzzSupport
+
 @testable import SentryAgent
 
 // Fuzzes the nginx access-log path a client writes into: `NginxLogFormat` locating the fields, then the 404 detector

@@ -1,4 +1,5 @@
 import FuzzSupport
+
 @testable import SentryAgent
 
 // Fuzzes what a stranger writes into sshd's log (a user name, a key ID): the syslog header (`SyslogLine`), the sshd
@@ -38,14 +39,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 }
 
 private func check(_ message: SSHLogMessage?, within bounds: Range<Int>) {
+    guard let message else { return }
     switch message {
     case .accepted(let method, let user, _, let port):
         require(bounds.encloses(method) && bounds.encloses(user), "accepted: method \(method) or user \(user) outside \(bounds)")
         require((0...65535).contains(port), "port \(port)")
     case .failure(_, let user, _):
         if let user { require(bounds.encloses(user), "failure: user \(user) outside \(bounds)") }
-    case nil:
-        break
     }
 }
 
