@@ -4,8 +4,9 @@ import PackageDescription
 // libFuzzer targets for Vigil's parsers of hostile input. A separate package, so that neither `swift build` of the
 // root package nor `scripts/package` ever compiles a harness into a shipped binary.
 //
-// Build and run through `scripts/fuzz` (it passes `-sanitize=fuzzer,address -parse-as-library -enable-testing`):
-// each target defines `LLVMFuzzerTestOneInput` and libFuzzer supplies `main`, so they only link with the sanitizer.
+// Build and run through `scripts/fuzz` (it passes `-sanitize=fuzzer,address -parse-as-library -enable-testing` and
+// links with lld): each target's `main` hands its test function to libFuzzer's driver (`FuzzSupport.runFuzzer`), so
+// they only link with the sanitizer.
 let settings: [SwiftSetting] = [.swiftLanguageMode(.v6), .enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(

@@ -17,8 +17,8 @@ private let key = Data((0..<32).map { UInt8($0) }).base64EncodedString()
 private let token = "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11"
 private let environment = ["VIGIL_AGENT_KEY": key, "VIGIL_WEB1_KEY": key, "VIGIL_BOT_TOKEN": token]
 
-@_cdecl("LLVMFuzzerInitialize")
-public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+/// Writes the secret files the `{file:}` seeds name.
+private func prepareSandbox() {
     do {
         try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
         try Data((key + "\n").utf8).write(to: URL(fileURLWithPath: sandbox + "agent.key"))
@@ -26,11 +26,17 @@ public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMut
     } catch {
         require(false, "cannot prepare \(sandbox): \(error)")
     }
-    return 0
 }
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+@main
+enum FuzzConfigMain {
+    static func main() {
+        prepareSandbox()
+        runFuzzer(fuzzOneInput)
+    }
+}
+
+private func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let yaml = String(decoding: inputBytes(data, size), as: UTF8.self)
     // Inputs the readers would refuse as YAML still go in (that refusal is a path too); only unsafe files are skipped.
     if let root = try? Yams.compose(yaml: yaml) {

@@ -33,8 +33,12 @@ private let keys = StaticAgentKeys(["web-1": [key], "web-2": [otherKey, key]])
 /// The seeds' timestamps are within ±60 s of this.
 private let fixedNow = Date(timeIntervalSince1970: 1_700_000_000)
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+@main
+enum FuzzEnvelopeMain {
+    static func main() { runFuzzer(fuzzOneInput) }
+}
+
+private func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = inputBytes(data, size)
     let lines = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 6, omittingEmptySubsequences: false)
     guard lines.count == 7 else { return -1 }
@@ -106,7 +110,7 @@ private struct Envelope: Sendable {
         let outcome = Outcome()
         let finished = DispatchSemaphore(value: 0)
         Task {
-            do {
+            do throws(SealError) {
                 let opened = try await verifier.open(
                     method: methodOrRequestNonce, path: path, agentID: agentID, timestamp: timestamp, nonce: nonce, body: body)
                 outcome.result.withLock { $0 = .success(opened) }

@@ -14,11 +14,16 @@ private let maxHeadBytes = 256
 private let maxHeaderCount = 8
 private let maxBodyBytes = 1024
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard size > 0 else { return 0 }
-    let chunkSize = Int(data[0] % 16) + 1
-    let stream = Array(UnsafeBufferPointer(start: data + 1, count: size - 1))
+@main
+enum FuzzHTTPHeadMain {
+    static func main() { runFuzzer(fuzzOneInput) }
+}
+
+private func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let input = inputBytes(data, size)
+    guard let selector = input.first else { return 0 }
+    let chunkSize = Int(selector % 16) + 1
+    let stream = Array(input.dropFirst())
     var connection = Connection(stream: stream, chunkSize: chunkSize)
     // At most as many requests as could fit: each needs at least its 4-byte terminator.
     for _ in 0...(stream.count / 4) {
@@ -51,7 +56,7 @@ private struct Connection {
         var buffered = leftover
         leftover = []
         var result: (head: ArraySlice<UInt8>, rest: [UInt8])?
-        do {
+        do throws(HTTPParseError) {
             result = try accumulator.scan()
             while result == nil {
                 guard let chunk = nextChunk() else {

@@ -18,16 +18,21 @@ private let formats: [NginxLogFormat] = [
     NginxLogFormat(#"$time_local|$status|$remote_addr|"$request"|$http_user_agent"#)!,
 ]
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard size > 0 else { return 0 }
-    var lines = split(inputBytes(data, size)[1...], at: UInt8(ascii: "\n"))[...]
+@main
+enum FuzzNginxMain {
+    static func main() { runFuzzer(fuzzOneInput) }
+}
+
+private func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    let input = inputBytes(data, size)
+    guard let selector = input.first else { return 0 }
+    var lines = split(input.dropFirst(), at: UInt8(ascii: "\n"))[...]
     let format: NginxLogFormat
-    if data[0] % 4 == 3 {
+    if selector % 4 == 3 {
         guard let text = lines.popFirst(), let custom = NginxLogFormat(String(decoding: text, as: UTF8.self)) else { return 0 }
         format = custom
     } else {
-        format = formats[Int(data[0] % 4) % formats.count]
+        format = formats[Int(selector % 4) % formats.count]
     }
     var detector = HTTP404Detector(configuration: .init(warningCount: 2, criticalCount: 3), format: format)
     for line in lines {

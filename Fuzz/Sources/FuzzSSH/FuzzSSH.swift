@@ -16,8 +16,12 @@ private struct DiscardingOutlet: DetectionOutlet {
 /// 2025-11-22 12:00 UTC: places year-less syslog times.
 private let now: Int64 = 1_763_812_800
 
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+@main
+enum FuzzSSHMain {
+    static func main() { runFuzzer(fuzzOneInput) }
+}
+
+private func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var consumer = SSHLogConsumer(
         sessions: SSHSessionDetector(knownLogins: KnownLogins(capacity: 4)),
         bruteForce: SSHBruteForceDetector(configuration: .init(capacity: 2)),
