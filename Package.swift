@@ -14,6 +14,9 @@ let package = Package(
         .executable(name: "bothub", targets: ["BotHubMain"]),
         .executable(name: "sentry-agent", targets: ["SentryAgentMain"]),
         .executable(name: "vigil-bench", targets: ["VigilBench"]),
+        // For the fuzz package in Fuzz/ (a separate package, so the shipped binaries never contain a harness).
+        .library(name: "Shared", targets: ["Shared"]),
+        .library(name: "SentryAgent", targets: ["SentryAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
