@@ -94,7 +94,7 @@ struct FileExplanation {
         text += "  parsed         \(classification.parsed)\n"
         text += "  not matching   \(classification.unmatched)  (\(unmatchedMeaning))\n"
         for sample in samples { text += "    line \(sample.line): \(sample.text)\n" }
-        text += "  truncated      \(truncated)  (longer than detectors.follow.max_line_bytes = \(maxLineBytes), skipped)\n"
+        text += "  truncated      \(truncated)  (longer than detectors.follow.max_line_bytes = \(maxLineBytes): cut there and still parsed)\n"
         let total = alerts.values.reduce(0, +)
         let breakdown = alerts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
         text += "  \(detector)  \(classification.matched) \(matchedMeaning) → \(total) alert\(total == 1 ? "" : "s")"

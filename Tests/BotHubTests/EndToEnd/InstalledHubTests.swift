@@ -65,6 +65,8 @@ extension HubProcessTests {
                 defer { harness.cleanUp() }
                 let config = harness.stateDirectory + "/hub.yml"
                 try harness.yaml.write(toFile: config, atomically: true, encoding: .utf8)
+                // The bot token is inline: check-config refuses it in a file others can read.
+                #expect(chmod(config, 0o600) == 0)
 
                 let check = try installed.run(["check-config", "--config", config])
                 #expect(check.status == 0, "\(check.output)")

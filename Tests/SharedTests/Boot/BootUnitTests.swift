@@ -60,6 +60,7 @@ struct BootUnitTests {
         #expect(lines.isSuperset(of: ["User=vigil", "Group=vigil", "CapabilityBoundingSet=", "ProtectHome=yes"]))
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-boot-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }
+        try BootInstallerTests.placeProgram(unit, under: root)
         let installer = BootInstaller(root: root)
         try installer.install(unit, kind: .systemd)
         #expect(try String(contentsOfFile: installer.sysusersPath, encoding: .utf8) == unit.sysusersFile)
@@ -87,6 +88,7 @@ struct BootUnitTests {
         try FileManager.default.createDirectory(atPath: "\(root)/etc/vigil", withIntermediateDirectories: true)
         // The rest of the file (an {env:} key not set here) does not matter: only responses: is read.
         let yaml = "agent:\n  id: web-1\nhub:\n  url: http://127.0.0.1:7070\n  key: {env: NOT_SET_HERE}\nresponses:\n  reboot: true\n"
+        try BootInstallerTests.placeProgram(BootUnit(program: .agent), under: root)
         try yaml.write(toFile: "\(root)/etc/vigil/agent.yml", atomically: true, encoding: .utf8)
         var options = try InstallBootOptions.parse(["--systemd", "--root", root, "--binary", "/usr/local/bin/sentry-agent", "--no-start"])
         try options.run(for: .agent)
