@@ -26,7 +26,7 @@ struct ChatCommandHandler: Sendable {
         let person = chat?.operators.first { $0.userID == user.id }
         let language = roster.language(of: chatID)
         let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
-        try? store.audit("command", actor: user.displayName, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
+        try? store.audit("command", actor: user.displayName, actorID: user.id, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
 
         let reply: String
         switch command {
@@ -45,20 +45,20 @@ struct ChatCommandHandler: Sendable {
         case "/help":
             reply = say(.commandHelp, [:])
         case "/status":
-            reply = status(say)
+            reply = status(language: language, say)
         case "/blocks":
             await sendBlocks(chatID: chatID, language: language, say: say)
             return
         case "/unblock":
             reply = await unblock(arguments, user: user, language: language, say: say)
         case "/mute":
-            reply = mute(arguments, say: say)
+            reply = mute(arguments, user: user, say: say)
         case "/unmute":
             guard let target = arguments.first else {
                 reply = say(.commandMuteUsage, [:])
                 break
             }
-            reply = say(((try? store.unmute(target)) ?? false) ? .commandUnmuted : .commandNotMuted, ["target": target])
+            reply = say(((try? operations.unmute(target, by: user.displayName)) ?? false) ? .commandUnmuted : .commandNotMuted, ["target": target])
         case "/lang":
             reply = changeLanguage(arguments.first, chatID: chatID, say: say)
         default:
@@ -67,13 +67,19 @@ struct ChatCommandHandler: Sendable {
         await send(chatID: chatID, html: reply)
     }
 
-    private func status(_ say: (MessageKey, [String: String]) -> String) -> String {
+    /// The command paths shared with the hub's terminal.
+    var operations: OperatorCommands {
+        OperatorCommands(store: store, agents: agents, dispatcher: dispatcher, settings: settings, logger: logger, now: now)
+    }
+
+    private func status(language: String, _ say: (MessageKey, [String: String]) -> String) -> String {
         guard !agents.ids.isEmpty else { return say(.commandStatusNone, [:]) }
         let heartbeats = (try? store.lastHeartbeats()) ?? [:]
         let open = (try? store.openAlertCounts()) ?? [:]
         let lines = agents.ids.map { agent in
-            let seen = heartbeats[agent].map { MessageTime.format($0) } ?? say(.commandStatusNever, [:])
-            return say(.commandStatusAgent, ["agent": agent, "seen": seen, "open": String(open[agent] ?? 0)])
+            let seen = heartbeats[agent].map { MessageTime.ago($0, now: now(), catalogs: catalogs, language: language) } ?? say(.commandStatusNever, [:])
+            let count = catalogs.text(.pluralOpenAlerts, language: language, count: open[agent] ?? 0)
+            return say(.commandStatusAgent, ["agent": agent, "seen": seen, "open": count])
         }
         return ([say(.commandStatusHeader, [:])] + lines).joined(separator: "\n")
     }
@@ -118,28 +124,19 @@ struct ChatCommandHandler: Sendable {
     private func unblock(_ arguments: [String], user: TelegramUser, language: String, say: (MessageKey, [String: String]) -> String) async -> String {
         guard arguments.count == 2, let ip = IPAddress(arguments[1]) else { return say(.commandUnblockUsage, [:]) }
         let agent = arguments[0]
-        guard agents.entry(for: agent) != nil else { return say(.commandUnknownAgent, ["agent": agent]) }
-        let command = ResponseCommand(
-            alertId: nil,
-            action: .unblockIP(ip: ip.description),
-            requestedBy: Operator(telegramUserId: user.id, name: user.displayName),
-            issuedAt: now(),
-            expiresAt: now().addingTimeInterval(settings.commandLifetime)
-        )
-        try? store.audit("command", actor: user.displayName, alertID: nil, detail: "\(command.id) unblock_ip \(ip) → \(agent)", at: now())
-        let result = await dispatcher.dispatch(command, to: agent, now: now())
-        try? store.audit("result", actor: agent, alertID: nil, detail: "\(result.commandId) \(ChoiceHandler.describe(result.outcome))", at: now())
-        let values = ["action": say(.actionUnblock, [:]) + " " + ip.description, "user": user.displayName, "time": MessageTime.format(now())]
-        if result.outcome == .done || result.outcome == .alreadyDone { try? store.removeBlock(agent: agent, ip: ip.description) }
-        return catalogs.outcomeLine(result, values: values, language: language)
+        switch await operations.unblock(agent: agent, ip: ip.description, by: Operator(telegramUserId: user.id, name: user.displayName)) {
+        case .failure:
+            return say(.commandUnknownAgent, ["agent": agent])
+        case .success(let result):
+            let values = ["action": say(.actionUnblock, [:]) + " " + ip.description, "user": user.displayName, "time": MessageTime.format(now())]
+            return catalogs.outcomeLine(result, values: values, language: language)
+        }
     }
 
-    private func mute(_ arguments: [String], say: (MessageKey, [String: String]) -> String) -> String {
+    private func mute(_ arguments: [String], user: TelegramUser, say: (MessageKey, [String: String]) -> String) -> String {
         guard arguments.count == 2, let duration = DurationText.parse(arguments[1]), duration > .zero,
-            agents.entry(for: arguments[0]) != nil || AlertKind(rawValue: arguments[0]) != nil
+            case .success(let until) = try? operations.mute(arguments[0], for: duration, by: user.displayName)
         else { return say(.commandMuteUsage, [:]) }
-        let until = now().addingTimeInterval(TimeInterval(duration.components.seconds))
-        try? store.mute(arguments[0], until: until)
         return say(.commandMuted, ["target": arguments[0], "until": MessageTime.format(until)])
     }
 

@@ -6,7 +6,8 @@ struct BotHubCommand: AsyncParsableCommand {
         commandName: "bothub",
         abstract: "Vigil hub: receives sealed alerts from agents and relays them to Telegram with one-tap responses.",
         subcommands: [
-            RunCommand.self, CheckConfigCommand.self, AgentCommand.self, AlertsCommand.self, ChooseCommand.self, AuditCommand.self,
+            RunCommand.self, CheckConfigCommand.self, AgentCommand.self, AlertsCommand.self, ShowCommand.self, ChooseCommand.self,
+            StatusCommand.self, BlocksCommand.self, UnblockCommand.self, MuteCommand.self, UnmuteCommand.self, AuditCommand.self,
             InstallBootCommand.self, UninstallBootCommand.self,
         ]
     )

@@ -126,6 +126,13 @@ struct HubStore: Sendable {
                 table.add(column: "digestId", .integer)
             }
         }
+        migrator.registerMigration("v4-audit-actor-id") { db in
+            try db.alter(table: "audit") { table in
+                /// The Telegram user id of the person who acted (nil for agents and the hub itself), so `bothub audit`
+                /// can name them as configured.
+                table.add(column: "actorId", .integer)
+            }
+        }
         return migrator
     }
 }
@@ -163,4 +170,5 @@ struct AuditEntry: Codable, FetchableRecord, PersistableRecord, Sendable, Equata
     var actor: String?
     var alertId: String?
     var detail: String
+    var actorId: Int64? = nil
 }
