@@ -26,7 +26,8 @@ struct ChatCommandHandler: Sendable {
         let person = chat?.operators.first { $0.userID == user.id }
         let language = roster.language(of: chatID)
         let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
-        try? store.audit("command", actor: user.displayName, actorID: user.id, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
+        try? store.audit(
+            "command", actor: user.displayName, actorID: user.id, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
 
         let reply: String
         switch command {
@@ -77,7 +78,8 @@ struct ChatCommandHandler: Sendable {
         let heartbeats = (try? store.lastHeartbeats()) ?? [:]
         let open = (try? store.openAlertCounts()) ?? [:]
         let lines = agents.ids.map { agent in
-            let seen = heartbeats[agent].map { MessageTime.ago($0, now: now(), catalogs: catalogs, language: language) } ?? say(.commandStatusNever, [:])
+            let seen =
+                heartbeats[agent].map { MessageTime.ago($0, now: now(), catalogs: catalogs, language: language) } ?? say(.commandStatusNever, [:])
             let count = catalogs.text(.pluralOpenAlerts, language: language, count: open[agent] ?? 0)
             return say(.commandStatusAgent, ["agent": agent, "seen": seen, "open": count])
         }

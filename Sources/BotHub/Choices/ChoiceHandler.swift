@@ -38,7 +38,6 @@ struct ChoiceHandler: Sendable {
 
     /// Handles a press from Telegram or from `bothub choose`: the same authorization, audit and dispatch.
     func process(_ press: Press) async {
-        let actor = press.name
         let chatID = press.chatID ?? 0
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         let text = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
@@ -51,7 +50,7 @@ struct ChoiceHandler: Sendable {
             let stored = try? store.alert(shortID: data.shortID), let alert = try? stored.decoded()
         else {
             await press.reply(text(.toastInvalid, [:]), false)
-            audit("press_invalid", actor: actor, actorID: press.userID, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
+            audit("press_invalid", by: press, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
             return
         }
         let requested = Self.action(of: data.choice)
@@ -59,22 +58,22 @@ struct ChoiceHandler: Sendable {
 
         guard let role = role(of: press) else {
             await press.reply(text(.toastNotOperator, [:]), true)
-            audit("press_refused", actor: actor, actorID: press.userID, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
+            audit("press_refused", by: press, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
             return
         }
         if let requested, requested.needsAdmin, role != .admin {
             await press.reply(text(.toastNeedsAdmin, ["action": actionName]), true)
-            audit("press_refused", actor: actor, actorID: press.userID, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
+            audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
             return
         }
         if let requested, !alert.actions.contains(requested) {
             await press.reply(text(.toastInvalid, [:]), false)
-            audit("press_refused", actor: actor, actorID: press.userID, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
+            audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
             return
         }
         guard now().timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime else {
             await press.reply(text(.toastExpired, [:]), true)
-            audit("press_refused", actor: actor, actorID: press.userID, alertID: stored.id, detail: "button expired")
+            audit("press_refused", by: press, alertID: stored.id, detail: "button expired")
             return
         }
 
@@ -82,7 +81,7 @@ struct ChoiceHandler: Sendable {
         case .cancel:
             _ = try? store.takeConfirmation(alertID: stored.id, choice: "", userID: press.userID, now: now())
             await press.reply(text(.toastCancelled, [:]), false)
-            audit("press", actor: actor, actorID: press.userID, alertID: stored.id, detail: "cancelled a confirmation")
+            audit("press", by: press, alertID: stored.id, detail: "cancelled a confirmation")
             await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
         case .action(let action) where action.needsConfirmation:
             guard stored.status == "open" else {
@@ -97,12 +96,12 @@ struct ChoiceHandler: Sendable {
             )
             await press.reply(text(.toastConfirm, [:]), false)
             await press.finished(.confirmationRequested)
-            audit("confirm_requested", actor: actor, actorID: press.userID, alertID: stored.id, detail: action.rawValue)
+            audit("confirm_requested", by: press, alertID: stored.id, detail: action.rawValue)
             await showConfirmation(of: stored, alert: alert, action: action, chatID: chatID, language: language)
         case .confirm(let action):
             guard (try? store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: press.userID, now: now())) == true else {
                 await press.reply(text(.toastConfirmExpired, [:]), true)
-                audit("press_refused", actor: actor, actorID: press.userID, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
+                audit("press_refused", by: press, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
                 await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
                 return
             }
@@ -126,7 +125,7 @@ struct ChoiceHandler: Sendable {
         }
         guard let chat = roster.configured(chatID), chat.operators.contains(where: { $0.userID == press.userID }) else {
             await press.reply(catalogs.text(.toastNotOperator, language: language), true)
-            audit("press_refused", actor: actor, actorID: press.userID, alertID: nil, detail: "user \(press.userID) is not an operator of chat \(chatID) (digest \(id))")
+            audit("press_refused", by: press, alertID: nil, detail: "user \(press.userID) is not an operator of chat \(chatID) (digest \(id))")
             return
         }
         let alerts = ((try? store.digestAlerts(id)) ?? []).compactMap { try? $0.decoded() }
@@ -147,7 +146,7 @@ struct ChoiceHandler: Sendable {
         }
         let actionName = catalogs.text(.buttonDigestBlock, language: language, ["count": String(DigestRenderer.blockCount)])
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        audit("press", actor: actor, actorID: press.userID, alertID: nil, detail: "digest \(id) block top \(DigestRenderer.blockCount) by user \(press.userID)")
+        audit("press", by: press, alertID: nil, detail: "digest \(id) block top \(DigestRenderer.blockCount) by user \(press.userID)")
         let requester = Operator(telegramUserId: press.userID, name: actor)
         let blockable = alerts.filter { $0.actions.contains(.blockIP1h) }
         var done = 0
@@ -157,7 +156,7 @@ struct ChoiceHandler: Sendable {
                 case .success(let command) = Self.command(
                     for: .blockIP1h, alert: source, by: requester, now: now(), lifetime: settings.commandLifetime)
             else { continue }
-            audit("command", actor: actor, actorID: press.userID, alertID: source.id.uuidString, detail: "\(command.id) \(command.action.auditText) → \(source.agent)")
+            audit("command", by: press, alertID: source.id.uuidString, detail: "\(command.id) \(command.action.auditText) → \(source.agent)")
             let result = await dispatcher.dispatch(command, to: source.agent, now: now())
             audit("result", actor: source.agent, alertID: source.id.uuidString, detail: "\(result.commandId) \(Self.describe(result.outcome))")
             if result.outcome == .done || result.outcome == .alreadyDone {
@@ -195,13 +194,13 @@ struct ChoiceHandler: Sendable {
             break
         case .alreadyHandled(let by, _, _):
             await press.reply(catalogs.text(.toastHandled, language: language, ["user": by]), true)
-            audit("press_refused", actor: actor, actorID: press.userID, alertID: stored.id, detail: "already handled by \(by)")
+            audit("press_refused", by: press, alertID: stored.id, detail: "already handled by \(by)")
             return
         case .unknown:
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
         }
-        audit("press", actor: actor, actorID: press.userID, alertID: stored.id, detail: "\(action.rawValue) by user \(press.userID)")
+        audit("press", by: press, alertID: stored.id, detail: "\(action.rawValue) by user \(press.userID)")
         let values = ["action": actionName, "user": actor, "time": MessageTime.format(now())]
         let chosenAt = now()
         // Each chat reads the outcome in its own language, not the presser's.
@@ -212,7 +211,8 @@ struct ChoiceHandler: Sendable {
         if action.isLocal {
             let key: MessageKey = action == .ignore ? .outcomeIgnored : .outcomeAcknowledged
             await press.reply(catalogs.text(key, language: language, values), false)
-            try? store.finishAlert(id: stored.id, outcome: catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage)), reopen: false)
+            try? store.finishAlert(
+                id: stored.id, outcome: catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage)), reopen: false)
             logChoice(actor: actor, choice: action.rawValue, stored: stored, outcome: "done")
             await press.finished(.local(catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage))))
             await refreshMessages(of: stored, alert: alert, extra: { catalogs.text(key, language: $0, valuesIn($0)) }, keyboard: .none)
@@ -225,7 +225,7 @@ struct ChoiceHandler: Sendable {
         let result: ResponseResult
         switch Self.command(for: action, alert: alert, by: operatorID, now: now(), lifetime: settings.commandLifetime) {
         case .success(let command):
-            audit("command", actor: actor, actorID: press.userID, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
+            audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
             result = await dispatcher.dispatch(command, to: alert.agent, now: now())
         case .failure(let reason):
             result = ResponseResult(commandId: UUID(), outcome: .failed(reason: reason.description), finishedAt: now())
@@ -268,7 +268,7 @@ struct ChoiceHandler: Sendable {
             return
         }
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        audit("press", actor: actor, actorID: press.userID, alertID: stored.id, detail: "unblock \(ip) by user \(press.userID)")
+        audit("press", by: press, alertID: stored.id, detail: "unblock \(ip) by user \(press.userID)")
         let command = ResponseCommand(
             alertId: alert.id,
             action: .unblockIP(ip: ip),
@@ -276,7 +276,7 @@ struct ChoiceHandler: Sendable {
             issuedAt: now(),
             expiresAt: now().addingTimeInterval(settings.commandLifetime)
         )
-        audit("command", actor: actor, actorID: press.userID, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
+        audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
         let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
         audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
         logChoice(actor: actor, choice: "unblock \(ip)", stored: stored, outcome: Self.describe(result.outcome))
@@ -356,9 +356,14 @@ struct ChoiceHandler: Sendable {
         }
     }
 
+    /// An entry for what `press` did, naming the presser and their Telegram id (none for a terminal press).
+    private func audit(_ event: String, by press: Press, alertID: String?, detail: String) {
+        audit(event, actor: press.name, actorID: press.chatID == nil ? nil : press.userID, alertID: alertID, detail: detail)
+    }
+
     private func audit(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) {
         do {
-            try store.audit(event, actor: actor, actorID: actorID == 0 ? nil : actorID, alertID: alertID, detail: detail, at: now())
+            try store.audit(event, actor: actor, actorID: actorID, alertID: alertID, detail: detail, at: now())
         } catch {
             logger.error("cannot write audit entry", metadata: ["event": "\(event)", "error": "\(error)"])
         }

@@ -37,7 +37,8 @@ enum MessageTime {
 
     /// "the last minute", "the last 5 min": the window a detector counted over.
     static func lastWindow(seconds: Int, catalogs: MessageCatalogs, language: String) -> String {
-        seconds == 60 ? catalogs.text(.timeLastMinute, language: language) : catalogs.text(.timeLast, language: language, ["span": span(TimeInterval(seconds))])
+        seconds == 60
+            ? catalogs.text(.timeLastMinute, language: language) : catalogs.text(.timeLast, language: language, ["span": span(TimeInterval(seconds))])
     }
 
     private static func components(of date: Date) -> DateComponents {

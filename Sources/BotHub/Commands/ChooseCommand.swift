@@ -34,7 +34,8 @@ struct ChooseCommand: AsyncParsableCommand {
     func validate() throws {
         guard AlertReference(alert) != nil else { throw ValidationError("ALERT: a 12-digit short id from `bothub alerts` or a full alert UUID") }
         guard choice == "unblock" || AlertAction(rawValue: choice) != nil else {
-            throw ValidationError("CHOICE: unknown choice \(choice) (one of \((AlertAction.allCases.map(\.rawValue) + ["unblock"]).joined(separator: ", ")))")
+            throw ValidationError(
+                "CHOICE: unknown choice \(choice) (one of \((AlertAction.allCases.map(\.rawValue) + ["unblock"]).joined(separator: ", ")))")
         }
     }
 
@@ -84,7 +85,8 @@ struct ChooseCommand: AsyncParsableCommand {
     static func refusal(choice: String, listing: AlertListing) -> String? {
         guard !listing.available.contains(choice) else { return nil }
         if choice != "unblock", !listing.offered.contains(choice) {
-            return "\(choice) is not offered for \(listing.shortId) (offered: \(listing.offered.isEmpty ? "nothing" : listing.offered.joined(separator: ", ")))"
+            return
+                "\(choice) is not offered for \(listing.shortId) (offered: \(listing.offered.isEmpty ? "nothing" : listing.offered.joined(separator: ", ")))"
         }
         if choice == "unblock" {
             return "nothing to unblock for \(listing.shortId): no block made from it is in place"

@@ -20,7 +20,9 @@ struct MuteCommand: ParsableCommand {
     var config: String
 
     func validate() throws {
-        guard let parsed = DurationText.parse(duration), parsed > .zero else { throw ValidationError("DURATION: expected a duration like 30m, 2h or 1d") }
+        guard let parsed = DurationText.parse(duration), parsed > .zero else {
+            throw ValidationError("DURATION: expected a duration like 30m, 2h or 1d")
+        }
     }
 
     func run() throws {
@@ -30,7 +32,8 @@ struct MuteCommand: ParsableCommand {
         case .success(let until): print("\(target) muted until \(MessageTime.precise(until)).")
         case .failure(let refusal):
             throw TerminalError(
-                "\(refusal) (agents: \(hub.agents.ids.joined(separator: ", ")); kinds: \(AlertKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                "\(refusal) (agents: \(hub.agents.ids.joined(separator: ", ")); kinds: \(AlertKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
     }
 

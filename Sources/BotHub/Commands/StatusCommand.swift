@@ -85,7 +85,8 @@ struct StatusCommand: ParsableCommand {
             lines.append("telegram  reachable (last answer \(ago(telegram.lastCallAt)))")
         case (true, let telegram?):
             lines.append(
-                "telegram  UNREACHABLE since \(MessageTime.precise(telegram.since)) (\(telegram.error ?? "no answer")); last try \(ago(telegram.lastCallAt))")
+                "telegram  UNREACHABLE since \(MessageTime.precise(telegram.since)) (\(telegram.error ?? "no answer")); last try \(ago(telegram.lastCallAt))"
+            )
         }
         lines.append("")
         if status.agents.isEmpty {
@@ -107,7 +108,8 @@ struct StatusCommand: ParsableCommand {
         } else {
             lines.append("Muted:")
             for mute in status.mutes {
-                lines.append("  \(mute.target) until \(MessageTime.precise(mute.until)) (\(MessageTime.span(mute.until.timeIntervalSince(now))) left)")
+                lines.append(
+                    "  \(mute.target) until \(MessageTime.precise(mute.until)) (\(MessageTime.span(mute.until.timeIntervalSince(now))) left)")
             }
         }
         return lines.joined(separator: "\n")

@@ -89,6 +89,10 @@ struct ResponseDispatcher: Sendable {
                 return "no answer from \(address) in time (is it reachable from the hub, and is its listen.address this one?)"
             }
             if lower.contains("cannot resolve") { return "\(text) (check the agent's url)" }
+            if lower.hasSuffix("disconnected") {
+                return
+                    "the agent at \(address) closed the connection without answering (is sentry-agent listening there, and is it this agent's url?)"
+            }
             return "cannot reach \(address): \(text)"
         }
     }

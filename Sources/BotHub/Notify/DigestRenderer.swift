@@ -28,7 +28,8 @@ struct DigestRenderer {
                 "count": String(alerts.count),
                 "kind": kindName,
                 "sources": catalogs.text(.pluralAddresses, language: language, count: counts.count),
-                "window": MessageTime.lastWindow(seconds: max(60, Int(now.timeIntervalSince(digest.openedAt))), catalogs: catalogs, language: language),
+                "window": MessageTime.lastWindow(
+                    seconds: max(60, Int(now.timeIntervalSince(digest.openedAt))), catalogs: catalogs, language: language),
             ]
         )
         // The top entries were escaped when each was rendered; they are joined as trusted HTML.

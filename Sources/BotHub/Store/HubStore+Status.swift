@@ -31,7 +31,9 @@ extension HubStore {
     /// Mutes in force at `now`, with their end.
     func mutes(now: Date) throws -> [(target: String, until: Date)] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT target, until FROM mute WHERE until > ? ORDER BY target", arguments: [now]).map { ($0["target"], $0["until"]) }
+            try Row.fetchAll(db, sql: "SELECT target, until FROM mute WHERE until > ? ORDER BY target", arguments: [now]).map {
+                ($0["target"], $0["until"])
+            }
         }
     }
 

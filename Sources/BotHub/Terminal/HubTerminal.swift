@@ -27,7 +27,8 @@ struct HubTerminal {
         do {
             return HubTerminal(configuration: configuration, store: try HubStore.open(path: path), configPath: config)
         } catch let error as DatabaseError {
-            throw TerminalError("cannot open \(path): \(error.message ?? "\(error.resultCode)") (is it a bothub database, and is its directory writable?)")
+            throw TerminalError(
+                "cannot open \(path): \(error.message ?? "\(error.resultCode)") (is it a bothub database, and is its directory writable?)")
         }
     }
 

@@ -52,7 +52,7 @@ enum ResponseEndpoint {
                 } catch {
                     // The reason goes back sealed in the list, so the operator reads it rather than "HTTP 500".
                     logger.error("cannot list blocks", metadata: ["reason": "\(error)"])
-                    return reply(BlockList(backend: blocks.firewall.name, entries: [], listedAt: Date(), problem: error.description), logger: logger)
+                    return reply(BlockList(backend: blocks.firewall.name, entries: [], listedAt: Date(), problem: "\(error)"), logger: logger)
                 }
             }
         )

@@ -33,13 +33,14 @@ struct ChoiceHandlerTests {
             try await agent.start()
             let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
             let catalogs = try MessageCatalogs.load(directory: repositoryPath("translations"))
-            let chats = [
-                TelegramConfiguration.Chat(
-                    id: chatID,
-                    language: nil,
-                    operators: [.init(userID: alice.id, name: "alice", role: .admin), .init(userID: bob.id, name: "bob", role: .operator)]
-                )
-            ] + otherChats
+            let chats =
+                [
+                    TelegramConfiguration.Chat(
+                        id: chatID,
+                        language: nil,
+                        operators: [.init(userID: alice.id, name: "alice", role: .admin), .init(userID: bob.id, name: "bob", role: .operator)]
+                    )
+                ] + otherChats
             let directory = AgentDirectory(configured: [await agent.entry])
             let roster = ChatRoster(chats: chats, store: store, defaultLanguage: "en")
             let handler = ChoiceHandler(
@@ -246,7 +247,7 @@ struct ChoiceHandlerTests {
 
     @Test("each chat reads the outcome in its own language, whatever the presser's")
     func outcomeInEachChatsLanguage() async throws {
-        let spanishChat = TelegramConfiguration.Chat(id: -2002, language: "es", operators: [.init(userID: bob.id, name: "bob", role: .operator)])
+        let spanishChat = TelegramConfiguration.Chat(id: -2002, language: "es", operators: [.init(userID: Self.bob.id, name: "bob", role: .operator)])
         let hub = try await Fixture.make(otherChats: [spanishChat])
         defer { Task { await hub.agent.stop() } }
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)

@@ -7,8 +7,10 @@ import Testing
 @Suite("Message times")
 struct MessageTimeTests {
     static let catalogs = MessageCatalogs([
-        MessageCatalog(language: "en", templates: ["time.ago": "%{span} ago", "time.last_minute": "the last minute", "time.last": "the last %{span}"]),
-        MessageCatalog(language: "es", templates: ["time.ago": "hace %{span}", "time.last_minute": "el último minuto", "time.last": "los últimos %{span}"]),
+        MessageCatalog(
+            language: "en", templates: ["time.ago": "%{span} ago", "time.last_minute": "the last minute", "time.last": "the last %{span}"]),
+        MessageCatalog(
+            language: "es", templates: ["time.ago": "hace %{span}", "time.last_minute": "el último minuto", "time.last": "los últimos %{span}"]),
     ])
 
     @Test("one instant format everywhere: minutes in UTC for messages, seconds for the terminal")
@@ -18,9 +20,11 @@ struct MessageTimeTests {
         #expect(MessageTime.precise(date) == "2027-01-15 08:00:07 UTC")
     }
 
-    @Test("spans in their two largest units, spaced", arguments: [
-        (0.0, "0 s"), (25, "25 s"), (60, "1 min"), (119, "1 min"), (3600, "1 h"), (3900, "1 h 5 min"), (86_400, "1 d"), (97_200, "1 d 3 h"),
-    ])
+    @Test(
+        "spans in their two largest units, spaced",
+        arguments: [
+            (0.0, "0 s"), (25, "25 s"), (60, "1 min"), (119, "1 min"), (3600, "1 h"), (3900, "1 h 5 min"), (86_400, "1 d"), (97_200, "1 d 3 h"),
+        ])
     func spans(seconds: Double, text: String) {
         #expect(MessageTime.span(seconds) == text)
     }

@@ -92,7 +92,8 @@ struct HubEndToEndTests {
             await telegram.addChat(spanishChat)
             let hub = try await HubHarness.make(
                 telegram: telegram, agents: [await agent.entry],
-                otherChats: "    - id: \(spanishChat)\n      language: es\n      operators:\n        - {id: \(HubHarness.viewer.id), name: bob, role: operator}"
+                otherChats:
+                    "    - id: \(spanishChat)\n      language: es\n      operators:\n        - {id: \(HubHarness.viewer.id), name: bob, role: operator}"
             )
             defer { hub.cleanUp() }
             try await hub.run { _, endpoint in

@@ -35,6 +35,8 @@ extension HubProcessTests {
                     hub:
                       state_dir: \(directory)/state
                     telegram:
+                      token: "123456:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                      api_url: http://127.0.0.1:9
                       chats:
                         - id: -100
                           operators:
@@ -96,13 +98,19 @@ extension HubProcessTests {
             #expect(list.status == 0)
             let lines = list.output.split(separator: "\n").map(String.init)
             #expect(lines.first?.hasPrefix("ID") == true && lines.first?.contains("SUBJECT") == true && lines.first?.contains("CHOICES") == true)
-            #expect(lines.contains { $0.hasPrefix(short) && $0.contains("203.0.113.7 (12 failures)") && $0.contains("acknowledge,block_ip_1h,block_ip_24h") })
+            #expect(
+                lines.contains {
+                    $0.hasPrefix(short) && $0.contains("203.0.113.7 (12 failures)") && $0.contains("acknowledge,block_ip_1h,block_ip_24h")
+                })
             #expect(lines.contains { $0.contains("97.2% CPU") || $0.contains("97.3% CPU") })
 
             let json = try hub.run(["alerts", "--json"])
             let decoded = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]])
             #expect(decoded.count == 2)
-            #expect(decoded.contains { ($0["shortId"] as? String) == short && ($0["available"] as? [String]) == ["acknowledge", "block_ip_1h", "block_ip_24h"] })
+            #expect(
+                decoded.contains {
+                    ($0["shortId"] as? String) == short && ($0["available"] as? [String]) == ["acknowledge", "block_ip_1h", "block_ip_24h"]
+                })
 
             for id in [short.uppercased(), alert.id.uuidString, alert.id.uuidString.lowercased()] {
                 let shown = try hub.run(["show", id])
@@ -120,7 +128,10 @@ extension HubProcessTests {
             let agent = FakeAgent()
             try await agent.start()
             defer { Task { await agent.stop() } }
-            let hub = try Hub.make(agents: [await agent.entry])
+            // web-2's port has nothing listening on it.
+            let down = HubConfiguration.AgentEntry(
+                id: "web-2", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: try HubRestartTests.freePort()), key: AgentKey.generate())
+            let hub = try Hub.make(agents: [await agent.entry, down])
             defer { hub.cleanUp() }
             let alert = Self.bruteForce()
             _ = try hub.store.recordAlert(alert, chats: [], now: Date())
@@ -154,11 +165,15 @@ extension HubProcessTests {
             let refused = try hub.run(["choose", ShortID.make(second.id), "block_ip_24h"])
             #expect(refused.status == 1)
             #expect(refused.output.contains("block_ip_24h on web-1/\(ShortID.make(second.id)) → refused by the agent: 203.0.113.8 is in never_block"))
-            await agent.stop()
-            try await Task.sleep(for: .milliseconds(100))
-            let unreachable = try hub.run(["choose", ShortID.make(second.id), "block_ip_1h"])
+            var elsewhere = Self.bruteForce(ip: "203.0.113.9")
+            elsewhere.agent = "web-2"
+            _ = try hub.store.recordAlert(elsewhere, chats: [], now: Date())
+            let unreachable = try hub.run(["choose", ShortID.make(elsewhere.id), "block_ip_1h"])
             #expect(unreachable.status == 1)
-            #expect(unreachable.output.contains("→ failed: connection refused (is sentry-agent running on 127.0.0.1:"), "\(unreachable.output)")
+            #expect(
+                unreachable.output
+                    == "block_ip_1h on web-2/\(ShortID.make(elsewhere.id)) → failed: connection refused (is sentry-agent running on \(down.responseEndpoint.host):\(down.responseEndpoint.port)?)\n"
+            )
         }
 
         @Test("a missing database is named with what to do, not as SQLite error 14", enabled)
@@ -247,7 +262,9 @@ extension HubProcessTests {
             #expect(lines.first?.hasPrefix("TIME") == true)
             #expect(lines.contains { $0.contains("press") && $0.contains("bob (id 22)") && $0.contains(ShortID.make(alert.id)) })
             #expect(lines.contains { $0.contains("command") && $0.contains("unblock_ip ip=203.0.113.7 → web-1") && $0.contains("local:") })
-            #expect(lines.allSatisfy { $0.hasPrefix("TIME") || $0.range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"#, options: .regularExpression) != nil })
+            #expect(
+                lines.allSatisfy { $0.hasPrefix("TIME") || $0.range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"#, options: .regularExpression) != nil }
+            )
             let commands = try hub.run(["audit", "--kind", "command", "--agent", "web-1", "--json"])
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(commands.output.utf8)) as? [[String: Any]])
             #expect(rows.count == 1)

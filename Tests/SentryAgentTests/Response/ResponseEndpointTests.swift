@@ -35,7 +35,8 @@ struct ResponseEndpointTests {
         try await AgentUnderTest.run(responders: .fake(firewall: firewall, runner: runner), journalDirectory: directory.path) { agent in
             #expect(try await agent.listBlocks().problem == nil)
             // What nft prints when the table was flushed away under the agent.
-            await firewall.fail(with: FirewallError("nft failed (exit 1: Error: No such file or directory; did you mean table ‘vigil’ in family inet?)"))
+            await firewall.fail(
+                with: FirewallError("nft failed (exit 1: Error: No such file or directory; did you mean table ‘vigil’ in family inet?)"))
             let list = try await agent.listBlocks()
             #expect(list.entries.isEmpty)
             #expect(list.problem?.hasPrefix("firewall table not found") == true)

@@ -78,8 +78,11 @@ struct MessageCatalogTests {
         let catalogs = MessageCatalogs([
             MessageCatalog(
                 language: "en",
-                templates: ["plural.addresses.one": "%{count} address", "plural.addresses.other": "%{count} addresses", "plural.times.other": "%{count}×"]),
-            MessageCatalog(language: "es", templates: ["plural.addresses.one": "%{count} dirección", "plural.addresses.other": "%{count} direcciones"]),
+                templates: [
+                    "plural.addresses.one": "%{count} address", "plural.addresses.other": "%{count} addresses", "plural.times.other": "%{count}×",
+                ]),
+            MessageCatalog(
+                language: "es", templates: ["plural.addresses.one": "%{count} dirección", "plural.addresses.other": "%{count} direcciones"]),
         ])
         #expect(catalogs.text(.pluralAddresses, language: "en", count: 1) == "1 address")
         #expect(catalogs.text(.pluralAddresses, language: "en", count: 2) == "2 addresses")

@@ -73,7 +73,7 @@ actor BlockResponder {
         try await prepareLocked()
         do {
             return try await firewall.list()
-        } catch where error.description.contains("No such file or directory") {
+        } catch let error where error.description.contains("No such file or directory") {
             // Someone flushed the ruleset under us; the next block prepares the table again.
             prepared = false
             throw FirewallError("firewall table not found (was the ruleset flushed?); the next block re-creates it")
