@@ -14,6 +14,9 @@ let package = Package(
         .executable(name: "bothub", targets: ["BotHubMain"]),
         .executable(name: "sentry-agent", targets: ["SentryAgentMain"]),
         .executable(name: "vigil-bench", targets: ["VigilBench"]),
+        // For the fuzz package in Fuzz/ (a separate package, so the shipped binaries never contain a harness).
+        .library(name: "Shared", targets: ["Shared"]),
+        .library(name: "SentryAgent", targets: ["SentryAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
@@ -35,8 +38,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedCatalogs"]
         ),
+        // translations/*.yml compiled into Shared, so installed programs need no file beside them.
+        .executableTarget(name: "CatalogEmbedder", swiftSettings: strictSettings),
+        .plugin(name: "EmbedCatalogs", capability: .buildTool(), dependencies: ["CatalogEmbedder"]),
         // Each program is a library (its whole code, so tests and fuzz targets link it) and a one-line executable.
         .target(
             name: "BotHub",
@@ -72,7 +79,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SharedTests",
-            dependencies: ["Shared"],
+            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("Golden")],
             swiftSettings: strictSettings
         ),

@@ -10,12 +10,13 @@ struct HubRuntime {
     let notifier: AlertNotifier?
     let poller: UpdatePoller?
     let offlineMonitor: OfflineMonitor
+    let pruner: RetentionPruner
     let choices: ChoiceHandler?
     let metrics: MetricsRegistry
     let metricsServer: HTTPServer?
 
     var services: [any Service] {
-        [server, offlineMonitor] + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
+        [server, offlineMonitor, pruner] + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
     }
 
     /// Tunables tests shorten; production uses the defaults.
@@ -36,10 +37,11 @@ struct HubRuntime {
         timing: Timing = Timing(),
         now: @escaping @Sendable () -> Date = Date.init
     ) throws -> HubRuntime {
-        try FileManager.default.createDirectory(atPath: configuration.stateDirectory, withIntermediateDirectories: true)
+        try PrivateFile.makeDirectory(configuration.stateDirectory)
         let store = try HubStore.open(path: "\(configuration.stateDirectory)/hub.sqlite")
         let agents = AgentDirectory(
-            configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), now: now)
+            configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), logger: logger,
+            now: now)
         let roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
         let metrics = MetricsRegistry()
         let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger, metrics: metrics)
@@ -50,6 +52,7 @@ struct HubRuntime {
         var poller: UpdatePoller?
         var choices: ChoiceHandler?
         if let telegram {
+            let strangers = StrangerReplyLimiter(perMinute: configuration.telegram.strangerRepliesPerMinute)
             notifier = AlertNotifier(
                 store: store,
                 catalogs: catalogs,
@@ -74,7 +77,8 @@ struct HubRuntime {
                 dispatcher: dispatcher,
                 settings: timing.choice,
                 logger: logger,
-                now: now
+                now: now,
+                strangers: strangers
             )
             choices = choiceHandler
             let commands = ChatCommandHandler(
@@ -86,7 +90,9 @@ struct HubRuntime {
                 dispatcher: dispatcher,
                 settings: timing.choice,
                 logger: logger,
-                now: now
+                now: now,
+                maxMute: TimeInterval(configuration.telegram.maxMute.components.seconds),
+                strangers: strangers
             )
             poller = UpdatePoller(
                 store: store,
@@ -121,6 +127,8 @@ struct HubRuntime {
             notifier: notifier,
             poller: poller,
             offlineMonitor: offlineMonitor,
+            pruner: RetentionPruner(
+                store: store, retention: TimeInterval(configuration.retention.components.seconds), logger: logger, now: now),
             choices: choices,
             metrics: metrics,
             metricsServer: configuration.metrics.enabled ? configuration.metrics.makeServer(registry: metrics, logger: logger) : nil

@@ -10,7 +10,7 @@ struct AgentRuntime {
     let outbox: AlertOutbox
     let metrics: MetricsRegistry
 
-    static let version = "0.1.0"
+    static let version = VigilVersion.current
 
     static func make(configuration agent: AgentConfiguration, dryRun: Bool, logger: Logger, executor: Executor, blocks: BlockResponder) throws
         -> AgentRuntime
@@ -47,7 +47,9 @@ struct AgentRuntime {
         let endpoint = HTTPServer(
             configuration: agent.listen,
             handler: ResponseEndpoint.make(verifier: verifier, executor: executor, blocks: blocks, logger: logger, metrics: metrics),
-            logger: logger
+            logger: logger,
+            // The hub's connections are never pushed out to make room for a stranger's.
+            trustedPeers: HostResolver.addresses(of: agent.hubEndpoint.host)
         )
         var services: [any Service] = [endpoint, detection, delivery, heartbeat, OutboxGauge(outbox: outbox, delivery: delivery, metrics: metrics)]
         if agent.metrics.enabled { services.append(agent.metrics.makeServer(registry: metrics, logger: logger)) }

@@ -14,6 +14,10 @@ struct ChatCommandHandler: Sendable {
     let settings: ChoiceSettings
     let logger: Logger
     let now: @Sendable () -> Date
+    /// The longest `/mute` (`telegram.max_mute`).
+    var maxMute: TimeInterval = 86_400
+    /// Shared with the button handler, so a stranger's commands and presses count against one budget.
+    var strangers = StrangerReplyLimiter()
 
     func handle(_ message: TelegramMessage) async {
         guard let text = message.text, text.hasPrefix("/"), let user = message.from else { return }
@@ -28,6 +32,9 @@ struct ChatCommandHandler: Sendable {
         let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
         try? store.audit(
             "command", actor: user.displayName, actorID: user.id, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
+
+        // Only operators are answered without limit; anyone else gets a few replies a minute.
+        if person == nil, !mayAnswerStranger(user, chatID: chatID) { return }
 
         let reply: String
         switch command {
@@ -53,13 +60,9 @@ struct ChatCommandHandler: Sendable {
         case "/unblock":
             reply = await unblock(arguments, user: user, language: language, say: say)
         case "/mute":
-            reply = mute(arguments, user: user, say: say)
+            reply = person.map { mute(arguments, chatID: chatID, by: $0, user: user, say: say) } ?? say(.commandNotOperator, [:])
         case "/unmute":
-            guard let target = arguments.first else {
-                reply = say(.commandMuteUsage, [:])
-                break
-            }
-            reply = say(((try? operations.unmute(target, by: user.displayName)) ?? false) ? .commandUnmuted : .commandNotMuted, ["target": target])
+            reply = unmute(arguments.first, chatID: chatID, user: user, say: say)
         case "/lang":
             reply = changeLanguage(arguments.first, chatID: chatID, say: say)
         default:
@@ -70,7 +73,7 @@ struct ChatCommandHandler: Sendable {
 
     /// The command paths shared with the hub's terminal.
     var operations: OperatorCommands {
-        OperatorCommands(store: store, agents: agents, dispatcher: dispatcher, settings: settings, logger: logger, now: now)
+        OperatorCommands(store: store, agents: agents, dispatcher: dispatcher, settings: settings, logger: logger, now: now, maxMute: maxMute)
     }
 
     private func status(language: String, _ say: (MessageKey, [String: String]) -> String) -> String {
@@ -124,22 +127,81 @@ struct ChatCommandHandler: Sendable {
     }
 
     private func unblock(_ arguments: [String], user: TelegramUser, language: String, say: (MessageKey, [String: String]) -> String) async -> String {
-        guard arguments.count == 2, let ip = IPAddress(arguments[1]) else { return say(.commandUnblockUsage, [:]) }
+        // One address, or an IPv6 prefix as the agent lists it in /blocks.
+        guard arguments.count == 2, let ip = OperatorCommands.unblockTarget(arguments[1]) else { return say(.commandUnblockUsage, [:]) }
         let agent = arguments[0]
-        switch await operations.unblock(agent: agent, ip: ip.description, by: Operator(telegramUserId: user.id, name: user.displayName)) {
+        switch await operations.unblock(agent: agent, ip: ip, by: Operator(telegramUserId: user.id, name: user.displayName)) {
         case .failure:
             return say(.commandUnknownAgent, ["agent": agent])
         case .success(let result):
-            let values = ["action": say(.actionUnblock, [:]) + " " + ip.description, "user": user.displayName, "time": MessageTime.format(now())]
+            let values = ["action": say(.actionUnblock, [:]) + " " + ip, "user": user.displayName, "time": MessageTime.format(now())]
             return catalogs.outcomeLine(result, values: values, language: language)
         }
     }
 
-    private func mute(_ arguments: [String], user: TelegramUser, say: (MessageKey, [String: String]) -> String) -> String {
-        guard arguments.count == 2, let duration = DurationText.parse(arguments[1]), duration > .zero,
-            case .success(let until) = try? operations.mute(arguments[0], for: duration, by: user.displayName)
-        else { return say(.commandMuteUsage, [:]) }
-        return say(.commandMuted, ["target": arguments[0], "until": MessageTime.format(until)])
+    /// Mutes an agent or a kind in this chat only, for at most `telegram.max_mute`; critical alerts stay visible unless
+    /// an admin adds `critical`.
+    private func mute(
+        _ arguments: [String], chatID: Int64, by person: TelegramConfiguration.Operator, user: TelegramUser,
+        say: (MessageKey, [String: String]) -> String
+    ) -> String {
+        let includesCritical = arguments.count == 3 && arguments[2] == "critical"
+        guard arguments.count == 2 || includesCritical, let requested = DurationText.parse(arguments[1]), requested > .zero else {
+            return say(.commandMuteUsage, [:])
+        }
+        let made: Result<OperatorCommands.MuteMade, OperatorCommands.Refusal>
+        do {
+            made = try operations.mute(
+                arguments[0], for: requested, inChat: chatID, includesCritical: includesCritical,
+                by: Operator(telegramUserId: user.id, name: user.displayName), role: person.role)
+        } catch {
+            logger.error("cannot save a mute", metadata: ["chat": "\(chatID)", "error": "\(error)"])
+            return say(.commandFailed, ["reason": "\(error)"])
+        }
+        switch made {
+        case .failure(.criticalMuteNeedsAdmin):
+            return say(.commandMuteCriticalNeedsAdmin, [:])
+        case .failure:
+            return say(.commandMuteUsage, [:])
+        case .success(let made):
+            let until = MessageTime.format(made.mute.until)
+            var reply = say(includesCritical ? .commandMutedCritical : .commandMuted, ["target": made.mute.target, "until": until])
+            if made.capped {
+                reply += "\n" + say(.commandMuteCapped, ["max": DurationText.format(.seconds(Int64(maxMute)))])
+            }
+            return reply
+        }
+    }
+
+    private func unmute(_ target: String?, chatID: Int64, user: TelegramUser, say: (MessageKey, [String: String]) -> String) -> String {
+        guard let target else { return say(.commandMuteUsage, [:]) }
+        do {
+            let requester = Operator(telegramUserId: user.id, name: user.displayName)
+            guard try operations.unmute(target, inChat: chatID, by: requester) else { return say(.commandNotMuted, ["target": target]) }
+        } catch {
+            logger.error("cannot lift a mute", metadata: ["chat": "\(chatID)", "error": "\(error)"])
+            return say(.commandFailed, ["reason": "\(error)"])
+        }
+        return say(.commandUnmuted, ["target": target])
+    }
+
+    /// Counts a reply to someone who is not an operator here; the first one refused in a minute is audited.
+    private func mayAnswerStranger(_ user: TelegramUser, chatID: Int64) -> Bool {
+        switch strangers.verdict(for: user.id, now: now()) {
+        case .reply: return true
+        case .silenceStarts:
+            audit("reply_suppressed", actor: user.displayName, detail: "user \(user.id) in chat \(chatID): no more replies this minute")
+            return false
+        case .silent: return false
+        }
+    }
+
+    private func audit(_ event: String, actor: String?, detail: String) {
+        do {
+            try store.audit(event, actor: actor, alertID: nil, detail: detail, at: now())
+        } catch {
+            logger.error("cannot write audit entry", metadata: ["event": "\(event)", "error": "\(error)"])
+        }
     }
 
     private func changeLanguage(_ code: String?, chatID: Int64, say: (MessageKey, [String: String]) -> String) -> String {

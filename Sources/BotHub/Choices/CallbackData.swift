@@ -29,7 +29,7 @@ struct CallbackData: Equatable, Sendable {
     /// Parses callback data; nil for anything not made by this hub's version 1 buttons.
     init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "v1", parts[2].count == 12, parts[2].allSatisfy(\.isHexDigit) else { return nil }
+        guard parts.count == 3, parts[0] == "v1", ShortID.isWellFormed(parts[2]) else { return nil }
         let name = String(parts[1])
         switch name {
         case "cancel": choice = .cancel

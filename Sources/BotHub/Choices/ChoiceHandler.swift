@@ -15,17 +15,22 @@ struct ChoiceHandler: Sendable {
     let settings: ChoiceSettings
     let logger: Logger
     let now: @Sendable () -> Date
+    /// Shared with the chat commands, so a stranger's commands and presses count against one budget.
+    var strangers = StrangerReplyLimiter()
 
-    /// A button press in Telegram: answered with a toast.
+    /// A button press in Telegram: answered with a toast (someone who is not an operator there gets a few a minute).
     func handle(_ query: TelegramCallbackQuery) async {
         let telegram = telegram
         let logger = logger
+        let origin: Press.Origin = query.message.map { .chat($0.chat.id) } ?? .noChat
+        let answers = mayAnswer(query.from, origin: origin)
         let press = Press(
             userID: query.from.id,
             name: query.from.displayName,
-            chatID: query.message?.chat.id,
+            origin: origin,
             data: query.data,
             reply: { text, showAlert in
+                guard answers else { return }
                 do {
                     try await telegram?.answerCallbackQuery(id: query.id, text: text.map { String($0.prefix(200)) }, showAlert: showAlert)
                 } catch {
@@ -36,8 +41,29 @@ struct ChoiceHandler: Sendable {
         await process(press)
     }
 
+    /// Whether this press gets an answer: always for an operator of the chat, a few a minute for anyone else (the
+    /// first one withheld in a minute is audited; every press is audited by `process` either way).
+    private func mayAnswer(_ user: TelegramUser, origin: Press.Origin) -> Bool {
+        if case .chat(let chatID) = origin, roster.configured(chatID)?.operators.contains(where: { $0.userID == user.id }) == true {
+            return true
+        }
+        switch strangers.verdict(for: user.id, now: now()) {
+        case .reply: return true
+        case .silenceStarts:
+            audit("reply_suppressed", actor: user.displayName, alertID: nil, detail: "user \(user.id): no more replies to presses this minute")
+            return false
+        case .silent: return false
+        }
+    }
+
     /// Handles a press from Telegram or from `bothub choose`: the same authorization, audit and dispatch.
     func process(_ press: Press) async {
+        if press.origin == .noChat {
+            // Nobody is an operator of "no chat"; before this check such a press counted as the hub machine's.
+            await press.reply(catalogs.text(.toastNoChat, language: roster.defaultLanguage), true)
+            audit("press_refused", by: press, alertID: nil, detail: "press without a chat by user \(press.userID): data=\(press.data ?? "-")")
+            return
+        }
         let chatID = press.chatID ?? 0
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         let text = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
@@ -140,19 +166,37 @@ struct ChoiceHandler: Sendable {
             }
             return
         }
-        guard digest.outcome == nil else {
-            await press.reply(catalogs.text(.toastHandled, language: language, ["user": "?"]), true)
+        guard now().timeIntervalSince(digest.lastAlertAt) <= settings.buttonLifetime else {
+            await press.reply(catalogs.text(.toastExpired, language: language), true)
+            audit("press_refused", by: press, alertID: nil, detail: "digest \(id) button expired")
             return
         }
-        let actionName = catalogs.text(.buttonDigestBlock, language: language, ["count": String(DigestRenderer.blockCount)])
+        let targets = digest.shownBlockTargets
+        guard !targets.isEmpty else {
+            await press.reply(catalogs.text(.toastInvalid, language: language), false)
+            return
+        }
+        switch (try? store.claimDigest(id, by: actor, now: now())) ?? .unknown {
+        case .claimed:
+            break
+        case .alreadyHandled(let by, _, _):
+            await press.reply(catalogs.text(.toastHandled, language: language, ["user": by]), true)
+            audit("press_refused", by: press, alertID: nil, detail: "digest \(id) already handled by \(by)")
+            return
+        case .unknown:
+            await press.reply(catalogs.text(.toastInvalid, language: language), false)
+            return
+        }
+        let actionName = catalogs.text(.buttonDigestBlock, language: language, ["count": String(targets.count)])
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        audit("press", by: press, alertID: nil, detail: "digest \(id) block top \(DigestRenderer.blockCount) by user \(press.userID)")
+        audit("press", by: press, alertID: nil, detail: "digest \(id) block \(targets.joined(separator: " ")) by user \(press.userID)")
         let requester = Operator(telegramUserId: press.userID, name: actor)
         let blockable = alerts.filter { $0.actions.contains(.blockIP1h) }
         var done = 0
         var failed = 0
-        for entry in DigestRenderer.addressCounts(blockable).prefix(DigestRenderer.blockCount) {
-            guard let source = blockable.first(where: { ChoiceHandler.ip(of: $0) == entry.ip }),
+        // Exactly the addresses the message listed when it was last shown, not whatever the digest holds by now.
+        for ip in targets {
+            guard let source = blockable.first(where: { ChoiceHandler.ip(of: $0) == ip }),
                 case .success(let command) = Self.command(
                     for: .blockIP1h, alert: source, by: requester, now: now(), lifetime: settings.commandLifetime)
             else { continue }
@@ -162,7 +206,7 @@ struct ChoiceHandler: Sendable {
             if result.outcome == .done || result.outcome == .alreadyDone {
                 done += 1
                 try? store.recordBlock(
-                    agent: source.agent, ip: entry.ip, until: now().addingTimeInterval(3600), alertID: source.id.uuidString, by: actor, at: now())
+                    agent: source.agent, ip: ip, until: now().addingTimeInterval(3600), alertID: source.id.uuidString, by: actor, at: now())
             } else {
                 failed += 1
             }
@@ -305,7 +349,7 @@ struct ChoiceHandler: Sendable {
     private func refreshMessages(of stored: StoredAlert, alert: Alert, extra: ((String) -> String)?, keyboard: KeyboardChoice) async {
         for (chatID, messageID) in (try? store.sentMessages(alertID: stored.id)) ?? [] {
             let language = roster.language(of: chatID)
-            let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, language: language)
+            let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
             let html = [rendered.html, extra?(language)].compactMap { $0 }.joined(separator: "\n\n")
             let buttons: [[InlineButton]]
             switch keyboard {
@@ -327,7 +371,7 @@ struct ChoiceHandler: Sendable {
 
     private func showConfirmation(of stored: StoredAlert, alert: Alert, action: AlertAction, chatID: Int64, language: String) async {
         guard let messageID = try? store.messageID(alertID: stored.id, chatID: chatID) else { return }
-        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, language: language)
+        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
         let shutdown = action == .shutdown
         let prompt = catalogs.text(
             shutdown ? .confirmShutdown : .confirmReboot,
@@ -356,9 +400,9 @@ struct ChoiceHandler: Sendable {
         }
     }
 
-    /// An entry for what `press` did, naming the presser and their Telegram id (none for a terminal press).
+    /// An entry for what `press` did, naming the presser and their Telegram id (none for a press on the hub machine).
     private func audit(_ event: String, by press: Press, alertID: String?, detail: String) {
-        audit(event, actor: press.name, actorID: press.chatID == nil ? nil : press.userID, alertID: alertID, detail: detail)
+        audit(event, actor: press.name, actorID: press.origin == .hubMachine ? nil : press.userID, alertID: alertID, detail: detail)
     }
 
     private func audit(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) {
@@ -435,14 +479,28 @@ struct ChoiceHandler: Sendable {
 struct Press: Sendable {
     var userID: Int64
     var name: String
-    /// The chat the button was pressed in; nil for `bothub choose` on the hub machine.
-    var chatID: Int64?
+    /// Where the press came from.
+    var origin: Origin
+    /// The chat the button was pressed in, if any.
+    var chatID: Int64? {
+        if case .chat(let id) = origin { return id }
+        return nil
+    }
     /// The button's `callback_data` (or the same form built by `bothub choose`).
     var data: String?
     /// Answers the presser at once: a toast in Telegram (the flag makes it a dialog), a line on the terminal.
     var reply: @Sendable (String?, Bool) async -> Void
     /// Told how the choice ended (`bothub choose` prints it and sets its exit status from it).
     var finished: @Sendable (PressEnd) async -> Void = { _ in }
+
+    enum Origin: Sendable, Equatable {
+        /// A button in a Telegram chat: authorized by that chat's operators.
+        case chat(Int64)
+        /// A Telegram press that names no chat (a button on an inline message): nobody is authorized for it.
+        case noChat
+        /// `bothub choose` on the hub machine: local and trusted, an admin's press.
+        case hubMachine
+    }
 }
 
 /// How a press that passed every check ended.
@@ -457,10 +515,13 @@ enum PressEnd: Sendable, Equatable {
 
 extension ChoiceHandler {
     /// A Telegram presser's role in their chat; `bothub choose` runs on the hub machine by someone who already holds
-    /// its configuration and keys, so a local press is an admin's.
+    /// its configuration and keys, so a press from there is an admin's. A Telegram press without a chat has no role.
     func role(of press: Press) -> TelegramConfiguration.Role? {
-        guard let chatID = press.chatID else { return .admin }
-        return roster.configured(chatID)?.operators.first { $0.userID == press.userID }?.role
+        switch press.origin {
+        case .hubMachine: .admin
+        case .noChat: nil
+        case .chat(let chatID): roster.configured(chatID)?.operators.first { $0.userID == press.userID }?.role
+        }
     }
 }
 

@@ -22,16 +22,34 @@ struct AgentCommand: ParsableCommand {
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List agents (from the config file and enrolled) with their /response URL.")
 
-        @Option(help: "The hub configuration file.")
-        var config: String
+        @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub configuration file")))
+        var config: String = ConfigFileLocation.hub
 
         func run() throws {
             let hub = try AgentCommand.hub(config)
             for agent in hub.agents { print("\(agent.id)\t\(agent.responseEndpoint)\tconfig file") }
-            for agent in try AgentEnrollmentFile(stateDirectory: hub.stateDirectory).agentEntries() {
-                let rotation = agent.previousKeyUntil.map { "\tprevious key valid until \(MessageTime.format($0))" } ?? ""
-                print("\(agent.id)\t\(agent.responseEndpoint)\tenrolled\(rotation)")
+            let contents: AgentEnrollmentFile.Contents
+            do {
+                contents = try AgentEnrollmentFile(stateDirectory: hub.stateDirectory).load()
+            } catch let error as ConfigError {
+                print("enrolled agents unreadable: \(error)")
+                throw ExitCode.failure
             }
+            let now = Date()
+            for entry in contents.entries {
+                guard let agent = entry.configurationEntry else { continue }
+                print("\(agent.id)\t\(agent.responseEndpoint)\tenrolled\(Self.rotations(agent, now: now))")
+            }
+            for rejected in contents.rejected { print("\(rejected.id ?? "?")\t-\tREJECTED: \(rejected)") }
+            if !contents.rejected.isEmpty { throw ExitCode.failure }
+        }
+
+        /// "rotation in progress: 1 old key valid until …" for each retired key still in its grace.
+        static func rotations(_ agent: HubConfiguration.AgentEntry, now: Date) -> String {
+            let live = agent.retiredKeys.filter { now < $0.validUntil }.sorted { $0.validUntil < $1.validUntil }
+            guard !live.isEmpty else { return "" }
+            let ends = live.map { MessageTime.format($0.validUntil) }.joined(separator: ", ")
+            return "\trotation in progress: \(live.count) old key\(live.count == 1 ? "" : "s") still valid, until \(ends)"
         }
     }
 
@@ -41,8 +59,8 @@ struct AgentCommand: ParsableCommand {
         @Argument(help: "The agent id.")
         var name: String
 
-        @Option(help: "The hub configuration file.")
-        var config: String
+        @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub configuration file")))
+        var config: String = ConfigFileLocation.hub
 
         func run() throws {
             try AgentEnrollmentFile(stateDirectory: try AgentCommand.hub(config).stateDirectory).remove(name)
@@ -59,14 +77,20 @@ struct AgentCommand: ParsableCommand {
         @Argument(help: "The agent id.")
         var name: String
 
-        @Option(help: "The hub configuration file.")
-        var config: String
+        @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub configuration file")))
+        var config: String = ConfigFileLocation.hub
 
-        @Option(help: "How long the old key stays valid, e.g. 1h, 24h.")
+        @Option(help: "How long the old key stays valid, e.g. 1h, 24h (earlier rotations keep their own end).")
         var grace: String = "24h"
 
+        @Flag(help: "Allow --grace 0s: the old key stops working at once, cutting off the agent until it has the new key.")
+        var force = false
+
         func validate() throws {
-            guard DurationText.parse(grace) != nil else { throw ValidationError("--grace: expected a duration like 1h or 24h") }
+            guard let duration = DurationText.parse(grace) else { throw ValidationError("--grace: expected a duration like 1h or 24h") }
+            guard duration > .zero || force else {
+                throw ValidationError("--grace 0s cuts the running agent off at once; add --force if that is what you want (a compromised key)")
+            }
         }
 
         func run() throws {
@@ -90,8 +114,8 @@ struct AgentCommand: ParsableCommand {
         @Option(help: "The agent's /response base URL, e.g. http://10.0.0.5:7071.")
         var url: String
 
-        @Option(help: "The hub configuration file (its hub.state_dir receives the enrollment).")
-        var config: String
+        @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub configuration file (its hub.state_dir receives the enrollment)")))
+        var config: String = ConfigFileLocation.hub
 
         @Option(help: "The hub URL the agent should post alerts to.")
         var hubURL: String = "http://HUB_ADDRESS:7070"

@@ -9,11 +9,11 @@ struct AlertsCommand: ParsableCommand {
         abstract: "List recent alerts: short id, time, agent, kind, subject, status and the choices still open (answer one with `bothub choose`)."
     )
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
-    @Option(help: "Directory holding bot.<lang>.yml catalogs.")
-    var translations: String = "translations"
+    @Option(help: "A directory of bot.<lang>.yml catalogs replacing the built-in ones (overrides hub.translations).")
+    var translations: String?
 
     @Flag(help: "Only alerts nobody has answered yet.")
     var open = false
@@ -26,7 +26,7 @@ struct AlertsCommand: ParsableCommand {
 
     func run() throws {
         let hub = try HubTerminal.open(config: config)
-        let catalogs = try MessageCatalogs.load(directory: translations)
+        let catalogs = try MessageCatalogs.load(override: translations ?? hub.configuration.translationsDirectory)
         let now = Date()
         let listings = try hub.store.recentAlerts(limit: limit, openOnly: open).map { try hub.listing($0, catalogs: catalogs, now: now) }
         if json {
@@ -59,18 +59,19 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "The alert's short id (first column of `bothub alerts`) or full UUID, in any case.")
     var alert: String
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
-    @Option(help: "Directory holding bot.<lang>.yml catalogs.")
-    var translations: String = "translations"
+    @Option(help: "A directory of bot.<lang>.yml catalogs replacing the built-in ones (overrides hub.translations).")
+    var translations: String?
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
     func run() throws {
         let hub = try HubTerminal.open(config: config)
-        let listing = try hub.listing(try hub.alert(alert), catalogs: try MessageCatalogs.load(directory: translations), now: Date())
+        let listing = try hub.listing(
+            try hub.alert(alert), catalogs: try MessageCatalogs.load(override: translations ?? hub.configuration.translationsDirectory), now: Date())
         if json {
             try TerminalJSON.print(listing)
             return

@@ -9,8 +9,8 @@ struct AuditCommand: ParsableCommand {
         abstract: "Print the audit trail: every alert, message, button press (authorized or not), command with its arguments, and result."
     )
 
-    @Option(help: "The hub YAML file (its hub.state_dir holds the database).")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file (its hub.state_dir holds the database)")))
+    var config: String = ConfigFileLocation.hub
 
     @Option(help: "How far back to print, e.g. 30m, 24h, 7d.")
     var since: String = "24h"

@@ -14,8 +14,8 @@ struct BlocksCommand: AsyncParsableCommand {
     @Argument(help: "Only this agent.")
     var agent: String?
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
     @Flag(help: "Print JSON instead of a table.")
     var json = false
@@ -97,16 +97,16 @@ struct UnblockCommand: AsyncParsableCommand {
     @Argument(help: "The agent id.")
     var agent: String
 
-    @Argument(help: "The blocked address.")
+    @Argument(help: "The blocked address or IPv6 prefix.")
     var ip: String
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard IPAddress(ip) != nil else { throw ValidationError("IP: not an IPv4 or IPv6 address: \(ip)") }
+        guard OperatorCommands.unblockTarget(ip) != nil else { throw ValidationError("IP: not an IPv4 or IPv6 address or IPv6 prefix: \(ip)") }
     }
 
     func run() async throws {

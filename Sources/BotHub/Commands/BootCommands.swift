@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Shared
 
 /// `bothub install-boot`
@@ -10,7 +11,16 @@ struct InstallBootCommand: ParsableCommand {
 
     @OptionGroup var options: InstallBootOptions
 
-    func run() throws { try options.run(for: .hub) }
+    func run() throws {
+        try options.run(for: .hub)
+        try installDocumentation()
+    }
+
+    /// Shell completions and the man page, beside the boot file (kept apart from `InstallBootOptions.run`).
+    private func installDocumentation() throws {
+        let binary = options.binary ?? CommandLine.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        for line in try DocumentationInstaller(root: options.root).install(BotHubCommand.self, program: "bothub", binary: binary) { print(line) }
+    }
 }
 
 /// `bothub uninstall-boot`

@@ -20,11 +20,11 @@ struct ChooseCommand: AsyncParsableCommand {
     )
     var choice: String
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
-    @Option(help: "Directory holding bot.<lang>.yml catalogs.")
-    var translations: String = "translations"
+    @Option(help: "A directory of bot.<lang>.yml catalogs replacing the built-in ones (overrides hub.translations).")
+    var translations: String?
 
     @Flag(help: "Confirm a reboot or shutdown (without it nothing is sent).")
     var yes = false
@@ -32,7 +32,9 @@ struct ChooseCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
-        guard AlertReference(alert) != nil else { throw ValidationError("ALERT: a 12-digit short id from `bothub alerts` or a full alert UUID") }
+        guard AlertReference(alert) != nil else {
+            throw ValidationError("ALERT: a short id from `bothub alerts` (12 to 32 hex digits) or a full alert UUID")
+        }
         guard choice == "unblock" || AlertAction(rawValue: choice) != nil else {
             throw ValidationError(
                 "CHOICE: unknown choice \(choice) (one of \((AlertAction.allCases.map(\.rawValue) + ["unblock"]).joined(separator: ", ")))")
@@ -43,7 +45,7 @@ struct ChooseCommand: AsyncParsableCommand {
         logging.bootstrap()
         let logger = Logger(label: "bothub")
         let hub = try HubTerminal.open(config: config)
-        let catalogs = try MessageCatalogs.load(directory: translations)
+        let catalogs = try MessageCatalogs.load(override: translations ?? hub.configuration.translationsDirectory)
         let stored = try hub.alert(alert)
         let listing = try hub.listing(stored, catalogs: catalogs, now: Date())
         if let refusal = Self.refusal(choice: choice, listing: listing) { throw TerminalError(refusal) }
@@ -67,7 +69,7 @@ struct ChooseCommand: AsyncParsableCommand {
         let localOperator = HubTerminal.localOperator
         let press = { (data: String) in
             Press(
-                userID: localOperator.telegramUserId, name: localOperator.name, chatID: nil, data: data,
+                userID: localOperator.telegramUserId, name: localOperator.name, origin: .hubMachine, data: data,
                 reply: { text, _ in await end.replied(text) }, finished: { await end.finished($0) })
         }
         if let action, action.needsConfirmation {

@@ -9,8 +9,8 @@ struct StatusCommand: ParsableCommand {
         abstract: "Show Telegram reachability, each agent's version, last heartbeat, outbox, drops and unhealthy inputs, and the mutes."
     )
 
-    @Option(help: "The hub YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
+    var config: String = ConfigFileLocation.hub
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -26,9 +26,13 @@ struct StatusCommand: ParsableCommand {
         var unhealthyInputs: [String]
     }
 
+    /// A mute in force in one chat.
     struct Mute: Encodable {
+        var chat: Int64
         var target: String
         var until: Date
+        var includesCritical: Bool
+        var mutedBy: String
     }
 
     struct Status: Encodable {
@@ -69,7 +73,9 @@ struct StatusCommand: ParsableCommand {
             telegramConfigured: hub.configuration.telegram.token != nil,
             telegram: try hub.store.telegramReachability(),
             agents: agents,
-            mutes: try hub.store.mutes(now: now).map { Mute(target: $0.target, until: $0.until) }
+            mutes: try hub.store.activeMutes(now: now).sorted { ($0.chatId, $0.target) < ($1.chatId, $1.target) }.map {
+                Mute(chat: $0.chatId, target: $0.target, until: $0.until, includesCritical: $0.includesCritical, mutedBy: $0.mutedBy)
+            }
         )
     }
 
@@ -107,9 +113,13 @@ struct StatusCommand: ParsableCommand {
             lines.append("No mutes.")
         } else {
             lines.append("Muted:")
-            for mute in status.mutes {
-                lines.append(
-                    "  \(mute.target) until \(MessageTime.precise(mute.until)) (\(MessageTime.span(mute.until.timeIntervalSince(now))) left)")
+            for (chat, mutes) in Dictionary(grouping: status.mutes, by: \.chat).sorted(by: { $0.key < $1.key }) {
+                lines.append("  chat \(chat):")
+                for mute in mutes {
+                    let left = MessageTime.span(mute.until.timeIntervalSince(now))
+                    let critical = mute.includesCritical ? ", critical included" : ""
+                    lines.append("    \(mute.target) until \(MessageTime.precise(mute.until)) (\(left) left\(critical); by \(mute.mutedBy))")
+                }
             }
         }
         return lines.joined(separator: "\n")

@@ -78,6 +78,8 @@ struct ResponseDispatcher: Sendable {
             return "the agent at \(address) refused the hub's seal (HTTP 401): its hub.key is not the key enrolled here (see `bothub agent list`)"
         case .status(let status):
             return "the agent at \(address) answered HTTP \(status)"
+        case .rejected(let status):
+            return "the agent at \(address) refused the request (sealed HTTP \(status))"
         case .unauthenticReply(let reason):
             return "the reply from \(address) was not sealed by the agent's key (\(reason))"
         case .transport(let text):

@@ -36,8 +36,9 @@ actor AlertWriteBatcher {
             let batch = Array(waiting.prefix(maxBatch))
             waiting.removeFirst(batch.count)
             do {
+                // One alert that cannot be stored fails alone; the others of the batch are stored and acknowledged.
                 let results = try await store.recordAlerts(batch.map(\.alert), chats: chats(), now: now())
-                for (entry, isNew) in zip(batch, results) { entry.continuation.resume(returning: .success(isNew)) }
+                for (entry, result) in zip(batch, results) { entry.continuation.resume(returning: result) }
             } catch {
                 for entry in batch { entry.continuation.resume(returning: .failure(error)) }
             }

@@ -65,10 +65,17 @@ actor AlertNotifier: Service, CustomStringConvertible {
         }
         var nextWake = now().addingTimeInterval(30)
         var deferredChats: Set<Int64> = []
-        let muted = (try? store.activeMutes(now: now())) ?? []
+        let mutes: [ChatMute]
+        do {
+            mutes = try store.activeMutes(now: now())
+        } catch {
+            // Showing an alert someone muted is the safe side of this failure.
+            logger.error("cannot read mutes; showing every alert", metadata: ["error": "\(error)"])
+            mutes = []
+        }
         for message in pending where !deferredChats.contains(message.chatID) {
-            if muted.contains(message.alert.agent) || muted.contains(message.alert.kind) {
-                // Muted alerts are stored and audited, never shown (`bothub alerts` still lists them).
+            if mutes.contains(where: { $0.hides(message.alert, in: message.chatID) }) {
+                // Muted alerts are stored and audited, not shown in that chat (`bothub alerts` still lists them).
                 try? store.markMessageMuted(alertID: message.alert.id, chatID: message.chatID)
                 continue
             }
@@ -123,15 +130,17 @@ actor AlertNotifier: Service, CustomStringConvertible {
         guard let id = digest.id else { return }
         let alerts = ((try? store.digestAlerts(id)) ?? []).compactMap { try? $0.decoded() }
         let rendered = DigestRenderer(catalogs: catalogs).render(digest, alerts: alerts, language: roster.language(of: digest.chatId), now: now())
+        // Stored with the message, so the block button blocks exactly what this message lists.
+        let targets = DigestRenderer.offeredBlockTargets(digest, alerts: alerts).map(\.ip)
         do {
             if let messageID = digest.messageId {
                 try await telegram.editMessageText(chatID: digest.chatId, messageID: messageID, html: rendered.html, keyboard: rendered.keyboard)
                 pacer.recordSent(to: digest.chatId, at: now())
-                try store.markDigestShown(id, messageID: messageID)
+                try store.markDigestShown(id, messageID: messageID, blockTargets: targets)
             } else {
                 let sent = try await telegram.sendMessage(chatID: digest.chatId, html: rendered.html, keyboard: rendered.keyboard)
                 pacer.recordSent(to: digest.chatId, at: now())
-                try store.markDigestShown(id, messageID: sent.messageId)
+                try store.markDigestShown(id, messageID: sent.messageId, blockTargets: targets)
             }
         } catch let error as TelegramError where error.code == 429 {
             pacer.recordRateLimited(digest.chatId, retryAfter: error.retryAfter ?? 1, at: now())
@@ -152,7 +161,8 @@ actor AlertNotifier: Service, CustomStringConvertible {
             try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "the bot is blocked in this chat")
             return true
         }
-        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, language: roster.language(of: message.chatID))
+        let rendered = AlertMessageRenderer(catalogs: catalogs).render(
+            alert, shortID: message.alert.shortId, language: roster.language(of: message.chatID))
         do {
             let sent = try await telegram.sendMessage(chatID: message.chatID, html: rendered.html, keyboard: rendered.keyboard)
             pacer.recordSent(to: message.chatID, at: now())

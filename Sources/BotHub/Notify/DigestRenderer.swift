@@ -16,10 +16,24 @@ struct DigestRenderer {
         return counts.map { ($0.key, $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.ip < $1.ip }
     }
 
+    /// What "Block top N" blocks: the addresses behind most of the alerts that offer a block, at most `blockCount`.
+    static func blockTargets(_ alerts: [Alert]) -> [(ip: String, count: Int)] {
+        Array(addressCounts(alerts.filter { $0.actions.contains(.blockIP1h) }).prefix(blockCount))
+    }
+
+    /// The block targets while the button is still offered (it is single use), else none.
+    static func offeredBlockTargets(_ digest: StoredDigest, alerts: [Alert]) -> [(ip: String, count: Int)] {
+        digest.handledBy == nil && digest.outcome == nil ? blockTargets(alerts) : []
+    }
+
+    /// The message and its buttons. While the block button is offered, the message lists every address it blocks
+    /// (`blockTargets`, which the notifier stores with the shown message); afterwards, the top five.
     func render(_ digest: StoredDigest, alerts: [Alert], language: String, now: Date) -> RenderedAlert {
         let kindName = alerts.first.map { catalogs.text(AlertMessageRenderer.key(for: $0.kind), language: language) } ?? digest.kind
         let counts = Self.addressCounts(alerts)
-        let top = counts.prefix(5).map { catalogs.text(.digestTopEntry, language: language, ["ip": $0.ip, "count": String($0.count)]) }
+        let targets = Self.offeredBlockTargets(digest, alerts: alerts)
+        let listed = targets.isEmpty ? Array(counts.prefix(5)) : targets
+        let top = listed.map { catalogs.text(.digestTopEntry, language: language, ["ip": $0.ip, "count": String($0.count)]) }
         var html = catalogs.text(
             .digestSummary,
             language: language,
@@ -36,10 +50,10 @@ struct DigestRenderer {
         html = html.replacingOccurrences(of: "%{top}", with: top.joined(separator: ", "))
         if let outcome = digest.outcome { html += "\n\n" + outcome }
         var buttons: [InlineButton] = []
-        if alerts.contains(where: { $0.actions.contains(.blockIP1h) }), !counts.isEmpty, digest.outcome == nil {
+        if !targets.isEmpty {
             buttons.append(
                 InlineButton(
-                    text: catalogs.text(.buttonDigestBlock, language: language, ["count": String(min(Self.blockCount, counts.count))]),
+                    text: catalogs.text(.buttonDigestBlock, language: language, ["count": String(targets.count)]),
                     callbackData: CallbackData(choice: .digestBlock, shortID: digest.shortID).text
                 )
             )

@@ -62,29 +62,6 @@ extension HubStore {
             ).map { ($0["agent"], $0["ip"], $0["until"], $0["alertId"]) }
         }
     }
-
-    func mute(_ target: String, until: Date) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO mute (target, until) VALUES (?, ?) ON CONFLICT(target) DO UPDATE SET until = excluded.until",
-                arguments: [target, until]
-            )
-        }
-    }
-
-    func unmute(_ target: String) throws -> Bool {
-        try writer.write { db in
-            try db.execute(sql: "DELETE FROM mute WHERE target = ?", arguments: [target])
-            return db.changesCount > 0
-        }
-    }
-
-    /// Agents and kinds muted at `now`.
-    func activeMutes(now: Date) throws -> Set<String> {
-        try writer.read { db in
-            Set(try String.fetchAll(db, sql: "SELECT target FROM mute WHERE until > ?", arguments: [now]))
-        }
-    }
 }
 
 extension HubStore {

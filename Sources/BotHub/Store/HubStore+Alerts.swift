@@ -29,19 +29,34 @@ extension HubStore {
         }
     }
 
-    /// Stores many alerts in one transaction (one fsync for the batch); returns, per alert, whether it was new.
-    func recordAlerts(_ alerts: [Alert], chats: [Int64], now: Date) async throws -> [Bool] {
-        let payloads = try alerts.map { String(decoding: try WireCoding.encode($0), as: UTF8.self) }
-        return try await writer.write { db in
-            var results: [Bool] = []
+    /// Stores many alerts in one transaction (one fsync for the batch); returns, per alert, whether it was new, or why
+    /// it could not be stored. Each alert is written inside its own savepoint, so one that fails (a constraint, a
+    /// trigger, an undecodable payload) is rolled back alone and the rest of the batch, from every agent, is stored.
+    func recordAlerts(_ alerts: [Alert], chats: [Int64], now: Date) async throws -> [Result<Bool, any Error>] {
+        try await writer.write { db in
+            var results: [Result<Bool, any Error>] = []
             var seen: Set<UUID> = []
-            for (alert, payload) in zip(alerts, payloads) {
-                guard seen.insert(alert.id).inserted, try !StoredAlert.exists(db, key: alert.id.uuidString) else {
-                    results.append(false)
+            for alert in alerts {
+                guard seen.insert(alert.id).inserted else {
+                    results.append(.success(false))
                     continue
                 }
-                try Self.insert(alert, payload: payload, chats: chats, now: now, in: db)
-                results.append(true)
+                do {
+                    var isNew = false
+                    try db.inSavepoint {
+                        guard try !StoredAlert.exists(db, key: alert.id.uuidString) else { return .commit }
+                        let payload = String(decoding: try WireCoding.encode(alert), as: UTF8.self)
+                        try Self.insert(alert, payload: payload, chats: chats, now: now, in: db)
+                        isNew = true
+                        return .commit
+                    }
+                    results.append(.success(isNew))
+                } catch {
+                    // SQLite rolls the whole transaction back on some errors (disk full, I/O): then nothing of the
+                    // batch is stored and every caller must hear so, not only this one.
+                    guard db.isInsideTransaction else { throw error }
+                    results.append(.failure(error))
+                }
             }
             return results
         }
@@ -50,7 +65,7 @@ extension HubStore {
     private static func insert(_ alert: Alert, payload: String, chats: [Int64], now: Date, in db: Database) throws {
         let stored = StoredAlert(
             id: alert.id.uuidString,
-            shortId: ShortID.make(alert.id),
+            shortId: try ShortID.unused(for: alert.id, in: db),
             agent: alert.agent,
             kind: alert.kind.rawValue,
             severity: alert.severity.rawValue,
@@ -180,10 +195,28 @@ extension HubStore {
     }
 }
 
-/// Short alert ids for `callback_data`: the first 12 hex digits of the UUID (48 bits; collisions are checked by the
-/// unique index, and at a million alerts the chance of one is about 2 in a million).
+/// Short alert ids for `callback_data`: the first 12 hex digits of the UUID (48 bits). An agent chooses its alert ids,
+/// so a compromised or buggy one can repeat another alert's first 12 digits on purpose; such an alert gets a longer
+/// prefix of its own id instead (up to all 32 digits, which the primary key makes unique), never a refused batch.
 enum ShortID {
-    static func make(_ id: UUID) -> String {
-        String(id.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12))
+    /// The lengths tried in order; the longest keeps `v1:block_ip_permanent:<id>` at 54 bytes, under Telegram's 64.
+    static let lengths = [12, 16, 20, 24, 32]
+
+    static func make(_ id: UUID, length: Int = 12) -> String {
+        String(id.uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(length))
+    }
+
+    /// The shortest short id of `id` no stored alert holds yet.
+    static func unused(for id: UUID, in db: Database) throws -> String {
+        for length in lengths.dropLast() {
+            let candidate = make(id, length: length)
+            if try StoredAlert.filter(Column("shortId") == candidate).fetchCount(db) == 0 { return candidate }
+        }
+        return make(id, length: 32)
+    }
+
+    /// True for text that can be a short id: 12 to 32 lowercase or uppercase hex digits.
+    static func isWellFormed(_ text: some StringProtocol) -> Bool {
+        (12...32).contains(text.count) && text.allSatisfy(\.isHexDigit)
     }
 }

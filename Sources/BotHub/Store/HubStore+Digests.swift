@@ -15,6 +15,16 @@ struct StoredDigest: Codable, FetchableRecord, MutablePersistableRecord, Sendabl
     var messageId: Int64?
     var dirty: Bool
     var outcome: String?
+    /// The addresses the message listed for its block button when last shown, space-separated.
+    var blockTargets: String?
+    /// Who pressed the block button (it is single use), and when.
+    var handledBy: String?
+    var handledAt: Date?
+
+    /// Exactly what the block button blocks: what the message showed, never what the digest grew to since.
+    var shownBlockTargets: [String] {
+        blockTargets.map { $0.split(separator: " ").map(String.init) } ?? []
+    }
 
     mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
@@ -89,9 +99,26 @@ extension HubStore {
         return try writer.read { db in try StoredDigest.fetchOne(db, key: id) }
     }
 
-    func markDigestShown(_ id: Int64, messageID: Int64) throws {
+    /// Records the shown message and the addresses its block button listed.
+    func markDigestShown(_ id: Int64, messageID: Int64, blockTargets: [String]) throws {
         try writer.write { db in
-            try db.execute(sql: "UPDATE digest SET dirty = 0, messageId = ? WHERE id = ?", arguments: [messageID, id])
+            try db.execute(
+                sql: "UPDATE digest SET dirty = 0, messageId = ?, blockTargets = ? WHERE id = ?",
+                arguments: [messageID, blockTargets.joined(separator: " "), id]
+            )
+        }
+    }
+
+    /// Atomically takes a digest's block button, so it acts once however often (or wherever) it is pressed.
+    func claimDigest(_ id: Int64, by actor: String, now: Date) throws -> AlertClaim {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE digest SET handledBy = ?, handledAt = ? WHERE id = ? AND handledBy IS NULL AND outcome IS NULL",
+                arguments: [actor, now, id]
+            )
+            if db.changesCount == 1 { return .claimed }
+            guard let digest = try StoredDigest.fetchOne(db, key: id) else { return .unknown }
+            return .alreadyHandled(by: digest.handledBy ?? "?", at: digest.handledAt, outcome: digest.outcome)
         }
     }
 

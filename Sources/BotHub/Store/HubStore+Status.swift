@@ -28,15 +28,6 @@ extension HubStore {
         }
     }
 
-    /// Mutes in force at `now`, with their end.
-    func mutes(now: Date) throws -> [(target: String, until: Date)] {
-        try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT target, until FROM mute WHERE until > ? ORDER BY target", arguments: [now]).map {
-                ($0["target"], $0["until"])
-            }
-        }
-    }
-
     func telegramReachability() throws -> TelegramReachability? {
         try writer.read { db in
             guard let text = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'telegram.reachability'") else { return nil }

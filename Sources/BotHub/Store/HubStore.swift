@@ -126,7 +126,28 @@ struct HubStore: Sendable {
                 table.add(column: "digestId", .integer)
             }
         }
-        migrator.registerMigration("v4-audit-actor-id") { db in
+        migrator.registerMigration("v4-chat-mutes-digest-buttons") { db in
+            // Mutes were global and unbounded; they are now per chat, capped, and spare critical alerts unless an
+            // admin says otherwise. Old mutes are lifted rather than guessed into a chat.
+            try db.drop(table: "mute")
+            try db.create(table: "chatMute") { table in
+                table.column("chatId", .integer).notNull()
+                /// An agent id or an alert kind.
+                table.column("target", .text).notNull()
+                table.column("until", .datetime).notNull().indexed()
+                table.column("includesCritical", .boolean).notNull().defaults(to: false)
+                table.column("mutedBy", .text).notNull()
+                table.primaryKey(["chatId", "target"])
+            }
+            try db.alter(table: "digest") { table in
+                /// The addresses the digest message listed when last shown: exactly what its block button blocks.
+                table.add(column: "blockTargets", .text)
+                table.add(column: "handledBy", .text)
+                table.add(column: "handledAt", .datetime)
+            }
+            try db.create(index: "message_on_digestId", on: "message", columns: ["digestId"])
+        }
+        migrator.registerMigration("v5-audit-actor-id") { db in
             try db.alter(table: "audit") { table in
                 /// The Telegram user id of the person who acted (nil for agents and the hub itself), so `bothub audit`
                 /// can name them as configured.
@@ -170,5 +191,17 @@ struct AuditEntry: Codable, FetchableRecord, PersistableRecord, Sendable, Equata
     var actor: String?
     var alertId: String?
     var detail: String
-    var actorId: Int64? = nil
+    /// The Telegram user id of the person who acted (nil for agents, the hub and older rows).
+    var actorId: Int64?
+
+    /// A new entry. Actor and detail often carry text from outside (a chat message, a display name, a hostname), so
+    /// they are escaped here, where every entry is made, and no caller can forget it.
+    init(at: Date, event: String, actor: String?, alertId: String?, detail: String, actorId: Int64? = nil) {
+        self.at = at
+        self.event = event
+        self.actor = actor.map(AuditText.escaped)
+        self.alertId = alertId
+        self.detail = AuditText.escaped(detail)
+        self.actorId = actorId
+    }
 }

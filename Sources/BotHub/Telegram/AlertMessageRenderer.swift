@@ -12,7 +12,8 @@ struct RenderedAlert: Equatable {
 struct AlertMessageRenderer {
     let catalogs: MessageCatalogs
 
-    func render(_ alert: Alert, language: String) -> RenderedAlert {
+    /// `shortID` is the stored alert's (usually 12 digits, longer when another alert held those), never recomputed here.
+    func render(_ alert: Alert, shortID: String, language: String) -> RenderedAlert {
         func text(_ key: MessageKey, _ values: [String: String] = [:]) -> String {
             catalogs.text(key, language: language, values)
         }
@@ -22,7 +23,6 @@ struct AlertMessageRenderer {
         lines += evidence(alert.subject, language: language)
         lines.append(text(.alertObservedAt, ["time": MessageTime.format(alert.observedAt)]))
 
-        let shortID = ShortID.make(alert.id)
         let buttons = alert.actions.map { action in
             InlineButton(text: text(Self.key(for: action)), callbackData: CallbackData(choice: .action(action), shortID: shortID).text)
         }
@@ -55,7 +55,7 @@ struct AlertMessageRenderer {
                         "users": attack.users.joined(separator: ", "),
                     ]
                 )
-            ]
+            ] + Self.networkAddresses(attack.addresses, text: text)
         case .cpu(let load):
             let head = text(.evidenceCPU, ["percent": Self.percent(load.percent), "window": MessageTime.span(TimeInterval(load.windowSeconds))])
             return [head]
@@ -71,10 +71,17 @@ struct AlertMessageRenderer {
                         "window": last(burst.windowSeconds), "samples": burst.samplePaths.prefix(5).joined(separator: " "),
                     ]
                 )
-            ]
+            ] + Self.networkAddresses(burst.addresses, text: text)
         case .agent(let health):
             return [text(.evidenceAgent, ["detail": health.detail])]
         }
+    }
+
+    /// The line listing the addresses an IPv6 network alert saw (none for a single address or an older agent).
+    private static func networkAddresses(_ addresses: [String]?, text: (MessageKey, [String: String]) -> String) -> [String] {
+        guard let addresses, !addresses.isEmpty else { return [] }
+        // The agent caps the list; a hub must not trust that cap to keep a message within Telegram's limit.
+        return [text(.evidenceNetworkAddresses, ["addresses": addresses.prefix(10).joined(separator: ", ")])]
     }
 
     static func percent(_ value: Double) -> String {

@@ -19,7 +19,7 @@ struct HubTerminal {
         let configuration = try loadConfiguration(config)
         let path = databasePath(configuration)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw TerminalError("no database at \(path): has `bothub run --config \(config)` started? (it creates hub.state_dir and the database)")
+            throw HubStore.MissingDatabase(path: path)
         }
         guard FileManager.default.isReadableFile(atPath: path), FileManager.default.isWritableFile(atPath: path) else {
             throw TerminalError("cannot open \(path): permission denied (run as the user bothub runs as, e.g. with sudo)")
@@ -50,10 +50,10 @@ struct HubTerminal {
         return Operator(telegramUserId: 0, name: "local:\(environment["SUDO_USER"] ?? ProcessInfo.processInfo.userName)")
     }
 
-    /// An alert by its short id (`bothub alerts`' first column) or full UUID, in any case, with or without dashes.
+    /// An alert by its short id (`bothub alerts`' first column, 12 digits or longer after a collision) or full UUID, in any case, with or without dashes.
     func alert(_ text: String) throws -> StoredAlert {
         guard let id = AlertReference(text) else {
-            throw ValidationError("\(text): expected a 12-digit short id from `bothub alerts` or a full alert UUID")
+            throw ValidationError("\(text): expected a short id from `bothub alerts` (12 to 32 hex digits) or a full alert UUID")
         }
         let found: StoredAlert?
         switch id {
@@ -74,7 +74,8 @@ enum AlertReference: Equatable {
         let lower = text.lowercased()
         let digits = lower.replacingOccurrences(of: "-", with: "")
         guard digits.allSatisfy(\.isHexDigit) else { return nil }
-        if digits.count == 12, !lower.contains("-") {
+        // A 32-digit short id is the whole UUID, so it is looked up as one.
+        if ShortID.isWellFormed(digits), digits.count < 32, !lower.contains("-") {
             self = .short(lower)
         } else if digits.count == 32 {
             let chars = Array(digits)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Shared
 
 /// `sentry-agent install-boot`
@@ -10,7 +11,18 @@ struct InstallBootCommand: ParsableCommand {
 
     @OptionGroup var options: InstallBootOptions
 
-    func run() throws { try options.run(for: .agent) }
+    func run() throws {
+        try options.run(for: .agent)
+        try installDocumentation()
+    }
+
+    /// Shell completions and the man page, beside the boot file (kept apart from `InstallBootOptions.run`).
+    private func installDocumentation() throws {
+        let binary = options.binary ?? CommandLine.arguments.first.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        for line in try DocumentationInstaller(root: options.root).install(SentryAgentCommand.self, program: "sentry-agent", binary: binary) {
+            print(line)
+        }
+    }
 }
 
 /// `sentry-agent uninstall-boot`

@@ -19,7 +19,10 @@ struct ReplayCommand: ParsableCommand {
         discussion: """
             ssh: successful logins (ssh_session). ssh-bruteforce: failed-login bursts (ssh_bruteforce). http404: nginx 404 \
             bursts (http_404_burst). Files ending in .gz or starting with the gzip magic are decompressed with gzip -dc. \
-            With --follow the files are followed like tail -F and alerts are printed as they happen.
+            With --follow the files are followed like tail -F and alerts are printed as they happen. With --explain, \
+            a report per file replaces the JSON lines: lines read, parsed, not matching the format (the first few \
+            shown), truncated, and what the detector counted and raised (like fail2ban-regex or cscli explain). A \
+            directory or an unreadable file is an error (exit 1).
             """
     )
 
@@ -39,11 +42,15 @@ struct ReplayCommand: ParsableCommand {
     @Flag(help: "Follow the files (from their end) and print alerts as they happen, until interrupted.")
     var follow = false
 
+    @Flag(help: "Print a report per file (lines read, parsed, not matching with samples, truncated, matches, alerts) instead of JSON lines.")
+    var explain = false
+
     @Argument(help: "Log files to read, in order.")
     var files: [String]
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("give at least one log file") }
+        guard !(explain && follow) else { throw ValidationError("--explain reads whole files; it cannot be combined with --follow") }
     }
 
     func run() throws {
@@ -61,6 +68,8 @@ struct ReplayCommand: ParsableCommand {
             }
         }
         let printer = ReplayPrinter()
+        let tally = DetectionTally()
+        let outlet: any DetectionOutlet = explain ? tally : printer
         let started = ContinuousClock.now
         let lines: Int
         switch detector {
@@ -68,30 +77,32 @@ struct ReplayCommand: ParsableCommand {
             let sessions: SSHSessionDetector? =
                 detector == .ssh ? SSHSessionDetector(knownLogins: KnownLogins(capacity: detectors.ssh.maxKnownLogins)) : nil
             let bruteForce: SSHBruteForceDetector? =
-                detector == .sshBruteForce ? SSHBruteForceDetector(configuration: DetectionService.sshBruteForceConfiguration(detectors.ssh)) : nil
+                detector == .sshBruteForce ? SSHBruteForceDetector(configuration: DetectionService.sshBruteForceConfiguration(detectors)) : nil
             let consumer = SSHLogConsumer(
-                sessions: sessions, bruteForce: bruteForce, sessionProcesses: nil, knownLoginStore: nil, outlet: printer,
+                sessions: sessions, bruteForce: bruteForce, sessionProcesses: nil, knownLoginStore: nil, outlet: outlet,
                 wallClock: { Int64(time(nil)) }, utcOffset: DetectionService.localUTCOffset())
-            lines = try feed(consumer, detectors: detectors)
+            lines = try feed(consumer, detectors: detectors, tally: tally)
         case .http404:
-            guard let format = NginxLogFormat(detectors.http404.logFormat) else {
+            guard let detector = DetectionService.http404Detector(detectors) else {
                 throw ValidationError("detectors.http404.log_format is not usable")
             }
             let systemClock: @Sendable () -> Int64 = { Int64(time(nil)) }
             let wallClock = follow ? systemClock : nil
-            let detector = HTTP404Detector(configuration: DetectionService.http404Configuration(detectors.http404), format: format)
-            lines = try feed(HTTP404LogConsumer(detector: detector, outlet: printer, wallClock: wallClock), detectors: detectors)
+            lines = try feed(HTTP404LogConsumer(detector: detector, outlet: outlet, wallClock: wallClock), detectors: detectors, tally: tally)
         }
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let rate = seconds > 0 ? Double(lines) / seconds : 0
         FileOutput.standardError.write(
-            "replay: \(lines) lines read in \(decimalText(seconds, decimals: 3)) s (\(Int(rate)) lines/s), \(printer.count) alerts, "
+            "replay: \(lines) lines read in \(decimalText(seconds, decimals: 3)) s (\(Int(rate)) lines/s), "
+                + "\(explain ? tally.snapshot.values.reduce(0, +) : printer.count) alerts, "
                 + "peak memory \(decimalText(Double(PeakMemory.kibibytes()) / 1024, decimals: 1)) MiB\n")
     }
 
-    /// Reads every file through the consumer (or follows them with `--follow`); returns the lines read.
-    private func feed<Consumer: LineConsumer>(_ consumer: Consumer, detectors: DetectorsConfiguration) throws -> Int {
+    /// Reads every file through the consumer (or follows them with `--follow`, or explains each with `--explain`);
+    /// returns the lines read.
+    private func feed<Consumer: ExplainableConsumer>(_ consumer: Consumer, detectors: DetectorsConfiguration, tally: DetectionTally) throws -> Int {
+        if explain { return try explainFiles(consumer, detectors: detectors, tally: tally) }
         if follow {
             var options = LogFollowerOptions()
             options.maxLineBytes = detectors.follow.maxLineBytes
@@ -113,6 +124,40 @@ struct ReplayCommand: ParsableCommand {
                 FileOutput.standardError.write("replay: \(error)\n")
                 throw ExitCode.failure
             }
+        }
+        return reader.lines
+    }
+
+    /// Reads each file and prints its report; a file that cannot be read stops the replay with exit status 1.
+    private func explainFiles<Consumer: ExplainableConsumer>(_ consumer: Consumer, detectors: DetectorsConfiguration, tally: DetectionTally) throws
+        -> Int
+    {
+        var reader = LogFileReader(maxLineBytes: detectors.follow.maxLineBytes)
+        var explaining = ExplainingConsumer(consumer)
+        for file in files {
+            let before = (lines: reader.lines, truncated: reader.truncatedLines, classes: explaining.inner.classification, alerts: tally.snapshot)
+            explaining.startFile()
+            do {
+                try reader.read(file, into: &explaining)
+            } catch {
+                FileOutput.standardError.write("replay: \(error)\n")
+                throw ExitCode.failure
+            }
+            let classes = explaining.inner.classification
+            let alerts = tally.snapshot.reduce(into: [String: Int]()) { result, pair in
+                let count = pair.value - (before.alerts[pair.key] ?? 0)
+                if count > 0 { result[pair.key] = count }
+            }
+            let explanation = FileExplanation(
+                path: file, lines: reader.lines - before.lines, truncated: reader.truncatedLines - before.truncated,
+                classification: LineClassification(
+                    parsed: classes.parsed - before.classes.parsed, unmatched: classes.unmatched - before.classes.unmatched,
+                    matched: classes.matched - before.classes.matched),
+                samples: explaining.samples, alerts: alerts)
+            FileOutput.standardOutput.write(
+                explanation.render(
+                    detector: detector.rawValue, matchedMeaning: explaining.inner.matchedMeaning, unmatchedMeaning: explaining.inner.unmatchedMeaning,
+                    maxLineBytes: detectors.follow.maxLineBytes))
         }
         return reader.lines
     }

@@ -12,8 +12,8 @@ struct RunCommand: AsyncParsableCommand {
             "Run the agent: detect, queue alerts on disk, deliver them to the hub, and serve the sealed /response endpoint until SIGTERM or SIGINT."
     )
 
-    @Option(help: "The agent YAML file.")
-    var config: String
+    @Option(help: ArgumentHelp(ConfigFileLocation.help("The agent YAML file")))
+    var config: String = ConfigFileLocation.agent
 
     @Flag(help: "Run no response for real: record what each would run and answer `done` with a `dry run:` detail.")
     var dryRun = false
@@ -23,13 +23,14 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "sentry-agent")
-        let agent: AgentConfiguration
+        var agent: AgentConfiguration
         do {
             agent = try AgentConfiguration.load(path: config)
         } catch let error as ConfigError {
             for problem in error.problems { logger.critical("bad configuration: \(problem)") }
             throw ExitCode.failure
         }
+        agent.listen = DescriptorLimit.fit(agent.listen, otherConnections: agent.metrics.connectionsNeeded, logger: logger)
         let executor = try await makeExecutor(agent, logger: logger)
         let runtime: AgentRuntime
         do {
@@ -46,17 +47,27 @@ struct RunCommand: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )
+        // The lock is held until the services have stopped.
+        defer { withExtendedLifetime(executor.lock) {} }
         try await group.run()
     }
 
-    /// The response executor with its journal in the state directory, and the firewall prepared (a failure is
-    /// logged, and each block retries it and reports the reason).
-    private func makeExecutor(_ agent: AgentConfiguration, logger: Logger) async throws -> (executor: Executor, blocks: BlockResponder) {
+    /// The state directory, locked against a second agent, the response executor with its journal there, and the
+    /// firewall prepared (a failure is logged, and each block retries it and reports the reason).
+    private func makeExecutor(_ agent: AgentConfiguration, logger: Logger) async throws -> (
+        executor: Executor, blocks: BlockResponder, lock: StateDirectoryLock
+    ) {
+        let lock: StateDirectoryLock
         do {
-            try FileManager.default.createDirectory(
-                atPath: agent.stateDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try PrivateFile.makeDirectory(agent.stateDirectory)
         } catch {
             logger.critical("cannot create the state directory", metadata: ["path": "\(agent.stateDirectory)", "reason": "\(error)"])
+            throw ExitCode.failure
+        }
+        do {
+            lock = try StateDirectoryLock(stateDirectory: agent.stateDirectory, program: "sentry-agent")
+        } catch {
+            logger.critical("\(error)")
             throw ExitCode.failure
         }
         let hubAddresses = HostResolver.addresses(of: agent.hubEndpoint.host)
@@ -82,6 +93,6 @@ struct RunCommand: AsyncParsableCommand {
                 logger.error("cannot prepare the firewall", metadata: ["reason": "\(error)"])
             }
         }
-        return (executor, responders.blocks)
+        return (executor, responders.blocks, lock)
     }
 }

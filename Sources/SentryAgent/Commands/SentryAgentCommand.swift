@@ -1,12 +1,15 @@
 import ArgumentParser
+import Shared
 
 /// `sentry-agent`: watches this server and runs the responses an operator chooses.
 struct SentryAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sentry-agent",
         abstract: "Vigil agent: detects SSH logins, brute force, sustained CPU and HTTP 404 bursts; runs operator-chosen responses.",
+        version: VigilVersion.current,
         subcommands: [
-            RunCommand.self, CheckConfigCommand.self, ReplayCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self,
+            RunCommand.self, WatchCommand.self, CheckConfigCommand.self, ReplayCommand.self, StatusCommand.self, BlocksCommand.self,
+            UnblockCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self,
         ]
     )
 }
@@ -14,6 +17,7 @@ struct SentryAgentCommand: AsyncParsableCommand {
 /// The program's entry point, called by the one-line executable target.
 public enum SentryAgentProgram {
     public static func main() async {
+        PrivateFile.restrictProcessUmask()
         await SentryAgentCommand.main()
     }
 }

@@ -65,11 +65,16 @@ struct HeartbeatSender: Service {
             sentAt: Date(),
             queueDepth: await outbox.depth,
             dropped: await outbox.dropped,
+            droppedBySeverity: await outbox.droppedBySeverity,
             detectors: detectors
         )
         do {
             _ = try await client.post("/heartbeat", body: try WireCoding.encode(heartbeat))
         } catch {
+            if let hint = HubRefusal.hint(for: error) {
+                logger.error("heartbeat not delivered: \(hint)")
+                return
+            }
             logger.notice("heartbeat not delivered", metadata: ["reason": "\(error)"])
         }
     }

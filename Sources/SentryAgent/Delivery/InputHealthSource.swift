@@ -13,13 +13,15 @@ struct InputHealthSource: DetectorHealthSource {
     func detectorHealth() async -> [DetectorHealth] {
         var health: [DetectorHealth] = []
         let ssh = detectors.ssh
-        if ssh.sessions || ssh.bruteForce {
+        if ssh.isActive {
             let readable = ssh.paths.filter { access($0, R_OK) == 0 }
             let problem: String?
             switch ssh.source {
             case .journald:
                 problem = access(ssh.journalctl, X_OK) == 0 ? nil : "\(ssh.journalctl) is missing"
             case .file:
+                problem = readable.isEmpty ? "cannot read \(ssh.paths.joined(separator: ", "))" : nil
+            case .auto where ssh.pathsAreExplicit:
                 problem = readable.isEmpty ? "cannot read \(ssh.paths.joined(separator: ", "))" : nil
             case .auto:
                 problem = readable.isEmpty && access(ssh.journalctl, X_OK) != 0 ? "no auth log and no journalctl" : nil

@@ -48,16 +48,34 @@ struct OutboxDelivery: Service {
             }
             return .delivered
         } catch let error as SealedClientError {
-            if case .status(let status) = error.code, status == 422 || status == 413 || status == 400 {
-                // The hub will never accept this alert; keeping it would block the queue forever.
+            if let hint = HubRefusal.hint(for: error) {
+                logger.error("\(hint); will retry", metadata: ["alert": "\(alert.id)"])
+                return .retry
+            }
+            switch error.code {
+            case .rejected(let status) where Self.isFinal(status):
+                // The hub itself (its seal proves it) will never accept this alert; keeping it would block the queue forever.
                 logger.error("hub rejected an alert for good; dropping it", metadata: ["alert": "\(alert.id)", "status": "\(status)"])
                 return .rejected
+            case .status(let status) where Self.isFinal(status):
+                // Unsealed, so not from the hub: a proxy's body limit or a spoofed host must not make alerts vanish.
+                logger.warning(
+                    "an unsealed refusal is not from the hub; keeping the alert and retrying",
+                    metadata: ["alert": "\(alert.id)", "status": "\(status)"])
+                return .retry
+            default:
+                break
             }
             logger.notice("alert delivery failed; will retry", metadata: ["alert": "\(alert.id)", "reason": "\(error)"])
             return .retry
         } catch {
             return .retry
         }
+    }
+
+    /// Statuses that mean "never, whatever you retry" when the hub seals them.
+    static func isFinal(_ status: Int) -> Bool {
+        status == 400 || status == 413 || status == 422
     }
 
     /// Exponential backoff with "equal jitter": half fixed, half random, so many agents do not retry in lockstep.

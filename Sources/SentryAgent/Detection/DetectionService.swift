@@ -57,7 +57,7 @@ struct DetectionService: Service {
     /// The SSH follower for the configured source, or nil if SSH detection is off.
     private func sshSource() -> (@Sendable (FollowerStopSignal) -> Void)? {
         let ssh = configuration.ssh
-        guard ssh.sessions || ssh.bruteForce else { return nil }
+        guard ssh.isActive else { return nil }
         let (useJournal, paths) = Self.sshSourcePlan(ssh) { access($0, R_OK) == 0 }
         logger.info(
             "SSH detection source", metadata: ["source": "\(useJournal ? "journald" : "file")", "paths": "\(useJournal ? [] : paths)"])
@@ -79,12 +79,15 @@ struct DetectionService: Service {
         }
     }
 
-    /// Where SSH lines come from: `auto` follows the configured files that exist now and falls back to journald when
-    /// none does (Debian 12 without rsyslog); `file` follows all of them, waiting for those that do not exist yet.
+    /// Where SSH lines come from: `auto` follows the default files that exist now and falls back to journald when
+    /// none does (Debian 12 without rsyslog); `file`, and `auto` with `paths` written in the configuration, follow all
+    /// of them, waiting for those that do not exist yet (an operator who named a file means that file).
     static func sshSourcePlan(
         _ ssh: DetectorsConfiguration.SSHConfiguration, isReadable: (String) -> Bool
     ) -> (useJournal: Bool, paths: [String]) {
         switch ssh.source {
+        case .auto where ssh.pathsAreExplicit:
+            return (false, ssh.paths)
         case .auto:
             let existing = ssh.paths.filter(isReadable)
             return (existing.isEmpty, existing)
@@ -98,7 +101,7 @@ struct DetectionService: Service {
     private func makeSSHConsumer() -> SSHLogConsumer {
         let ssh = configuration.ssh
         let store = KnownLoginStore(path: stateDirectory + "/known-logins.tsv", capacity: ssh.maxKnownLogins)
-        let bruteForce = SSHBruteForceDetector(configuration: Self.sshBruteForceConfiguration(ssh))
+        let bruteForce = SSHBruteForceDetector(configuration: Self.sshBruteForceConfiguration(configuration))
         return SSHLogConsumer(
             sessions: ssh.sessions ? SSHSessionDetector(knownLogins: store.load()) : nil,
             bruteForce: ssh.bruteForce ? bruteForce : nil,
@@ -114,28 +117,37 @@ struct DetectionService: Service {
 
     private func runHTTP404(stop: FollowerStopSignal) {
         let http = configuration.http404
-        guard let format = NginxLogFormat(http.logFormat) else {
+        guard let detector = Self.http404Detector(configuration) else {
             logger.error("unusable log_format; the 404 detector is off", metadata: ["log_format": "\(http.logFormat)"])
             return
         }
-        let consumer = HTTP404LogConsumer(
-            detector: HTTP404Detector(configuration: Self.http404Configuration(http), format: format), outlet: outlet(), wallClock: wallClock)
+        let consumer = HTTP404LogConsumer(detector: detector, outlet: outlet(), wallClock: wallClock)
         let follower = LogFollower(
             paths: http.paths, options: followerOptions(), store: FileFollowerStateStore(stateDirectory: stateDirectory, source: "http404"),
             consumer: consumer, logger: logger)
         follower.run(stop: stop)
     }
 
-    static func http404Configuration(_ http: DetectorsConfiguration.HTTP404Configuration) -> HTTP404Detector.Configuration {
-        HTTP404Detector.Configuration(
+    /// The 404 detector for `detectors`, or nil if its log format is unusable (refused by the config reader first).
+    static func http404Detector(_ detectors: DetectorsConfiguration) -> HTTP404Detector? {
+        let http = detectors.http404
+        let behindProxy = !http.trustedProxies.isEmpty
+        guard let format = NginxLogFormat(http.logFormat, forwardedFor: behindProxy), let plainFormat = NginxLogFormat(http.logFormat) else {
+            return nil
+        }
+        var configuration = HTTP404Detector.Configuration(
             windowSeconds: http.window.components.seconds, warningCount: http.warningCount, criticalCount: http.criticalCount,
             cooldownSeconds: http.cooldown.components.seconds, maxTrackedAddresses: http.maxTrackedAddresses)
+        configuration.ipv6Prefix = detectors.ipv6Prefix
+        configuration.trustedProxies = TrustedProxies(http.trustedProxies)
+        return HTTP404Detector(configuration: configuration, format: format, plainFormat: plainFormat)
     }
 
-    static func sshBruteForceConfiguration(_ ssh: DetectorsConfiguration.SSHConfiguration) -> SSHBruteForceDetector.Configuration {
-        SSHBruteForceDetector.Configuration(
+    static func sshBruteForceConfiguration(_ detectors: DetectorsConfiguration) -> SSHBruteForceDetector.Configuration {
+        let ssh = detectors.ssh
+        return SSHBruteForceDetector.Configuration(
             capacity: ssh.bucketCapacity, leakIntervalSeconds: ssh.leakInterval.components.seconds, cooldownSeconds: ssh.cooldown.components.seconds,
-            maxUsersListed: ssh.maxUsersListed)
+            maxUsersListed: ssh.maxUsersListed, ipv6Prefix: detectors.ipv6Prefix)
     }
 
     // MARK: - CPU

@@ -11,9 +11,13 @@ import Shared
 ///   only used to evict idle addresses when the log goes quiet (`evictIdle(wallClock:)`).
 /// - After an alert at a level, the address raises nothing at that level or below for `cooldown` (default 5 min): one
 ///   scanner is one alert that escalates at most once per cooldown.
-/// - Memory: an address seen once costs one table entry (16-byte key, 24-byte value); from its second 404 on, one more
-///   allocation holds its per-second counts and distinct path hashes (`ActivityDetail`); sample path strings are kept
-///   only for addresses within reach of a threshold. Idle addresses are evicted.
+/// - IPv6 clients are counted per network of `ipv6Prefix` bits (default /64): one host can use a fresh address of its
+///   /64 for every request. The alert then names the network in CIDR form and lists the addresses seen.
+/// - Behind trusted proxies (`trustedProxies`), the client is read from `$http_x_forwarded_for`; see `TrustedProxies`.
+/// - Memory: an address seen once costs one table entry (16-byte key, 24-byte value, two links); from its second 404
+///   on, one more allocation holds its per-second counts and distinct path hashes (`ActivityDetail`); sample path
+///   strings are kept only for addresses within reach of a threshold. Idle addresses are evicted, and a full table
+///   makes room by evicting its least recently active address (`RecencyTable`), so it cannot be filled to blind it.
 struct HTTP404Detector {
     struct Configuration: Sendable {
         var windowSeconds: Int64 = 60
@@ -25,6 +29,11 @@ struct HTTP404Detector {
         /// Distinct paths are counted exactly up to this many per address.
         var maxDistinctPaths = 1024
         var maxSamplePathBytes = 256
+        /// IPv6 addresses are counted per network of this many bits; 128 counts each alone.
+        var ipv6Prefix = 64
+        /// The most addresses of one IPv6 network an alert lists.
+        var maxAddressesListed = 10
+        var trustedProxies = TrustedProxies([])
     }
 
     /// Line counts, for `replay` and logs.
@@ -33,17 +42,25 @@ struct HTTP404Detector {
         var notFound = 0
         /// Lines that do not follow the log format, or whose address or time does not parse.
         var unparsed = 0
-        /// 404s from new addresses ignored because the table was full of active ones.
-        var droppedAddresses = 0
+        /// Least recently active addresses evicted to make room for new ones when the table was full.
+        var displacedAddresses = 0
+        /// Idle addresses evicted.
         var evicted = 0
+        /// Lines from a trusted proxy whose `$http_x_forwarded_for` named no usable client (counted for the proxy).
+        var unusableForwardedFor = 0
     }
 
     let configuration: Configuration
     let format: NginxLogFormat
+    /// With trusted proxies: `format` without `$http_x_forwarded_for`, for lines whose value could not be located
+    /// (cut by `max_line_bytes`, or shaped by a client); their client is then `$remote_addr`.
+    private let formatWithoutForwardedFor: NginxLogFormat?
     private(set) var statistics = Statistics()
-    private var table: [IPKey: Activity] = [:]
+    private var table: RecencyTable<Activity>
     /// Sample paths of the few addresses close to a threshold (kept apart so the main table stays small).
     private var samples: [IPKey: [String]] = [:]
+    /// The distinct addresses seen of IPv6 networks tracked as one (kept apart: most clients are single addresses).
+    private var addressesSeen: [IPKey: [IPKey]] = [:]
     /// The latest log time seen, and the wall-clock time it was seen at (for idle eviction).
     private(set) var latestTime: Int64 = 0
     private var wallClockAtLatest: Int64 = 0
@@ -54,9 +71,13 @@ struct HTTP404Detector {
     /// Addresses currently tracked.
     var trackedAddresses: Int { table.count }
 
-    init(configuration: Configuration, format: NginxLogFormat = .combined) {
+    /// `format` must locate `$http_x_forwarded_for` when `configuration.trustedProxies` is not empty
+    /// (`NginxLogFormat(_:forwardedFor: true)`); `plainFormat` is the same format without it.
+    init(configuration: Configuration, format: NginxLogFormat = .combined, plainFormat: NginxLogFormat? = nil) {
         self.configuration = configuration
         self.format = format
+        self.formatWithoutForwardedFor = configuration.trustedProxies.isEmpty ? nil : plainFormat
+        self.table = RecencyTable(capacity: configuration.maxTrackedAddresses)
     }
 
     private struct Activity {
@@ -70,7 +91,7 @@ struct HTTP404Detector {
     /// Feeds one access log line. `wallClock` (Unix seconds) is when it was read, for idle eviction; nil in replays.
     mutating func process(_ line: UnsafeBufferPointer<UInt8>, origin: LineOrigin?, wallClock: Int64? = nil) -> Detection? {
         statistics.lines += 1
-        guard let fields = format.locate(line) else {
+        guard let fields = format.locate(line) ?? formatWithoutForwardedFor?.locate(line) else {
             statistics.unparsed += 1
             return nil
         }
@@ -79,15 +100,22 @@ struct HTTP404Detector {
             line[status + 2] == UInt8(ascii: "4")
         else { return nil }
         statistics.notFound += 1
-        guard let ip = IPKey(line, fields.remoteAddress), let time = parseTime(line, fields.timeLocal) else {
+        guard var ip = IPKey(line, fields.remoteAddress), let time = parseTime(line, fields.timeLocal) else {
             statistics.unparsed += 1
             return nil
+        }
+        if !configuration.trustedProxies.isEmpty, configuration.trustedProxies.contains(ip) {
+            if let client = configuration.trustedProxies.client(forwardedFor: line, fields.forwardedFor) {
+                ip = client
+            } else {
+                statistics.unusableForwardedFor += 1
+            }
         }
         if time > latestTime {
             latestTime = time
         }
         if let wallClock { wallClockAtLatest = wallClock }
-        if latestTime >= nextSweep || table.count >= configuration.maxTrackedAddresses {
+        if latestTime >= nextSweep {
             sweep(now: latestTime)
             nextSweep = latestTime + max(configuration.windowSeconds, 10)
         }
@@ -105,23 +133,26 @@ struct HTTP404Detector {
         sweep(now: now)
     }
 
-    private mutating func record(ip: IPKey, time: Int64, pathHash: UInt32, path: () -> String, origin: LineOrigin?) -> Detection? {
+    private mutating func record(ip address: IPKey, time: Int64, pathHash: UInt32, path: () -> String, origin: LineOrigin?) -> Detection? {
         let window = configuration.windowSeconds
         let now = UInt32(clamping: time)
-        guard var activity = table[ip] else {
-            guard table.count < configuration.maxTrackedAddresses else {
-                statistics.droppedAddresses += 1
-                return nil
-            }
+        let ip = address.counted(ipv6Prefix: configuration.ipv6Prefix)
+        if ip != address { noteAddress(address, of: ip) }
+        guard let slot = table.slot(of: ip) else {
             var activity = Activity(lastSeen: now, firstPathHash: pathHash)
             if configuration.warningCount <= 1 {
                 activity.detail = ActivityDetail.make(first: now, firstPathHash: pathHash, window: window, time: time)
                 addSample(path(), for: ip)
             }
             let detection = evaluate(&activity, ip: ip, time: time, origin: origin)
-            table[ip] = activity
+            if let evicted = table.insert(ip, activity).evicted {
+                forget(evicted.key)
+                statistics.displacedAddresses += 1
+            }
             return detection
         }
+        table.touch(slot)
+        var activity = table[slot]
         var detail =
             activity.detail ?? ActivityDetail.make(first: activity.lastSeen, firstPathHash: activity.firstPathHash, window: window, time: time)
         detail = detail.adding(time: time, window: window)
@@ -135,8 +166,20 @@ struct HTTP404Detector {
         }
         activity.lastSeen = max(activity.lastSeen, now)
         let detection = evaluate(&activity, ip: ip, time: time, origin: origin)
-        table[ip] = activity
+        table[slot] = activity
         return detection
+    }
+
+    /// Remembers one of the first few distinct addresses of an IPv6 network counted as one.
+    private mutating func noteAddress(_ address: IPKey, of network: IPKey) {
+        let limit = configuration.maxAddressesListed
+        if let list = addressesSeen[network], list.count >= limit || list.contains(address) { return }
+        addressesSeen[network, default: []].append(address)
+    }
+
+    private mutating func forget(_ ip: IPKey) {
+        samples.removeValue(forKey: ip)
+        addressesSeen.removeValue(forKey: ip)
     }
 
     private mutating func addSample(_ path: String, for ip: IPKey) {
@@ -166,9 +209,11 @@ struct HTTP404Detector {
             return nil
         }
         let detail = activity.detail
+        let prefix = configuration.ipv6Prefix
         let evidence = HTTP404Evidence(
-            ip: ip.description, count: count, distinctPaths: detail?.distinctPaths ?? 1, samplePaths: samples[ip] ?? [],
-            windowSeconds: Int(configuration.windowSeconds))
+            ip: ip.subject(ipv6Prefix: prefix), count: count, distinctPaths: detail?.distinctPaths ?? 1, samplePaths: samples[ip] ?? [],
+            windowSeconds: Int(configuration.windowSeconds),
+            addresses: ip.isNetwork(ipv6Prefix: prefix) ? addressesSeen[ip]?.map(\.description) : nil)
         return Detection(
             kind: .http404Burst, severity: severity, subject: .http404(evidence), observedAt: time,
             firstSeen: detail?.oldestInWindow ?? Int64(activity.lastSeen), lastSeen: time, origin: origin)
@@ -176,22 +221,11 @@ struct HTTP404Detector {
 
     private mutating func sweep(now: Int64) {
         let window = configuration.windowSeconds
-        var idle: [IPKey] = []
-        for (ip, activity) in table
-        where Int64(activity.lastSeen) + window <= now && Int64(activity.warningUntil) <= now && Int64(activity.criticalUntil) <= now {
-            idle.append(ip)
+        let idle = table.removeAll { _, activity in
+            Int64(activity.lastSeen) + window <= now && Int64(activity.warningUntil) <= now && Int64(activity.criticalUntil) <= now
         }
-        for ip in idle {
-            table.removeValue(forKey: ip)
-            samples.removeValue(forKey: ip)
-        }
+        for ip in idle { forget(ip) }
         statistics.evicted += idle.count
-        // Give memory back after a burst: a table far larger than its contents is rebuilt at its current size.
-        if table.capacity > 4096, table.count < table.capacity / 8 {
-            var smaller = [IPKey: Activity](minimumCapacity: table.count)
-            for (ip, activity) in table { smaller[ip] = activity }
-            table = smaller
-        }
     }
 
     private mutating func parseTime(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int64? {

@@ -73,4 +73,31 @@ struct IPKey: Hashable, Sendable, CustomStringConvertible {
     }
 
     var description: String { address.description }
+
+    /// True for IPv4 (stored IPv4-mapped).
+    var isIPv4: Bool { high == 0 && low >> 32 == 0xFFFF }
+
+    /// The key an address is counted under: IPv6 addresses by their network of `ipv6Prefix` bits (an IPv6 client
+    /// can pick any of its /64's 2^64 addresses per request), IPv4 addresses alone.
+    func counted(ipv6Prefix prefix: Int) -> IPKey {
+        guard prefix < 128, !isIPv4 else { return self }
+        let (highMask, lowMask) = Self.mask(prefix)
+        return IPKey(high: high & highMask, low: low & lowMask)
+    }
+
+    /// True if this key stands for a whole IPv6 network (a key made by `counted(ipv6Prefix:)` with a prefix < 128).
+    func isNetwork(ipv6Prefix prefix: Int) -> Bool { prefix < 128 && !isIPv4 }
+
+    /// How an alert names the key: the address, or for an IPv6 prefix the network in CIDR form (`2001:db8:1:2::/64`).
+    func subject(ipv6Prefix prefix: Int) -> String {
+        isNetwork(ipv6Prefix: prefix) ? "\(address)/\(prefix)" : description
+    }
+
+    /// The masks keeping the first `prefix` bits of (high, low).
+    static func mask(_ prefix: Int) -> (high: UInt64, low: UInt64) {
+        let bits = min(max(prefix, 0), 128)
+        let high: UInt64 = bits >= 64 ? .max : (bits == 0 ? 0 : .max << UInt64(64 - bits))
+        let low: UInt64 = bits <= 64 ? 0 : (bits == 128 ? .max : .max << UInt64(128 - bits))
+        return (high, low)
+    }
 }

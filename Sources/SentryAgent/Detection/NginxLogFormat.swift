@@ -1,7 +1,8 @@
 import Shared
 
-/// An nginx `log_format`, compiled to locate `$remote_addr`, `$status`, `$request` and `$time_local` in a line by
-/// scanning bytes: each variable's value runs up to the literal text that follows it in the format.
+/// An nginx `log_format`, compiled to locate `$remote_addr`, `$status`, `$request` and `$time_local` (and, behind a
+/// trusted proxy, `$http_x_forwarded_for`) in a line by scanning bytes: each variable's value runs up to the literal
+/// text that follows it in the format.
 ///
 /// nginx escapes `"` and control bytes in variables (`\x22`), so a quoted `$request` cannot contain the `" ` that ends
 /// it. Scanning stops as soon as the four variables are found: `combined`'s referer and user agent are never read.
@@ -9,6 +10,8 @@ struct NginxLogFormat: Sendable {
     /// The fields the 404 detector reads.
     enum Field: Int, Sendable, CaseIterable {
         case remoteAddress, status, request, timeLocal
+        /// Only located by a format compiled with `forwardedFor: true`.
+        case forwardedFor
     }
 
     /// A literal (bytes in `literalBytes`) or a variable (one of the four fields, or another variable skipped over).
@@ -25,24 +28,28 @@ struct NginxLogFormat: Sendable {
         var status: Range<Int> = 0..<0
         var request: Range<Int> = 0..<0
         var timeLocal: Range<Int> = 0..<0
+        /// Empty unless the format was compiled with `forwardedFor: true`.
+        var forwardedFor: Range<Int> = 0..<0
     }
 
     private let tokens: [Token]
     /// Every literal's bytes, back to back.
     private let literalBytes: [UInt8]
-    /// Index of the token after which all four fields are known.
+    /// Index of the token after which all needed fields are known.
     private let lastNeededToken: Int
 
     static let combined = NginxLogFormat(validated: NginxLogFormatCheck.combined)
 
-    /// Compiles `format` (`combined` or an nginx `log_format` string); nil if `NginxLogFormatCheck` rejects it.
-    init?(_ format: String) {
+    /// Compiles `format` (`combined` or an nginx `log_format` string); nil if `NginxLogFormatCheck` rejects it, or
+    /// if `forwardedFor` asks for `$http_x_forwarded_for` and the format has none.
+    init?(_ format: String, forwardedFor: Bool = false) {
         let text = format == "combined" ? NginxLogFormatCheck.combined : format
         guard NginxLogFormatCheck.problem(in: text) == nil else { return nil }
-        self.init(validated: text)
+        if forwardedFor, !NginxLogFormatCheck.variables(in: text).contains(NginxLogFormatCheck.forwardedForVariable) { return nil }
+        self.init(validated: text, forwardedFor: forwardedFor)
     }
 
-    private init(validated text: String) {
+    private init(validated text: String, forwardedFor: Bool = false) {
         var tokens: [Token] = []
         var literals: [UInt8] = []
         var literalStart = 0
@@ -71,16 +78,18 @@ struct NginxLogFormat: Sendable {
                 index = nameEnd
             }
             let name = String(decoding: bytes[nameStart..<min(nameEnd, bytes.count)], as: UTF8.self)
-            tokens.append(Token(isLiteral: false, field: Self.field(named: name), literal: 0..<0))
+            let field = Self.field(named: name).flatMap { $0 == .forwardedFor && !forwardedFor ? nil : $0 }
+            tokens.append(Token(isLiteral: false, field: field, literal: 0..<0))
         }
         closeLiteral()
         self.tokens = tokens
         self.literalBytes = literals
         var seen = Set<Int>()
         var last = tokens.count - 1
+        let needed = Field.allCases.count - (forwardedFor ? 0 : 1)
         for (position, token) in tokens.enumerated() {
             if let field = token.field { seen.insert(field.rawValue) }
-            if seen.count == Field.allCases.count {
+            if seen.count == needed {
                 last = position
                 break
             }
@@ -98,6 +107,7 @@ struct NginxLogFormat: Sendable {
         case "status": .status
         case "request": .request
         case "time_local": .timeLocal
+        case NginxLogFormatCheck.forwardedForVariable: .forwardedFor
         default: nil
         }
     }
@@ -144,7 +154,7 @@ struct NginxLogFormat: Sendable {
                 return true
             }
             // Only values a client can shape may hide the literal; the typed ones end at its first occurrence.
-            guard token.field == nil || token.field == .request else { return false }
+            guard token.field == nil || token.field == .request || token.field == .forwardedFor else { return false }
             searchFrom = found + 1
         }
         return false
@@ -164,6 +174,8 @@ struct NginxLogFormat: Sendable {
             fields.status = range
         case .request:
             fields.request = range
+        case .forwardedFor:
+            fields.forwardedFor = range
         case .timeLocal:
             guard range.count == 26, line[range.lowerBound + 2] == UInt8(ascii: "/") else { return false }
             fields.timeLocal = range

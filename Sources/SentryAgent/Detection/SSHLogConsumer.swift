@@ -15,7 +15,13 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
     let utcOffset: Int64
     private var now: Int64?
     private var pending: [Detection] = []
+    /// Files (streams) seen with syslog headers: a headerless line in one of them is not sshd's (see `consume`).
+    private var syslogStreams: Set<UInt64> = []
     private(set) var lines = 0
+    /// Lines written by sshd (the rest of an auth log is sudo, cron, PAM of other programs…).
+    private(set) var sshLines = 0
+    /// sshd messages a detector reads: accepted logins and failed attempts.
+    private(set) var recognised = 0
     private(set) var detections = 0
 
     init(
@@ -35,12 +41,24 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
         lines += 1
         let clock = currentTime()
         let header = SyslogLine.parse(line, reference: clock, utcOffset: utcOffset)
-        guard header.isSSHServer(line) else { return }
+        if header.time != nil {
+            if syslogStreams.count >= 1024 { syslogStreams.removeAll() }
+            syslogStreams.insert(origin.stream)
+            // sshd always logs with its pid: `logger -t sshd` and other programs' lines are not sshd's.
+            guard header.pid != nil, header.isSSHServer(line) else { return }
+        } else if syslogStreams.contains(origin.stream) {
+            // A file whose lines carry syslog headers is a syslog file: a line without one there was not written by
+            // syslog for sshd (a continuation of another program's multi-line message, or a forgery). Only sshd's
+            // own `-E` file has headerless lines.
+            return
+        }
+        sshLines += 1
         handle(line, header.message, pid: header.pid, time: header.time ?? clock, origin: origin)
     }
 
     mutating func consume(_ entry: JournalEntry, origin: LineOrigin) {
         lines += 1
+        sshLines += 1
         let time = entry.unixSeconds ?? currentTime()
         entry.message.withUnsafeBufferPointer { message in
             handle(message, 0..<message.endIgnoringCarriageReturn, pid: entry.pid, time: time, origin: origin)
@@ -68,6 +86,7 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
 
     private mutating func handle(_ bytes: UnsafeBufferPointer<UInt8>, _ message: Range<Int>, pid: Int32?, time: Int64, origin: LineOrigin) {
         guard let parsed = SSHLogMessage.parse(bytes, message) else { return }
+        recognised += 1
         switch parsed {
         case .accepted(let method, let user, let ip, let port):
             // Optional chaining mutates the detector in place; a `var` copy would copy its tables on every line.

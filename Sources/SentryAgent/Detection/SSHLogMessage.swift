@@ -7,8 +7,11 @@ enum SSHLogMessage: Equatable {
 
     /// Parses the message in `bytes[range]` (after the syslog header), or nil if it is none of the above.
     ///
-    /// Attacker-chosen user names may contain spaces and even ` from 1.2.3.4 port 22`, so the address is taken from
-    /// the *last* ` from ` before the fixed tail that sshd itself writes, never from the first.
+    /// Attacker-chosen user names may contain spaces and even ` from 1.2.3.4 port 22`, and a certificate's key ID
+    /// (chosen by whoever runs the CA) follows `ssh2:` on an `Accepted` line. So the parse is anchored on what sshd
+    /// itself appends at the very end: known trailers (` [preauth]`, ` ssh2`, ` ssh2: <key>`) are cut first, then
+    /// the message must end in ` from <ip>` with nothing but an optional ` port <n>` after it. Text that merely
+    /// looks like that tail earlier in the line (inside a user name) is never where the address is read.
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> SSHLogMessage? {
         guard range.count > 16 else { return nil }
         var start = range.lowerBound
@@ -23,7 +26,7 @@ enum SSHLogMessage: Equatable {
         case UInt8(ascii: "I"):
             guard bytes.matches(Literal.invalidUser, at: start) else { return nil }
             // `Invalid user <user> from <ip> port <port>` (older sshd: without the port).
-            guard let (user, ip) = userFromAddress(bytes, start + Literal.invalidUser.count, end, tail: .optionalPort) else { return nil }
+            guard let (user, ip, _) = userFromAddress(bytes, start + Literal.invalidUser.count, end, port: .optional) else { return nil }
             return .failure(.invalidUser, user: user, ip: ip)
         case UInt8(ascii: "p"):
             guard bytes.matches(Literal.pamUnix, at: start), let found = bytes.index(of: Literal.authenticationFailure, from: start),
@@ -33,27 +36,24 @@ enum SSHLogMessage: Equatable {
         case UInt8(ascii: "P"):
             // `PAM: Authentication failure for <user> from <ip-or-host>` (sshd's own PAM conversation, e.g. in -E logs).
             guard bytes.matches(Literal.pamColon, at: start) else { return nil }
-            guard let (user, ip) = userFromAddress(bytes, start + Literal.pamColon.count, end, tail: .none) else { return nil }
+            guard let (user, ip, _) = userFromAddress(bytes, start + Literal.pamColon.count, end, port: .none) else { return nil }
             return .failure(.authenticationFailure, user: user, ip: ip)
         case UInt8(ascii: "e"), UInt8(ascii: "m"):
             if bytes.matches(Literal.errorPrefix, at: start) { start += Literal.errorPrefix.count }
             guard bytes.matches(Literal.maximumAttempts, at: start) else { return nil }
             var userStart = start + Literal.maximumAttempts.count
             if bytes.matches(Literal.invalidUserInline, at: userStart) { userStart += Literal.invalidUserInline.count }
-            guard let (user, ip) = userFromAddress(bytes, userStart, end, tail: .port) else { return nil }
+            guard let (user, ip, _) = userFromAddress(bytes, userStart, end, port: .required) else { return nil }
             return .failure(.maximumAttemptsExceeded, user: user, ip: ip)
         case UInt8(ascii: "C"):
             guard bytes.matches(Literal.closedAuthenticating, at: start), bytes.matches(Literal.preauth, at: end - Literal.preauth.count) else {
                 return nil
             }
             // `Connection closed by authenticating user <user> <ip> port <port> [preauth]`: no "from" here.
-            let tailEnd = end - Literal.preauth.count
-            guard let portAt = bytes.lastIndex(of: Literal.port, in: start..<tailEnd),
-                let ipStart = bytes.lastIndex(of: UInt8(ascii: " "), in: start..<portAt),
-                let ip = IPKey(bytes, ipStart + 1..<portAt)
-            else { return nil }
             let userStart = start + Literal.closedAuthenticating.count
-            return .failure(.closedDuringAuthentication, user: userStart < ipStart ? userStart..<ipStart : nil, ip: ip)
+            guard let (userEnd, ip, _) = anchoredAddress(bytes, userStart, end - Literal.preauth.count, separator: Literal.space, port: .required)
+            else { return nil }
+            return .failure(.closedDuringAuthentication, user: userStart < userEnd ? userStart..<userEnd : nil, ip: ip)
         default:
             return nil
         }
@@ -64,13 +64,13 @@ enum SSHLogMessage: Equatable {
             bytes.matches(Literal.forWord, at: methodEnd)
         else { return nil }
         let userStart = methodEnd + Literal.forWord.count
-        guard let portAt = bytes.lastIndex(of: Literal.port, in: userStart..<end),
-            let fromAt = bytes.lastIndex(of: Literal.from, in: userStart..<portAt),
-            let ip = IPKey(bytes, fromAt + Literal.from.count..<portAt)
-        else { return nil }
-        let portStart = portAt + Literal.port.count
-        guard let port = bytes.decimal(portStart..<bytes.endOfDigits(from: portStart)), port <= 65_535, fromAt > userStart else { return nil }
-        return .accepted(method: start..<methodEnd, user: userStart..<fromAt, ip: ip, port: Int(port))
+        // The key information after `ssh2: ` ends the line and may hold a certificate's key ID (`… ID <key id>
+        // (serial N) CA …`), free text that can read ` from 192.0.2.99 port 22`: cut at the first `ssh2: `. (The user
+        // of an accepted login is an account name; one holding ` ssh2: ` only makes the line unreadable.)
+        var tailEnd = end
+        if let keyInfo = bytes.index(of: Literal.ssh2Colon, from: userStart), keyInfo < end { tailEnd = keyInfo + Literal.ssh2.count }
+        guard let (user, ip, port) = userFromAddress(bytes, userStart, tailEnd, port: .required), let user, let port else { return nil }
+        return .accepted(method: start..<methodEnd, user: user, ip: ip, port: port)
     }
 
     /// `Failed <method> for [invalid user ]<user> from <ip> port <port> ssh2`: only password guesses count
@@ -81,7 +81,7 @@ enum SSHLogMessage: Equatable {
         guard isPassword || isKeyboard else { return nil }
         var userStart = start + (isPassword ? Literal.passwordFor.count : Literal.keyboardInteractiveFor.count)
         if bytes.matches(Literal.invalidUserInline, at: userStart) { userStart += Literal.invalidUserInline.count }
-        guard let (user, ip) = userFromAddress(bytes, userStart, end, tail: .port) else { return nil }
+        guard let (user, ip, _) = userFromAddress(bytes, userStart, end, port: .required) else { return nil }
         return .failure(.failedPassword, user: user, ip: ip)
     }
 
@@ -99,27 +99,47 @@ enum SSHLogMessage: Equatable {
         return .failure(.authenticationFailure, user: user, ip: ip)
     }
 
-    private enum Tail {
-        /// ` from <ip> port <n>` and anything sshd appends.
-        case port
-        /// ` from <ip>` or ` from <ip> port <n>`.
-        case optionalPort
-        /// ` from <ip>` at the end.
+    /// Whether sshd writes ` port <n>` after the address.
+    private enum PortRule {
+        case required
+        /// `Invalid user` of older sshd has none.
+        case optional
         case none
     }
 
-    /// Splits `<user> from <ip>[ port <n>…]` at the last ` from ` before the tail sshd writes.
-    private static func userFromAddress(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, tail: Tail) -> (Range<Int>?, IPKey)? {
+    /// Splits `<user> from <ip>[ port <n>][ ssh2][ [preauth]]` at the ` from ` sshd wrote: the one just before the
+    /// address that ends the message once the trailers are cut, never an earlier one inside the user name.
+    private static func userFromAddress(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, port: PortRule
+    ) -> (user: Range<Int>?, ip: IPKey, port: Int?)? {
+        var tailEnd = end
+        if bytes.hasSuffix(Literal.preauth, in: start..<tailEnd) { tailEnd -= Literal.preauth.count }
+        if bytes.hasSuffix(Literal.ssh2, in: start..<tailEnd) { tailEnd -= Literal.ssh2.count }
+        guard let (userEnd, ip, number) = anchoredAddress(bytes, start, tailEnd, separator: Literal.from, port: port) else { return nil }
+        return (userEnd > start ? start..<userEnd : nil, ip, number)
+    }
+
+    /// Reads `<separator><ip>[ port <n>]` at the very end of `bytes[start..<end]`; returns where the separator starts
+    /// (the end of what precedes it), the address and the port.
+    private static func anchoredAddress(
+        _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, separator: [UInt8], port rule: PortRule
+    ) -> (Int, IPKey, Int?)? {
+        guard let lastSpace = bytes.lastIndex(of: UInt8(ascii: " "), in: start..<end) else { return nil }
         var ipEnd = end
-        if tail != .none, let portAt = bytes.lastIndex(of: Literal.port, in: start..<end) {
-            ipEnd = portAt
-        } else if tail == .port {
+        var port: Int?
+        let portStart = lastSpace + 1 - Literal.port.count
+        if rule != .none, portStart >= start, bytes.matches(Literal.port, at: portStart), let value = bytes.decimal(lastSpace + 1..<end),
+            value <= 65_535
+        {
+            port = Int(value)
+            ipEnd = portStart
+        } else if rule == .required {
             return nil
         }
-        guard let fromAt = bytes.lastIndex(of: Literal.from, in: start..<ipEnd) else { return nil }
-        let ipStart = fromAt + Literal.from.count
-        guard let ip = IPKey(bytes, ipStart..<ipEnd) else { return nil }
-        return (fromAt > start ? start..<fromAt : nil, ip)
+        guard let ipSpace = bytes.lastIndex(of: UInt8(ascii: " "), in: start..<ipEnd) else { return nil }
+        let separatorStart = ipSpace + 1 - separator.count
+        guard separatorStart >= start, bytes.matches(separator, at: separatorStart), let ip = IPKey(bytes, ipSpace + 1..<ipEnd) else { return nil }
+        return (separatorStart, ip, port)
     }
 
     private enum Literal {
@@ -140,6 +160,9 @@ enum SSHLogMessage: Equatable {
         static let preauth = [UInt8](ascii: " [preauth]")
         static let forWord = [UInt8](ascii: " for ")
         static let from = [UInt8](ascii: " from ")
+        static let space = [UInt8](ascii: " ")
+        static let ssh2 = [UInt8](ascii: " ssh2")
+        static let ssh2Colon = [UInt8](ascii: " ssh2: ")
         static let port = [UInt8](ascii: " port ")
     }
 }
@@ -159,6 +182,11 @@ enum SSHFailure: String, Sendable, Equatable {
 }
 
 extension UnsafeBufferPointer where Element == UInt8 {
+    /// True if `range` ends with `suffix`.
+    func hasSuffix(_ suffix: [UInt8], in range: Range<Int>) -> Bool {
+        range.count >= suffix.count && matches(suffix, at: range.upperBound - suffix.count)
+    }
+
     /// The index of the last occurrence of `needle` entirely inside `range`, or nil.
     func lastIndex(of needle: [UInt8], in range: Range<Int>) -> Int? {
         guard !needle.isEmpty, range.count >= needle.count else { return nil }

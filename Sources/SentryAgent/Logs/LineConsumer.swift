@@ -35,7 +35,8 @@ extension LineConsumer {
 /// Counts kept by a follower, for logs, `replay` and `follow` summaries.
 struct FollowerStatistics: Sendable, Equatable {
     var lines = 0
-    var skippedLongLines = 0
+    /// Lines over `maxLineBytes`, cut to it and still handed on (not file truncations: see `truncations`).
+    var truncatedLongLines = 0
     var rotations = 0
     var truncations = 0
     /// Bytes read back from a rotated copy after a copytruncate or a rotation while the agent was down.

@@ -27,13 +27,13 @@ final class LogFollower<Consumer: LineConsumer> {
     /// Counters since start.
     var statistics: FollowerStatistics {
         var result = counters
-        result.skippedLongLines = files.reduce(retiredSkippedLines) { total, file in
-            total + (file.current?.splitter.skippedLines ?? 0) + file.draining.reduce(0) { $0 + $1.splitter.skippedLines }
+        result.truncatedLongLines = files.reduce(retiredTruncatedLines) { total, file in
+            total + (file.current?.splitter.truncatedLines ?? 0) + file.draining.reduce(0) { $0 + $1.splitter.truncatedLines }
         }
         return result
     }
     private var counters = FollowerStatistics()
-    private var retiredSkippedLines = 0
+    private var retiredTruncatedLines = 0
     private let store: any FollowerStateStore
     private let logger: Logger
     private var files: [FollowedFile] = []
@@ -145,7 +145,7 @@ final class LogFollower<Consumer: LineConsumer> {
             }
             guard now >= generation.lastDataAt + options.rotationGrace else { continue }
             flushPartialLine(generation)
-            retiredSkippedLines += generation.splitter.skippedLines
+            retiredTruncatedLines += generation.splitter.truncatedLines
             generation.close()
             finished.append(ObjectIdentifier(generation))
         }

@@ -79,39 +79,27 @@ final class CommandJournal {
         } catch {
             throw Failure(description: "cannot encode a journal entry: \(error)")
         }
-        try Self.writeAll(line, to: descriptor, path: path)
+        do {
+            try PrivateFile.writeAll(line, to: descriptor, path: path)
+        } catch {
+            throw Failure(description: error.description)
+        }
         guard fsync(descriptor) == 0 else { throw Failure(description: "cannot fsync \(path): \(String(cString: strerror(errno)))") }
         entries[entry.id] = entry
     }
 
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, path: String) throws(Failure) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw Failure(description: "cannot write \(path): \(String(cString: strerror(errno)))")
-            }
-            offset += written
-        }
-    }
-
     /// Replaces the journal with `entries` atomically: write a temporary file, fsync, rename, fsync the directory.
     private static func rewrite(path: String, with entries: [Entry]) throws(Failure) {
-        let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
         var bytes: [UInt8] = []
         for entry in entries {
             guard let line = try? WireCoding.encode(entry) else { continue }
             bytes += line + [UInt8(ascii: "\n")]
         }
-        try writeAll(bytes, to: descriptor, path: temporary)
-        guard fsync(descriptor) == 0, rename(temporary, path) == 0 else {
-            throw Failure(description: "cannot replace \(path): \(String(cString: strerror(errno)))")
+        do {
+            try PrivateFile.replace(path, with: bytes)
+        } catch {
+            throw Failure(description: error.description)
         }
-        try syncDirectory(of: path)
     }
 
     /// A new or renamed file is only durable once its directory entry is.

@@ -30,7 +30,9 @@ extension Executor.Responders {
             firewall = UnavailableFirewall(reason: error.description)
         }
         let blockGuard = BlockGuard(neverBlock: configuration.neverBlock, hubAddresses: hubAddresses, localAddresses: localAddresses)
-        let blocks = BlockResponder(firewall: firewall, blockGuard: blockGuard, maxDuration: configuration.maxBlockDuration, dryRunRecord: record)
+        let blocks = BlockResponder(
+            firewall: firewall, blockGuard: blockGuard, maxDuration: configuration.maxBlockDuration,
+            minIPv6Prefix: configuration.minIPv6Prefix, dryRunRecord: record)
         let sessions = SessionKiller(grace: configuration.killGrace, dryRun: dryRun)
         let power = PowerControl(
             rebootArgv: PowerControl.resolve(.reboot, configured: configuration.rebootCommand, locator: locator),

@@ -45,7 +45,7 @@ enum ResponseEndpoint {
                     let entries = try await blocks.list()
                     let list = BlockList(
                         backend: blocks.firewall.name,
-                        entries: entries.map { BlockList.Entry(ip: $0.address.description, secondsLeft: $0.timeLeft?.components.seconds) },
+                        entries: entries.map { BlockList.Entry(ip: $0.target.blockText, secondsLeft: $0.timeLeft?.components.seconds) },
                         listedAt: Date()
                     )
                     return reply(list, logger: logger)

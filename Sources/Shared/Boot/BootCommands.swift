@@ -29,16 +29,49 @@ public struct InstallBootOptions: ParsableArguments {
 
     /// Installs `program`'s boot file and, for systemd at the real root, enables and starts it.
     public func run(for program: BootUnit.Program) throws {
-        let kind: BootInstaller.Kind = systemd ? .systemd : cron ? .cron : .detect()
-        let unit = BootUnit(program: program, binary: binary ?? Self.currentExecutable(), config: config)
-        let installer = BootInstaller(root: root)
-        let path = try installer.install(unit, kind: kind)
-        print("wrote \(path)")
+        let (unit, kind, lines) = try install(for: program)
+        for line in lines { print(line) }
         guard kind == .systemd, root == "/", !noStart else { return }
         guard BootInstaller.systemctl(["daemon-reload"]) == 0, BootInstaller.systemctl(["enable", "--now", unit.systemdUnitName]) == 0 else {
             throw ValidationError("systemctl could not enable \(unit.systemdUnitName); see `systemctl status \(unit.systemdUnitName)`")
         }
         print("enabled and started \(unit.systemdUnitName)")
+    }
+
+    /// Writes the boot files; returns what to tell the user (the fallback to cron, each file written).
+    func install(for program: BootUnit.Program) throws -> (unit: BootUnit, kind: BootInstaller.Kind, lines: [String]) {
+        var lines: [String] = []
+        let kind: BootInstaller.Kind
+        if systemd {
+            kind = .systemd
+        } else if cron {
+            kind = .cron
+        } else {
+            kind = .detect(root: root)
+            if kind == .cron {
+                lines.append(
+                    "systemd is not running here (no /run/systemd/system): installing an /etc/cron.d @reboot line instead "
+                        + "(--systemd writes a unit anyway)")
+            }
+        }
+        var unit = BootUnit(program: program, binary: binary ?? Self.currentExecutable(), config: config)
+        if program == .agent {
+            // CAP_SYS_BOOT only for an agent whose configuration allows reboot or shutdown.
+            let responses = try ResponsesConfiguration.load(fromAgentConfiguration: "\(root == "/" ? "" : root)\(unit.config)")
+            unit.powerActions = responses.reboot || responses.shutdown
+            unit.sessionKills = responses.killSession
+            lines.append("power actions are \(unit.powerActions ? "enabled: the unit keeps CAP_SYS_BOOT" : "off: the unit drops CAP_SYS_BOOT")")
+            lines.append("session kills are \(unit.sessionKills ? "enabled: the unit keeps CAP_SYS_PTRACE" : "off: the unit drops CAP_SYS_PTRACE")")
+        }
+        let installer = BootInstaller(root: root)
+        let written = try installer.install(unit, kind: kind)
+        lines += written.map { "wrote \($0)" }
+        if kind == .systemd, unit.sysusersFile != nil, root == "/",
+            BootInstaller.run("/usr/bin/systemd-sysusers", [installer.sysusersPath]) != 0
+        {
+            throw ValidationError("systemd-sysusers could not create the user \(BootUnit.hubUser); create it with `useradd --system vigil`")
+        }
+        return (unit, kind, lines)
     }
 
     private static func currentExecutable() -> String? {

@@ -6,9 +6,9 @@ public struct BootInstaller: Sendable {
     public enum Kind: Sendable, Equatable {
         case systemd, cron
 
-        /// systemd when it is the running init (its runtime directory exists), cron otherwise.
-        public static func detect() -> Kind {
-            FileManager.default.fileExists(atPath: "/run/systemd/system") ? .systemd : .cron
+        /// systemd when it is the running init (its runtime directory exists under `root`), cron otherwise.
+        public static func detect(root: String = "/") -> Kind {
+            FileManager.default.fileExists(atPath: "\(root == "/" ? "" : root)/run/systemd/system") ? .systemd : .cron
         }
     }
 
@@ -25,21 +25,61 @@ public struct BootInstaller: Sendable {
         }
     }
 
-    /// Writes the unit or cron file (mode 0644); returns its path.
+    /// `/etc/logrotate.d/vigil` under the root.
+    public var logRotationPath: String { "\(root)/etc/logrotate.d/\(LogRotation.fileName)" }
+
+    /// Writes the unit or cron file (mode 0644), and with cron the logrotate file for its log; returns the paths
+    /// written. Refuses a binary or configuration that is not there (under the root): the unit would fail at every
+    /// boot, far from the mistake.
     @discardableResult
-    public func install(_ unit: BootUnit, kind: Kind) throws -> String {
-        let problems = unit.problems
+    public func install(_ unit: BootUnit, kind: Kind) throws -> [String] {
+        let problems = unit.problems + missingFiles(unit)
         guard problems.isEmpty else { throw ConfigError(problems: problems.map { ConfigProblem(field: "install-boot", reason: $0) }) }
-        let path = path(of: unit, kind: kind)
+        var written = [try write(kind == .systemd ? unit.systemdUnit : unit.cronFile, to: path(of: unit, kind: kind))]
+        if kind == .systemd, let users = unit.sysusersFile { written.append(try write(users, to: sysusersPath)) }
+        if kind == .cron { written.append(try write(LogRotation.configuration, to: logRotationPath)) }
+        return written
+    }
+
+    /// Where the hub's `sysusers.d` entry goes. Uninstalling leaves it and the user (files may still belong to it).
+    public var sysusersPath: String { "\(root)/etc/sysusers.d/vigil.conf" }
+
+    /// The binary must be an executable file and the configuration a readable file, both under the root.
+    func missingFiles(_ unit: BootUnit) -> [String] {
+        let prefix = root == "/" ? "" : root
+        var problems: [String] = []
+        var isDirectory: ObjCBool = false
+        let binary = prefix + unit.binary
+        if !FileManager.default.fileExists(atPath: binary, isDirectory: &isDirectory) || isDirectory.boolValue {
+            problems.append("binary \(binary) does not exist: copy the program there first, or name it with --binary PATH")
+        } else if !FileManager.default.isExecutableFile(atPath: binary) {
+            problems.append("binary \(binary) is not executable: chmod 0755 it")
+        }
+        let config = prefix + unit.config
+        if !FileManager.default.fileExists(atPath: config, isDirectory: &isDirectory) || isDirectory.boolValue {
+            problems.append(
+                "config \(config) does not exist: write it first (from config/\(unit.program == .agent ? "agent" : "hub").example.yml), "
+                    + "or name it with --config PATH")
+        } else if !FileManager.default.isReadableFile(atPath: config) {
+            problems.append("config \(config) is not readable")
+        }
+        return problems
+    }
+
+    private func write(_ text: String, to path: String) throws -> String {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let text = kind == .systemd ? unit.systemdUnit : unit.cronFile
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
             throw ConfigError(problems: [ConfigProblem(field: "install-boot", reason: "cannot write \(path)")])
+        }
+        // Under the programs' umask 077 the file would be created 0600; systemd and cron need to read it.
+        guard chmod(path, 0o644) == 0 else {
+            throw ConfigError(problems: [ConfigProblem(field: "install-boot", reason: "cannot make \(path) readable (chmod 644)")])
         }
         return path
     }
 
-    /// Removes whichever of the two files exists; returns the removed paths.
+    /// Removes whichever of the two files exists, and the logrotate file once no program is started by cron;
+    /// returns the removed paths.
     public func uninstall(_ unit: BootUnit) throws -> [String] {
         var removed: [String] = []
         for kind in [Kind.systemd, .cron] {
@@ -49,13 +89,25 @@ public struct BootInstaller: Sendable {
                 removed.append(path)
             }
         }
+        let cronStillUsed = BootUnit.Program.allCases.contains {
+            FileManager.default.fileExists(atPath: path(of: BootUnit(program: $0), kind: .cron))
+        }
+        if !cronStillUsed, FileManager.default.fileExists(atPath: logRotationPath) {
+            try FileManager.default.removeItem(atPath: logRotationPath)
+            removed.append(logRotationPath)
+        }
         return removed
     }
 
     /// Runs `systemctl` with an argument vector (no shell); returns its exit status.
     public static func systemctl(_ arguments: [String]) -> Int32 {
+        run("/bin/systemctl", arguments)
+    }
+
+    /// Runs `program` with an argument vector (no shell); returns its exit status.
+    public static func run(_ program: String, _ arguments: [String]) -> Int32 {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/systemctl")
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         do {
             try process.run()

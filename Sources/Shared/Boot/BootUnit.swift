@@ -28,9 +28,23 @@ public struct BootUnit: Sendable, Equatable {
     public var config: String
     public var stateDirectory: String
     public var logFile: String
+    /// The agent may reboot or power off (`responses.reboot` or `responses.shutdown`): only then does its unit keep
+    /// `CAP_SYS_BOOT`. Ignored for the hub.
+    public var powerActions: Bool
+    /// The agent may end SSH sessions (`responses.kill_session`, on by default): only then does its unit keep
+    /// `CAP_SYS_PTRACE`. Ignored for the hub.
+    public var sessionKills: Bool
 
-    public init(program: Program, binary: String? = nil, config: String? = nil, stateDirectory: String? = nil) {
+    /// The dedicated user the hub runs as (created from `sysusersFile` by `install-boot`).
+    public static let hubUser = "vigil"
+
+    public init(
+        program: Program, binary: String? = nil, config: String? = nil, stateDirectory: String? = nil, powerActions: Bool = false,
+        sessionKills: Bool = true
+    ) {
         self.program = program
+        self.powerActions = powerActions
+        self.sessionKills = sessionKills
         self.binary = binary ?? "/usr/local/bin/\(program.rawValue)"
         self.config = config ?? "/etc/vigil/\(program == .agent ? "agent" : "hub").yml"
         self.stateDirectory = stateDirectory ?? program.stateDirectory
@@ -53,14 +67,34 @@ public struct BootUnit: Sendable, Equatable {
     public var systemdUnitName: String { "\(program.rawValue).service" }
     public var cronFileName: String { program.rawValue }
 
+    /// The capabilities the agent keeps: the firewall (`CAP_NET_ADMIN`), signalling other users' sessions
+    /// (`CAP_KILL`), reading logs it does not own (`CAP_DAC_READ_SEARCH`); finding a session's sshd process only when
+    /// session kills are on (`CAP_SYS_PTRACE`: sshd makes itself non-dumpable, and the kernel then lets only that
+    /// capability read its `/proc/<pid>/fd` links, which is how the detector ties a login to its process); and
+    /// rebooting only when power actions are on (`CAP_SYS_BOOT`).
+    public var agentCapabilities: [String] {
+        ["CAP_NET_ADMIN", "CAP_KILL", "CAP_DAC_READ_SEARCH"] + (sessionKills ? ["CAP_SYS_PTRACE"] : []) + (powerActions ? ["CAP_SYS_BOOT"] : [])
+    }
+
     /// The systemd unit: restarts on failure, hardened as far as the program's work allows.
+    ///
+    /// Both: files created 0600 (`UMask=0077`), a state directory only the service can enter (`StateDirectoryMode=0700`),
+    /// enough descriptors for `listen.max_connections` (`LimitNOFILE=`), a memory ceiling, and `{env: NAME}` secrets
+    /// from an optional root-only environment file. The hub needs no privilege at all and runs as the `vigil` user;
+    /// the agent stays root (it reads other users' logs and /proc, drives the firewall, signals sessions) but keeps
+    /// only the capabilities those jobs need.
     public var systemdUnit: String {
         let hardening: [String]
         switch program {
         case .agent:
-            // nft needs CAP_NET_ADMIN, kill needs CAP_KILL, power actions talk to systemd: no user switch, no
-            // capability bounding; the filesystem is read-only except the state directory.
+            let capabilities = agentCapabilities.joined(separator: " ")
             hardening = [
+                "EnvironmentFile=-/etc/vigil/agent.env",
+                "UMask=0077",
+                "LimitNOFILE=65536",
+                "MemoryMax=512M",
+                "CapabilityBoundingSet=\(capabilities)",
+                "AmbientCapabilities=\(capabilities)",
                 "NoNewPrivileges=yes",
                 "ProtectSystem=strict",
                 writableState,
@@ -73,6 +107,12 @@ public struct BootUnit: Sendable, Equatable {
             ]
         case .hub:
             hardening = [
+                "User=\(Self.hubUser)",
+                "Group=\(Self.hubUser)",
+                "EnvironmentFile=-/etc/vigil/hub.env",
+                "UMask=0077",
+                "LimitNOFILE=65536",
+                "MemoryMax=1G",
                 "NoNewPrivileges=yes",
                 "ProtectSystem=strict",
                 writableState,
@@ -111,7 +151,19 @@ public struct BootUnit: Sendable, Equatable {
     /// Under /var/lib, systemd creates and owns the directory (`StateDirectory=`); elsewhere it must exist.
     private var writableState: String {
         let prefix = "/var/lib/"
-        return stateDirectory.hasPrefix(prefix) ? "StateDirectory=\(stateDirectory.dropFirst(prefix.count))" : "ReadWritePaths=\(stateDirectory)"
+        guard stateDirectory.hasPrefix(prefix) else { return "ReadWritePaths=\(stateDirectory)" }
+        return "StateDirectory=\(stateDirectory.dropFirst(prefix.count))\nStateDirectoryMode=0700"
+    }
+
+    /// The `sysusers.d` entry that creates the hub's user (a system user with no login shell and no home); nil for
+    /// the agent. `install-boot` writes it to `/etc/sysusers.d/vigil.conf` and runs `systemd-sysusers`.
+    public var sysusersFile: String? {
+        guard program == .hub else { return nil }
+        return """
+            # The user bothub runs as (written by `bothub install-boot`; applied with systemd-sysusers).
+            u \(Self.hubUser) - "Vigil hub" - -
+
+            """
     }
 
     /// The `/etc/cron.d` file: start at boot as root, restart after a crash, append output to a log file.

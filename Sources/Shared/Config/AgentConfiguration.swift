@@ -21,20 +21,19 @@ public struct AgentConfiguration: Sendable {
     public var detectors = DetectorsConfiguration()
     /// `GET /metrics` (Prometheus), off by default, loopback only.
     public var metrics = MetricsConfiguration(port: 9101)
+    /// Where the secrets came from (inline or a file), for `check-config`'s file-mode check.
+    public var secretSources: [SecretSource] = []
 
     /// Parses and validates YAML text; throws every problem found.
     public static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentConfiguration {
         let log = ProblemLog()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLDocument.compose(yaml)
         let reader = ConfigReader(node: root, path: "", log: log)
-        let configuration = read(reader, environment: environment)
+        var configuration = read(reader, environment: environment)
         reader.rejectUnknownKeys()
-        guard log.problems.isEmpty, let configuration else { throw ConfigError(problems: log.problems) }
+        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
+        configuration?.secretSources = log.secrets
+        guard let configuration else { throw ConfigError(problems: log.problems) }
         return configuration
     }
 

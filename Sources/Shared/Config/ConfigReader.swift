@@ -4,9 +4,15 @@ import Yams
 /// Collects problems while a configuration is read.
 final class ProblemLog {
     private(set) var problems: [ConfigProblem] = []
+    /// Where each secret read so far came from, for `check-config`'s file-mode check.
+    private(set) var secrets: [SecretSource] = []
 
     func add(_ field: String, _ reason: String) {
         problems.append(ConfigProblem(field: field, reason: reason))
+    }
+
+    func recordSecret(_ source: SecretSource) {
+        secrets.append(source)
     }
 }
 
@@ -101,11 +107,11 @@ struct ConfigReader {
         return flag
     }
 
-    /// A duration written `90s`, `5m`, `24h`, `7d`, or a number of seconds.
+    /// A duration written `90s`, `5m`, `1h30m`, `7d`; a bare number is refused with the unit it needs.
     func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>? = nil) -> Duration {
         guard let node = value(key) else { return fallback }
         guard let text = node.string, let parsed = DurationText.parse(text) else {
-            problem(key, "expected a duration like 30s, 5m, 24h or 7d")
+            problem(key, DurationText.problem(in: node.string ?? ""))
             return fallback
         }
         if let range, !range.contains(parsed) {
@@ -146,7 +152,10 @@ struct ConfigReader {
     /// A secret given inline, as `{env: NAME}`, or as `{file: /path}` (first line, trimmed).
     func secret(_ key: String, environment: [String: String]) -> String? {
         guard let node = value(key) else { return nil }
-        if case .scalar(let scalar) = node { return scalar.string }
+        if case .scalar(let scalar) = node {
+            log.recordSecret(SecretSource(field: field(key), file: nil))
+            return scalar.string
+        }
         let source = ConfigReader(node: node, path: field(key), log: log)
         defer { source.rejectUnknownKeys() }
         if let name = source.string("env") {
@@ -157,6 +166,7 @@ struct ConfigReader {
             return secret
         }
         if let file = source.string("file") {
+            log.recordSecret(SecretSource(field: field(key), file: file))
             guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
                 problem(key, "cannot read \(file)")
                 return nil
@@ -167,32 +177,52 @@ struct ConfigReader {
         return nil
     }
 
-    /// Records every key of this mapping that no reader asked for.
+    /// Records every key of this mapping that no reader asked for, suggesting the known key it was probably meant to be.
     func rejectUnknownKeys() {
         for key in mapping.keys.sorted() where !consumed.keys.contains(key) {
-            problem(key, "unknown field")
+            if let suggestion = KeySuggestion.closest(to: key, among: consumed.keys) {
+                problem(key, "unknown field `\(key)` (did you mean `\(suggestion)`?)")
+            } else {
+                problem(key, "unknown field `\(key)`")
+            }
         }
     }
 }
 
-/// Parses and prints durations in the configuration's short form.
+/// Parses and prints durations in the configuration's one syntax: a number and a unit (`s`, `m`, `h`, `d`), repeated
+/// from the largest unit down (`90s`, `5m`, `1h30m`, `2d`). A bare number is not a duration: `60` could mean seconds
+/// or minutes, and a security tool should not guess.
 public enum DurationText {
     public static func parse(_ text: String) -> Duration? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard let last = trimmed.last else { return nil }
-        let unit: Int64
-        var digits = Substring(trimmed)
-        switch last {
-        case "s": unit = 1
-        case "m": unit = 60
-        case "h": unit = 3600
-        case "d": unit = 86_400
-        case "0"..."9": unit = 1
-        default: return nil
+        guard !trimmed.isEmpty else { return nil }
+        let units: [Character: Int64] = ["d": 86_400, "h": 3600, "m": 60, "s": 1]
+        var total: Int64 = 0
+        var digits = ""
+        var previousUnit = Int64.max
+        for character in trimmed {
+            if character.isASCII, character.isNumber {
+                digits.append(character)
+                continue
+            }
+            guard let unit = units[character], !digits.isEmpty, digits.count <= 9, unit < previousUnit, let value = Int64(digits) else {
+                return nil
+            }
+            total += value * unit
+            previousUnit = unit
+            digits = ""
         }
-        if last.isLetter { digits = digits.dropLast() }
-        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy(\.isASCII), let value = Int64(digits), value >= 0 else { return nil }
-        return .seconds(value * unit)
+        guard digits.isEmpty else { return nil }
+        return .seconds(total)
+    }
+
+    /// Why `text` is not a duration, for a configuration problem or a usage error.
+    public static func problem(in text: String) -> String {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            return "`\(trimmed)` needs a unit, e.g. `\(trimmed)s`"
+        }
+        return "expected a duration like 30s, 5m, 1h30m or 2d"
     }
 
     public static func format(_ duration: Duration) -> String {
@@ -201,5 +231,32 @@ public enum DurationText {
         if seconds % 3600 == 0, seconds > 0 { return "\(seconds / 3600)h" }
         if seconds % 60 == 0, seconds > 0 { return "\(seconds / 60)m" }
         return "\(seconds)s"
+    }
+}
+
+/// Finds the known key a misspelt one was meant to be.
+enum KeySuggestion {
+    /// The known key closest to `key` within two edits (insertions, deletions, substitutions), or nil.
+    static func closest(to key: String, among known: Set<String>) -> String? {
+        let candidates = known.map { (key: $0, distance: distance(key, $0)) }.filter { $0.distance <= 2 }
+        return candidates.min { ($0.distance, $0.key) < ($1.distance, $1.key) }?.key
+    }
+
+    /// Levenshtein distance between `a` and `b`.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a)
+        let b = Array(b)
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
     }
 }

@@ -14,6 +14,9 @@ public struct DetectorsConfiguration: Sendable, Equatable {
     public var cpu = CPUConfiguration()
     /// Bursts of HTTP 404 answers per client in web server access logs.
     public var http404 = HTTP404Configuration()
+    /// IPv6 clients are counted per network of this many bits by the 404 and brute-force detectors (one host holds a
+    /// whole /64 and can use a new address per request); 128 counts each address alone. IPv4 is always per address.
+    public var ipv6Prefix = 64
 
     public init() {}
 
@@ -39,7 +42,7 @@ public struct DetectorsConfiguration: Sendable, Equatable {
     public struct FollowConfiguration: Sendable, Equatable {
         /// How often files are checked when inotify reports nothing (and the only check where inotify is unavailable).
         public var pollInterval: Duration = .seconds(1)
-        /// Lines longer than this are skipped and counted, never buffered.
+        /// Lines longer than this are cut to this length (and counted), still parsed, never buffered beyond it.
         public var maxLineBytes = 16_384
         /// How long a rotated or deleted file stays open to catch late writes from a writer that has not reopened.
         public var rotationGrace: Duration = .seconds(5)
@@ -51,6 +54,8 @@ public struct DetectorsConfiguration: Sendable, Equatable {
 
     /// `detectors.ssh`.
     public struct SSHConfiguration: Sendable, Equatable {
+        /// False turns off both SSH detectors (like `enabled` of every other detector section).
+        public var enabled = true
         /// Alert on each successful login (`ssh_session`).
         public var sessions = true
         /// Alert on failed-login bursts (`ssh_bruteforce`).
@@ -58,6 +63,9 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         public var source: SSHSource = .auto
         /// Syslog files to follow, in order of preference for `auto`.
         public var paths = ["/var/log/auth.log", "/var/log/secure"]
+        /// True when `paths` was written in the configuration: `auto` then follows exactly those files (waiting for a
+        /// missing one to appear) and never falls back to journald, which would silently watch something else.
+        public var pathsAreExplicit = false
         /// The journalctl program for the journald source.
         public var journalctl = "/usr/bin/journalctl"
         /// Leaky bucket size: the attempt that finds the bucket full raises the alert.
@@ -70,6 +78,9 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         public var maxUsersListed = 10
         /// The most (user, address) pairs remembered to tell a familiar login from a new one.
         public var maxKnownLogins = 10_000
+
+        /// True when at least one SSH detector runs.
+        public var isActive: Bool { enabled && (sessions || bruteForce) }
 
         public init() {}
     }
@@ -112,6 +123,9 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         public var cooldown: Duration = .seconds(300)
         /// The most client addresses tracked at once; beyond it new addresses are counted as dropped until idle ones are evicted.
         public var maxTrackedAddresses = 2_000_000
+        /// Reverse proxies or CDNs in front of nginx: only for requests whose `$remote_addr` is one of these is the
+        /// client taken from `$http_x_forwarded_for` (which the log format must then contain).
+        public var trustedProxies: [IPNetwork] = []
 
         public init() {}
     }
@@ -120,12 +134,7 @@ public struct DetectorsConfiguration: Sendable, Equatable {
     /// agent's secrets; other top-level sections are ignored, unknown keys inside `detectors:` are still errors.
     public static func parse(yaml: String) throws -> DetectorsConfiguration {
         let log = ProblemLog()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLDocument.compose(yaml)
         let reader = ConfigReader(node: root, path: "", log: log)
         let configuration = read(reader.section("detectors"))
         guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
@@ -139,6 +148,7 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         configuration.ssh = readSSH(reader.section("ssh"))
         configuration.cpu = readCPU(reader.section("cpu"))
         configuration.http404 = readHTTP404(reader.section("http404"))
+        configuration.ipv6Prefix = reader.int("ipv6_prefix", default: configuration.ipv6Prefix, in: 32...128)
         reader.rejectUnknownKeys()
         return configuration
     }
@@ -155,10 +165,14 @@ public struct DetectorsConfiguration: Sendable, Equatable {
 
     private static func readSSH(_ reader: ConfigReader) -> SSHConfiguration {
         var ssh = SSHConfiguration()
+        ssh.enabled = reader.bool("enabled", default: ssh.enabled)
         ssh.sessions = reader.bool("sessions", default: ssh.sessions)
         ssh.bruteForce = reader.bool("brute_force", default: ssh.bruteForce)
         ssh.source = reader.choice("source", default: ssh.source)
-        if reader.has("paths") { ssh.paths = reader.absolutePaths("paths") }
+        if reader.has("paths") {
+            ssh.paths = reader.absolutePaths("paths")
+            ssh.pathsAreExplicit = true
+        }
         ssh.journalctl = reader.string("journalctl", default: ssh.journalctl)
         if !ssh.journalctl.hasPrefix("/") { reader.problem("journalctl", "must be an absolute path") }
         ssh.bucketCapacity = reader.int("bucket_capacity", default: ssh.bucketCapacity, in: 1...10_000)
@@ -200,6 +214,17 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         http.cooldown = reader.duration("cooldown", default: http.cooldown, in: .seconds(0)...(.seconds(7 * 86_400)))
         http.maxTrackedAddresses = reader.int("max_tracked_addresses", default: http.maxTrackedAddresses, in: 1000...100_000_000)
         if http.criticalCount < http.warningCount { reader.problem("critical_count", "must not be below warning_count") }
+        for (index, text) in reader.stringList("trusted_proxies").enumerated() {
+            guard let network = IPNetwork(text) else {
+                reader.problem("trusted_proxies[\(index)]", "not an address or CIDR block with its host bits zero (like 10.0.0.0/8)")
+                continue
+            }
+            http.trustedProxies.append(network)
+        }
+        if !http.trustedProxies.isEmpty, !NginxLogFormatCheck.variables(in: http.logFormat).contains(NginxLogFormatCheck.forwardedForVariable) {
+            reader.problem(
+                "trusted_proxies", "needs $\(NginxLogFormatCheck.forwardedForVariable) in log_format (the client is read from it behind a proxy)")
+        }
         reader.rejectUnknownKeys()
         return http
     }
@@ -213,8 +238,22 @@ public enum NginxLogFormatCheck {
     /// nginx's predefined `combined` format.
     public static let combined = #"$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent""#
 
+    /// The variable that carries `X-Forwarded-For`, needed when `trusted_proxies` is set.
+    public static let forwardedForVariable = "http_x_forwarded_for"
+
     /// Why `format` cannot be used, or nil when it can.
     public static func problem(in format: String) -> String? {
+        let (variables, problem) = scan(format)
+        if let problem { return problem }
+        let missing = requiredVariables.filter { !variables.contains($0) }
+        if !missing.isEmpty { return "missing " + missing.map { "$" + $0 }.joined(separator: ", ") }
+        return nil
+    }
+
+    /// The names of the variables `format` uses (up to its first problem).
+    public static func variables(in format: String) -> [String] { scan(format).variables }
+
+    private static func scan(_ format: String) -> (variables: [String], problem: String?) {
         let text = format == "combined" ? combined : format
         var variables: [String] = []
         var previousWasVariable = false
@@ -225,18 +264,18 @@ public enum NginxLogFormatCheck {
                 var nameEnd = nameStart
                 let braced = nameStart < text.endIndex && text[nameStart] == "{"
                 if braced {
-                    guard let close = text[nameStart...].firstIndex(of: "}") else { return "unclosed ${ in the format" }
+                    guard let close = text[nameStart...].firstIndex(of: "}") else { return (variables, "unclosed ${ in the format") }
                     variables.append(String(text[text.index(after: nameStart)..<close]))
                     nameEnd = text.index(after: close)
                 } else {
                     while nameEnd < text.endIndex, text[nameEnd].isASCII, text[nameEnd].isLetter || text[nameEnd].isNumber || text[nameEnd] == "_" {
                         nameEnd = text.index(after: nameEnd)
                     }
-                    if nameEnd == nameStart { return "a $ without a variable name" }
+                    if nameEnd == nameStart { return (variables, "a $ without a variable name") }
                     variables.append(String(text[nameStart..<nameEnd]))
                 }
                 if previousWasVariable {
-                    return "variables $\(variables[variables.count - 2]) and $\(variables[variables.count - 1]) need text between them"
+                    return (variables, "variables $\(variables[variables.count - 2]) and $\(variables[variables.count - 1]) need text between them")
                 }
                 previousWasVariable = true
                 index = nameEnd
@@ -245,9 +284,7 @@ public enum NginxLogFormatCheck {
                 index = text.index(after: index)
             }
         }
-        let missing = requiredVariables.filter { !variables.contains($0) }
-        if !missing.isEmpty { return "missing " + missing.map { "$" + $0 }.joined(separator: ", ") }
-        return nil
+        return (variables, nil)
     }
 }
 

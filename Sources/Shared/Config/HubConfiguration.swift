@@ -7,6 +7,11 @@ public struct HubConfiguration: Sendable {
     public var stateDirectory: String
     /// The default language for chats that have not chosen one with `/lang`.
     public var language: String
+    /// Alerts (with their messages, digests and confirmations) and audit rows older than this are pruned daily;
+    /// an alert still being handled never is.
+    public var retention: Duration = .seconds(90 * 86_400)
+    /// A directory of `bot.<lang>.yml` catalogs replacing the built-in ones (`hub.translations`); nil uses those.
+    public var translationsDirectory: String?
     /// Where `/alert` and `/heartbeat` listen and their limits.
     public var listen: HTTPServerConfiguration
     public var telegram: TelegramConfiguration
@@ -14,6 +19,8 @@ public struct HubConfiguration: Sendable {
     public var agents: [AgentEntry]
     /// `GET /metrics` (Prometheus), off by default, loopback only.
     public var metrics = MetricsConfiguration(port: 9102)
+    /// Where the secrets came from (inline or a file), for `check-config`'s file-mode check.
+    public var secretSources: [SecretSource] = []
 
     /// An agent the hub accepts alerts from and sends commands to.
     public struct AgentEntry: Sendable, Equatable {
@@ -21,38 +28,44 @@ public struct HubConfiguration: Sendable {
         /// The agent's `/response` base URL; commands never go anywhere else.
         public var responseEndpoint: HTTPEndpoint
         public var key: AgentKey
-        /// The key before a rotation, still accepted until `previousKeyUntil`, so no alert is lost mid-rotation.
-        public var previousKey: AgentKey?
-        public var previousKeyUntil: Date?
+        /// Keys replaced by rotations, each still accepted until its grace ends, so no alert is lost mid-rotation
+        /// (however many rotations overlap).
+        public var retiredKeys: [RetiredKey]
 
-        public init(id: String, responseEndpoint: HTTPEndpoint, key: AgentKey, previousKey: AgentKey? = nil, previousKeyUntil: Date? = nil) {
+        public init(id: String, responseEndpoint: HTTPEndpoint, key: AgentKey, retiredKeys: [RetiredKey] = []) {
             self.id = id
             self.responseEndpoint = responseEndpoint
             self.key = key
-            self.previousKey = previousKey
-            self.previousKeyUntil = previousKeyUntil
+            self.retiredKeys = retiredKeys
         }
 
-        /// The keys valid at `now`: the current one first.
+        /// The keys valid at `now`: the current one first, then retired ones still in their grace, newest first.
         public func keys(at now: Date) -> [AgentKey] {
-            guard let previousKey, let previousKeyUntil, now < previousKeyUntil else { return [key] }
-            return [key, previousKey]
+            [key] + retiredKeys.filter { now < $0.validUntil }.sorted { $0.validUntil > $1.validUntil }.map(\.key)
+        }
+    }
+
+    /// A key replaced by `bothub agent rotate-key`, accepted until `validUntil`.
+    public struct RetiredKey: Sendable, Equatable {
+        public var key: AgentKey
+        public var validUntil: Date
+
+        public init(key: AgentKey, validUntil: Date) {
+            self.key = key
+            self.validUntil = validUntil
         }
     }
 
     /// Parses and validates YAML text; throws every problem found.
     public static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HubConfiguration {
         let log = ProblemLog()
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLDocument.compose(yaml)
         let reader = ConfigReader(node: root, path: "", log: log)
-        let configuration = read(reader, environment: environment)
+        var configuration = read(reader, environment: environment)
         reader.rejectUnknownKeys()
-        guard log.problems.isEmpty, let configuration else { throw ConfigError(problems: log.problems) }
+        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
+        configuration?.secretSources = log.secrets
+        guard let configuration else { throw ConfigError(problems: log.problems) }
         return configuration
     }
 
@@ -70,6 +83,10 @@ public struct HubConfiguration: Sendable {
         if !stateDirectory.hasPrefix("/") { hub.problem("state_dir", "must be an absolute path") }
         let language = hub.string("language", default: "en")
         if !LanguageCode.isValid(language) { hub.problem("language", "expected a language code like en or es") }
+        // Under a day would prune alerts whose buttons are still live; zero would empty the trail.
+        let retention = hub.duration("retention", default: .seconds(90 * 86_400), in: .seconds(86_400)...(.seconds(36_500 * 86_400)))
+        let translations = hub.string("translations")
+        if let translations, !translations.hasPrefix("/") { hub.problem("translations", "must be an absolute path") }
         hub.rejectUnknownKeys()
 
         let listen = root.section("listen").httpServer(defaultPort: 7070)
@@ -97,6 +114,8 @@ public struct HubConfiguration: Sendable {
         return HubConfiguration(
             stateDirectory: stateDirectory,
             language: language,
+            retention: retention,
+            translationsDirectory: translations,
             listen: listen,
             telegram: telegram,
             agents: agents,
@@ -119,6 +138,11 @@ public struct TelegramConfiguration: Sendable {
     /// Past this many alerts of one kind from one agent within `digestWindow`, the rest fold into one digest message.
     public var digestThreshold: Int = 10
     public var digestWindow: Duration = .seconds(60)
+    /// The longest `/mute`; a longer request is cut to this and the reply says so.
+    public var maxMute: Duration = .seconds(86_400)
+    /// Replies to one person who is not an operator, per minute; past it their commands and presses are audited
+    /// but not answered, so the bot cannot be made to spam a chat or burn its send budget.
+    public var strangerRepliesPerMinute: Int = 3
 
     /// A chat that receives alerts and the people in it who may choose responses.
     public struct Chat: Sendable, Equatable {
@@ -164,6 +188,8 @@ public struct TelegramConfiguration: Sendable {
                 if !chat.has("id") { chat.problem("id", "required") }
                 continue
             }
+            // A second entry for one chat would send every alert there twice and make its operators ambiguous.
+            if chats.contains(where: { $0.id == id }) { chat.problem("id", "duplicate chat id \(id): list each chat once") }
             let language = chat.string("language")
             if let language, !LanguageCode.isValid(language) { chat.problem("language", "expected a language code like en or es") }
             var operators: [Operator] = []
@@ -175,7 +201,11 @@ public struct TelegramConfiguration: Sendable {
                 let role = Role(rawValue: roleText)
                 if role == nil { person.problem("role", "expected admin or operator") }
                 person.rejectUnknownKeys()
-                if let userID, let role { operators.append(Operator(userID: userID, name: name, role: role)) }
+                if let userID, operators.contains(where: { $0.userID == userID }) {
+                    person.problem("id", "duplicate operator id \(userID) in this chat: list each person once, with one role")
+                } else if let userID, let role {
+                    operators.append(Operator(userID: userID, name: name, role: role))
+                }
             }
             chat.rejectUnknownKeys()
             chats.append(Chat(id: id, language: language, operators: operators))
@@ -187,6 +217,8 @@ public struct TelegramConfiguration: Sendable {
         configuration.digestThreshold = digest.int("threshold", default: 10, in: 1...10_000)
         configuration.digestWindow = digest.duration("window", default: .seconds(60), in: .seconds(10)...(.seconds(86_400)))
         digest.rejectUnknownKeys()
+        configuration.maxMute = reader.duration("max_mute", default: .seconds(86_400), in: .seconds(60)...(.seconds(30 * 86_400)))
+        configuration.strangerRepliesPerMinute = reader.int("stranger_replies_per_minute", default: 3, in: 0...60)
         reader.rejectUnknownKeys()
         return configuration
     }

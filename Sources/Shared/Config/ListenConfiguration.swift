@@ -12,7 +12,8 @@ extension ConfigReader {
             maxBodyBytes: int("max_body_bytes", default: defaults.maxBodyBytes, in: 1024...16_777_216),
             requestTimeout: duration("request_timeout", default: defaults.requestTimeout, in: .seconds(1)...(.seconds(300))),
             idleTimeout: duration("idle_timeout", default: defaults.idleTimeout, in: .seconds(1)...(.seconds(3600))),
-            maxConnections: int("max_connections", default: defaults.maxConnections, in: 1...100_000)
+            maxConnections: int("max_connections", default: defaults.maxConnections, in: 1...100_000),
+            maxConnectionsPerAddress: int("max_connections_per_address", default: defaults.maxConnectionsPerAddress, in: 1...100_000)
         )
         rejectUnknownKeys()
         return configuration

@@ -1,3 +1,6 @@
+import Foundation
+import Yams
+
 /// Which responses the agent runs, and the rails around them (the `responses:` section).
 ///
 /// Power actions are off unless enabled: a reboot is never a default. Every field has a default, so an agent with no
@@ -34,8 +37,31 @@ public struct ResponsesConfiguration: Sendable, Equatable {
     /// Longest timed block accepted; longer requests are refused (a permanent block has no duration).
     /// 24 days is ipset's largest timeout, so every backend can honour it in the kernel.
     public var maxBlockDuration: Duration = .seconds(24 * 86_400)
+    /// The widest IPv6 prefix a block may name (`2001:db8:1:2::/64` is allowed at the default 48, `/32` is not).
+    /// IPv4 blocks are always single addresses.
+    public var minIPv6Prefix = 48
 
     public init() {}
+
+    /// The `responses:` section of the agent configuration at `path`, alone: `install-boot` needs to know whether
+    /// power actions are on without the rest (whose `{env:}` secrets may not be set where it runs). A missing file
+    /// counts as the defaults (power actions off); an unreadable section is an error naming its fields.
+    public static func load(fromAgentConfiguration path: String) throws -> ResponsesConfiguration {
+        guard FileManager.default.fileExists(atPath: path) else { return ResponsesConfiguration() }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "cannot read \(path)")])
+        }
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
+        }
+        let log = ProblemLog()
+        let responses = read(ConfigReader(node: root, path: "", log: log).section("responses"))
+        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
+        return responses
+    }
 
     static func read(_ reader: ConfigReader) -> ResponsesConfiguration {
         var responses = ResponsesConfiguration()
@@ -59,6 +85,7 @@ public struct ResponsesConfiguration: Sendable, Equatable {
         }
         responses.killGrace = reader.duration("kill_grace", default: responses.killGrace, in: .seconds(1)...(.seconds(60)))
         responses.powerDelay = reader.duration("power_delay", default: responses.powerDelay, in: .seconds(1)...(.seconds(60)))
+        responses.minIPv6Prefix = reader.int("min_ipv6_prefix", default: responses.minIPv6Prefix, in: 16...128)
         responses.rebootCommand = readArgv(reader, "reboot_command")
         responses.shutdownCommand = readArgv(reader, "shutdown_command")
         reader.rejectUnknownKeys()

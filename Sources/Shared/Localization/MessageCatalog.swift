@@ -60,20 +60,50 @@ public struct MessageCatalogs: Sendable {
         self.catalogs = Dictionary(catalogs.map { ($0.language, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    /// Loads every `bot.<lang>.yml` in `directory`; English must be there.
+    /// Loads every `bot.<lang>.yml` in `directory`; English must be there. Overrides the built-in catalogs
+    /// (`--translations` or `hub.translations`).
     public static func load(directory: String) throws -> MessageCatalogs {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw ConfigError(problems: [ConfigProblem(field: "translations", reason: "cannot read the directory \(directory)")])
+        }
+        var files: [String: String] = [:]
+        for name in names where catalogLanguage(fileName: name) != nil {
+            files[name] = try String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)
+        }
+        return try make(files: files, origin: directory)
+    }
+
+    /// The catalogs compiled into the program from `translations/` (see `Plugins/EmbedCatalogs`).
+    public static func builtIn() throws -> MessageCatalogs {
+        try make(files: builtInFiles, origin: "the built-in catalogs")
+    }
+
+    /// `--translations DIR` when given, else the built-in catalogs.
+    public static func load(override directory: String?) throws -> MessageCatalogs {
+        try directory.map { try load(directory: $0) } ?? builtIn()
+    }
+
+    /// Parses catalog files (file name to YAML text); English must be among them.
+    private static func make(files: [String: String], origin: String) throws -> MessageCatalogs {
         var catalogs: [MessageCatalog] = []
-        for file in files.sorted() where file.hasPrefix("bot.") && file.hasSuffix(".yml") {
-            let language = String(file.dropFirst(4).dropLast(4))
-            guard LanguageCode.isValid(language) else { continue }
-            let text = try String(contentsOfFile: "\(directory)/\(file)", encoding: .utf8)
+        for (name, text) in files.sorted(by: { $0.key < $1.key }) {
+            guard let language = catalogLanguage(fileName: name) else { continue }
             catalogs.append(try MessageCatalog.parse(yaml: text, language: language))
         }
         guard catalogs.contains(where: { $0.language == fallbackLanguage }) else {
-            throw ConfigError(problems: [ConfigProblem(field: "translations", reason: "\(directory)/bot.en.yml not found")])
+            throw ConfigError(problems: [ConfigProblem(field: "translations", reason: "bot.en.yml not found in \(origin)")])
         }
         return MessageCatalogs(catalogs)
+    }
+
+    /// `en` for `bot.en.yml`; nil for any other file name.
+    static func catalogLanguage(fileName: String) -> String? {
+        guard fileName.hasPrefix("bot."), fileName.hasSuffix(".yml") else { return nil }
+        let language = String(fileName.dropFirst(4).dropLast(4))
+        return LanguageCode.isValid(language) ? language : nil
     }
 
     /// Languages with a catalog.

@@ -10,6 +10,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case evidenceCPUProcess = "evidence.cpu_process"
     case evidenceHTTP404 = "evidence.http_404"
     case evidenceAgent = "evidence.agent"
+    case evidenceNetworkAddresses = "evidence.network_addresses"
 
     case kindSSHSession = "kind.ssh_session"
     case kindSSHBruteForce = "kind.ssh_bruteforce"
@@ -59,6 +60,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case toastConfirm = "toast.confirm"
     case toastConfirmExpired = "toast.confirm_expired"
     case toastCancelled = "toast.cancelled"
+    case toastNoChat = "toast.no_chat"
 
     case commandStartOperator = "command.start_operator"
     case commandStartMember = "command.start_member"
@@ -78,6 +80,10 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case commandMuted = "command.muted"
     case commandUnmuted = "command.unmuted"
     case commandNotMuted = "command.not_muted"
+    case commandMutedCritical = "command.muted_critical"
+    case commandMuteCapped = "command.mute_capped"
+    case commandMuteCriticalNeedsAdmin = "command.mute_critical_needs_admin"
+    case commandFailed = "command.failed"
     case commandLanguageChanged = "command.language_changed"
     case commandLanguageUnknown = "command.language_unknown"
     case commandNotOperator = "command.not_operator"

@@ -70,6 +70,12 @@ public struct MetricsConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port: UInt16
 
+    /// Connections the metrics server holds at most; counted in the open-file budget when metrics are enabled.
+    public static let maxConnections = 64
+
+    /// Descriptors the metrics server may hold for connections.
+    public var connectionsNeeded: Int { enabled ? Self.maxConnections : 0 }
+
     public init(enabled: Bool = false, host: String = "127.0.0.1", port: UInt16) {
         self.enabled = enabled
         self.host = host
@@ -82,6 +88,7 @@ public struct MetricsConfiguration: Sendable, Equatable {
         router.add("GET", "/metrics") { _ in
             HTTPResponse(status: .ok, headers: HTTPHeaders([("Content-Type", "text/plain; version=0.0.4")]), body: Array(registry.render().utf8))
         }
-        return HTTPServer(configuration: HTTPServerConfiguration(host: host, port: port, maxConnections: 64), handler: router, logger: logger)
+        return HTTPServer(
+            configuration: HTTPServerConfiguration(host: host, port: port, maxConnections: Self.maxConnections), handler: router, logger: logger)
     }
 }

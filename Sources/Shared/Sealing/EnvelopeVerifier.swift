@@ -39,12 +39,13 @@ public actor EnvelopeVerifier {
         keys: some AgentKeyLookup,
         window: Duration = .seconds(60),
         replayCapacity: Int = ReplayGuard.defaultCapacity,
+        replayFloorPerAgent: Int = ReplayGuard.defaultPerAgentFloor,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.keys = keys
         self.window = window
         self.now = now
-        self.replayGuard = ReplayGuard(capacity: replayCapacity, window: window)
+        self.replayGuard = ReplayGuard(capacity: replayCapacity, perAgentFloor: replayFloorPerAgent, window: window)
     }
 
     /// Number of nonces the replay cache holds (for tests and metrics).

@@ -3,8 +3,11 @@ import Foundation
 /// Why a sealed exchange failed.
 public struct SealedClientError: Error, Sendable, CustomStringConvertible {
     public enum Code: Sendable, Equatable {
-        /// The peer answered with a non-2xx status (401: it refused our seal).
+        /// A non-2xx status whose reply is not sealed: anything on the path could have sent it (a proxy, a spoofed
+        /// host), so it proves nothing about what the peer decided. The peer's own 401 (it refused our seal) is one.
         case status(Int)
+        /// A non-2xx status sealed by the peer for this very request: the peer itself refused it.
+        case rejected(Int)
         /// The reply did not open with our key, was stale, or answered another request.
         case unauthenticReply(SealError)
         /// The network or the peer's HTTP failed.
@@ -15,7 +18,8 @@ public struct SealedClientError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch code {
-        case .status(let status): "peer answered HTTP \(status)"
+        case .status(let status): "unsealed HTTP \(status) (not from the peer, or the peer refused our seal)"
+        case .rejected(let status): "peer refused the request with a sealed HTTP \(status)"
         case .unauthenticReply(let error): "reply refused: \(error)"
         case .transport(let reason): reason
         }
@@ -64,8 +68,16 @@ public struct SealedClient: Sendable {
         } catch {
             throw SealedClientError(code: .transport("\(error)"))
         }
-        guard (200..<300).contains(response.status) else { throw SealedClientError(code: .status(response.status)) }
-        return try openReply(response, path: endpoint.basePath + path, requestNonce: sealed.nonce)
+        let opened: [UInt8]
+        do {
+            opened = try openReply(response, path: endpoint.basePath + path, requestNonce: sealed.nonce)
+        } catch {
+            // An error status only counts as the peer's answer if the peer sealed it.
+            if !(200..<300).contains(response.status) { throw SealedClientError(code: .status(response.status)) }
+            throw error
+        }
+        guard (200..<300).contains(response.status) else { throw SealedClientError(code: .rejected(response.status)) }
+        return opened
     }
 
     private func openReply(_ response: HTTPClientResponse, path: String, requestNonce: String) throws(SealedClientError) -> [UInt8] {

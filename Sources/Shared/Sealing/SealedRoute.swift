@@ -46,6 +46,8 @@ public struct SealedRoute: Sendable {
             )
             return HTTPResponse(status: .unauthorized)
         }
+        // Authenticated: this connection carries a key holder, so no stranger may push it out of the pool.
+        await request.connection.markTrusted()
         let reply = await handler(opened)
         do {
             let sealed = try Sealer.seal(

@@ -5,6 +5,8 @@ public struct HTTPRequest: Sendable {
     public var target: String
     public var headers: HTTPHeaders
     public var body: [UInt8]
+    /// The connection it arrived on (set by the server).
+    public var connection: HTTPConnectionContext = .detached
 
     public init(method: String, target: String, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {
         self.method = method

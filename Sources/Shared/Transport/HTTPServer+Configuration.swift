@@ -16,6 +16,9 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     public var idleTimeout: Duration
     /// Connections served at once; past it the longest-idle connection is closed, or the newcomer gets 503.
     public var maxConnections: Int
+    /// Connections one source address (an IPv6 /64) may hold at once; a newcomer past it is closed at once, so one
+    /// host cannot take the whole pool.
+    public var maxConnectionsPerAddress: Int
 
     public init(
         host: String = "0.0.0.0",
@@ -25,7 +28,8 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
         maxBodyBytes: Int = 64 * 1024,
         requestTimeout: Duration = .seconds(10),
         idleTimeout: Duration = .seconds(15),
-        maxConnections: Int = 1024
+        maxConnections: Int = 1024,
+        maxConnectionsPerAddress: Int = 32
     ) {
         self.host = host
         self.port = port
@@ -35,5 +39,6 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
     }
 }

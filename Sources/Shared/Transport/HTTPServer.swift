@@ -16,14 +16,20 @@ public actor HTTPServer: CustomStringConvertible {
     public let configuration: HTTPServerConfiguration
     private let handler: any HTTPHandler
     private let logger: Logger
+    private let trustedPeers: Set<IPAddress>
     private var boundPort: UInt16?
     private var portWaiters: [CheckedContinuation<UInt16, any Error>] = []
     private var failure: (any Error)?
+    private var refusalLog = LogThrottle()
+    private var acceptFailureLog = LogThrottle()
 
-    public init(configuration: HTTPServerConfiguration, handler: some HTTPHandler, logger: Logger) {
+    /// - Parameter trustedPeers: addresses whose connections are protected from eviction from the moment they are
+    ///   accepted (the agent names its hub here); any other connection is protected once a handler marks it trusted.
+    public init(configuration: HTTPServerConfiguration, handler: some HTTPHandler, logger: Logger, trustedPeers: [IPAddress] = []) {
         self.configuration = configuration
         self.handler = handler
         self.logger = logger
+        self.trustedPeers = Set(trustedPeers)
     }
 
     /// The port actually bound, once listening (useful with port 0).
@@ -39,13 +45,15 @@ public actor HTTPServer: CustomStringConvertible {
         do {
             listener = try Self.makeListener(host: configuration.host, port: configuration.port)
         } catch {
-            fail(error)
-            throw error
+            let failure = ListenError(host: configuration.host, port: configuration.port, underlying: error)
+            logger.critical("\(failure)")
+            fail(failure)
+            throw failure
         }
         let port = try Self.localPort(of: listener)
         let pool = SocketPool.make(maxEvents: 256)
         try await pool.prepare()
-        let registry = ConnectionRegistry(capacity: configuration.maxConnections)
+        let registry = ConnectionRegistry(capacity: configuration.maxConnections, perSourceCapacity: configuration.maxConnectionsPerAddress)
         logger.info("listening", metadata: ["address": "\(configuration.host)", "port": "\(port)"])
 
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -53,36 +61,85 @@ public actor HTTPServer: CustomStringConvertible {
             let asyncListener = try AsyncSocket(socket: listener, pool: pool)
             listening(on: port)
             defer { try? asyncListener.close() }
-            do {
-                try await withTaskCancellationHandler {
-                    for try await client in asyncListener.sockets {
-                        await accept(client, registry: registry)
-                    }
-                } onCancel: {
-                    Task { await registry.cancelAll() }
-                }
-            } catch is CancellationError {
-                // Normal shutdown.
+            await withTaskCancellationHandler {
+                await acceptUntilCancelled(asyncListener, registry: registry)
+            } onCancel: {
+                Task { await registry.cancelAll() }
             }
             await registry.cancelAll()
             group.cancelAll()
         }
     }
 
-    private func accept(_ client: AsyncSocket, registry: ConnectionRegistry) async {
-        guard let id = await registry.admit() else {
-            logger.warning("connection refused: every connection slot is busy")
+    /// Accepts until the task is cancelled. A failed `accept` (out of descriptors, out of memory, a connection reset
+    /// before it was taken) never ends the server: it backs off (10 ms doubling to 1 s, so a persistent EMFILE does not
+    /// spin) and listens on; idle timeouts and evictions free descriptors meanwhile.
+    private func acceptUntilCancelled(_ listener: AsyncSocket, registry: ConnectionRegistry) async {
+        var backoff = Duration.milliseconds(10)
+        while !Task.isCancelled {
+            let client: AsyncSocket
+            do {
+                client = try await listener.accept()
+            } catch {
+                if Task.isCancelled || error is CancellationError { return }
+                if let suppressed = acceptFailureLog.admit() {
+                    logger.error("accept failed; backing off", metadata: ["reason": "\(error)", "suppressed": "\(suppressed)"])
+                }
+                do {
+                    try await Task.sleep(for: backoff)
+                } catch {
+                    return  // cancelled while backing off: shutting down.
+                }
+                backoff = min(backoff * 2, .seconds(1))
+                continue
+            }
+            backoff = .milliseconds(10)
+            await admit(client, registry: registry)
+        }
+    }
+
+    private func admit(_ client: AsyncSocket, registry: ConnectionRegistry) async {
+        guard let peer = Self.peerAddress(of: client) else {
+            try? client.close()  // gone before we looked: nothing to serve.
+            return
+        }
+        switch await registry.admit(peer: peer, isProtected: trustedPeers.contains(peer)) {
+        case .admitted(let id):
+            let context = HTTPConnectionContext(peer: peer) { await registry.protect(id) }
+            let connection = HTTPConnection(socket: client, context: context, configuration: configuration, handler: handler, logger: logger)
+            let task = Task {
+                await connection.serve(markPhase: { phase in await registry.mark(id, phase) })
+                await registry.remove(id)
+            }
+            await registry.attach(task, to: id)
+        case .sourceFull:
+            // Closed without a word: answering costs a write per attempt, and this peer already has its share.
+            try? client.close()
+            logRefusal("connection refused: its address holds its share of connections", peer: peer)
+        case .poolFull:
+            logRefusal("connection refused: every connection slot is busy", peer: peer)
             let response = HTTPResponse.text(.serviceUnavailable, "busy\n")
             try? await client.write(Data(response.serialized(keepAlive: false)))
             try? client.close()
-            return
         }
-        let connection = HTTPConnection(socket: client, configuration: configuration, handler: handler, logger: logger)
-        let task = Task {
-            await connection.serve(markPhase: { phase in await registry.mark(id, phase) })
-            await registry.remove(id)
+    }
+
+    private func logRefusal(_ message: Logger.Message, peer: IPAddress) {
+        guard let suppressed = refusalLog.admit() else { return }
+        logger.warning(message, metadata: ["peer": "\(peer)", "suppressed": "\(suppressed)"])
+    }
+
+    /// Nil when the peer reset the connection before we looked (getpeername fails with ENOTCONN).
+    private static func peerAddress(of client: AsyncSocket) -> IPAddress? {
+        do {
+            switch try client.socket.remotePeer() {
+            case .ip4(let text, _): return IPAddress(text)
+            case .ip6(let text, _): return IPAddress(text.prefix { $0 != "%" })  // a link-local peer carries its zone
+            case .unix: return nil
+            }
+        } catch {
+            return nil
         }
-        await registry.attach(task, to: id)
     }
 
     private func listening(on port: UInt16) {
@@ -121,6 +178,7 @@ public actor HTTPServer: CustomStringConvertible {
 /// One accepted connection: reads requests in turn, answers them, and closes on error, timeout or request.
 struct HTTPConnection: Sendable {
     let socket: AsyncSocket
+    let context: HTTPConnectionContext
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     let logger: Logger
@@ -136,7 +194,7 @@ struct HTTPConnection: Sendable {
         var isFirst = true
         while !Task.isCancelled {
             await markPhase(.idle)
-            let request: HTTPRequest
+            var request: HTTPRequest
             do {
                 // The first request gets the full request timeout to start; later ones the idle timeout.
                 let idle = isFirst ? configuration.requestTimeout : configuration.idleTimeout
@@ -154,6 +212,7 @@ struct HTTPConnection: Sendable {
             }
             isFirst = false
             await markPhase(.busy)
+            request.connection = context
             let response = await handler.handle(request)
             let keepAlive = request.wantsKeepAlive
             do {

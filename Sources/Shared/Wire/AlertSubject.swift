@@ -76,17 +76,21 @@ public struct SSHSessionEvidence: Codable, Sendable, Equatable {
 
 /// Failed SSH attempts from one address.
 public struct SSHBruteForceEvidence: Codable, Sendable, Equatable {
+    /// The address, or for IPv6 counted per prefix the network in CIDR form (`2001:db8:1:2::/64`).
     public var ip: String
     public var attempts: Int
     /// User names tried, capped by the agent.
     public var users: [String]
     public var windowSeconds: Int
+    /// When `ip` is a prefix: the distinct addresses of it seen, capped by the agent (absent from older agents).
+    public var addresses: [String]?
 
-    public init(ip: String, attempts: Int, users: [String], windowSeconds: Int) {
+    public init(ip: String, attempts: Int, users: [String], windowSeconds: Int, addresses: [String]? = nil) {
         self.ip = ip
         self.attempts = attempts
         self.users = users
         self.windowSeconds = windowSeconds
+        self.addresses = addresses
     }
 }
 
@@ -120,18 +124,22 @@ public struct ProcessShare: Codable, Sendable, Equatable {
 
 /// A burst of HTTP 404 answers to one client.
 public struct HTTP404Evidence: Codable, Sendable, Equatable {
+    /// The address, or for IPv6 counted per prefix the network in CIDR form (`2001:db8:1:2::/64`).
     public var ip: String
     public var count: Int
     public var distinctPaths: Int
     public var samplePaths: [String]
     public var windowSeconds: Int
+    /// When `ip` is a prefix: the distinct addresses of it seen, capped by the agent (absent from older agents).
+    public var addresses: [String]?
 
-    public init(ip: String, count: Int, distinctPaths: Int, samplePaths: [String], windowSeconds: Int) {
+    public init(ip: String, count: Int, distinctPaths: Int, samplePaths: [String], windowSeconds: Int, addresses: [String]? = nil) {
         self.ip = ip
         self.count = count
         self.distinctPaths = distinctPaths
         self.samplePaths = samplePaths
         self.windowSeconds = windowSeconds
+        self.addresses = addresses
     }
 }
 

@@ -8,19 +8,58 @@ public struct Heartbeat: Codable, Sendable, Equatable {
     public var sentAt: Date
     /// Alerts waiting in the agent's outbox.
     public var queueDepth: Int
-    /// Alerts the outbox had to drop (oldest info first) since the agent started.
+    /// Alerts the outbox had to drop (info first, then warnings, criticals last) since the agent started.
     public var dropped: Int
+    /// `dropped` split by severity; nil from agents older than this field (decoding stays compatible).
+    public var droppedBySeverity: DroppedAlerts?
     public var detectors: [DetectorHealth]
 
-    public init(agent: String, version: String, uptimeSeconds: Int, sentAt: Date, queueDepth: Int, dropped: Int, detectors: [DetectorHealth]) {
+    public init(
+        agent: String, version: String, uptimeSeconds: Int, sentAt: Date, queueDepth: Int, dropped: Int,
+        droppedBySeverity: DroppedAlerts? = nil, detectors: [DetectorHealth]
+    ) {
         self.agent = agent
         self.version = version
         self.uptimeSeconds = uptimeSeconds
         self.sentAt = sentAt
         self.queueDepth = queueDepth
         self.dropped = dropped
+        self.droppedBySeverity = droppedBySeverity
         self.detectors = detectors
     }
+}
+
+/// Alerts an agent's full outbox dropped, per severity (`{"info": 3, "warning": 1, "critical": 0}` on the wire).
+public struct DroppedAlerts: Codable, Sendable, Equatable {
+    public var info: Int
+    public var warning: Int
+    public var critical: Int
+
+    public init(info: Int = 0, warning: Int = 0, critical: Int = 0) {
+        self.info = info
+        self.warning = warning
+        self.critical = critical
+    }
+
+    /// The count for one severity.
+    public subscript(severity: Severity) -> Int {
+        get {
+            switch severity {
+            case .info: info
+            case .warning: warning
+            case .critical: critical
+            }
+        }
+        set {
+            switch severity {
+            case .info: info = newValue
+            case .warning: warning = newValue
+            case .critical: critical = newValue
+            }
+        }
+    }
+
+    public var total: Int { info + warning + critical }
 }
 
 /// One detector's input health.

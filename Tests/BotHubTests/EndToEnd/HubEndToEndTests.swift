@@ -198,7 +198,7 @@ struct HubEndToEndTests {
             try await hub.run { _, endpoint in
                 try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/mute web-1 1h")
                 let reply = try await telegram.waitUntil { $0.botMessages(in: HubHarness.chatID).last }
-                #expect(reply.text.contains("web-1 muted until"))
+                #expect(reply.text.contains("web-1 muted in this chat until"))
                 let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: agent.key)
                 _ = try await client.post("/alert", body: try WireCoding.encode(Self.sshAlert()))
                 try await Task.sleep(for: .milliseconds(500))

@@ -111,7 +111,10 @@ extension HubProcessTests {
                 let retry = try #require(calls.first { $0.time > limited.time && $0.succeeded })
                 #expect(retry.time.timeIntervalSince(limited.time) >= 1.95, "retry_after was honoured")
                 #expect(await telegram.rateViolations.isEmpty)
-                #expect(calls.filter(\.succeeded).count <= 20, "a group gets at most 20 messages a minute")
+                // Any 60-second window, not the whole run: on a loaded machine the flood itself lasts longer than a minute.
+                let sentTimes = calls.filter(\.succeeded).map(\.time).sorted()
+                let busiestMinute = sentTimes.map { start in sentTimes.filter { $0 >= start && $0.timeIntervalSince(start) < 60 }.count }.max() ?? 0
+                #expect(busiestMinute <= 20, "a group gets at most 20 messages a minute")
                 #expect(await telegram.specViolations.isEmpty)
             }
         }

@@ -30,11 +30,17 @@ extension HubProcessTests {
             return port
         }
 
-        /// Starts `bothub run` and waits until its intake answers.
-        static func startHub(config: String, port: UInt16) async throws -> Process {
+        /// Starts `bothub run` and waits until its intake answers. `installed`: a copy of the binary alone in a
+        /// directory, run from `/` with the built-in catalogs, as the README installs it.
+        static func startHub(config: String, port: UInt16, installed: InstalledHub? = nil) async throws -> Process {
             let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["run", "--config", config, "--translations", repositoryPath("translations"), "--log-level", "trace"]
+            process.executableURL = URL(fileURLWithPath: installed?.binary ?? binary)
+            process.arguments = ["run", "--config", config, "--log-level", "trace"]
+            if let installed {
+                process.currentDirectoryURL = URL(fileURLWithPath: installed.workingDirectory)
+            } else {
+                process.arguments? += ["--translations", repositoryPath("translations")]
+            }
             process.standardOutput = FileHandle.nullDevice
             let log = config + ".log"
             if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Logging
 import Shared
@@ -63,9 +64,8 @@ struct EnrollmentTests {
         try await agent.start()
         defer { Task { await agent.stop() } }
         var entry = await agent.entry
-        entry.previousKey = entry.key
+        entry.retiredKeys = [HubConfiguration.RetiredKey(key: entry.key, validUntil: Date().addingTimeInterval(3600))]
         entry.key = AgentKey.generate()
-        entry.previousKeyUntil = Date().addingTimeInterval(3600)
         let dispatcher = ResponseDispatcher(agents: AgentDirectory(configured: [entry]), timeout: .seconds(5), logger: Logger(label: "test"))
         let command = ResponseCommand(
             alertId: nil,
@@ -107,11 +107,47 @@ struct EnrollmentTests {
             now: Date.init
         )
         let short = ShortID.make(alert.id)
-        let press = { (data: String) in Press(userID: 0, name: "local:ops", chatID: nil, data: data, reply: { _, _ in }) }
+        let press = { (data: String) in Press(userID: 0, name: "local:ops", origin: .hubMachine, data: data, reply: { _, _ in }) }
         await handler.process(press("v1:block_ip_1h:\(short)"))
         #expect(await agent.commands.isEmpty, "an action the agent did not offer is refused locally too")
         await handler.process(press("v1:block_ip_24h:\(short)"))
         #expect(await agent.commands.map(\.action) == [.blockIP(ip: "192.0.2.44", durationSeconds: 86_400)])
         #expect(try store.auditEntries(since: .distantPast).contains { $0.actor == "local:ops" && $0.event == "press" })
+    }
+
+    @Test("`agent add` and `rotate-key` keep keys private: agents.yml 0600, the state directory tightened to 0700, no temporary left")
+    func enrollmentModes() throws {
+        let parent = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let state = "\(parent)/state"
+        // Given a state directory someone made by hand with the default mode,
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o755])
+        let config = "\(parent)/hub.yml"
+        let yaml = Data("hub:\n  state_dir: \(state)\n".utf8)
+        #expect(FileManager.default.createFile(atPath: config, contents: yaml, attributes: [.posixPermissions: 0o600]))
+        // when an agent is enrolled and its key rotated,
+        try AgentCommand.Add.parse(["web-9", "--url", "http://127.0.0.1:7071", "--config", config]).run()
+        #expect(PrivateFile.mode(of: state) == 0o700)
+        #expect(PrivateFile.mode(of: "\(state)/agents.yml") == 0o600)
+        try AgentCommand.RotateKey.parse(["web-9", "--config", config]).run()
+        // then the keys were never in a file others could read.
+        #expect(PrivateFile.mode(of: "\(state)/agents.yml") == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: "\(state)/agents.yml.tmp"))
+        // and check-config accepts the result, but refuses once agents.yml is made readable by others.
+        try CheckConfigCommand.parse([config]).run()
+        #expect(chmod("\(state)/agents.yml", 0o644) == 0)
+        #expect(throws: ExitCode.failure) { try CheckConfigCommand.parse([config]).run() }
+    }
+
+    @Test("hub check-config refuses an inline bot token in a world-readable file")
+    func checkConfigRefusesReadableToken() throws {
+        let parent = try Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let config = "\(parent)/hub.yml"
+        let yaml = "hub:\n  state_dir: \(parent)/state\ntelegram:\n  token: \"123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw\"\n  chats: []\n"
+        #expect(FileManager.default.createFile(atPath: config, contents: Data(yaml.utf8), attributes: [.posixPermissions: 0o644]))
+        #expect(throws: ExitCode.failure) { try CheckConfigCommand.parse([config]).run() }
+        #expect(chmod(config, 0o600) == 0)
+        try CheckConfigCommand.parse([config]).run()
     }
 }

@@ -81,7 +81,7 @@ struct AlertIntakeTests {
                 _ = try await hub.client.post("/alert", body: Array("{\"kind\":\"nonsense\"}".utf8))
                 Issue.record("accepted a malformed alert")
             } catch let error as SealedClientError {
-                #expect(error.code == .status(422))
+                #expect(error.code == .rejected(422))
             }
             #expect(try hub.store.recentAlerts(limit: 10).isEmpty)
         }

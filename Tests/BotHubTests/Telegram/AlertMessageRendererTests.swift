@@ -37,7 +37,7 @@ struct AlertMessageRendererTests {
 
     @Test("an alert renders its host, evidence and time, with one button per offered action")
     func rendersEvidenceAndButtons() {
-        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(), language: "en")
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(), shortID: "6f1c2a3b4d5e", language: "en")
         #expect(
             rendered.html == """
                 Warning <b>web-1</b>: new SSH session
@@ -51,9 +51,39 @@ struct AlertMessageRendererTests {
         #expect(rendered.keyboard.map(\.count) == [2, 1])
     }
 
+    @Test("an IPv6 network alert shows the addresses seen in it; a single-address alert has no such line")
+    func networkAddresses() {
+        let catalogs = MessageCatalogs([
+            MessageCatalog(
+                language: "en",
+                templates: [
+                    "alert.headline": "%{severity} <b>%{host}</b>: %{title}",
+                    "alert.observed_at": "at %{time}",
+                    "evidence.http_404": "%{ip}: %{count} in %{window}",
+                    "evidence.network_addresses": "seen: %{addresses}",
+                    "severity.warning": "Warning",
+                    "kind.http_404_burst": "404 burst",
+                ]
+            )
+        ])
+        func alert(_ evidence: HTTP404Evidence) -> Alert {
+            Alert(
+                id: UUID(uuidString: "6F1C2A3B-4D5E-4F60-8172-93A4B5C6D7E8")!, agent: "web-1", hostname: "web-1", kind: .http404Burst,
+                severity: .warning, observedAt: Date(timeIntervalSince1970: 1_800_000_000), subject: .http404(evidence), actions: [])
+        }
+        let network = HTTP404Evidence(
+            ip: "2001:db8:1:2::/64", count: 20, distinctPaths: 3, samplePaths: [], windowSeconds: 60,
+            addresses: ["2001:db8:1:2::1", "2001:db8:1:2::<b>"])
+        let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert(network), shortID: "6f1c2a3b4d5e", language: "en")
+        #expect(rendered.html.contains("\nseen: 2001:db8:1:2::1, 2001:db8:1:2::&lt;b&gt;\n"))
+        let single = HTTP404Evidence(ip: "2001:db8::7", count: 20, distinctPaths: 3, samplePaths: [], windowSeconds: 60)
+        #expect(!AlertMessageRenderer(catalogs: catalogs).render(alert(single), shortID: "6f1c2a3b4d5e", language: "en").html.contains("seen:"))
+    }
+
     @Test("values from logs are HTML-escaped, so a hostile user name cannot inject markup")
     func escapesValues() {
-        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(Self.sshAlert(user: "<a href=\"x\">&", hostname: "<b>"), language: "en")
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(
+            Self.sshAlert(user: "<a href=\"x\">&", hostname: "<b>"), shortID: "0123456789ab", language: "en")
         #expect(rendered.html.contains("&lt;a href=&quot;x&quot;&gt;&amp; from"))
         #expect(rendered.html.contains("<b>&lt;b&gt;</b>"))
     }
@@ -62,7 +92,7 @@ struct AlertMessageRendererTests {
     func callbackDataFits() {
         var alert = Self.sshAlert()
         alert.actions = AlertAction.allCases
-        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(alert, language: "en")
+        let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(alert, shortID: ShortID.make(alert.id), language: "en")
         #expect(rendered.keyboard.flatMap { $0 }.allSatisfy { $0.callbackData.utf8.count <= 64 })
     }
 }

@@ -202,7 +202,8 @@ extension HubProcessTests {
                 ])
             try hub.store.recordHeartbeat(
                 heartbeat, payload: String(decoding: try WireCoding.encode(heartbeat), as: UTF8.self), at: Date().addingTimeInterval(-25))
-            try hub.store.mute("ssh_session", until: Date().addingTimeInterval(3900))
+            try hub.store.mute(
+                ChatMute(chatId: -100, target: "ssh_session", until: Date().addingTimeInterval(3900), includesCritical: false, mutedBy: "bob"))
             try hub.store.saveTelegramReachability(
                 TelegramReachability(reachable: false, since: Date(), lastCallAt: Date(), error: "getUpdates: network: connection refused"))
 
@@ -214,8 +215,8 @@ extension HubProcessTests {
             #expect(web1.contains("0.9.1") && web1.contains("25 s ago") && web1.contains("nginx_404: /var/log/nginx/access.log: permission denied"))
             let db1 = try #require(run.output.split(separator: "\n").first { $0.hasPrefix("db-1") })
             #expect(db1.contains("never"))
-            #expect(run.output.contains("ssh_session until"))
-            #expect(run.output.contains("(1 h 5 min left)") || run.output.contains("(1 h 4 min left)"))
+            #expect(run.output.contains("chat -100:\n    ssh_session until"))
+            #expect(run.output.contains("(1 h 5 min left; by bob)") || run.output.contains("(1 h 4 min left; by bob)"))
 
             let json = try #require(try JSONSerialization.jsonObject(with: Data(try hub.run(["status", "--json"]).output.utf8)) as? [String: Any])
             let agents = try #require(json["agents"] as? [[String: Any]])
@@ -248,12 +249,16 @@ extension HubProcessTests {
             #expect(unblock.output == "unblock 203.0.113.7 on web-1 → done (unblocked 203.0.113.7)\n")
             #expect(await agent.commands.map(\.action) == [.unblockIP(ip: "203.0.113.7")])
 
-            #expect(try hub.run(["mute", "web-1", "2h"]).output.hasPrefix("web-1 muted until "))
-            #expect(try hub.store.activeMutes(now: Date()) == ["web-1"])
+            // One chat configured: the mute is in that chat.
+            #expect(try hub.run(["mute", "web-1", "2h"]).output.hasPrefix("web-1 muted in chat -100 until "))
+            #expect(
+                try hub.store.activeMutes(now: Date()).map { "\($0.chatId) \($0.target) \($0.mutedBy)" } == [
+                    "-100 web-1 \(HubTerminal.localOperator.name)"
+                ])
             let badMute = try hub.run(["mute", "nothing", "2h"])
             #expect(badMute.status == 1)
             #expect(badMute.errors.contains("nothing is neither an agent nor an alert kind"))
-            #expect(try hub.run(["unmute", "web-1"]).output == "web-1 unmuted.\n")
+            #expect(try hub.run(["unmute", "web-1"]).output == "web-1 unmuted in chat -100.\n")
             #expect(try hub.run(["unmute", "web-1"]).status == 1)
 
             let audit = try hub.run(["audit", "--ip", "203.0.113.7"])
@@ -270,5 +275,34 @@ extension HubProcessTests {
             #expect(rows.count == 1)
             #expect(rows.first?["event"] as? String == "command")
         }
+    }
+}
+
+/// How the terminal names a chat for a mute and an alert by a longer short id.
+@Suite("Hub terminal arguments")
+struct HubTerminalArgumentTests {
+    static func configuration(chats: [Int64]) throws -> HubConfiguration {
+        let lines = chats.map { "    - id: \($0)\n      operators:\n        - {id: 22, name: bob, role: admin}" }
+        return try HubConfiguration.parse(yaml: "telegram:\n  chats:\n\(lines.joined(separator: "\n"))\n", environment: [:])
+    }
+
+    @Test("bothub mute: the only chat by default; with several, --chat is required and must be configured")
+    func muteChat() throws {
+        #expect(try MuteCommand.chat(nil, in: Self.configuration(chats: [-100])) == -100)
+        let two = try Self.configuration(chats: [-100, -200])
+        #expect(try MuteCommand.chat(-200, in: two) == -200)
+        #expect(throws: TerminalError.self) { try MuteCommand.chat(nil, in: two) }
+        #expect(throws: TerminalError.self) { try MuteCommand.chat(-300, in: two) }
+        #expect(throws: TerminalError.self) { try MuteCommand.chat(nil, in: Self.configuration(chats: [])) }
+    }
+
+    @Test("an alert is named by a 12- to 24-digit short id or by its UUID (a 32-digit short id is the UUID)")
+    func alertReference() {
+        #expect(AlertReference("6F1C2A3B4D5E") == .short("6f1c2a3b4d5e"))
+        #expect(AlertReference("6f1c2a3b4d5e7f80") == .short("6f1c2a3b4d5e7f80"))
+        let uuid = UUID()
+        #expect(AlertReference(uuid.uuidString) == .full(uuid))
+        #expect(AlertReference(uuid.uuidString.replacingOccurrences(of: "-", with: "")) == .full(uuid))
+        #expect(AlertReference("6f1c2a3b4d5") == nil)
     }
 }

@@ -60,6 +60,38 @@ struct AlertOutboxTests {
         #expect(received == submitted.map(\.id), "delivered out of order")
     }
 
+    @Test("an unsealed 422 on the path does not delete the alert: it is retried and the hub receives it exactly once")
+    func unsealedRefusalIsRetried() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
+        let hub = FakeHub()
+        let port = try await hub.reservePort()
+        let alert = Self.alert(1)
+        await outbox.submit(alert)
+
+        // Something on the path (a proxy with a small body limit, a spoofed host) answers 422 without the hub's seal.
+        let impostor = RefusingServer(status: .unprocessable)
+        let impostorTask = try await impostor.start(port: port)
+        var delivery = OutboxDelivery(
+            outbox: outbox, client: SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), agentID: "web-1", key: hub.key),
+            logger: Logger(label: "test"))
+        delivery.initialBackoff = .milliseconds(20)
+        delivery.maxBackoff = .milliseconds(100)
+        let service = delivery
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+        try await waitUntil { await impostor.refused >= 3 }
+        #expect(await outbox.depth == 1, "an unsealed 422 removed the alert")
+        impostorTask.cancel()
+        _ = await impostorTask.result
+
+        try await hub.start(port: port)
+        defer { Task { await hub.stop() } }
+        try await waitUntil { await outbox.depth == 0 }
+        #expect(await hub.received == [alert.id])
+    }
+
     @Test("1,000 queued alerts survive an agent that dies without shutting down")
     func crashWithQueuedAlerts() async throws {
         let directory = try Self.temporaryDirectory()
@@ -135,6 +167,51 @@ struct AlertOutboxTests {
         }
         #expect(Set(warnings.map(\.id)).isSubset(of: Set(kept)))
         #expect(!kept.contains(infos[0].id) && !kept.contains(infos[1].id))
+    }
+
+    @Test("a flood of warnings never pushes out a critical: warnings go first, oldest first, counted per severity")
+    func warningFloodKeepsCriticals() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let outbox = try AlertOutbox(directory: directory, limits: .init(maxAlerts: 10, maxBytes: 1 << 20), logger: Logger(label: "test"))
+        // Given a queue full of warnings,
+        let warnings = (0..<10).map { Self.alert($0, severity: .warning) }
+        for alert in warnings { await outbox.submit(alert) }
+        // when criticals arrive and then more warnings overflow it,
+        let criticals = (10..<16).map { Self.alert($0, severity: .critical) }
+        for alert in criticals { await outbox.submit(alert) }
+        let lateWarnings = (16..<30).map { Self.alert($0, severity: .warning) }
+        for alert in lateWarnings { await outbox.submit(alert) }
+        // then every critical is kept and the newest warnings fill the rest.
+        #expect(await outbox.depth == 10)
+        #expect(await outbox.droppedBySeverity == DroppedAlerts(info: 0, warning: 20, critical: 0))
+        var kept: [UUID] = []
+        while let next = await outbox.oldest() {
+            kept.append(next.id)
+            await outbox.acknowledge(next.id)
+        }
+        #expect(Set(criticals.map(\.id)).isSubset(of: Set(kept)))
+        #expect(Set(kept) == Set(criticals.map(\.id) + lateWarnings.suffix(4).map(\.id)))
+    }
+
+    @Test("criticals are dropped only once nothing lower is left, and the survivors outlive a restart")
+    func criticalsDroppedLast() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let limits = AlertOutbox.Limits(maxAlerts: 4, maxBytes: 1 << 20)
+        let outbox = try AlertOutbox(directory: directory, limits: limits, logger: Logger(label: "test"))
+        let info = Self.alert(0, severity: .info)
+        let warning = Self.alert(1, severity: .warning)
+        let criticals = (2..<7).map { Self.alert($0, severity: .critical) }
+        for alert in [info, warning] + criticals { await outbox.submit(alert) }
+        #expect(await outbox.droppedBySeverity == DroppedAlerts(info: 1, warning: 1, critical: 1))
+        let restarted = try AlertOutbox(directory: directory, limits: limits, logger: Logger(label: "test"))
+        var kept: [UUID] = []
+        while let next = await restarted.oldest() {
+            kept.append(next.id)
+            await restarted.acknowledge(next.id)
+        }
+        #expect(kept == criticals.suffix(4).map(\.id))
     }
 
     @Test("acknowledged alerts are compacted away, so the files stay small")

@@ -52,3 +52,31 @@ actor FakeHub {
         task?.cancel()
     }
 }
+
+/// Answers every request with one unsealed status and counts them: an impostor or a proxy on the way to the hub.
+actor RefusingServer: HTTPHandler {
+    nonisolated let status: HTTPStatus
+    private(set) var refused = 0
+
+    init(status: HTTPStatus) {
+        self.status = status
+    }
+
+    private func count() {
+        refused += 1
+    }
+
+    nonisolated func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        await count()
+        return .text(status, "refused\n")
+    }
+
+    /// Serves on `port` until the returned task is cancelled.
+    func start(port: UInt16) async throws -> Task<Void, any Error> {
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: port), handler: self, logger: Logger(label: "refusing-server"))
+        let task = Task { try await server.serve() }
+        _ = try await server.listeningPort()
+        return task
+    }
+}

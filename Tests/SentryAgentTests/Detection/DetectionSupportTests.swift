@@ -142,7 +142,7 @@ struct DetectionSupportTests {
         #expect(problems.contains("detectors.ssh.source: expected one of auto, file, journald"))
         #expect(problems.contains("detectors.ssh.paths[0]: must be an absolute path"))
         #expect(problems.contains("detectors.cpu.critical_percent: must not be below warning_percent"))
-        #expect(problems.contains("detectors.cpu.windw: unknown field"))
+        #expect(problems.contains("detectors.cpu.windw: unknown field `windw` (did you mean `window`?)"))
         #expect(problems.contains { $0.hasPrefix("detectors.http404.log_format: missing $request") })
     }
 
@@ -153,12 +153,14 @@ struct DetectionSupportTests {
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(try DetectorsConfiguration.parse(yaml: text) == DetectorsConfiguration())
         for key in [
-            "poll_interval", "max_line_bytes", "rotation_grace", "start_at", "sessions", "brute_force", "source", "journalctl", "bucket_capacity",
+            "poll_interval", "max_line_bytes", "rotation_grace", "start_at", "enabled", "sessions", "brute_force", "source", "journalctl",
+            "bucket_capacity",
             "leak_interval", "max_users_listed", "max_known_logins", "interval", "warning_percent", "critical_percent", "hysteresis_points",
-            "top_processes", "proc_root", "log_format", "warning_count", "critical_count", "max_tracked_addresses",
+            "top_processes", "proc_root", "log_format", "warning_count", "critical_count", "max_tracked_addresses", "trusted_proxies",
         ] {
             #expect(text.contains("\n    \(key): "), "\(key) is not shown uncommented")
         }
+        #expect(text.contains("\n  ipv6_prefix: "), "ipv6_prefix is not shown uncommented")
     }
 
     @Test("the agent configuration reads its detectors: section")
@@ -184,6 +186,20 @@ struct DetectionServiceTests {
         #expect(DetectionService.sshSourcePlan(ssh) { _ in false } == (false, ["/var/log/auth.log", "/var/log/secure"]))
         ssh.source = .journald
         #expect(DetectionService.sshSourcePlan(ssh) { _ in true } == (true, []))
+    }
+
+    @Test("SSH source: auto with paths written in the configuration follows them, missing or not, and never falls back to journald")
+    func explicitSSHPathsNeverFallBack() throws {
+        let ssh = try DetectorsConfiguration.parse(yaml: "detectors: {ssh: {paths: [/var/log/custom-auth.log]}}").ssh
+        #expect(ssh.pathsAreExplicit)
+        #expect(DetectionService.sshSourcePlan(ssh) { _ in false } == (false, ["/var/log/custom-auth.log"]))
+    }
+
+    @Test("ssh.enabled: false turns off both SSH detectors")
+    func sshEnabledSwitch() throws {
+        let ssh = try DetectorsConfiguration.parse(yaml: "detectors: {ssh: {enabled: false}}").ssh
+        #expect(!ssh.isActive)
+        #expect(try DetectorsConfiguration.parse(yaml: "").ssh.isActive)
     }
 
     @Test("with every detector off it stays up until cancelled (a service group stops the agent when one returns)")

@@ -35,7 +35,9 @@ struct HTTP404DetectorTests {
     func fixtureLines() {
         var detector = HTTP404Detector(configuration: .init(warningCount: 1, criticalCount: 10))
         let detections = Self.run(&detector, DetectionFixtures.lines("nginx-access.log"))
-        #expect(detections.compactMap { Self.evidence($0)?.ip } == ["198.51.100.77", "2001:db8::7"])
+        // IPv6 is counted per /64 by default; the alert names the network and the address seen.
+        #expect(detections.compactMap { Self.evidence($0)?.ip } == ["198.51.100.77", "2001:db8::/64"])
+        #expect(detections.last.flatMap { Self.evidence($0)?.addresses } == ["2001:db8::7"])
         #expect(detector.statistics.notFound == 3)
         #expect(detector.statistics.unparsed == 1)
         #expect(detector.trackedAddresses == 2)
@@ -93,7 +95,7 @@ struct HTTP404DetectorTests {
         var detector = HTTP404Detector(configuration: .init(warningCount: 3), format: format)
         let lines = (0..<3).map { bytes("22/Nov/2025:02:51:0\($0) +0000|404|2001:db8::99|\"GET /a|b HTTP/1.1\"|0.001") }
         let detections = Self.run(&detector, lines)
-        #expect(Self.evidence(detections.first)?.ip == "2001:db8::99")
+        #expect(Self.evidence(detections.first)?.ip == "2001:db8::/64")
         #expect(Self.evidence(detections.first)?.samplePaths == ["/a|b"])
     }
 

@@ -121,4 +121,55 @@ struct ReplayCommandTests {
         let grown = (run.peakMiB ?? 999) - (baseline.peakMiB ?? 0)
         #expect(grown < 4, "peak grew by \(grown) MiB: \(baseline.summary) / \(run.summary)")
     }
+
+    @Test("--explain reports per file: lines read, parsed, not matching (first three shown with line numbers), truncated, 404s and alerts")
+    func explainHTTP404() throws {
+        let directory = try LogTestDirectory("vigil-replay-explain")
+        let log = directory.file("access.log")
+        var lines = (0..<25).map {
+            "203.0.113.7 - - [22/Nov/2025:02:51:\($0 < 10 ? "0" : "")\($0) +0000] \"GET /x\($0) HTTP/1.1\" 404 1 \"-\" \"x\""
+        }
+        lines.insert("this is not an access log line", at: 3)
+        lines.insert("nor is this one", at: 7)
+        lines.append("203.0.113.8 - - [22/Nov/2025:02:52:00 +0000] \"GET / HTTP/1.1\" 200 1 \"-\" \"" + String(repeating: "A", count: 400) + "\"")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
+        let config = directory.file("agent.yml")
+        try "detectors:\n  follow: {max_line_bytes: 256}\n".write(toFile: config, atomically: true, encoding: .utf8)
+
+        let run = try Self.replay(["--detector", "http404", "--explain", "--config", config, log])
+        #expect(run.status == 0)
+        #expect(run.output.hasPrefix(log + "\n"))
+        #expect(run.output.contains("  lines read     28\n"))
+        #expect(run.output.contains("  parsed         26\n"))
+        #expect(run.output.contains("  not matching   2  (not in the log format"))
+        #expect(run.output.contains("    line 4: this is not an access log line\n"))
+        #expect(run.output.contains("    line 8: nor is this one\n"))
+        #expect(run.output.contains("  truncated      1  (longer than detectors.follow.max_line_bytes = 256: cut there and still parsed)\n"))
+        #expect(run.output.contains("  http404  25 lines with status 404 → 1 alert (1 http_404_burst warning)\n"))
+        // The report replaces the JSON lines.
+        #expect(!run.output.contains("{"))
+    }
+
+    @Test("--explain for ssh counts sshd lines apart from the rest of an auth log, per file")
+    func explainSSH() throws {
+        let run = try Self.replay([
+            "--detector", "ssh", "--explain", DetectionFixtures.path("auth-debian.log"), DetectionFixtures.path("secure-rhel.log"),
+        ])
+        #expect(run.status == 0)
+        let reports = run.output.components(separatedBy: "\n/")
+        #expect(reports.count == 2)
+        #expect(reports.first?.contains("  lines read     18\n") == true)
+        #expect(reports.first?.contains("→ 2 alerts (") == true, "\(run.output)")
+    }
+
+    @Test("a directory or an unreadable file is an error with exit status 1, not \"0 lines\"", arguments: [false, true])
+    func directoryIsAnError(explain: Bool) throws {
+        let directory = try LogTestDirectory("vigil-replay-dir")
+        let run = try Self.replay(["--detector", "http404"] + (explain ? ["--explain"] : []) + [directory.path])
+        #expect(run.status == 1)
+        #expect(run.summary.contains("\(directory.path) is a directory, not a log file"), "\(run.summary)")
+        let missing = try Self.replay(["--detector", "http404"] + (explain ? ["--explain"] : []) + [directory.file("absent.log")])
+        #expect(missing.status == 1)
+        #expect(missing.summary.contains("cannot open \(directory.file("absent.log")): No such file or directory"))
+    }
 }

@@ -44,7 +44,7 @@ struct LogFollowerTests {
         #expect(log.lines == ["first", "second half", "third"])
     }
 
-    @Test("a line over 16 KiB is skipped and counted, and the lines around it come through")
+    @Test("a line over 16 KiB is cut to 16 KiB and counted, and the lines around it come through")
     func longLineSkipped() throws {
         let directory = try LogTestDirectory()
         let path = directory.file("long.log")
@@ -60,8 +60,34 @@ struct LogFollowerTests {
         follower.pumpAll()
         Self.append(String(repeating: "z", count: 16_384) + "\n" + String(repeating: "w", count: 16_385) + "\nlast\n", to: path)
         follower.pumpAll()
-        #expect(log.lines == ["before", "after", String(repeating: "z", count: 16_384), "last"])
-        #expect(follower.statistics.skippedLongLines == 2)
+        let cut = String(repeating: "x", count: 10_000) + String(repeating: "y", count: 6_384)
+        #expect(log.lines == ["before", cut, "after", String(repeating: "z", count: 16_384), String(repeating: "w", count: 16_384), "last"])
+        #expect(follower.statistics.truncatedLongLines == 2)
+    }
+
+    @Test("a restart inside an over-long line reads it again from its start: it comes out once, cut, and the next line once")
+    func restartInsideOverLongLine() throws {
+        let directory = try LogTestDirectory()
+        let path = directory.file("long-restart.log")
+        let store = MemoryFollowerStateStore()
+        var options = LogFollowerOptions.test
+        options.maxLineBytes = 1024
+        Self.append("first\n" + String(repeating: "a", count: 3000), to: path)
+        do {
+            let (follower, log) = Self.follower([path], store: store, options: options)
+            follower.start()
+            follower.pumpAll()
+            #expect(log.lines == ["first"])
+            // Saved just past "first\n": the over-long line has not ended, so nothing of it is committed.
+            #expect(store.saved?.files[path]?.current?.offset == 6)
+        }
+        Self.append(String(repeating: "b", count: 3000) + "\nnext\n", to: path)
+        let (second, log) = Self.follower([path], store: store, options: options)
+        second.start()
+        second.pumpAll()
+        #expect(log.lines == [String(repeating: "a", count: 1024), "next"])
+        #expect(second.statistics.truncatedLongLines == 1)
+        #expect(store.saved?.files[path]?.current?.offset == Int64(6 + 6000 + 1 + 5))
     }
 
     @Test("invalid UTF-8 and NUL bytes are data: the line comes through byte for byte")

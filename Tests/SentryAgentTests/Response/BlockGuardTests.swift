@@ -32,6 +32,24 @@ struct BlockGuardTests {
         #expect(guardrail.refusal(for: try BlockTarget.parse(text).get()) == nil)
     }
 
+    @Test(
+        "an IPv6 prefix is refused when any of it is protected: loopback, multicast, link-local, the hub, this host, never_block",
+        arguments: [
+            ("::/64", "loopback"), ("ff02::/64", "multicast"), ("fe80::/64", "link-local"), ("fe80:0:0:1::/64", "link-local"),
+            ("2001:db8:1::/64", "hub"), ("2001:db8:1::/48", "hub"), ("2001:db8:2::/56", "this host"),
+            ("2001:db8:aaaa:1::/64", "never_block"), ("2001:db8:aaaa::/48", "never_block"),
+        ])
+    func prefixRefused(_ text: String, _ reason: String) throws {
+        let target = try BlockTarget.parse(text).get()
+        let refusal = try #require(guardrail.refusal(for: target), "\(text) was allowed")
+        #expect(refusal.description.contains(reason))
+    }
+
+    @Test("a remote IPv6 prefix that touches nothing protected passes", arguments: ["2001:db8:3::/48", "2001:db8:1:1::/64", "2001:db8:2:1::/64"])
+    func prefixAllowed(_ text: String) throws {
+        #expect(guardrail.refusal(for: try BlockTarget.parse(text).get()) == nil)
+    }
+
     @Test("the host's real interface addresses include loopback, so the default source is live")
     func realInterfaces() {
         #expect(InterfaceAddresses.current().contains(IPAddress("127.0.0.1")!))

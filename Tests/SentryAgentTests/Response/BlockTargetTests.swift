@@ -26,7 +26,6 @@ struct BlockTargetTests {
             "::/0",
             "10.0.0.0/8",
             "1.2.3.4/24",
-            "2001:db8::/64",
             "1.2.3.4/",
             "1.2.3.4/32/32",
             "1.2.3.4/032",
@@ -79,14 +78,15 @@ struct BlockTargetTests {
             ("::ffff:cb00:7107", "203.0.113.7"),
         ])
     func acceptsOneAddress(_ text: String, _ canonical: String) throws {
-        let address = try BlockTarget.parse(text).get()
-        #expect(address.description == canonical)
+        let target = try BlockTarget.parse(text).get()
+        #expect(target.isHost)
+        #expect(target.blockText == canonical)
     }
 
     @Test("an IPv4-mapped IPv6 address is the IPv4 address, so the rails see through the disguise")
     func mappedIsIPv4() throws {
-        #expect(try BlockTarget.parse("::ffff:127.0.0.1").get() == IPAddress("127.0.0.1"))
-        #expect(try BlockTarget.parse("::ffff:7f00:1").get().isLoopback)
+        #expect(try BlockTarget.parse("::ffff:127.0.0.1").get() == IPNetwork(host: IPAddress("127.0.0.1")!))
+        #expect(try BlockTarget.parse("::ffff:7f00:1").get().address.isLoopback)
     }
 
     @Test("a network is refused with a reason naming it")
@@ -96,6 +96,46 @@ struct BlockTargetTests {
             return
         }
         #expect(refusal.description.contains("10.0.0.0/8"))
+    }
+
+    @Test(
+        "an IPv6 prefix from /48 to /128 is accepted, host bits zeroed, printed in CIDR form",
+        arguments: [
+            ("2001:db8:1:2::/64", "2001:db8:1:2::/64"),
+            ("2001:DB8:1:2::9/64", "2001:db8:1:2::/64"),
+            ("2001:db8:1:2:3:4:5:6/64", "2001:db8:1:2::/64"),
+            ("2001:db8:1::/48", "2001:db8:1::/48"),
+            ("2001:db8:1:ffff::/49", "2001:db8:1:8000::/49"),
+            ("2001:db8::1:0/112", "2001:db8::1:0/112"),
+            ("2001:db8::7/128", "2001:db8::7"),
+        ])
+    func acceptsIPv6Prefix(_ text: String, _ canonical: String) throws {
+        #expect(try BlockTarget.parse(text).get().blockText == canonical)
+    }
+
+    @Test(
+        "hostile prefixes are refused: too wide, out of range, IPv4 networks, spaces, garbage",
+        arguments: [
+            "::/0", "2001:db8::/0", "2001:db8::/47", "2001:db8::/32", "2001:db8::/1", "2001:db8::/129", "2001:db8::/1000", "2001:db8::/-64",
+            "2001:db8::/064", "2001:db8::/64 ", " 2001:db8::/64", "2001:db8::/ 64", "2001:db8:: /64", "2001:db8::/64/64", "2001:db8::/6a",
+            "2001:db8::/0x40", "2001:db8::/", "/64", "2001:db8::/64\n", "2001:db8::/64;flush ruleset", "1.2.3.0/24", "1.2.3.4/31",
+            "0.0.0.0/0", "::ffff:1.2.3.0/120", "fe80::/64%eth0", "2001:db8::/６４",
+        ])
+    func refusesHostilePrefix(_ text: String) {
+        guard case .failure = BlockTarget.parse(text) else {
+            Issue.record("accepted \(text.debugDescription)")
+            return
+        }
+    }
+
+    @Test("the widest prefix follows responses.min_ipv6_prefix, and the refusal names the key")
+    func minimumPrefixConfigurable() throws {
+        #expect(try BlockTarget.parse("2001:db8::/32", minIPv6Prefix: 32).get().blockText == "2001:db8::/32")
+        guard case .failure(let refusal) = BlockTarget.parse("2001:db8:1:2::/64", minIPv6Prefix: 96) else {
+            Issue.record("accepted a /64 with a minimum of /96")
+            return
+        }
+        #expect(refusal.description.contains("responses.min_ipv6_prefix"))
     }
 }
 

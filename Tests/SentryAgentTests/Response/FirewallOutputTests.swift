@@ -74,12 +74,42 @@ struct FirewallOutputTests {
 
     @Test("a per-address iptables rule stops matching at its expiry in UTC")
     func iptablesSpec() {
-        let spec = IPTablesFirewall.ruleSpec(for: IPAddress("10.1.1.1")!, until: Date(timeIntervalSince1970: 1_893_456_000))
+        let spec = IPTablesFirewall.ruleSpec(for: IPNetwork(host: IPAddress("10.1.1.1")!), until: Date(timeIntervalSince1970: 1_893_456_000))
         #expect(
             spec == [
                 "-s", "10.1.1.1", "-m", "time", "--datestop", "2030-01-01T00:00:00", "--utc", "-m", "comment", "--comment",
                 "vigil-until-1893456000", "-j", "DROP",
             ])
+    }
+
+    @Test("IPv6 prefixes are read back from nft's interval set, ipset's hash:net and iptables -S, in CIDR form")
+    func prefixListings() throws {
+        let json = """
+            {"nftables": [{"set": {"family": "inet", "name": "blocked6net", "table": "vigil", "type": "ipv6_addr", "flags": ["interval", "timeout"],
+             "elem": [{"elem": {"val": {"prefix": {"addr": "2001:db8:1:2::", "len": 64}}, "timeout": 3600, "expires": 3599}},
+                      {"prefix": {"addr": "2001:db8:9::", "len": 48}}, {"prefix": {"addr": "2001:db8:9::", "len": 999}}]}}]}
+            """
+        let prefix64 = IPNetwork("2001:db8:1:2::/64")!
+        let prefix48 = IPNetwork("2001:db8:9::/48")!
+        #expect(
+            NFTElementText.entries(fromJSON: Array(json.utf8)) == [
+                BlockEntry(target: prefix64, timeLeft: .seconds(3599)), BlockEntry(target: prefix48, timeLeft: nil),
+            ])
+        let ipset = """
+            create vigil6net hash:net family inet6 hashsize 1024 maxelem 1048576 timeout 0 bucketsize 12 initval 0x3d05b056
+            add vigil6net 2001:db8:9::/48 timeout 0
+            add vigil6net 2001:db8:1:2::/64 timeout 3599
+            """
+        #expect(
+            IPTablesFirewall.entries(fromIPSetSave: ipset) == [
+                BlockEntry(target: prefix48, timeLeft: nil), BlockEntry(target: prefix64, timeLeft: .seconds(3599)),
+            ])
+        let rules = IPTablesFirewall.ruleLines(fromSave: "-A VIGIL -s 2001:db8:1:2::/64 -m comment --comment vigil-permanent -j DROP\n")
+        #expect(rules.map(\.target) == [prefix64])
+        #expect(IPTablesFirewall.ruleSpec(for: prefix64, until: nil).prefix(2) == ["-s", "2001:db8:1:2::/64"])
+        #expect(BlockEntry(target: prefix64, timeLeft: nil).description == "2001:db8:1:2::/64 (permanent)")
+        #expect(NFTablesFirewall.setName(for: prefix64) == "blocked6net" && IPTablesFirewall.setName(for: prefix64) == "vigil6net")
+        #expect(NFTablesFirewall.setName(for: IPNetwork(host: IPAddress("2001:db8::1")!)) == "blocked6")
     }
 
     @Test("ipset save members: timeout 0 is permanent")

@@ -73,6 +73,46 @@ struct FirewallSystemTests {
         }
     }
 
+    @Test("an IPv6 /64 block stops every address in it and nothing outside; unblock lifts it; /blocks lists the prefix", arguments: [0, 1, 2])
+    func blockIPv6Prefix(_ backend: Int) async throws {
+        let (name, hidden) = Self.backends[backend]
+        try await NetworkNamespacePair.with { pair in
+            let directory = try TemporaryDirectory()
+            defer { directory.remove() }
+            let responders = Executor.Responders.make(
+                configuration: ResponsesConfiguration(), hubAddresses: [], dryRun: false, runner: pair.agentRunner,
+                locator: ProgramLocator(hidden: hidden), localAddresses: { [pair.agentIPv4, pair.agentIPv6] }, logger: Logger(label: "test"))
+            #expect(responders.blocks.firewall.name == name)
+            try await AgentUnderTest.run(responders: responders, journalDirectory: directory.path) { agent in
+                let prefix = pair.clientPrefix.description
+                #expect(await pair.connect(to: pair.agentIPv6, from: pair.clientPrefixAddress) == .connected)
+
+                // Written with host bits set, as a detector might: the agent blocks the canonical /64.
+                let sloppy = pair.clientPrefixAddress.description + "/64"
+                let block = try await agent.send(.make(.blockIP(ip: sloppy, durationSeconds: 3600)))
+                #expect(block.outcome == .done, "\(block)")
+                #expect(block.detail?.contains("blocked \(prefix) for 1h (\(name)") == true, "\(block)")
+                #expect(await pair.connect(to: pair.agentIPv6, from: pair.clientPrefixAddress) == .timedOut)
+                #expect(await pair.connect(to: pair.agentIPv6) == .connected, "an address outside the /64 was blocked too")
+
+                let listed = try await agent.listBlocks()
+                let entry = try #require(listed.entries.first { $0.ip == prefix }, "\(listed.entries)")
+                #expect((3590...3600).contains(entry.secondsLeft ?? 0))
+
+                let again = try await agent.send(.make(.blockIP(ip: prefix, durationSeconds: 86_400)))
+                #expect(again.detail?.hasPrefix("extended the block on \(prefix)") == true, "\(again)")
+                let wider = IPNetwork(address: pair.clientPrefix.address, prefixLength: 56).description
+                let overlapping = try await agent.send(.make(.blockIP(ip: wider, durationSeconds: 3600)))
+                #expect(overlapping.outcome == .refused(reason: "\(wider) overlaps the blocked prefix \(prefix); unblock that first"))
+
+                let unblock = try await agent.send(.make(.unblockIP(ip: prefix)))
+                #expect(unblock.outcome == .done, "\(unblock)")
+                #expect(await pair.connect(to: pair.agentIPv6, from: pair.clientPrefixAddress) == .connected)
+                #expect(try await agent.listBlocks().entries.isEmpty)
+            }
+        }
+    }
+
     @Test("hostile, protected and own addresses are refused over the wire and the kernel sets stay empty")
     func refusalsRunNothing() async throws {
         try await NetworkNamespacePair.with { pair in

@@ -104,6 +104,20 @@ struct SessionKillerTests {
         #expect(signaller.signals.isEmpty)
     }
 
+    @Test("the kernel signaller pins the process with a pidfd: once that process is gone, a signal reaches nobody")
+    func pidfdPinsTheProcess() async throws {
+        let session = try await FakeSession()
+        defer { session.stop() }
+        let handle = try KernelSignaller().open(session.pid).get()
+        let pidfd = try #require(handle as? PidfdHandle, "pidfd_open is available on this kernel, so kill() must not be used")
+        let info = try String(contentsOfFile: "/proc/self/fdinfo/\(pidfd.descriptor)", encoding: .utf8)
+        #expect(info.contains("Pid:\t\(session.pid)\n"))
+        // When the process ends and is reaped, its pid is free for reuse; the handle must not follow the number.
+        #expect(kill(session.pid, SIGKILL) == 0)
+        session.process.waitUntilExit()
+        #expect(handle.send(SIGTERM) == ESRCH)
+    }
+
     @Test("stat lines parse from the last parenthesis, whatever the command name holds")
     func parsesStat() {
         let line = "4242 (sshd: a) (b) S 1 4242 4242 0 -1 4194560 1 0 0 0 0 0 0 0 20 0 1 0 123456 1000 100 0 0 0\n"

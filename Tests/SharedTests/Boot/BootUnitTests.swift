@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Testing
 
@@ -35,6 +36,70 @@ struct BootUnitTests {
             #expect(try String(contentsOfFile: Self.repositoryFile("config/\(program.rawValue).service"), encoding: .utf8) == unit.systemdUnit)
             #expect(try String(contentsOfFile: Self.repositoryFile("config/\(program.rawValue).cron"), encoding: .utf8) == unit.cronFile)
         }
+        #expect(try String(contentsOfFile: Self.repositoryFile("config/vigil.sysusers"), encoding: .utf8) == BootUnit(program: .hub).sysusersFile)
+    }
+
+    @Test("both units: private files, a 0700 state directory, descriptors and memory bounded, secrets from a root-only env file")
+    func leastPrivilegeBoth() {
+        for (program, env) in [(BootUnit.Program.hub, "hub"), (.agent, "agent")] {
+            let lines = Set(BootUnit(program: program).systemdUnit.split(separator: "\n").map(String.init))
+            for line in [
+                "UMask=0077", "LimitNOFILE=65536", "StateDirectoryMode=0700", "NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes",
+                "EnvironmentFile=-/etc/vigil/\(env).env",
+            ] {
+                #expect(lines.contains(line), "\(program): \(line)")
+            }
+            #expect(lines.contains { $0.hasPrefix("MemoryMax=") }, "\(program): MemoryMax")
+        }
+    }
+
+    @Test("the hub runs as the vigil user with no capabilities, and install-boot writes the sysusers entry that creates it")
+    func hubUser() throws {
+        let unit = BootUnit(program: .hub)
+        let lines = Set(unit.systemdUnit.split(separator: "\n").map(String.init))
+        #expect(lines.isSuperset(of: ["User=vigil", "Group=vigil", "CapabilityBoundingSet=", "ProtectHome=yes"]))
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-boot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try BootInstallerTests.placeProgram(unit, under: root)
+        let installer = BootInstaller(root: root)
+        try installer.install(unit, kind: .systemd)
+        #expect(try String(contentsOfFile: installer.sysusersPath, encoding: .utf8) == unit.sysusersFile)
+        #expect(try FileManager.default.attributesOfItem(atPath: installer.sysusersPath)[.posixPermissions] as? Int == 0o644)
+        #expect(BootUnit(program: .agent).sysusersFile == nil)
+    }
+
+    @Test("the agent keeps only the capabilities it uses; CAP_SYS_PTRACE only with session kills, CAP_SYS_BOOT only with power actions")
+    func agentCapabilities() {
+        let plain = BootUnit(program: .agent, sessionKills: false).systemdUnit
+        #expect(plain.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH\n"))
+        #expect(plain.contains("AmbientCapabilities=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH\n"))
+        #expect(!plain.contains("CAP_SYS_BOOT") && !plain.contains("CAP_SYS_PTRACE"))
+        let defaults = BootUnit(program: .agent).systemdUnit
+        #expect(defaults.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH CAP_SYS_PTRACE\n"))
+        let power = BootUnit(program: .agent, powerActions: true).systemdUnit
+        #expect(power.contains("CapabilityBoundingSet=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_SYS_BOOT\n"))
+        #expect(power.contains("AmbientCapabilities=CAP_NET_ADMIN CAP_KILL CAP_DAC_READ_SEARCH CAP_SYS_PTRACE CAP_SYS_BOOT\n"))
+    }
+
+    @Test("install-boot reads the agent's responses section: reboot or shutdown enabled means CAP_SYS_BOOT")
+    func installBootReadsPowerActions() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-boot-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: "\(root)/etc/vigil", withIntermediateDirectories: true)
+        // The rest of the file (an {env:} key not set here) does not matter: only responses: is read.
+        let yaml = "agent:\n  id: web-1\nhub:\n  url: http://127.0.0.1:7070\n  key: {env: NOT_SET_HERE}\nresponses:\n  reboot: true\n"
+        try BootInstallerTests.placeProgram(BootUnit(program: .agent), under: root)
+        try yaml.write(toFile: "\(root)/etc/vigil/agent.yml", atomically: true, encoding: .utf8)
+        var options = try InstallBootOptions.parse(["--systemd", "--root", root, "--binary", "/usr/local/bin/sentry-agent", "--no-start"])
+        try options.run(for: .agent)
+        #expect(try String(contentsOfFile: "\(root)/etc/systemd/system/sentry-agent.service", encoding: .utf8).contains("CAP_SYS_BOOT"))
+        try "responses:\n  reboot: false\n  kill_session: false\n".write(toFile: "\(root)/etc/vigil/agent.yml", atomically: true, encoding: .utf8)
+        options = try InstallBootOptions.parse(["--systemd", "--root", root, "--binary", "/usr/local/bin/sentry-agent", "--no-start"])
+        try options.run(for: .agent)
+        let unit = try String(contentsOfFile: "\(root)/etc/systemd/system/sentry-agent.service", encoding: .utf8)
+        #expect(!unit.contains("CAP_SYS_BOOT") && !unit.contains("CAP_SYS_PTRACE"))
+        try "responses:\n  reboot: maybe\n".write(toFile: "\(root)/etc/vigil/agent.yml", atomically: true, encoding: .utf8)
+        #expect(throws: ConfigError.self) { try options.run(for: .agent) }
     }
 
     @Test(
@@ -53,11 +118,12 @@ struct BootUnitTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let installer = BootInstaller(root: root)
         let unit = BootUnit(program: .agent)
-        let path = try installer.install(unit, kind: .systemd)
+        try BootInstallerTests.placeProgram(unit, under: root)
+        let path = try #require(try installer.install(unit, kind: .systemd).first)
         #expect(path == "\(root)/etc/systemd/system/sentry-agent.service")
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o644)
         try installer.install(unit, kind: .cron)
-        #expect(try installer.uninstall(unit).count == 2)
+        #expect(try installer.uninstall(unit).count == 3)
         #expect(try installer.uninstall(unit).isEmpty)
     }
 
@@ -71,7 +137,7 @@ struct BootUnitTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("\(program.rawValue).service")
-        try BootUnit(program: program, binary: "/bin/true").systemdUnit.write(to: file, atomically: true, encoding: .utf8)
+        try BootUnit(program: program, binary: "/bin/true", powerActions: true).systemdUnit.write(to: file, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
         process.arguments = ["verify", file.path]

@@ -34,6 +34,7 @@ struct ConfigurationTests {
         #expect(configuration.id == "web-1")
         #expect(configuration.hubEndpoint == HTTPEndpoint(host: "10.0.0.1", port: 7070))
         #expect(configuration.listen.port == 7071)
+        #expect(configuration.listen.maxConnectionsPerAddress == 32)
         #expect(configuration.responses.reboot == false)
     }
 
@@ -57,6 +58,7 @@ struct ConfigurationTests {
             listen:
               port: 70000
               request_timeout: soon
+              max_connections_per_address: 0
             telegram:
               token: not-a-token
               chats:
@@ -77,9 +79,10 @@ struct ConfigurationTests {
             """
         let found = problems { _ = try HubConfiguration.parse(yaml: yaml, environment: [:]) }
         #expect(found.contains("hub.state_dir: must be an absolute path"))
-        #expect(found.contains("hub.langauge: unknown field"))
+        #expect(found.contains("hub.langauge: unknown field `langauge` (did you mean `language`?)"))
         #expect(found.contains("listen.port: must be between 0 and 65535"))
         #expect(found.contains { $0.hasPrefix("listen.request_timeout: expected a duration") })
+        #expect(found.contains("listen.max_connections_per_address: must be between 1 and 100000"))
         #expect(found.contains { $0.hasPrefix("telegram.token: not a bot token") })
         #expect(found.contains("telegram.chats[0].operators[0].role: expected admin or operator"))
         #expect(found.contains("agents[1].id: duplicate agent id web-1"))
@@ -120,7 +123,7 @@ struct ConfigurationTests {
     @Test("invalid YAML and a missing file are reported, not crashed on")
     func unreadable() {
         #expect(
-            problems { _ = try AgentConfiguration.parse(yaml: "agent: [unclosed", environment: [:]) }.first?.hasPrefix("(file): not valid YAML")
+            problems { _ = try AgentConfiguration.parse(yaml: "agent: [unclosed", environment: [:]) }.first?.hasPrefix("(file): line ")
                 == true)
         #expect(
             problems { _ = try AgentConfiguration.load(path: "/nonexistent/agent.yml", environment: [:]) } == [
@@ -128,14 +131,56 @@ struct ConfigurationTests {
             ])
     }
 
-    @Test("durations accept s, m, h, d and plain seconds", arguments: [("30s", 30), ("5m", 300), ("24h", 86_400), ("7d", 604_800), ("45", 45)])
+    @Test(
+        "durations accept s, m, h, d and their combinations, largest unit first",
+        arguments: [("30s", 30), ("5m", 300), ("24h", 86_400), ("7d", 604_800), ("1h30m", 5400), ("2d12h", 216_000), ("1m5s", 65)])
     func durations(text: String, seconds: Int64) {
         #expect(DurationText.parse(text) == .seconds(seconds))
     }
 
-    @Test("malformed durations are refused", arguments: ["", "s", "-5m", "5w", "1.5h", "99999999999s"])
+    @Test("malformed durations are refused", arguments: ["", "s", "-5m", "5w", "1.5h", "99999999999s", "45", "30m1h", "1h1h", "h5"])
     func badDurations(text: String) {
         #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test("a bare number in a duration field is refused with the unit it needs")
+    func bareNumberDuration() {
+        let found = problems {
+            _ = try AgentConfiguration.parse(
+                yaml: "agent: {id: a1}\nhub: {url: 'http://hub:7070', key: \"\(Self.key)\"}\ndetectors: {cpu: {window: 60}}", environment: [:])
+        }
+        #expect(found == ["detectors.cpu.window: `60` needs a unit, e.g. `60s`"])
+    }
+
+    @Test("an unknown key names the known key within two edits, and only then")
+    func unknownKeySuggestion() {
+        let found = problems {
+            _ = try AgentConfiguration.parse(
+                yaml: "agent: {id: a1, state_dr: /var/lib/x, colour: red}\nhub: {url: 'http://hub:7070', key: \"\(Self.key)\"}", environment: [:])
+        }
+        #expect(found.contains("agent.state_dr: unknown field `state_dr` (did you mean `state_dir`?)"))
+        #expect(found.contains("agent.colour: unknown field `colour`"))
+    }
+
+    @Test("a tab in the indentation is explained with its line")
+    func tabIndentation() {
+        let found = problems { _ = try AgentConfiguration.parse(yaml: "agent:\n  id: a1\n\tstate_dir: /x\n", environment: [:]) }
+        #expect(found == ["(file): line 3: a tab in the indentation; YAML indents with spaces only"])
+    }
+
+    @Test("a key given twice is explained with both lines, and the document (with its secrets) is not echoed")
+    func duplicateKey() {
+        let yaml = "agent:\n  id: a1\nhub:\n  url: http://hub:7070\n  key: \"\(Self.key)\"\n  url: http://other:7070\n"
+        let found = problems { _ = try AgentConfiguration.parse(yaml: yaml, environment: [:]) }
+        #expect(found == ["(file): lines 4 and 6: the key `url` is given twice in one section; keep one"])
+        #expect(!found.joined().contains(Self.key))
+    }
+
+    @Test("a YAML syntax error names its line")
+    func syntaxErrorLine() {
+        // libyaml notices the unclosed list where the document ends, the line after it.
+        let found = problems { _ = try AgentConfiguration.parse(yaml: "agent:\n  id: a1\n  bad: [unclosed\n", environment: [:]) }
+        #expect(found.first?.hasPrefix("(file): line 4, column 1: not valid YAML: did not find expected") == true, "\(found)")
     }
 
     @Test("http endpoints parse strictly", arguments: ["http://10.0.0.1:7070", "http://hub.example", "http://[::1]:7071", "http://hub:80/base/"])

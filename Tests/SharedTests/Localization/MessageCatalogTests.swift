@@ -111,4 +111,16 @@ struct MessageCatalogTests {
         #expect(catalogs.languages == ["en", "es"])
         #expect(throws: ConfigError.self) { try MessageCatalogs.load(directory: "/nonexistent") }
     }
+
+    @Test("the catalogs built into the program are exactly the files in translations/")
+    func builtInEqualsFiles() throws {
+        let directory = Self.repositoryPath("translations")
+        var files: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory) where name.hasPrefix("bot.") && name.hasSuffix(".yml") {
+            files[name] = try String(contentsOfFile: "\(directory)/\(name)", encoding: .utf8)
+        }
+        #expect(!files.isEmpty)
+        #expect(MessageCatalogs.builtInFiles == files)
+        #expect(try MessageCatalogs.builtIn().languages == MessageCatalogs.load(directory: directory).languages)
+    }
 }

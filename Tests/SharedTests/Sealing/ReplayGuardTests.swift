@@ -40,6 +40,52 @@ struct ReplayGuardTests {
         #expect(guardian.count == 1)
     }
 
+    @Test("one agent flooding fresh nonces is refused, and another agent's fresh nonces are still accepted")
+    func floodingAgentLeavesRoomForOthers() throws {
+        var guardian = ReplayGuard()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var flooded = 0
+        while true {
+            do {
+                try guardian.admit(nonce: nonce(flooded), agentID: "stolen-key", now: start)
+            } catch {
+                #expect(error.code == .replayCacheFull)
+                break
+            }
+            flooded += 1
+            if flooded > 2 * ReplayGuard.defaultCapacity { break }
+        }
+        #expect(flooded <= ReplayGuard.defaultCapacity, "the flood was refused at the cache's capacity")
+        // Every other agent keeps at least its floor: ~8 requests a second for the whole 121 s window.
+        for counter in 0..<ReplayGuard.defaultPerAgentFloor {
+            try guardian.admit(nonce: nonce(counter), agentID: "web-2", now: start.addingTimeInterval(1))
+            try guardian.admit(nonce: nonce(counter), agentID: "web-3", now: start.addingTimeInterval(1))
+        }
+        #expect(throws: SealError(.replayCacheFull)) {
+            try guardian.admit(nonce: nonce(flooded), agentID: "stolen-key", now: start.addingTimeInterval(1))
+        }
+    }
+
+    @Test("once another agent is active, a flooder is held to its fair share while the cache has room")
+    func fairShare() throws {
+        var guardian = ReplayGuard(capacity: 100, perAgentFloor: 10)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        for counter in 0..<10 { try guardian.admit(nonce: nonce(counter), agentID: "web-2", now: start) }
+        var admitted = 0
+        for counter in 0..<100 {
+            do {
+                try guardian.admit(nonce: nonce(counter), agentID: "stolen-key", now: start)
+                admitted += 1
+            } catch {
+                #expect(error.code == .replayCacheFull)
+            }
+        }
+        #expect(admitted == 50, "two agents hold live nonces: the flooder gets half of the 100")
+        #expect(guardian.count(of: "stolen-key") == 50)
+        for counter in 10..<50 { try guardian.admit(nonce: nonce(counter), agentID: "web-2", now: start) }
+        #expect(guardian.count == 100)
+    }
+
     @Test("a nonce is remembered for its whole window")
     func remembered() throws {
         var guardian = ReplayGuard()

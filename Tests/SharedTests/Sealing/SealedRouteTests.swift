@@ -42,6 +42,33 @@ struct SealedRouteTests {
         #expect(counter.count == 1)
     }
 
+    @Test("a kept-alive connection that carried a sealed request is never evicted for strangers; an idle stranger is")
+    func authenticatedConnectionKept() async throws {
+        let configuration = HTTPServerConfiguration(maxConnections: 2)
+        try await withTestServer(configuration, handler: router(counter: Counter())) { [key] port in
+            let agent = try await RawConnection.open(port: port)
+            defer { agent.close() }
+            let sealed = try Sealer.seal(Array("hi".utf8), direction: .request(method: "POST", path: "/alert"), agentID: "web-1", key: key)
+            let head = sealed.headers.map { "\($0.0): \($0.1)\r\n" }.joined()
+            try await agent.send("POST /alert HTTP/1.1\r\n\(head)Content-Length: \(sealed.body.count)\r\n\r\n")
+            try await agent.send(sealed.body)
+            #expect(try await agent.readResponse()?.status == 200)
+            // Let the server's connection task get back to waiting (idle) after writing: only an idle connection is
+            // evictable, so without this pause the test could pass by luck (the connection still counted busy).
+            try await Task.sleep(for: .milliseconds(300))
+
+            // Two strangers: the second finds the pool full and pushes out the first (accepts are in order), never the
+            // older authenticated connection.
+            let first = try await RawConnection.open(port: port)
+            defer { first.close() }
+            let second = try await RawConnection.open(port: port)
+            defer { second.close() }
+            #expect(await first.isClosedByPeer(), "the idle stranger was not the one evicted")
+            try await agent.send("GET /still-here HTTP/1.1\r\n\r\n")
+            #expect(try await agent.readResponse()?.status == 404, "the authenticated connection was evicted")
+        }
+    }
+
     @Test("unsigned, forged, replayed and wrong-key requests get 401 with an empty body and run nothing")
     func refused() async throws {
         let counter = Counter()

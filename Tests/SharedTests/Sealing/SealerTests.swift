@@ -95,6 +95,24 @@ struct SealerTests {
         #expect(await refusal { try await open(message, with: verifier) } == .replayed)
     }
 
+    @Test("one agent's key flooding fresh requests until refused leaves another agent's requests accepted")
+    func floodByOneAgent() async throws {
+        let otherKey = AgentKey.generate()
+        let verifier = EnvelopeVerifier(
+            keys: StaticAgentKeys(["web-1": [key], "web-2": [otherKey]]), replayCapacity: 200, replayFloorPerAgent: 20, now: { [now] in now })
+        var flooded = 0
+        while await refusal({ try await open(try seal(), with: verifier) }) == nil {
+            flooded += 1
+            try #require(flooded <= 1000, "the flood is never refused")
+        }
+        #expect(await refusal { try await open(try seal(), with: verifier) } == .replayCacheFull)
+        for _ in 0..<20 {
+            let message = try Sealer.seal(
+                Array("{}".utf8), direction: .request(method: "POST", path: "/alert"), agentID: "web-2", key: otherKey, now: now)
+            #expect(try await open(message, with: verifier).agentID == "web-2")
+        }
+    }
+
     @Test("an unknown agent is rejected before any cryptography")
     func unknownAgent() async throws {
         let message = try seal(agent: "stranger")

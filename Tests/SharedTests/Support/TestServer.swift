@@ -1,6 +1,7 @@
 import FlyingSocks
 import Foundation
 import Logging
+import Synchronization
 
 @testable import Shared
 
@@ -37,6 +38,15 @@ struct RawConnection {
 
     static func open(port: UInt16) async throws -> RawConnection {
         RawConnection(socket: try await AsyncSocket.connected(to: sockaddr_in.inet(ip4: "127.0.0.1", port: port)))
+    }
+
+    /// Connects from `source`, another loopback address (all of 127/8 is loopback on Linux): a different "host".
+    static func open(port: UInt16, from source: String) async throws -> RawConnection {
+        let socket = try Socket(domain: AF_INET, type: .stream)
+        try socket.bind(to: sockaddr_in.inet(ip4: source, port: 0))
+        let connection = try AsyncSocket(socket: socket, pool: try await .client)
+        try await connection.connect(to: sockaddr_in.inet(ip4: "127.0.0.1", port: port))
+        return RawConnection(socket: connection)
     }
 
     func send(_ text: String) async throws {
@@ -97,4 +107,44 @@ func goodRequestStatus(port: UInt16) async throws -> Int {
     let response = try await HTTPClient(timeout: .seconds(5)).send(
         HTTPRequest(method: "GET", target: "/probe"), to: HTTPEndpoint(host: "127.0.0.1", port: port))
     return response.status
+}
+
+/// A log handler that keeps every line (message and metadata) so a test can wait for the one it expects.
+final class RecordingLog: LogHandler, Sendable {
+    private let lines = Mutex<[String]>([])
+
+    var logLevel: Logger.Level {
+        get { .trace }
+        set {}  // records everything
+    }
+
+    var metadata: Logger.Metadata {
+        get { [:] }
+        set {}  // per-line metadata only
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { nil }
+        set {}  // per-line metadata only
+    }
+
+    func log(event: LogEvent) {
+        let rendered = "\(event.message) \(event.metadata ?? [:])"
+        lines.withLock { $0.append(rendered) }
+    }
+
+    /// The first line containing `text`, waiting up to `limit` for it.
+    func waitFor(_ text: String, upTo limit: Duration = .seconds(10)) async throws -> String {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if let line = lines.withLock({ $0.first { $0.contains(text) } }) { return line }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        throw RecordingLogTimeout(text: text)
+    }
+}
+
+struct RecordingLogTimeout: Error, CustomStringConvertible {
+    let text: String
+    var description: String { "no log line containing \"\(text)\"" }
 }

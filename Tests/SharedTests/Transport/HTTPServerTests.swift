@@ -1,7 +1,12 @@
 import Foundation
+import Logging
 import Testing
 
 @testable import Shared
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Hostile clients on raw sockets; after each, a well-formed request must still succeed.
 @Suite("Bounded HTTP server", .serialized)
@@ -110,7 +115,8 @@ struct HTTPServerTests {
 
     @Test("500 idle connections do not keep a good request out")
     func idleConnections() async throws {
-        try await withTestServer(handler: EchoHandler()) { port in
+        // One address here: the per-address cap is lifted to test the pool's own eviction.
+        try await withTestServer(HTTPServerConfiguration(maxConnectionsPerAddress: 1000), handler: EchoHandler()) { port in
             var idle: [RawConnection] = []
             defer { idle.forEach { $0.close() } }
             for _ in 0..<500 { idle.append(try await RawConnection.open(port: port)) }
@@ -129,6 +135,55 @@ struct HTTPServerTests {
             #expect(try await goodRequestStatus(port: port) == 200)
             #expect(await idle[0].isClosedByPeer())
         }
+    }
+
+    @Test("one address holds at most its share of connections; the next is closed at once and another address still gets in")
+    func perAddressCap() async throws {
+        let configuration = HTTPServerConfiguration(maxConnections: 100, maxConnectionsPerAddress: 4)
+        try await withTestServer(configuration, handler: EchoHandler()) { port in
+            var held: [RawConnection] = []
+            defer { held.forEach { $0.close() } }
+            for _ in 0..<4 { held.append(try await RawConnection.open(port: port, from: "127.0.0.2")) }
+            let greedy = try await RawConnection.open(port: port, from: "127.0.0.2")
+            defer { greedy.close() }
+            #expect(await greedy.isClosedByPeer(within: .seconds(5)), "the fifth connection from one address was kept")
+            #expect(await !held[0].isClosedByPeer(within: .milliseconds(200)), "a connection within the share was closed")
+
+            let other = try await RawConnection.open(port: port, from: "127.0.0.3")
+            defer { other.close() }
+            try await other.send("GET /other HTTP/1.1\r\n\r\n")
+            #expect(try await other.readResponse()?.status == 200)
+        }
+    }
+
+    @Test("accept failing with EMFILE never stops the server: it backs off, logs, and serves once descriptors are free")
+    func acceptFailureIsSurvived() async throws {
+        let log = RecordingLog()
+        let server = HTTPServer(
+            configuration: HTTPServerConfiguration(host: "127.0.0.1", port: 0), handler: EchoHandler(),
+            logger: Logger(label: "test-server", factory: { _ in log }))
+        let task = Task { try await server.serve() }
+        defer { task.cancel() }
+        let port = try await server.listeningPort()
+        #expect(try await goodRequestStatus(port: port) == 200)  // the client side's poller exists before the squeeze
+        var filler: [Int32] = []
+        defer { for descriptor in filler { _ = Glibc.close(descriptor) } }
+        while true {
+            let descriptor = Glibc.open("/dev/null", O_RDONLY)
+            guard descriptor >= 0 else { break }
+            filler.append(descriptor)
+        }
+        // One descriptor back for the client's socket: the server's accept of it then fails with EMFILE.
+        _ = Glibc.close(filler.removeLast())
+        let waiting = try await RawConnection.open(port: port)
+        defer { waiting.close() }
+        let failed = try await log.waitFor("accept failed")
+        #expect(failed.contains("Too many open files") || failed.contains("24"))
+        for descriptor in filler { _ = Glibc.close(descriptor) }
+        filler = []
+        try await waiting.send("GET /after HTTP/1.1\r\n\r\n")
+        #expect(try await waiting.readResponse(within: .seconds(10))?.status == 200)
+        #expect(try await goodRequestStatus(port: port) == 200)
     }
 
     @Test("unknown paths are 404, wrong methods 405")

@@ -46,6 +46,33 @@ struct WireGoldenTests {
         actions: [.ignore, .blockIP1h, .blockIP24h, .blockIPPermanent]
     )
 
+    /// An IPv6 scanner counted per /64: the subject is the network, and the addresses seen are listed.
+    static let http404PrefixAlert = Alert(
+        id: alertID,
+        agent: "web-1",
+        hostname: "web-1",
+        kind: .http404Burst,
+        severity: .warning,
+        observedAt: instant,
+        subject: .http404(
+            HTTP404Evidence(
+                ip: "2001:db8:1:2::/64", count: 20, distinctPaths: 20, samplePaths: ["/.env"], windowSeconds: 60,
+                addresses: ["2001:db8:1:2::1", "2001:db8:1:2::2"])),
+        actions: [.ignore, .blockIP1h, .blockIP24h, .blockIPPermanent]
+    )
+
+    static let sshBruteForcePrefixAlert = Alert(
+        id: alertID,
+        agent: "web-1",
+        hostname: "web-1",
+        kind: .sshBruteForce,
+        severity: .warning,
+        observedAt: instant,
+        subject: .sshBruteForce(
+            SSHBruteForceEvidence(ip: "2001:db8:1:2::/64", attempts: 6, users: ["root"], windowSeconds: 5, addresses: ["2001:db8:1:2::1"])),
+        actions: [.blockIP1h, .blockIP24h, .blockIPPermanent, .ignore]
+    )
+
     static let blockCommand = ResponseCommand(
         id: commandID,
         alertId: alertID,
@@ -98,6 +125,21 @@ struct WireGoldenTests {
     @Test("an SSH session alert") func sshAlertGolden() throws { try check(Self.sshAlert, golden: "alert-ssh-session") }
     @Test("a CPU alert") func cpuAlertGolden() throws { try check(Self.cpuAlert, golden: "alert-cpu") }
     @Test("an HTTP 404 alert") func http404AlertGolden() throws { try check(Self.http404Alert, golden: "alert-http-404") }
+    @Test("an HTTP 404 alert for an IPv6 /64, with the addresses seen") func http404PrefixGolden() throws {
+        try check(Self.http404PrefixAlert, golden: "alert-http-404-prefix")
+    }
+    @Test("an SSH brute-force alert for an IPv6 /64, with the addresses seen") func sshBruteForcePrefixGolden() throws {
+        try check(Self.sshBruteForcePrefixAlert, golden: "alert-ssh-bruteforce-prefix")
+    }
+    @Test("an alert from an older agent (no addresses field) still decodes, with no addresses")
+    func olderAgentAlertDecodes() throws {
+        let alert = try WireCoding.decode(Alert.self, from: Array(try golden("alert-http-404").utf8))
+        guard case .http404(let evidence) = alert.subject else {
+            Issue.record("not a 404 alert")
+            return
+        }
+        #expect(evidence.addresses == nil)
+    }
     @Test("a block command") func blockCommandGolden() throws { try check(Self.blockCommand, golden: "command-block-ip") }
     @Test("a kill command") func killCommandGolden() throws { try check(Self.killCommand, golden: "command-kill-session") }
     @Test("a refused result") func refusedGolden() throws { try check(Self.refusedResult, golden: "result-refused") }
@@ -111,5 +153,17 @@ struct WireGoldenTests {
         #expect(throws: DecodingError.self) {
             try WireCoding.decode(ResponseResult.Outcome.self, from: Array(#"{"status":"maybe"}"#.utf8))
         }
+    }
+
+    @Test("a heartbeat from an agent without per-severity drops still decodes, and the new field round-trips")
+    func heartbeatDroppedBySeverity() throws {
+        let old = #"{"agent":"web-1","version":"1","uptime_seconds":5,"sent_at":"2027-01-15T10:00:00Z","queue_depth":0,"dropped":2,"detectors":[]}"#
+        let decoded = try WireCoding.decode(Heartbeat.self, from: Array(old.utf8))
+        #expect(decoded.dropped == 2 && decoded.droppedBySeverity == nil)
+        var beat = decoded
+        beat.droppedBySeverity = DroppedAlerts(info: 1, warning: 1, critical: 0)
+        let text = String(decoding: try WireCoding.encode(beat), as: UTF8.self)
+        #expect(text.contains(#""dropped_by_severity":{"critical":0,"info":1,"warning":1}"#))
+        #expect(try WireCoding.decode(Heartbeat.self, from: Array(text.utf8)) == beat)
     }
 }

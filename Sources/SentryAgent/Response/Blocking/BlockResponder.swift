@@ -1,9 +1,10 @@
 import Foundation
 import Shared
 
-/// Runs `block_ip` and `unblock_ip` on a firewall with the same policy whatever the backend: strict parsing, the
-/// safety rails, durations within bounds, a block that only ever extends (never shortens) an existing one, and a
-/// detail line that says what changed.
+/// Runs `block_ip` and `unblock_ip` on a firewall with the same policy whatever the backend: strict parsing (one
+/// address, or an IPv6 prefix no wider than `responses.min_ipv6_prefix`), the safety rails applied to the whole
+/// prefix, durations within bounds, a block that only ever extends (never shortens) an existing one, a prefix never
+/// overlapping another blocked prefix, and a detail line that says what changed.
 ///
 /// Firewall operations run one at a time (`SerialGate`): a block reads the current entry, then changes it, and
 /// nothing may slip in between.
@@ -11,6 +12,8 @@ actor BlockResponder {
     nonisolated let firewall: any Firewall
     let blockGuard: BlockGuard
     let maxDuration: Duration
+    /// `responses.min_ipv6_prefix`: the widest IPv6 prefix a block may name.
+    let minIPv6Prefix: Int
     /// In a dry run, the runner that recorded what would have run; its record becomes the result's detail.
     let dryRunRecord: RecordingCommandRunner?
     private let now: @Sendable () -> Date
@@ -21,12 +24,14 @@ actor BlockResponder {
         firewall: any Firewall,
         blockGuard: BlockGuard,
         maxDuration: Duration = ResponsesConfiguration().maxBlockDuration,
+        minIPv6Prefix: Int = ResponsesConfiguration().minIPv6Prefix,
         dryRunRecord: RecordingCommandRunner? = nil,
         now: @escaping @Sendable () -> Date = Date.init
     ) {
         self.firewall = firewall
         self.blockGuard = blockGuard
         self.maxDuration = maxDuration
+        self.minIPv6Prefix = minIPv6Prefix
         self.dryRunRecord = dryRunRecord
         self.now = now
     }
@@ -38,14 +43,14 @@ actor BlockResponder {
         try await prepareLocked()
     }
 
-    /// Blocks `ip` for `durationSeconds` (nil: permanent).
+    /// Blocks `ip` (an address or an IPv6 prefix) for `durationSeconds` (nil: permanent).
     func block(ip: String, durationSeconds: Int?) async -> ActionReport {
-        let address: IPAddress
-        switch BlockTarget.parse(ip) {
-        case .success(let parsed): address = parsed
+        let target: IPNetwork
+        switch BlockTarget.parse(ip, minIPv6Prefix: minIPv6Prefix) {
+        case .success(let parsed): target = parsed
         case .failure(let refusal): return .refused(refusal.description)
         }
-        if let refusal = blockGuard.refusal(for: address) { return .refused(refusal.description) }
+        if let refusal = blockGuard.refusal(for: target) { return .refused(refusal.description) }
         var duration: Duration?
         if let seconds = durationSeconds {
             guard seconds >= 1, Int64(seconds) <= maxDuration.components.seconds else {
@@ -53,17 +58,17 @@ actor BlockResponder {
             }
             duration = .seconds(seconds)
         }
-        return await serialized { () async throws(FirewallError) -> ActionReport in try await self.applyBlock(address, duration: duration) }
+        return await serialized { () async throws(FirewallError) -> ActionReport in try await self.applyBlock(target, duration: duration) }
     }
 
-    /// Lifts the block on `ip`.
+    /// Lifts the block on `ip` (an address or an IPv6 prefix, exactly as blocked).
     func unblock(ip: String) async -> ActionReport {
-        let address: IPAddress
-        switch BlockTarget.parse(ip) {
-        case .success(let parsed): address = parsed
+        let target: IPNetwork
+        switch BlockTarget.parse(ip, minIPv6Prefix: minIPv6Prefix) {
+        case .success(let parsed): target = parsed
         case .failure(let refusal): return .refused(refusal.description)
         }
-        return await serialized { () async throws(FirewallError) -> ActionReport in try await self.applyUnblock(address) }
+        return await serialized { () async throws(FirewallError) -> ActionReport in try await self.applyUnblock(target) }
     }
 
     /// Every block with its time left.
@@ -85,12 +90,19 @@ actor BlockResponder {
         await gate.enter()
         defer { gate.leave() }
         try await prepareLocked()
-        try await firewall.add(addresses, for: duration)
+        try await firewall.add(addresses.map(IPNetwork.init(host:)), for: duration)
     }
 
-    private func applyBlock(_ address: IPAddress, duration: Duration?) async throws(FirewallError) -> ActionReport {
+    private func applyBlock(_ target: IPNetwork, duration: Duration?) async throws(FirewallError) -> ActionReport {
         try await prepareLocked()
-        let current = try await firewall.entry(for: address)
+        let address = target.blockText
+        if !target.isHost,
+            let other = try await firewall.list().first(where: { !$0.target.isHost && $0.target != target && $0.target.overlaps(target) })
+        {
+            // An interval set cannot hold overlapping prefixes, and silently widening or narrowing a block is not ours to decide.
+            return .refused("\(address) overlaps the blocked prefix \(other.target.blockText); unblock that first")
+        }
+        let current = try await firewall.entry(for: target)
         let backend = firewall.name
         if let current {
             guard let left = current.timeLeft else { return .alreadyDone("\(address) is already blocked permanently (\(backend))") }
@@ -98,7 +110,7 @@ actor BlockResponder {
                 return .alreadyDone("\(address) is already blocked for \(DurationText.describe(left)) more; kept (\(backend))")
             }
         }
-        try await firewall.add([address], for: duration)
+        try await firewall.add([target], for: duration)
         let what: String
         if let duration {
             let expiry = now().addingTimeInterval(TimeInterval(duration.components.seconds))
@@ -110,10 +122,11 @@ actor BlockResponder {
         return .done("extended the block on \(address), which had \(DurationText.describe(left)) left, \(what)")
     }
 
-    private func applyUnblock(_ address: IPAddress) async throws(FirewallError) -> ActionReport {
+    private func applyUnblock(_ target: IPNetwork) async throws(FirewallError) -> ActionReport {
         try await prepareLocked()
-        guard try await firewall.entry(for: address) != nil else { return .alreadyDone("\(address) was not blocked") }
-        try await firewall.remove(address)
+        let address = target.blockText
+        guard try await firewall.entry(for: target) != nil else { return .alreadyDone("\(address) was not blocked") }
+        try await firewall.remove(target)
         return .done("unblocked \(address) (\(firewall.name))")
     }
 

@@ -8,8 +8,8 @@ import Synchronization
 final class DryRunFirewall: Firewall {
     private let inner: any Firewall
     private let now: @Sendable () -> Date
-    /// Simulated blocks: address → expiry (nil: permanent).
-    private let blocks = Mutex<[IPAddress: Date?]>([:])
+    /// Simulated blocks: address or IPv6 prefix → expiry (nil: permanent).
+    private let blocks = Mutex<[IPNetwork: Date?]>([:])
 
     init(recording inner: any Firewall, now: @escaping @Sendable () -> Date = Date.init) {
         self.inner = inner
@@ -22,21 +22,21 @@ final class DryRunFirewall: Firewall {
         try await inner.prepare()
     }
 
-    func entry(for address: IPAddress) async throws(FirewallError) -> BlockEntry? {
-        current().first { $0.address == address }
+    func entry(for target: IPNetwork) async throws(FirewallError) -> BlockEntry? {
+        current().first { $0.target == target }
     }
 
-    func add(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError) {
-        try await inner.add(addresses, for: duration)
+    func add(_ targets: [IPNetwork], for duration: Duration?) async throws(FirewallError) {
+        try await inner.add(targets, for: duration)
         let expiry = duration.map { now().addingTimeInterval(TimeInterval($0.components.seconds)) }
         blocks.withLock { blocks in
-            for address in addresses { blocks[address] = .some(expiry) }
+            for target in targets { blocks[target] = .some(expiry) }
         }
     }
 
-    func remove(_ address: IPAddress) async throws(FirewallError) {
-        try await inner.remove(address)
-        _ = blocks.withLock { $0.removeValue(forKey: address) }
+    func remove(_ target: IPNetwork) async throws(FirewallError) {
+        try await inner.remove(target)
+        _ = blocks.withLock { $0.removeValue(forKey: target) }
     }
 
     func list() async throws(FirewallError) -> [BlockEntry] {
@@ -48,9 +48,9 @@ final class DryRunFirewall: Firewall {
         let at = now()
         return blocks.withLock { blocks in
             blocks = blocks.filter { $0.value.map { $0 > at } ?? true }
-            return blocks.map { address, expiry in
-                BlockEntry(address: address, timeLeft: expiry.map { .seconds(Int64($0.timeIntervalSince(at).rounded(.up))) })
-            }.sorted { $0.address.description < $1.address.description }
+            return blocks.map { target, expiry in
+                BlockEntry(target: target, timeLeft: expiry.map { .seconds(Int64($0.timeIntervalSince(at).rounded(.up))) })
+            }.sorted { $0.target.description < $1.target.description }
         }
     }
 }

@@ -11,29 +11,42 @@ protocol Firewall: Sendable {
     /// Creates Vigil's table, sets and chains if missing, keeping every existing block. Idempotent.
     func prepare() async throws(FirewallError)
 
-    /// The block on `address`, or nil when it is not blocked.
-    func entry(for address: IPAddress) async throws(FirewallError) -> BlockEntry?
+    /// The block on exactly `target` (one address, or an IPv6 prefix), or nil when there is none.
+    func entry(for target: IPNetwork) async throws(FirewallError) -> BlockEntry?
 
-    /// Blocks every address for `duration` (nil: permanent) in one kernel transaction where the backend has one,
-    /// replacing the expiry of addresses already blocked.
-    func add(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError)
+    /// Blocks every target (single addresses and IPv6 prefixes) for `duration` (nil: permanent) in one kernel
+    /// transaction where the backend has one, replacing the expiry of targets already blocked.
+    func add(_ targets: [IPNetwork], for duration: Duration?) async throws(FirewallError)
 
-    /// Lifts the block on `address`; the caller has checked it exists.
-    func remove(_ address: IPAddress) async throws(FirewallError)
+    /// Lifts the block on `target`; the caller has checked it exists.
+    func remove(_ target: IPNetwork) async throws(FirewallError)
 
     /// Every current block with its time left.
     func list() async throws(FirewallError) -> [BlockEntry]
 }
 
-/// One blocked address.
+/// One blocked address or IPv6 prefix.
 struct BlockEntry: Sendable, Equatable, CustomStringConvertible {
-    var address: IPAddress
+    var target: IPNetwork
     /// Time until the kernel drops the block; nil for a permanent block.
     var timeLeft: Duration?
 
+    init(target: IPNetwork, timeLeft: Duration?) {
+        self.target = target
+        self.timeLeft = timeLeft
+    }
+
+    /// The block on one address.
+    init(address: IPAddress, timeLeft: Duration?) {
+        self.init(target: IPNetwork(host: address), timeLeft: timeLeft)
+    }
+
+    /// The blocked address (a prefix's first address).
+    var address: IPAddress { target.address }
+
     var description: String {
-        guard let timeLeft else { return "\(address) (permanent)" }
-        return "\(address) (\(DurationText.describe(timeLeft)) left)"
+        guard let timeLeft else { return "\(target.blockText) (permanent)" }
+        return "\(target.blockText) (\(DurationText.describe(timeLeft)) left)"
     }
 }
 

@@ -4,9 +4,10 @@ import Shared
 /// The fallback when `nft` is missing: a dedicated `VIGIL` chain in iptables' and ip6tables' `filter` table, jumped
 /// to first from `INPUT` and `FORWARD`.
 ///
-/// With ipset, the chain holds two rules matching the sets `vigil4` and `vigil6` (`hash:ip … timeout 0`), and a block
-/// is a set member with its own timeout: the kernel expires it. Without ipset, each block is a rule
-/// `-s ADDR -m time --datestop <UTC> -m comment --comment vigil-until-<unix> -j DROP`: the `time` match stops dropping
+/// With ipset, the chain holds rules matching the sets `vigil4` and `vigil6` (`hash:ip … timeout 0`) and `vigil6net`
+/// (`hash:net family inet6`, for IPv6 prefixes), and a block is a set member with its own timeout: the kernel expires
+/// it. Without ipset, each block is a rule
+/// `-s ADDR[/PREFIX] -m time --datestop <UTC> -m comment --comment vigil-until-<unix> -j DROP`: the `time` match stops dropping
 /// at the expiry even if the agent is dead, and the agent deletes such inert rules whenever it next touches the chain.
 struct IPTablesFirewall: Firewall {
     static let chain = "VIGIL"
@@ -21,20 +22,27 @@ struct IPTablesFirewall: Firewall {
 
     var name: String { ipset == nil ? "iptables" : "iptables+ipset" }
 
-    static func setName(for address: IPAddress) -> String { address.isIPv4 ? "vigil4" : "vigil6" }
+    static func setName(for target: IPNetwork) -> String {
+        target.address.isIPv4 ? "vigil4" : target.isHost ? "vigil6" : "vigil6net"
+    }
+
+    /// Each set with its ipset type and family, and the tool whose chain matches it.
+    private var sets: [(name: String, type: String, family: String, tool: String)] {
+        [("vigil4", "hash:ip", "inet", iptables), ("vigil6", "hash:ip", "inet6", ip6tables), ("vigil6net", "hash:net", "inet6", ip6tables)]
+    }
 
     func prepare() async throws(FirewallError) {
         if let ipset {
-            for (set, family) in [("vigil4", "inet"), ("vigil6", "inet6")] {
-                try await run(ipset, ["create", "-exist", set, "hash:ip", "family", family, "timeout", "0", "maxelem", "1048576"])
+            for set in sets {
+                try await run(ipset, ["create", "-exist", set.name, set.type, "family", set.family, "timeout", "0", "maxelem", "1048576"])
             }
         }
-        for (tool, set) in [(iptables, "vigil4"), (ip6tables, "vigil6")] {
+        for tool in [iptables, ip6tables] {
             if !(await succeeds(tool, ["-w", "5", "-n", "-L", Self.chain])) {
                 try await run(tool, ["-w", "5", "-N", Self.chain])
             }
-            if ipset != nil {
-                let rule = ["-m", "set", "--match-set", set, "src", "-j", "DROP"]
+            for set in sets where ipset != nil && set.tool == tool {
+                let rule = ["-m", "set", "--match-set", set.name, "src", "-j", "DROP"]
                 if !(await succeeds(tool, ["-w", "5", "-C", Self.chain] + rule)) {
                     try await run(tool, ["-w", "5", "-A", Self.chain] + rule)
                 }
@@ -45,37 +53,37 @@ struct IPTablesFirewall: Firewall {
         }
     }
 
-    func entry(for address: IPAddress) async throws(FirewallError) -> BlockEntry? {
-        try await list(family: address.isIPv4).first { $0.address == address }
+    func entry(for target: IPNetwork) async throws(FirewallError) -> BlockEntry? {
+        try await list(family: target.address.isIPv4).first { $0.target == target }
     }
 
-    func add(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError) {
-        guard !addresses.isEmpty else { return }
+    func add(_ targets: [IPNetwork], for duration: Duration?) async throws(FirewallError) {
+        guard !targets.isEmpty else { return }
         let seconds = duration?.components.seconds
         if let ipset {
             // `-exist` makes a re-add replace the member's timeout; restore applies the batch in one call.
-            let lines = addresses.map { "add \(Self.setName(for: $0)) \($0) timeout \(seconds ?? 0)" }
+            let lines = targets.map { "add \(Self.setName(for: $0)) \($0.blockText) timeout \(seconds ?? 0)" }
             try await run(ipset, ["restore", "-exist"], input: lines.joined(separator: "\n") + "\n")
             return
         }
         let rules = try await ruleLines(ipv4: true) + (try await ruleLines(ipv4: false))
-        for address in addresses {
-            for rule in rules where rule.address == address {
-                try await run(tool(for: address), ["-w", "5", "-D", Self.chain] + rule.spec)
+        for target in targets {
+            for rule in rules where rule.target == target {
+                try await run(tool(for: target), ["-w", "5", "-D", Self.chain] + rule.spec)
             }
             try await run(
-                tool(for: address),
-                ["-w", "5", "-A", Self.chain] + Self.ruleSpec(for: address, until: seconds.map { now().addingTimeInterval(TimeInterval($0)) }))
+                tool(for: target),
+                ["-w", "5", "-A", Self.chain] + Self.ruleSpec(for: target, until: seconds.map { now().addingTimeInterval(TimeInterval($0)) }))
         }
     }
 
-    func remove(_ address: IPAddress) async throws(FirewallError) {
+    func remove(_ target: IPNetwork) async throws(FirewallError) {
         if let ipset {
-            try await run(ipset, ["del", "-exist", Self.setName(for: address), address.description])
+            try await run(ipset, ["del", "-exist", Self.setName(for: target), target.blockText])
             return
         }
-        for rule in try await ruleLines(ipv4: address.isIPv4) where rule.address == address {
-            try await run(tool(for: address), ["-w", "5", "-D", Self.chain] + rule.spec)
+        for rule in try await ruleLines(ipv4: target.address.isIPv4) where rule.target == target {
+            try await run(tool(for: target), ["-w", "5", "-D", Self.chain] + rule.spec)
         }
     }
 
@@ -85,19 +93,23 @@ struct IPTablesFirewall: Firewall {
 
     private func list(family ipv4: Bool) async throws(FirewallError) -> [BlockEntry] {
         if let ipset {
-            let output = try await run(ipset, ["save", ipv4 ? "vigil4" : "vigil6"])
-            return Self.entries(fromIPSetSave: String(decoding: output.standardOutput, as: UTF8.self))
+            var entries: [BlockEntry] = []
+            for set in ipv4 ? ["vigil4"] : ["vigil6", "vigil6net"] {
+                let output = try await run(ipset, ["save", set])
+                entries += Self.entries(fromIPSetSave: String(decoding: output.standardOutput, as: UTF8.self))
+            }
+            return entries
         }
         var entries: [BlockEntry] = []
         let current = now()
         for rule in try await ruleLines(ipv4: ipv4) {
             guard let until = rule.until else {
-                entries.append(BlockEntry(address: rule.address, timeLeft: nil))
+                entries.append(BlockEntry(target: rule.target, timeLeft: nil))
                 continue
             }
             let left = until.timeIntervalSince(current)
             if left > 0 {
-                entries.append(BlockEntry(address: rule.address, timeLeft: .seconds(Int64(left.rounded(.down)))))
+                entries.append(BlockEntry(target: rule.target, timeLeft: .seconds(Int64(left.rounded(.down)))))
             } else {
                 // Expired: the time match no longer drops; tidy the inert rule away.
                 try await run(ipv4 ? iptables : ip6tables, ["-w", "5", "-D", Self.chain] + rule.spec)
@@ -106,9 +118,9 @@ struct IPTablesFirewall: Firewall {
         return entries
     }
 
-    /// `-s ADDR [-m time --datestop …] -m comment --comment vigil-until-N|vigil-permanent -j DROP`.
-    static func ruleSpec(for address: IPAddress, until: Date?) -> [String] {
-        var spec = ["-s", address.description]
+    /// `-s ADDR[/PREFIX] [-m time --datestop …] -m comment --comment vigil-until-N|vigil-permanent -j DROP`.
+    static func ruleSpec(for target: IPNetwork, until: Date?) -> [String] {
+        var spec = ["-s", target.blockText]
         if let until {
             let stamp = Int64(until.timeIntervalSince1970.rounded(.up))
             let formatter = ISO8601DateFormatter()
@@ -124,10 +136,13 @@ struct IPTablesFirewall: Firewall {
 
     /// One of our per-address rules as `iptables -S VIGIL` prints it.
     struct RuleLine: Equatable {
-        var address: IPAddress
+        /// The blocked address or prefix (`iptables -S` prints a single address as `/32` or `/128`).
+        var target: IPNetwork
         var until: Date?
         /// The words after `-A VIGIL`, usable with `-D VIGIL` to delete exactly this rule.
         var spec: [String]
+
+        var address: IPAddress { target.address }
     }
 
     /// Our rules in `-S` output; other lines (the chain itself, set matches) are skipped.
@@ -135,24 +150,24 @@ struct IPTablesFirewall: Firewall {
         text.split(whereSeparator: \.isNewline).compactMap { line in
             let words = line.split(separator: " ").map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
             guard words.count > 4, words[0] == "-A", words[1] == chain, words[2] == "-s" else { return nil }
-            let host = words[3].split(separator: "/").first.map(String.init) ?? words[3]
-            guard let address = IPAddress(host) else { return nil }
+            guard let target = IPNetwork(words[3]) else { return nil }
             guard let comment = words.first(where: { $0.hasPrefix("vigil-until-") || $0 == "vigil-permanent" }) else { return nil }
             let until = Int64(comment.dropFirst("vigil-until-".count)).map { Date(timeIntervalSince1970: TimeInterval($0)) }
-            return RuleLine(address: address, until: until, spec: Array(words.dropFirst(2)))
+            return RuleLine(target: target, until: until, spec: Array(words.dropFirst(2)))
         }
     }
 
-    /// Members in `ipset save` output: `add vigil4 1.2.3.4 timeout 3599` (timeout 0: permanent).
+    /// Members in `ipset save` output: `add vigil4 1.2.3.4 timeout 3599`, `add vigil6net 2001:db8:1:2::/64 timeout 0`
+    /// (timeout 0: permanent).
     static func entries(fromIPSetSave text: String) -> [BlockEntry] {
         text.split(whereSeparator: \.isNewline).compactMap { line in
             let words = line.split(separator: " ")
-            guard words.count >= 3, words[0] == "add", let address = IPAddress(words[2]) else { return nil }
+            guard words.count >= 3, words[0] == "add", let target = IPNetwork(words[2]) else { return nil }
             var timeLeft: Duration?
             if let index = words.firstIndex(of: "timeout"), index + 1 < words.count, let seconds = Int64(words[index + 1]), seconds > 0 {
                 timeLeft = .seconds(seconds)
             }
-            return BlockEntry(address: address, timeLeft: timeLeft)
+            return BlockEntry(target: target, timeLeft: timeLeft)
         }
     }
 
@@ -161,7 +176,7 @@ struct IPTablesFirewall: Firewall {
         return Self.ruleLines(fromSave: String(decoding: output.standardOutput, as: UTF8.self))
     }
 
-    private func tool(for address: IPAddress) -> String { address.isIPv4 ? iptables : ip6tables }
+    private func tool(for target: IPNetwork) -> String { target.address.isIPv4 ? iptables : ip6tables }
 
     @discardableResult
     private func run(_ program: String, _ arguments: [String], input: String = "") async throws(FirewallError) -> ProgramOutput {

@@ -1,17 +1,21 @@
 import Foundation
 import Shared
 
-/// Blocks with nftables: one `table inet vigil` holding two timeout sets, dropped in both the `input` hook and the
-/// `forward` hook (Docker-published ports are forwarded, never seen by input).
+/// Blocks with nftables: one `table inet vigil` holding three timeout sets (IPv4 addresses, IPv6 addresses, and IPv6
+/// prefixes in an interval set), dropped in both the `input` hook and the `forward` hook (Docker-published ports are
+/// forwarded, never seen by input).
 ///
 /// ```
 /// table inet vigil {
 ///     set blocked4 { type ipv4_addr; flags timeout; }
 ///     set blocked6 { type ipv6_addr; flags timeout; }
-///     chain input   { type filter hook input priority filter - 10; policy accept; ip saddr @blocked4 drop; ip6 saddr @blocked6 drop }
-///     chain forward { type filter hook forward priority filter - 10; policy accept; (the same two rules) }
+///     set blocked6net { type ipv6_addr; flags interval, timeout; }
+///     chain input   { type filter hook input priority filter - 10; policy accept;
+///                     ip saddr @blocked4 drop; ip6 saddr @blocked6 drop; ip6 saddr @blocked6net drop }
+///     chain forward { type filter hook forward priority filter - 10; policy accept; (the same three rules) }
 /// }
 /// ```
+/// An interval set refuses overlapping elements; `BlockResponder` refuses a prefix overlapping a blocked one first.
 /// Every change is one `nft -f -` transaction: it applies whole or not at all.
 struct NFTablesFirewall: Firewall {
     static let table = "vigil"
@@ -26,25 +30,33 @@ struct NFTablesFirewall: Firewall {
         add table inet vigil
         add set inet vigil blocked4 { type ipv4_addr; flags timeout; }
         add set inet vigil blocked6 { type ipv6_addr; flags timeout; }
+        add set inet vigil blocked6net { type ipv6_addr; flags interval, timeout; }
         add chain inet vigil input { type filter hook input priority filter - 10; policy accept; }
         add chain inet vigil forward { type filter hook forward priority filter - 10; policy accept; }
         flush chain inet vigil input
         flush chain inet vigil forward
         add rule inet vigil input ip saddr @blocked4 counter drop
         add rule inet vigil input ip6 saddr @blocked6 counter drop
+        add rule inet vigil input ip6 saddr @blocked6net counter drop
         add rule inet vigil forward ip saddr @blocked4 counter drop
         add rule inet vigil forward ip6 saddr @blocked6 counter drop
+        add rule inet vigil forward ip6 saddr @blocked6net counter drop
 
         """
 
-    static func setName(for address: IPAddress) -> String { address.isIPv4 ? "blocked4" : "blocked6" }
+    static func setName(for target: IPNetwork) -> String {
+        target.address.isIPv4 ? "blocked4" : target.isHost ? "blocked6" : "blocked6net"
+    }
 
     func prepare() async throws(FirewallError) {
         try await transaction(Self.setupScript)
     }
 
-    func entry(for address: IPAddress) async throws(FirewallError) -> BlockEntry? {
-        let invocation = ProgramInvocation(nft, ["get", "element", "inet", Self.table, Self.setName(for: address), "{ \(address) }"])
+    func entry(for target: IPNetwork) async throws(FirewallError) -> BlockEntry? {
+        // `get element` on an interval set omits the timeout, so a prefix is looked up in the full listing.
+        guard target.isHost else { return try await list().first { $0.target == target } }
+        let address = target.address
+        let invocation = ProgramInvocation(nft, ["get", "element", "inet", Self.table, Self.setName(for: target), "{ \(address) }"])
         let output = await runner.run(invocation)
         guard output.succeeded else {
             // ENOENT is nft's way of saying "not in the set"; anything else is a real failure.
@@ -54,14 +66,14 @@ struct NFTablesFirewall: Firewall {
         return NFTElementText.entry(for: address, in: String(decoding: output.standardOutput, as: UTF8.self))
     }
 
-    func add(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError) {
-        guard !addresses.isEmpty else { return }
+    func add(_ targets: [IPNetwork], for duration: Duration?) async throws(FirewallError) {
+        guard !targets.isEmpty else { return }
         // add (so it exists) + delete + add with the new timeout: re-adding alone would keep the old expiry.
         let timeout = duration.map { " timeout \($0.components.seconds)s" } ?? ""
         var script = ""
-        for (set, members) in Self.bySet(addresses) {
-            let plain = members.map(\.description).joined(separator: ", ")
-            let timed = members.map { "\($0)\(timeout)" }.joined(separator: ", ")
+        for (set, members) in Self.bySet(targets) {
+            let plain = members.map(\.blockText).joined(separator: ", ")
+            let timed = members.map { "\($0.blockText)\(timeout)" }.joined(separator: ", ")
             script += "add element inet vigil \(set) { \(plain) }\n"
             script += "delete element inet vigil \(set) { \(plain) }\n"
             script += "add element inet vigil \(set) { \(timed) }\n"
@@ -69,8 +81,8 @@ struct NFTablesFirewall: Firewall {
         try await transaction(script)
     }
 
-    func remove(_ address: IPAddress) async throws(FirewallError) {
-        try await transaction("delete element inet vigil \(Self.setName(for: address)) { \(address) }\n")
+    func remove(_ target: IPNetwork) async throws(FirewallError) {
+        try await transaction("delete element inet vigil \(Self.setName(for: target)) { \(target.blockText) }\n")
     }
 
     func list() async throws(FirewallError) -> [BlockEntry] {
@@ -89,10 +101,8 @@ struct NFTablesFirewall: Firewall {
         guard output.succeeded else { throw FirewallError(invocation, output) }
     }
 
-    private static func bySet(_ addresses: [IPAddress]) -> [(String, [IPAddress])] {
-        let v4 = addresses.filter(\.isIPv4)
-        let v6 = addresses.filter { !$0.isIPv4 }
-        return [("blocked4", v4), ("blocked6", v6)].filter { !$0.1.isEmpty }
+    private static func bySet(_ targets: [IPNetwork]) -> [(String, [IPNetwork])] {
+        ["blocked4", "blocked6", "blocked6net"].map { set in (set, targets.filter { setName(for: $0) == set }) }.filter { !$0.1.isEmpty }
     }
 }
 
@@ -151,8 +161,9 @@ enum NFTElementText {
         return .milliseconds(milliseconds)
     }
 
-    /// Every element of `blocked4` and `blocked6` in `nft -j list table inet vigil` output. Elements print as a bare
-    /// string when permanent, or as `{"elem": {"val": "1.2.3.4", "timeout": 3600, "expires": 3599}}`.
+    /// Every element of `blocked4`, `blocked6` and `blocked6net` in `nft -j list table inet vigil` output. Elements
+    /// print as a bare string when permanent, or as `{"elem": {"val": "1.2.3.4", "timeout": 3600, "expires": 3599}}`;
+    /// in the interval set the value is `{"prefix": {"addr": "2001:db8:1:2::", "len": 64}}` instead of a string.
     static func entries(fromJSON bytes: [UInt8]) -> [BlockEntry]? {
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             let objects = root["nftables"] as? [[String: Any]]
@@ -160,19 +171,28 @@ enum NFTElementText {
         var entries: [BlockEntry] = []
         for object in objects {
             guard let set = object["set"] as? [String: Any], let name = set["name"] as? String,
-                name == "blocked4" || name == "blocked6"
+                ["blocked4", "blocked6", "blocked6net"].contains(name)
             else { continue }
             for element in set["elem"] as? [Any] ?? [] {
-                if let text = element as? String, let address = IPAddress(text) {
-                    entries.append(BlockEntry(address: address, timeLeft: nil))
+                if let target = target(element) {
+                    entries.append(BlockEntry(target: target, timeLeft: nil))
                 } else if let wrapper = element as? [String: Any], let fields = wrapper["elem"] as? [String: Any],
-                    let text = fields["val"] as? String, let address = IPAddress(text)
+                    let value = fields["val"], let target = target(value)
                 {
                     let expires = (fields["expires"] as? NSNumber)?.int64Value
-                    entries.append(BlockEntry(address: address, timeLeft: expires.map { .seconds($0) }))
+                    entries.append(BlockEntry(target: target, timeLeft: expires.map { .seconds($0) }))
                 }
             }
         }
         return entries
+    }
+
+    /// An element's value: `"1.2.3.4"` or `{"prefix": {"addr": "2001:db8::", "len": 64}}`.
+    private static func target(_ value: Any) -> IPNetwork? {
+        if let text = value as? String { return IPAddress(text).map(IPNetwork.init(host:)) }
+        guard let prefix = (value as? [String: Any])?["prefix"] as? [String: Any], let text = prefix["addr"] as? String,
+            let address = IPAddress(text), let length = (prefix["len"] as? NSNumber)?.intValue, (0...address.bitWidth).contains(length)
+        else { return nil }
+        return IPNetwork(address: address, prefixLength: length)
     }
 }

@@ -6,8 +6,8 @@ struct UnavailableFirewall: Firewall {
     var name: String { "none" }
 
     func prepare() async throws(FirewallError) { throw FirewallError(reason) }
-    func entry(for address: IPAddress) async throws(FirewallError) -> BlockEntry? { throw FirewallError(reason) }
-    func add(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError) { throw FirewallError(reason) }
-    func remove(_ address: IPAddress) async throws(FirewallError) { throw FirewallError(reason) }
+    func entry(for target: IPNetwork) async throws(FirewallError) -> BlockEntry? { throw FirewallError(reason) }
+    func add(_ targets: [IPNetwork], for duration: Duration?) async throws(FirewallError) { throw FirewallError(reason) }
+    func remove(_ target: IPNetwork) async throws(FirewallError) { throw FirewallError(reason) }
     func list() async throws(FirewallError) -> [BlockEntry] { throw FirewallError(reason) }
 }

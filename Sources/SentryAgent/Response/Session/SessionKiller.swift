@@ -7,9 +7,11 @@ import Shared
 
 /// Ends an SSH session recorded at detection time, and only that session.
 ///
-/// The pid alone proves nothing: the session may have ended and its pid gone to another process. So the process must
-/// still be `sshd` or `sshd-session` with the start time recorded at detection, checked again right before each
-/// signal. Then SIGTERM, and SIGKILL if it is still there after the grace period; the report says which was needed.
+/// The pid alone proves nothing: the session may have ended and its pid gone to another process. So a pidfd is opened
+/// on the pid first, then the process is checked (from /proc) to still be `sshd` or `sshd-session` with the start time
+/// recorded at detection, and every signal goes through that pidfd: the process checked is the process signalled,
+/// even if it exits and its pid is reused between the check and the signal. Then SIGTERM, and SIGKILL if it is still
+/// there after the grace period; the report says which was needed. (Kernels without pidfds fall back to `kill`.)
 struct SessionKiller: Sendable {
     var processes = ProcessTable()
     var signaller: any ProcessSignaller = KernelSignaller()
@@ -34,7 +36,18 @@ struct SessionKiller: Sendable {
             return .done(
                 "dry run: would send SIGTERM to \(status.command) pid \(pid), then SIGKILL after \(DurationText.describe(grace)) if it still runs")
         }
-        switch signaller.send(SIGTERM, to: pid) {
+        let handle: any SignalHandle
+        switch signaller.open(pid) {
+        case .success(let opened): handle = opened
+        case .failure(let failure) where failure.code == ESRCH:
+            return .alreadyDone("\(status.command) pid \(pid) ended before it was signalled")
+        case .failure(let failure): return .failed("cannot open pid \(pid) to signal it: \(String(cString: strerror(failure.code)))")
+        }
+        // Checked again now that the handle pins the process: the pid may have been reused since the first check.
+        guard let pinned = processes.status(of: pid), isSession(pinned, startTime: startTime) else {
+            return .refused(Self.endedOrReused)
+        }
+        switch handle.send(SIGTERM) {
         case 0: break
         case ESRCH: return .alreadyDone("\(status.command) pid \(pid) ended before it was signalled")
         case let code: return .failed("SIGTERM to pid \(pid) failed: \(String(cString: strerror(code)))")
@@ -42,11 +55,8 @@ struct SessionKiller: Sendable {
         if await waitUntilGone(pid: pid, startTime: startTime, within: grace) {
             return .done("ended \(status.command) pid \(pid) with SIGTERM")
         }
-        // Checked again: the process might have ended and the pid been reused during the grace period.
-        guard let still = processes.status(of: pid), isSession(still, startTime: startTime) else {
-            return .done("ended \(status.command) pid \(pid) with SIGTERM")
-        }
-        switch signaller.send(SIGKILL, to: pid) {
+        // The handle still names the checked process: if it ended meanwhile, SIGKILL fails with ESRCH, whoever has the pid now.
+        switch handle.send(SIGKILL) {
         case 0: break
         case ESRCH: return .done("ended \(status.command) pid \(pid) with SIGTERM")
         case let code: return .failed("SIGKILL to pid \(pid) failed: \(String(cString: strerror(code)))")

@@ -5,7 +5,8 @@ import Shared
 
 /// Two network namespaces joined by a veth pair, made for one test and removed afterwards, also when it fails:
 /// `agent` holds a TCP listener (and the firewall under test), `client` connects to it. Addresses come from
-/// 10.251.0.0/16 and fd51:7e57::/32, only inside these namespaces; the host's interfaces and ruleset are untouched.
+/// 10.251.0.0/16, fd51:7e57::/32 and fd51:7e58::/32, only inside these namespaces; the host's interfaces and ruleset are
+/// untouched.
 struct NetworkNamespacePair: Sendable {
     let agent: String
     let client: String
@@ -13,6 +14,10 @@ struct NetworkNamespacePair: Sendable {
     let clientIPv4: IPAddress
     let agentIPv6: IPAddress
     let clientIPv6: IPAddress
+    /// A second client address in a /64 of its own (`clientPrefix`), routed from the agent: blocking that prefix
+    /// must stop it and leave `clientIPv6` alone.
+    let clientPrefixAddress: IPAddress
+    let clientPrefix: IPNetwork
     let port: UInt16 = 7000
     static let ip = "/usr/sbin/ip"
     private static let host = ProcessCommandRunner()
@@ -32,7 +37,9 @@ struct NetworkNamespacePair: Sendable {
             agentIPv4: IPAddress("10.251.\(third).\(fourth + 1)")!,
             clientIPv4: IPAddress("10.251.\(third).\(fourth + 2)")!,
             agentIPv6: IPAddress("fd51:7e57:\(String(third, radix: 16))::1")!,
-            clientIPv6: IPAddress("fd51:7e57:\(String(third, radix: 16))::2")!
+            clientIPv6: IPAddress("fd51:7e57:\(String(third, radix: 16))::2")!,
+            clientPrefixAddress: IPAddress("fd51:7e58:\(String(third, radix: 16)):1::7")!,
+            clientPrefix: IPNetwork("fd51:7e58:\(String(third, radix: 16)):1::/64")!
         )
         let result: T
         do {
@@ -58,6 +65,8 @@ struct NetworkNamespacePair: Sendable {
             try await Self.must([Self.ip, "-n", namespace, "addr", "add", "\(v6)/64", "dev", link, "nodad"])
             try await Self.must([Self.ip, "-n", namespace, "link", "set", link, "up"])
         }
+        try await Self.must([Self.ip, "-n", client, "addr", "add", "\(clientPrefixAddress)/128", "dev", clientLink, "nodad"])
+        try await Self.must([Self.ip, "-n", agent, "-6", "route", "add", clientPrefix.description, "via", clientIPv6.description, "dev", agentLink])
         // A listener in the agent's namespace on both families; each connection is accepted and closed.
         let listener = ProgramInvocation(
             Self.ip, ["netns", "exec", agent, "socat", "TCP6-LISTEN:\(port),ipv6only=0,reuseaddr,fork", "OPEN:/dev/null"],
@@ -94,9 +103,10 @@ struct NetworkNamespacePair: Sendable {
         case failed(String)
     }
 
-    /// Connects from the client namespace to `address` (the agent's), giving up after `timeout`.
-    func connect(to address: IPAddress, timeout: Double = 0.6) async -> ConnectResult {
-        let target = address.isIPv4 ? "TCP4:\(address):\(port)" : "TCP6:[\(address)]:\(port)"
+    /// Connects from the client namespace to `address` (the agent's), from `source` if given, giving up after `timeout`.
+    func connect(to address: IPAddress, from source: IPAddress? = nil, timeout: Double = 0.6) async -> ConnectResult {
+        var target = address.isIPv4 ? "TCP4:\(address):\(port)" : "TCP6:[\(address)]:\(port)"
+        if let source { target += ",bind=[\(source)]" }
         let output = await Self.host.run(
             ProgramInvocation(Self.ip, ["netns", "exec", client, "socat", "-u", "/dev/null", "\(target),connect-timeout=\(timeout)"]))
         if output.succeeded { return .connected }

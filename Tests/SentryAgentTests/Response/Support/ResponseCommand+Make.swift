@@ -39,7 +39,7 @@ struct TemporaryDirectory: Sendable {
 /// A firewall that keeps blocks in memory and records each call: the unit tests' stand-in for the kernel.
 actor FakeFirewall: Firewall {
     nonisolated var name: String { "fake" }
-    private(set) var blocks: [IPAddress: Duration?] = [:]
+    private(set) var blocks: [IPNetwork: Duration?] = [:]
     private(set) var calls: [String] = []
     /// When set, every call fails with it (as a firewall program exiting non-zero would).
     var failure: FirewallError?
@@ -51,29 +51,29 @@ actor FakeFirewall: Firewall {
         if let failure { throw failure }
     }
 
-    func entry(for address: IPAddress) async throws(FirewallError) -> BlockEntry? {
-        calls.append("entry \(address)")
+    func entry(for target: IPNetwork) async throws(FirewallError) -> BlockEntry? {
+        calls.append("entry \(target.blockText)")
         if let failure { throw failure }
-        guard let timeLeft = blocks[address] else { return nil }
-        return BlockEntry(address: address, timeLeft: timeLeft)
+        guard let timeLeft = blocks[target] else { return nil }
+        return BlockEntry(target: target, timeLeft: timeLeft)
     }
 
-    func add(_ addresses: [IPAddress], for duration: Duration?) async throws(FirewallError) {
-        calls.append("add \(addresses.map(\.description).joined(separator: ",")) \(duration.map { "\($0.components.seconds)s" } ?? "permanent")")
+    func add(_ targets: [IPNetwork], for duration: Duration?) async throws(FirewallError) {
+        calls.append("add \(targets.map(\.blockText).joined(separator: ",")) \(duration.map { "\($0.components.seconds)s" } ?? "permanent")")
         if let failure { throw failure }
-        for address in addresses { blocks[address] = .some(duration) }
+        for target in targets { blocks[target] = .some(duration) }
     }
 
-    func remove(_ address: IPAddress) async throws(FirewallError) {
-        calls.append("remove \(address)")
+    func remove(_ target: IPNetwork) async throws(FirewallError) {
+        calls.append("remove \(target.blockText)")
         if let failure { throw failure }
-        blocks[address] = nil
+        blocks[target] = nil
     }
 
     func list() async throws(FirewallError) -> [BlockEntry] {
         calls.append("list")
         if let failure { throw failure }
-        return blocks.map { BlockEntry(address: $0.key, timeLeft: $0.value) }
+        return blocks.map { BlockEntry(target: $0.key, timeLeft: $0.value) }
     }
 
     /// Calls that change something (not prepare, entry or list): what "nothing ran" is checked against.
@@ -86,9 +86,22 @@ final class RecordingSignaller: ProcessSignaller, @unchecked Sendable {
     private let lock = NSLock()
     private var sent: [(Int32, Int32)] = []
 
-    func send(_ signal: Int32, to pid: Int32) -> Int32 {
+    func open(_ pid: Int32) -> Result<any SignalHandle, SignalFailure> {
+        .success(Handle(pid: pid, signaller: self))
+    }
+
+    private func record(_ signal: Int32, to pid: Int32) {
         lock.withLock { sent.append((signal, pid)) }
-        return 0
+    }
+
+    private struct Handle: SignalHandle {
+        let pid: Int32
+        let signaller: RecordingSignaller
+
+        func send(_ signal: Int32) -> Int32 {
+            signaller.record(signal, to: pid)
+            return 0
+        }
     }
 
     var signals: [Int32] { lock.withLock { sent.map(\.0) } }

@@ -1,0 +1,41 @@
+import Foundation
+import GRDB
+import Shared
+
+/// A `/mute` in one chat: alerts of an agent or a kind are stored and audited but not shown there until `until`.
+struct ChatMute: Codable, FetchableRecord, PersistableRecord, Sendable, Equatable {
+    static let databaseTableName = "chatMute"
+
+    var chatId: Int64
+    /// An agent id or an alert kind.
+    var target: String
+    var until: Date
+    /// Only an admin's explicit `/mute … critical` silences critical alerts too.
+    var includesCritical: Bool
+    var mutedBy: String
+
+    /// True if this mute hides `alert` in `chatID`.
+    func hides(_ alert: StoredAlert, in chatID: Int64) -> Bool {
+        chatId == chatID && (target == alert.agent || target == alert.kind)
+            && (includesCritical || alert.severity != Severity.critical.rawValue)
+    }
+}
+
+extension HubStore {
+    func mute(_ mute: ChatMute) throws {
+        try writer.write { db in try mute.upsert(db) }
+    }
+
+    /// Lifts the mute of `target` in `chatID` only; false if there was none.
+    func unmute(_ target: String, in chatID: Int64) throws -> Bool {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM chatMute WHERE chatId = ? AND target = ?", arguments: [chatID, target])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Mutes in force at `now`, in every chat.
+    func activeMutes(now: Date) throws -> [ChatMute] {
+        try writer.read { db in try ChatMute.filter(Column("until") > now).fetchAll(db) }
+    }
+}
