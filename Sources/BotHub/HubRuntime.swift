@@ -45,7 +45,8 @@ struct HubRuntime {
         let roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
         let metrics = MetricsRegistry()
         let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger, metrics: metrics)
-        let telegram = telegram.map { MeteredTelegram(wrapped: $0, metrics: metrics) as any TelegramAPI }
+        let reachability = ReachabilityRecorder(store: store, logger: logger, now: now)
+        let telegram = telegram.map { MeteredTelegram(wrapped: $0, metrics: metrics, reachability: reachability) as any TelegramAPI }
 
         var notifier: AlertNotifier?
         var poller: UpdatePoller?

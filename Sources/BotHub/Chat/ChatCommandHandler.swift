@@ -30,7 +30,8 @@ struct ChatCommandHandler: Sendable {
         let person = chat?.operators.first { $0.userID == user.id }
         let language = roster.language(of: chatID)
         let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
-        try? store.audit("command", actor: user.displayName, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
+        try? store.audit(
+            "command", actor: user.displayName, actorID: user.id, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
 
         // Only operators are answered without limit; anyone else gets a few replies a minute.
         if person == nil, !mayAnswerStranger(user, chatID: chatID) { return }
@@ -52,7 +53,7 @@ struct ChatCommandHandler: Sendable {
         case "/help":
             reply = say(.commandHelp, [:])
         case "/status":
-            reply = status(say)
+            reply = status(language: language, say)
         case "/blocks":
             await sendBlocks(chatID: chatID, language: language, say: say)
             return
@@ -70,13 +71,20 @@ struct ChatCommandHandler: Sendable {
         await send(chatID: chatID, html: reply)
     }
 
-    private func status(_ say: (MessageKey, [String: String]) -> String) -> String {
+    /// The command paths shared with the hub's terminal.
+    var operations: OperatorCommands {
+        OperatorCommands(store: store, agents: agents, dispatcher: dispatcher, settings: settings, logger: logger, now: now, maxMute: maxMute)
+    }
+
+    private func status(language: String, _ say: (MessageKey, [String: String]) -> String) -> String {
         guard !agents.ids.isEmpty else { return say(.commandStatusNone, [:]) }
         let heartbeats = (try? store.lastHeartbeats()) ?? [:]
         let open = (try? store.openAlertCounts()) ?? [:]
         let lines = agents.ids.map { agent in
-            let seen = heartbeats[agent].map { MessageTime.format($0) } ?? say(.commandStatusNever, [:])
-            return say(.commandStatusAgent, ["agent": agent, "seen": seen, "open": String(open[agent] ?? 0)])
+            let seen =
+                heartbeats[agent].map { MessageTime.ago($0, now: now(), catalogs: catalogs, language: language) } ?? say(.commandStatusNever, [:])
+            let count = catalogs.text(.pluralOpenAlerts, language: language, count: open[agent] ?? 0)
+            return say(.commandStatusAgent, ["agent": agent, "seen": seen, "open": count])
         }
         return ([say(.commandStatusHeader, [:])] + lines).joined(separator: "\n")
     }
@@ -119,65 +127,61 @@ struct ChatCommandHandler: Sendable {
     }
 
     private func unblock(_ arguments: [String], user: TelegramUser, language: String, say: (MessageKey, [String: String]) -> String) async -> String {
-        // One address, or an IPv6 prefix as the agent lists it in /blocks (the agent checks it again, strictly).
-        let prefix = arguments.count == 2 ? IPNetwork(arguments[1]).flatMap { $0.address.isIPv4 ? nil : $0.description } : nil
-        guard let ip = arguments.count == 2 ? IPAddress(arguments[1])?.description ?? prefix : nil else { return say(.commandUnblockUsage, [:]) }
+        // One address, or an IPv6 prefix as the agent lists it in /blocks.
+        guard arguments.count == 2, let ip = OperatorCommands.unblockTarget(arguments[1]) else { return say(.commandUnblockUsage, [:]) }
         let agent = arguments[0]
-        guard agents.entry(for: agent) != nil else { return say(.commandUnknownAgent, ["agent": agent]) }
-        let command = ResponseCommand(
-            alertId: nil,
-            action: .unblockIP(ip: ip.description),
-            requestedBy: Operator(telegramUserId: user.id, name: user.displayName),
-            issuedAt: now(),
-            expiresAt: now().addingTimeInterval(settings.commandLifetime)
-        )
-        try? store.audit("command", actor: user.displayName, alertID: nil, detail: "\(command.id) unblock_ip \(ip) → \(agent)", at: now())
-        let result = await dispatcher.dispatch(command, to: agent, now: now())
-        try? store.audit("result", actor: agent, alertID: nil, detail: "\(result.commandId) \(ChoiceHandler.describe(result.outcome))", at: now())
-        let values = ["action": say(.actionUnblock, [:]) + " " + ip.description, "user": user.displayName, "time": MessageTime.format(now())]
-        if result.outcome == .done || result.outcome == .alreadyDone { try? store.removeBlock(agent: agent, ip: ip.description) }
-        return catalogs.outcomeLine(result, values: values, language: language)
+        switch await operations.unblock(agent: agent, ip: ip, by: Operator(telegramUserId: user.id, name: user.displayName)) {
+        case .failure:
+            return say(.commandUnknownAgent, ["agent": agent])
+        case .success(let result):
+            let values = ["action": say(.actionUnblock, [:]) + " " + ip, "user": user.displayName, "time": MessageTime.format(now())]
+            return catalogs.outcomeLine(result, values: values, language: language)
+        }
     }
 
-    /// Mutes an agent or a kind in this chat only, for at most `maxMute`; critical alerts stay visible unless an admin
-    /// adds `critical`.
+    /// Mutes an agent or a kind in this chat only, for at most `telegram.max_mute`; critical alerts stay visible unless
+    /// an admin adds `critical`.
     private func mute(
         _ arguments: [String], chatID: Int64, by person: TelegramConfiguration.Operator, user: TelegramUser,
         say: (MessageKey, [String: String]) -> String
     ) -> String {
         let includesCritical = arguments.count == 3 && arguments[2] == "critical"
-        guard arguments.count == 2 || includesCritical, let requested = DurationText.parse(arguments[1]), requested > .zero,
-            agents.entry(for: arguments[0]) != nil || AlertKind(rawValue: arguments[0]) != nil
-        else { return say(.commandMuteUsage, [:]) }
-        if includesCritical, person.role != .admin { return say(.commandMuteCriticalNeedsAdmin, [:]) }
-        let asked = TimeInterval(requested.components.seconds)
-        let until = now().addingTimeInterval(min(asked, maxMute))
-        let mute = ChatMute(chatId: chatID, target: arguments[0], until: until, includesCritical: includesCritical, mutedBy: user.displayName)
+        guard arguments.count == 2 || includesCritical, let requested = DurationText.parse(arguments[1]), requested > .zero else {
+            return say(.commandMuteUsage, [:])
+        }
+        let made: Result<OperatorCommands.MuteMade, OperatorCommands.Refusal>
         do {
-            try store.mute(mute)
+            made = try operations.mute(
+                arguments[0], for: requested, inChat: chatID, includesCritical: includesCritical,
+                by: Operator(telegramUserId: user.id, name: user.displayName), role: person.role)
         } catch {
             logger.error("cannot save a mute", metadata: ["chat": "\(chatID)", "error": "\(error)"])
             return say(.commandFailed, ["reason": "\(error)"])
         }
-        audit(
-            "mute", actor: user.displayName,
-            detail: "\(mute.target) in chat \(chatID) until \(MessageTime.format(until))\(includesCritical ? ", critical included" : "")")
-        var reply = say(includesCritical ? .commandMutedCritical : .commandMuted, ["target": mute.target, "until": MessageTime.format(until)])
-        if asked > maxMute {
-            reply += "\n" + say(.commandMuteCapped, ["max": DurationText.format(.seconds(Int64(maxMute)))])
+        switch made {
+        case .failure(.criticalMuteNeedsAdmin):
+            return say(.commandMuteCriticalNeedsAdmin, [:])
+        case .failure:
+            return say(.commandMuteUsage, [:])
+        case .success(let made):
+            let until = MessageTime.format(made.mute.until)
+            var reply = say(includesCritical ? .commandMutedCritical : .commandMuted, ["target": made.mute.target, "until": until])
+            if made.capped {
+                reply += "\n" + say(.commandMuteCapped, ["max": DurationText.format(.seconds(Int64(maxMute)))])
+            }
+            return reply
         }
-        return reply
     }
 
     private func unmute(_ target: String?, chatID: Int64, user: TelegramUser, say: (MessageKey, [String: String]) -> String) -> String {
         guard let target else { return say(.commandMuteUsage, [:]) }
         do {
-            guard try store.unmute(target, in: chatID) else { return say(.commandNotMuted, ["target": target]) }
+            let requester = Operator(telegramUserId: user.id, name: user.displayName)
+            guard try operations.unmute(target, inChat: chatID, by: requester) else { return say(.commandNotMuted, ["target": target]) }
         } catch {
             logger.error("cannot lift a mute", metadata: ["chat": "\(chatID)", "error": "\(error)"])
             return say(.commandFailed, ["reason": "\(error)"])
         }
-        audit("unmute", actor: user.displayName, detail: "\(target) in chat \(chatID)")
         return say(.commandUnmuted, ["target": target])
     }
 

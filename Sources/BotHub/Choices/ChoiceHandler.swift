@@ -58,11 +58,10 @@ struct ChoiceHandler: Sendable {
 
     /// Handles a press from Telegram or from `bothub choose`: the same authorization, audit and dispatch.
     func process(_ press: Press) async {
-        let actor = press.name
         if press.origin == .noChat {
             // Nobody is an operator of "no chat"; before this check such a press counted as the hub machine's.
             await press.reply(catalogs.text(.toastNoChat, language: roster.defaultLanguage), true)
-            audit("press_refused", actor: actor, alertID: nil, detail: "press without a chat by user \(press.userID): data=\(press.data ?? "-")")
+            audit("press_refused", by: press, alertID: nil, detail: "press without a chat by user \(press.userID): data=\(press.data ?? "-")")
             return
         }
         let chatID = press.chatID ?? 0
@@ -77,7 +76,7 @@ struct ChoiceHandler: Sendable {
             let stored = try? store.alert(shortID: data.shortID), let alert = try? stored.decoded()
         else {
             await press.reply(text(.toastInvalid, [:]), false)
-            audit("press_invalid", actor: actor, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
+            audit("press_invalid", by: press, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
             return
         }
         let requested = Self.action(of: data.choice)
@@ -85,22 +84,22 @@ struct ChoiceHandler: Sendable {
 
         guard let role = role(of: press) else {
             await press.reply(text(.toastNotOperator, [:]), true)
-            audit("press_refused", actor: actor, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
+            audit("press_refused", by: press, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
             return
         }
         if let requested, requested.needsAdmin, role != .admin {
             await press.reply(text(.toastNeedsAdmin, ["action": actionName]), true)
-            audit("press_refused", actor: actor, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
+            audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
             return
         }
         if let requested, !alert.actions.contains(requested) {
             await press.reply(text(.toastInvalid, [:]), false)
-            audit("press_refused", actor: actor, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
+            audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
             return
         }
         guard now().timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime else {
             await press.reply(text(.toastExpired, [:]), true)
-            audit("press_refused", actor: actor, alertID: stored.id, detail: "button expired")
+            audit("press_refused", by: press, alertID: stored.id, detail: "button expired")
             return
         }
 
@@ -108,7 +107,7 @@ struct ChoiceHandler: Sendable {
         case .cancel:
             _ = try? store.takeConfirmation(alertID: stored.id, choice: "", userID: press.userID, now: now())
             await press.reply(text(.toastCancelled, [:]), false)
-            audit("press", actor: actor, alertID: stored.id, detail: "cancelled a confirmation")
+            audit("press", by: press, alertID: stored.id, detail: "cancelled a confirmation")
             await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
         case .action(let action) where action.needsConfirmation:
             guard stored.status == "open" else {
@@ -121,13 +120,14 @@ struct ChoiceHandler: Sendable {
                 userID: press.userID,
                 expiresAt: now().addingTimeInterval(settings.confirmationWindow)
             )
-            await press.reply(text(.toastConfirm, ["action": actionName]), false)
-            audit("confirm_requested", actor: actor, alertID: stored.id, detail: action.rawValue)
+            await press.reply(text(.toastConfirm, [:]), false)
+            await press.finished(.confirmationRequested)
+            audit("confirm_requested", by: press, alertID: stored.id, detail: action.rawValue)
             await showConfirmation(of: stored, alert: alert, action: action, chatID: chatID, language: language)
         case .confirm(let action):
             guard (try? store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: press.userID, now: now())) == true else {
                 await press.reply(text(.toastConfirmExpired, [:]), true)
-                audit("press_refused", actor: actor, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
+                audit("press_refused", by: press, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
                 await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
                 return
             }
@@ -151,7 +151,7 @@ struct ChoiceHandler: Sendable {
         }
         guard let chat = roster.configured(chatID), chat.operators.contains(where: { $0.userID == press.userID }) else {
             await press.reply(catalogs.text(.toastNotOperator, language: language), true)
-            audit("press_refused", actor: actor, alertID: nil, detail: "user \(press.userID) is not an operator of chat \(chatID) (digest \(id))")
+            audit("press_refused", by: press, alertID: nil, detail: "user \(press.userID) is not an operator of chat \(chatID) (digest \(id))")
             return
         }
         let alerts = ((try? store.digestAlerts(id)) ?? []).compactMap { try? $0.decoded() }
@@ -168,7 +168,7 @@ struct ChoiceHandler: Sendable {
         }
         guard now().timeIntervalSince(digest.lastAlertAt) <= settings.buttonLifetime else {
             await press.reply(catalogs.text(.toastExpired, language: language), true)
-            audit("press_refused", actor: actor, alertID: nil, detail: "digest \(id) button expired")
+            audit("press_refused", by: press, alertID: nil, detail: "digest \(id) button expired")
             return
         }
         let targets = digest.shownBlockTargets
@@ -181,7 +181,7 @@ struct ChoiceHandler: Sendable {
             break
         case .alreadyHandled(let by, _, _):
             await press.reply(catalogs.text(.toastHandled, language: language, ["user": by]), true)
-            audit("press_refused", actor: actor, alertID: nil, detail: "digest \(id) already handled by \(by)")
+            audit("press_refused", by: press, alertID: nil, detail: "digest \(id) already handled by \(by)")
             return
         case .unknown:
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
@@ -189,7 +189,7 @@ struct ChoiceHandler: Sendable {
         }
         let actionName = catalogs.text(.buttonDigestBlock, language: language, ["count": String(targets.count)])
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        audit("press", actor: actor, alertID: nil, detail: "digest \(id) block \(targets.joined(separator: " ")) by user \(press.userID)")
+        audit("press", by: press, alertID: nil, detail: "digest \(id) block \(targets.joined(separator: " ")) by user \(press.userID)")
         let requester = Operator(telegramUserId: press.userID, name: actor)
         let blockable = alerts.filter { $0.actions.contains(.blockIP1h) }
         var done = 0
@@ -200,7 +200,7 @@ struct ChoiceHandler: Sendable {
                 case .success(let command) = Self.command(
                     for: .blockIP1h, alert: source, by: requester, now: now(), lifetime: settings.commandLifetime)
             else { continue }
-            audit("command", actor: actor, alertID: source.id.uuidString, detail: "\(command.id) block_ip_1h \(ip) → \(source.agent)")
+            audit("command", by: press, alertID: source.id.uuidString, detail: "\(command.id) \(command.action.auditText) → \(source.agent)")
             let result = await dispatcher.dispatch(command, to: source.agent, now: now())
             audit("result", actor: source.agent, alertID: source.id.uuidString, detail: "\(result.commandId) \(Self.describe(result.outcome))")
             if result.outcome == .done || result.outcome == .alreadyDone {
@@ -214,7 +214,11 @@ struct ChoiceHandler: Sendable {
         let line = catalogs.text(
             .digestBlockOutcome,
             language: language,
-            ["action": actionName, "user": actor, "time": MessageTime.format(now()), "done": String(done), "failed": String(failed)]
+            [
+                "action": actionName, "user": actor, "time": MessageTime.format(now()),
+                "done": catalogs.text(.pluralAddresses, language: language, count: done),
+                "failed": catalogs.text(.pluralAddresses, language: language, count: failed),
+            ]
         )
         try? store.setDigestOutcome(id, outcome: line)
         var updated = digest
@@ -234,39 +238,49 @@ struct ChoiceHandler: Sendable {
             break
         case .alreadyHandled(let by, _, _):
             await press.reply(catalogs.text(.toastHandled, language: language, ["user": by]), true)
-            audit("press_refused", actor: actor, alertID: stored.id, detail: "already handled by \(by)")
+            audit("press_refused", by: press, alertID: stored.id, detail: "already handled by \(by)")
             return
         case .unknown:
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
         }
-        audit("press", actor: actor, alertID: stored.id, detail: "\(action.rawValue) by user \(press.userID)")
+        audit("press", by: press, alertID: stored.id, detail: "\(action.rawValue) by user \(press.userID)")
         let values = ["action": actionName, "user": actor, "time": MessageTime.format(now())]
+        let chosenAt = now()
+        // Each chat reads the outcome in its own language, not the presser's.
+        let valuesIn = { (language: String) in
+            ["action": catalogs.text(AlertMessageRenderer.key(for: action), language: language), "user": actor, "time": MessageTime.format(chosenAt)]
+        }
 
         if action.isLocal {
-            await press.reply(catalogs.text(.outcomeAcknowledged, language: language, values), false)
-            let line = catalogs.text(.outcomeAcknowledged, language: language, values)
-            try? store.finishAlert(id: stored.id, outcome: line, reopen: false)
-            await refreshMessages(of: stored, alert: alert, extra: line, keyboard: .none)
+            let key: MessageKey = action == .ignore ? .outcomeIgnored : .outcomeAcknowledged
+            await press.reply(catalogs.text(key, language: language, values), false)
+            try? store.finishAlert(
+                id: stored.id, outcome: catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage)), reopen: false)
+            logChoice(actor: actor, choice: action.rawValue, stored: stored, outcome: "done")
+            await press.finished(.local(catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage))))
+            await refreshMessages(of: stored, alert: alert, extra: { catalogs.text(key, language: $0, valuesIn($0)) }, keyboard: .none)
             return
         }
 
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        await refreshMessages(of: stored, alert: alert, extra: catalogs.text(.outcomePending, language: language, values), keyboard: .none)
+        await refreshMessages(of: stored, alert: alert, extra: { catalogs.text(.outcomePending, language: $0, valuesIn($0)) }, keyboard: .none)
         let operatorID = Operator(telegramUserId: press.userID, name: actor)
         let result: ResponseResult
         switch Self.command(for: action, alert: alert, by: operatorID, now: now(), lifetime: settings.commandLifetime) {
         case .success(let command):
-            audit("command", actor: actor, alertID: stored.id, detail: "\(command.id) \(action.rawValue) → \(alert.agent)")
+            audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
             result = await dispatcher.dispatch(command, to: alert.agent, now: now())
         case .failure(let reason):
             result = ResponseResult(commandId: UUID(), outcome: .failed(reason: reason.description), finishedAt: now())
         }
         audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
+        logChoice(actor: actor, choice: action.rawValue, stored: stored, outcome: Self.describe(result.outcome))
+        await press.finished(.dispatched(result))
 
-        let line = outcomeLine(result, values: values, language: language)
+        let line = { (language: String) in outcomeLine(result, values: valuesIn(language), language: language) }
         let succeeded = result.outcome == .done || result.outcome == .alreadyDone
-        try? store.finishAlert(id: stored.id, outcome: line, reopen: !succeeded)
+        try? store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: !succeeded)
         var keyboard = KeyboardChoice.offered
         if succeeded {
             keyboard = .none
@@ -285,6 +299,11 @@ struct ChoiceHandler: Sendable {
         await refreshMessages(of: stored, alert: alert, extra: line, keyboard: keyboard)
     }
 
+    /// One hub log line per choice: who chose what on which alert, and how it ended.
+    private func logChoice(actor: String, choice: String, stored: StoredAlert, outcome: String) {
+        logger.info("\(actor) chose \(choice) on \(stored.agent)/\(stored.shortId) → \(outcome)")
+    }
+
     private func unblock(stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
         let actor = press.name
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
@@ -293,7 +312,7 @@ struct ChoiceHandler: Sendable {
             return
         }
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        audit("press", actor: actor, alertID: stored.id, detail: "unblock \(ip) by user \(press.userID)")
+        audit("press", by: press, alertID: stored.id, detail: "unblock \(ip) by user \(press.userID)")
         let command = ResponseCommand(
             alertId: alert.id,
             action: .unblockIP(ip: ip),
@@ -301,15 +320,20 @@ struct ChoiceHandler: Sendable {
             issuedAt: now(),
             expiresAt: now().addingTimeInterval(settings.commandLifetime)
         )
-        audit("command", actor: actor, alertID: stored.id, detail: "\(command.id) unblock_ip → \(alert.agent)")
+        audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
         let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
         audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
-        let values = ["action": actionName, "user": actor, "time": MessageTime.format(now())]
-        let line = outcomeLine(result, values: values, language: language)
+        logChoice(actor: actor, choice: "unblock \(ip)", stored: stored, outcome: Self.describe(result.outcome))
+        await press.finished(.dispatched(result))
+        let chosenAt = now()
+        // Each chat reads the line in its own language; the block's own line is in the audit trail.
+        let line = { (language: String) in
+            let action = catalogs.text(.actionUnblock, language: language) + " " + ip
+            return outcomeLine(result, values: ["action": action, "user": actor, "time": MessageTime.format(chosenAt)], language: language)
+        }
         let succeeded = result.outcome == .done || result.outcome == .alreadyDone
         if succeeded { try? store.removeBlock(agent: alert.agent, ip: ip) }
-        let previous = stored.outcome.map { $0 + "\n" } ?? ""
-        await refreshMessages(of: stored, alert: alert, extra: previous + line, keyboard: succeeded ? .none : .unblock(ip))
+        await refreshMessages(of: stored, alert: alert, extra: line, keyboard: succeeded ? .none : .unblock(ip))
     }
 
     private func outcomeLine(_ result: ResponseResult, values: [String: String], language: String) -> String {
@@ -322,11 +346,11 @@ struct ChoiceHandler: Sendable {
     }
 
     /// Re-renders the alert in every chat it was sent to, with `extra` lines below and the chosen keyboard.
-    private func refreshMessages(of stored: StoredAlert, alert: Alert, extra: String?, keyboard: KeyboardChoice) async {
+    private func refreshMessages(of stored: StoredAlert, alert: Alert, extra: ((String) -> String)?, keyboard: KeyboardChoice) async {
         for (chatID, messageID) in (try? store.sentMessages(alertID: stored.id)) ?? [] {
             let language = roster.language(of: chatID)
             let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
-            let html = [rendered.html, extra].compactMap { $0 }.joined(separator: "\n\n")
+            let html = [rendered.html, extra?(language)].compactMap { $0 }.joined(separator: "\n\n")
             let buttons: [[InlineButton]]
             switch keyboard {
             case .offered: buttons = rendered.keyboard
@@ -348,16 +372,16 @@ struct ChoiceHandler: Sendable {
     private func showConfirmation(of stored: StoredAlert, alert: Alert, action: AlertAction, chatID: Int64, language: String) async {
         guard let messageID = try? store.messageID(alertID: stored.id, chatID: chatID) else { return }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
-        let actionName = catalogs.text(AlertMessageRenderer.key(for: action), language: language)
+        let shutdown = action == .shutdown
         let prompt = catalogs.text(
-            .confirmPrompt,
+            shutdown ? .confirmShutdown : .confirmReboot,
             language: language,
-            ["action": actionName, "host": alert.hostname, "seconds": String(Int(settings.confirmationWindow))]
+            ["host": alert.hostname, "seconds": String(Int(settings.confirmationWindow))]
         )
         let keyboard = [
             [
                 InlineButton(
-                    text: catalogs.text(.buttonConfirm, language: language, ["action": actionName]),
+                    text: catalogs.text(shutdown ? .buttonConfirmShutdown : .buttonConfirmReboot, language: language),
                     callbackData: CallbackData(choice: .confirm(action), shortID: stored.shortId).text
                 ),
                 InlineButton(
@@ -376,9 +400,14 @@ struct ChoiceHandler: Sendable {
         }
     }
 
-    private func audit(_ event: String, actor: String?, alertID: String?, detail: String) {
+    /// An entry for what `press` did, naming the presser and their Telegram id (none for a press on the hub machine).
+    private func audit(_ event: String, by press: Press, alertID: String?, detail: String) {
+        audit(event, actor: press.name, actorID: press.origin == .hubMachine ? nil : press.userID, alertID: alertID, detail: detail)
+    }
+
+    private func audit(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) {
         do {
-            try store.audit(event, actor: actor, alertID: alertID, detail: detail, at: now())
+            try store.audit(event, actor: actor, actorID: actorID, alertID: alertID, detail: detail, at: now())
         } catch {
             logger.error("cannot write audit entry", metadata: ["event": "\(event)", "error": "\(error)"])
         }
@@ -461,6 +490,8 @@ struct Press: Sendable {
     var data: String?
     /// Answers the presser at once: a toast in Telegram (the flag makes it a dialog), a line on the terminal.
     var reply: @Sendable (String?, Bool) async -> Void
+    /// Told how the choice ended (`bothub choose` prints it and sets its exit status from it).
+    var finished: @Sendable (PressEnd) async -> Void = { _ in }
 
     enum Origin: Sendable, Equatable {
         /// A button in a Telegram chat: authorized by that chat's operators.
@@ -470,6 +501,16 @@ struct Press: Sendable {
         /// `bothub choose` on the hub machine: local and trusted, an admin's press.
         case hubMachine
     }
+}
+
+/// How a press that passed every check ended.
+enum PressEnd: Sendable, Equatable {
+    /// A reboot or shutdown now waits for its confirmation.
+    case confirmationRequested
+    /// Acknowledge or ignore: recorded on the hub, nothing sent (the line says so in the hub's language).
+    case local(String)
+    /// The agent's answer to the command just sent (or why it could not be sent).
+    case dispatched(ResponseResult)
 }
 
 extension ChoiceHandler {

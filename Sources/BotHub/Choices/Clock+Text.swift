@@ -1,20 +1,49 @@
 import Foundation
+import Shared
 
-/// How the hub writes instants in messages: minutes in UTC, short and unambiguous for operators in any zone.
+/// How the hub writes times for people, in Telegram and on the terminal alike: one instant format (minutes in UTC,
+/// short and unambiguous for operators in any zone) and one span format (`25 s`, `4 min`, `1 h 5 min`, `2 d 3 h`).
 enum MessageTime {
+    /// `2026-11-29 23:51 UTC`.
     static func format(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = .gmt
-        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
+        let parts = components(of: date)
         return String(format: "%04d-%02d-%02d %02d:%02d UTC", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0)
     }
 
-    /// A remaining or elapsed time like `59m` or `23h 5m`.
+    /// `2026-11-29 23:51:16 UTC`: the audit trail and the CLI, where seconds tell events apart.
+    static func precise(_ date: Date) -> String {
+        let parts = components(of: date)
+        return String(
+            format: "%04d-%02d-%02d %02d:%02d:%02d UTC", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0, parts.hour ?? 0, parts.minute ?? 0,
+            parts.second ?? 0)
+    }
+
+    /// A remaining or elapsed time in its two largest units: `25 s`, `4 min`, `1 h 5 min`, `2 d 3 h`.
     static func span(_ seconds: TimeInterval) -> String {
         let total = max(0, Int(seconds))
-        if total >= 86_400 { return "\(total / 86_400)d \(total % 86_400 / 3600)h" }
-        if total >= 3600 { return "\(total / 3600)h \(total % 3600 / 60)m" }
-        if total >= 60 { return "\(total / 60)m" }
-        return "\(total)s"
+        func pair(_ big: Int, _ bigUnit: String, _ small: Int, _ smallUnit: String) -> String {
+            small == 0 ? "\(big) \(bigUnit)" : "\(big) \(bigUnit) \(small) \(smallUnit)"
+        }
+        if total >= 86_400 { return pair(total / 86_400, "d", total % 86_400 / 3600, "h") }
+        if total >= 3600 { return pair(total / 3600, "h", total % 3600 / 60, "min") }
+        if total >= 60 { return pair(total / 60, "min", 0, "") }
+        return "\(total) s"
+    }
+
+    /// "25 s ago" in `language`.
+    static func ago(_ date: Date, now: Date, catalogs: MessageCatalogs, language: String) -> String {
+        catalogs.text(.timeAgo, language: language, ["span": span(now.timeIntervalSince(date))])
+    }
+
+    /// "the last minute", "the last 5 min": the window a detector counted over.
+    static func lastWindow(seconds: Int, catalogs: MessageCatalogs, language: String) -> String {
+        seconds == 60
+            ? catalogs.text(.timeLastMinute, language: language) : catalogs.text(.timeLast, language: language, ["span": span(TimeInterval(seconds))])
+    }
+
+    private static func components(of date: Date) -> DateComponents {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        return calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
     }
 }

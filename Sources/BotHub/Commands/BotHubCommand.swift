@@ -8,7 +8,8 @@ struct BotHubCommand: AsyncParsableCommand {
         abstract: "Vigil hub: receives sealed alerts from agents and relays them to Telegram with one-tap responses.",
         version: VigilVersion.current,
         subcommands: [
-            RunCommand.self, CheckConfigCommand.self, AgentCommand.self, AlertsCommand.self, ChooseCommand.self, AuditCommand.self,
+            RunCommand.self, CheckConfigCommand.self, AgentCommand.self, AlertsCommand.self, ShowCommand.self, ChooseCommand.self,
+            StatusCommand.self, BlocksCommand.self, UnblockCommand.self, MuteCommand.self, UnmuteCommand.self, AuditCommand.self,
             InstallBootCommand.self, UninstallBootCommand.self,
         ]
     )

@@ -7,15 +7,16 @@ import Shared
 struct ChooseCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "choose",
-        abstract: "Answer an alert from the hub machine, as a button would: same checks, audit and sealed dispatch; the operator is the local user."
+        abstract: "Answer an alert from the hub machine: same checks, audit and sealed dispatch as a button; prints what the agent did.",
+        discussion: "Exits 0 when the choice was carried out, 1 when it was refused, failed, or the agent could not be reached."
     )
 
-    @Argument(help: "The alert's short id (first column of `bothub alerts`).")
+    @Argument(help: "The alert's short id (first column of `bothub alerts`) or full UUID, in any case.")
     var alert: String
 
     @Argument(
         help:
-            "One of the alert's actions: acknowledge, ignore, kill_session, block_ip_1h, block_ip_24h, block_ip_permanent, reboot, shutdown, or unblock."
+            "One of the alert's choices (CHOICES in `bothub alerts`): acknowledge, ignore, kill_session, block_ip_1h, block_ip_24h, block_ip_permanent, reboot, shutdown, or unblock."
     )
     var choice: String
 
@@ -25,53 +26,109 @@ struct ChooseCommand: AsyncParsableCommand {
     @Option(help: "A directory of bot.<lang>.yml catalogs replacing the built-in ones (overrides hub.translations).")
     var translations: String?
 
-    @Flag(help: "Confirm a reboot or shutdown (the second tap).")
+    @Flag(help: "Confirm a reboot or shutdown (without it nothing is sent).")
     var yes = false
 
-    func validate() throws {
-        guard ShortID.isWellFormed(alert) else { throw ValidationError("ALERT: a short id (12 to 32 hex digits) from `bothub alerts`") }
-        guard choice == "unblock" || AlertAction(rawValue: choice) != nil else { throw ValidationError("CHOICE: unknown choice \(choice)") }
-    }
-
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard AlertReference(alert) != nil else {
+            throw ValidationError("ALERT: a short id from `bothub alerts` (12 to 32 hex digits) or a full alert UUID")
+        }
+        guard choice == "unblock" || AlertAction(rawValue: choice) != nil else {
+            throw ValidationError(
+                "CHOICE: unknown choice \(choice) (one of \((AlertAction.allCases.map(\.rawValue) + ["unblock"]).joined(separator: ", ")))")
+        }
+    }
 
     func run() async throws {
         logging.bootstrap()
         let logger = Logger(label: "bothub")
-        let hub = try HubConfiguration.load(path: config)
-        let catalogs = try MessageCatalogs.load(override: translations ?? hub.translationsDirectory)
-        let store = try HubStore.openExisting(path: "\(hub.stateDirectory)/hub.sqlite")
-        let agents = AgentDirectory(configured: hub.agents, enrollment: AgentEnrollmentFile(stateDirectory: hub.stateDirectory))
+        let hub = try HubTerminal.open(config: config)
+        let catalogs = try MessageCatalogs.load(override: translations ?? hub.configuration.translationsDirectory)
+        let stored = try hub.alert(alert)
+        let listing = try hub.listing(stored, catalogs: catalogs, now: Date())
+        if let refusal = Self.refusal(choice: choice, listing: listing) { throw TerminalError(refusal) }
+        let action = AlertAction(rawValue: choice)
+        if let action, action.needsConfirmation, !yes {
+            print("\(choice) \(listing.host) (alert \(listing.shortId)): nothing sent; re-run with --yes to confirm.")
+            throw ExitCode.failure
+        }
+
         let handler = ChoiceHandler(
-            store: store,
+            store: hub.store,
             catalogs: catalogs,
-            telegram: hub.telegram.token.map { TelegramClient(apiURL: hub.telegram.apiURL, token: $0) },
-            roster: ChatRoster(chats: hub.telegram.chats, store: store, defaultLanguage: hub.language),
-            dispatcher: ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger),
+            telegram: hub.configuration.telegram.token.map { TelegramClient(apiURL: hub.configuration.telegram.apiURL, token: $0) },
+            roster: ChatRoster(chats: hub.configuration.telegram.chats, store: hub.store, defaultLanguage: hub.configuration.language),
+            dispatcher: ResponseDispatcher(agents: hub.agents, timeout: .seconds(15), logger: logger),
             settings: ChoiceSettings(),
             logger: logger,
             now: Date.init
         )
-        let user = "local:\(ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.userName)"
+        let end = PressRecorder()
+        let localOperator = HubTerminal.localOperator
         let press = { (data: String) in
-            Press(userID: 0, name: user, origin: .hubMachine, data: data, reply: { text, _ in if let text { print(text) } })
+            Press(
+                userID: localOperator.telegramUserId, name: localOperator.name, origin: .hubMachine, data: data,
+                reply: { text, _ in await end.replied(text) }, finished: { await end.finished($0) })
         }
-        if let action = AlertAction(rawValue: choice), action.needsConfirmation {
-            await handler.process(press("v1:\(choice):\(alert)"))
-            guard yes else {
-                print("Re-run with --yes to \(choice).")
-                return
-            }
-            await handler.process(press("v1:confirm_\(choice):\(alert)"))
+        if let action, action.needsConfirmation {
+            await handler.process(press("v1:\(choice):\(stored.shortId)"))
+            await handler.process(press("v1:confirm_\(choice):\(stored.shortId)"))
         } else {
-            await handler.process(press("v1:\(choice):\(alert)"))
+            await handler.process(press("v1:\(choice):\(stored.shortId)"))
         }
-        if let outcome = try store.alert(shortID: alert)?.outcome {
-            let text = outcome.replacingOccurrences(of: "<[^>]+>", with: "", options: .regularExpression)
-            print(
-                text.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
-                    .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&amp;", with: "&")
-            )
+        let report = Self.report(await end.end, lastReply: await end.lastReply, choice: choice, listing: listing)
+        print(report.line)
+        if !report.succeeded { throw ExitCode.failure }
+    }
+
+    /// Why `choice` cannot be made on the alert now, in the terminal's words; nil when it can.
+    static func refusal(choice: String, listing: AlertListing) -> String? {
+        guard !listing.available.contains(choice) else { return nil }
+        if choice != "unblock", !listing.offered.contains(choice) {
+            return
+                "\(choice) is not offered for \(listing.shortId) (offered: \(listing.offered.isEmpty ? "nothing" : listing.offered.joined(separator: ", ")))"
         }
+        if choice == "unblock" {
+            return "nothing to unblock for \(listing.shortId): no block made from it is in place"
+        }
+        if let by = listing.handledBy {
+            return "\(listing.shortId) was already handled by \(by)" + (listing.outcome.map { ": \($0)" } ?? "")
+        }
+        return "\(listing.shortId) is too old to act on (choices last 24 h)"
+    }
+
+    /// The line to print and whether the choice was carried out.
+    static func report(_ end: PressEnd?, lastReply: String?, choice: String, listing: AlertListing) -> (line: String, succeeded: Bool) {
+        let target = "\(choice) on \(listing.agent)/\(listing.shortId)"
+        switch end {
+        case .local(let line)?:
+            return ("\(target) → done: \(PlainText.from(html: line))", true)
+        case .dispatched(let result)?:
+            let detail = result.detail.map { " (\($0))" } ?? ""
+            switch result.outcome {
+            case .done: return ("\(target) → done\(detail)", true)
+            case .alreadyDone: return ("\(target) → already in place\(detail)", true)
+            case .refused(let reason): return ("\(target) → refused by the agent: \(reason)\(detail)", false)
+            case .failed(let reason): return ("\(target) → failed: \(reason)\(detail)", false)
+            }
+        case .confirmationRequested?, nil:
+            return ("\(target) → refused: \(lastReply.map(PlainText.from(html:)) ?? "no answer")", false)
+        }
+    }
+}
+
+/// Collects what the handler told a terminal press.
+actor PressRecorder {
+    private(set) var end: PressEnd?
+    private(set) var lastReply: String?
+
+    func replied(_ text: String?) {
+        if let text { lastReply = text }
+    }
+
+    func finished(_ end: PressEnd) {
+        self.end = end
     }
 }

@@ -41,7 +41,8 @@ struct ResponseDispatcher: Sendable {
             } catch let error as SealedClientError {
                 if error.code == .status(401), index + 1 < keys.count { continue }
                 logger.warning("command not delivered", metadata: ["agent": "\(agentID)", "reason": "\(error)"])
-                return ResponseResult(commandId: command.id, outcome: .failed(reason: "agent unreachable: \(error)"), finishedAt: Date())
+                return ResponseResult(
+                    commandId: command.id, outcome: .failed(reason: Self.explain(error, endpoint: agent.responseEndpoint)), finishedAt: Date())
             } catch {
                 return ResponseResult(commandId: command.id, outcome: .failed(reason: "unreadable reply from the agent"), finishedAt: Date())
             }
@@ -56,15 +57,46 @@ struct ResponseDispatcher: Sendable {
             let client = SealedClient(endpoint: agent.responseEndpoint, agentID: agent.id, key: key, http: HTTPClient(timeout: timeout))
             do {
                 let reply = try await client.post("/blocks", body: Array("{}".utf8))
-                return .success(try WireCoding.decode(BlockList.self, from: reply))
+                let list = try WireCoding.decode(BlockList.self, from: reply)
+                if let problem = list.problem { return .failure(ListError(description: problem)) }
+                return .success(list)
             } catch let error as SealedClientError {
                 if error.code == .status(401), index + 1 < agent.keys(at: now).count { continue }
-                return .failure(ListError(description: error.description))
+                return .failure(ListError(description: Self.explain(error, endpoint: agent.responseEndpoint)))
             } catch {
                 return .failure(ListError(description: "unreadable block list"))
             }
         }
         return .failure(ListError(description: "no key"))
+    }
+
+    /// Why the agent could not be asked, with what to check: the operator reads this in Telegram and the terminal.
+    static func explain(_ error: SealedClientError, endpoint: HTTPEndpoint) -> String {
+        let address = "\(endpoint.host):\(endpoint.port)"
+        switch error.code {
+        case .status(401):
+            return "the agent at \(address) refused the hub's seal (HTTP 401): its hub.key is not the key enrolled here (see `bothub agent list`)"
+        case .status(let status):
+            return "the agent at \(address) answered HTTP \(status)"
+        case .rejected(let status):
+            return "the agent at \(address) refused the request (sealed HTTP \(status))"
+        case .unauthenticReply(let reason):
+            return "the reply from \(address) was not sealed by the agent's key (\(reason))"
+        case .transport(let text):
+            let lower = text.lowercased()
+            if lower.contains("refused") || lower.contains("errno: 111") {
+                return "connection refused (is sentry-agent running on \(address)?)"
+            }
+            if lower.contains("timed out") || lower.contains("timeout") {
+                return "no answer from \(address) in time (is it reachable from the hub, and is its listen.address this one?)"
+            }
+            if lower.contains("cannot resolve") { return "\(text) (check the agent's url)" }
+            if lower.hasSuffix("disconnected") {
+                return
+                    "the agent at \(address) closed the connection without answering (is sentry-agent listening there, and is it this agent's url?)"
+            }
+            return "cannot reach \(address): \(text)"
+        }
     }
 
     struct ListError: Error, CustomStringConvertible {

@@ -41,8 +41,9 @@ struct DigestRenderer {
                 "host": alerts.first?.hostname ?? digest.agent,
                 "count": String(alerts.count),
                 "kind": kindName,
-                "sources": String(counts.count),
-                "span": MessageTime.span(max(60, now.timeIntervalSince(digest.openedAt))),
+                "sources": catalogs.text(.pluralAddresses, language: language, count: counts.count),
+                "window": MessageTime.lastWindow(
+                    seconds: max(60, Int(now.timeIntervalSince(digest.openedAt))), catalogs: catalogs, language: language),
             ]
         )
         // The top entries were escaped when each was rendered; they are joined as trusted HTML.

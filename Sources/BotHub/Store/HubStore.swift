@@ -147,6 +147,13 @@ struct HubStore: Sendable {
             }
             try db.create(index: "message_on_digestId", on: "message", columns: ["digestId"])
         }
+        migrator.registerMigration("v5-audit-actor-id") { db in
+            try db.alter(table: "audit") { table in
+                /// The Telegram user id of the person who acted (nil for agents and the hub itself), so `bothub audit`
+                /// can name them as configured.
+                table.add(column: "actorId", .integer)
+            }
+        }
         return migrator
     }
 }
@@ -184,14 +191,17 @@ struct AuditEntry: Codable, FetchableRecord, PersistableRecord, Sendable, Equata
     var actor: String?
     var alertId: String?
     var detail: String
+    /// The Telegram user id of the person who acted (nil for agents, the hub and older rows).
+    var actorId: Int64?
 
     /// A new entry. Actor and detail often carry text from outside (a chat message, a display name, a hostname), so
     /// they are escaped here, where every entry is made, and no caller can forget it.
-    init(at: Date, event: String, actor: String?, alertId: String?, detail: String) {
+    init(at: Date, event: String, actor: String?, alertId: String?, detail: String, actorId: Int64? = nil) {
         self.at = at
         self.event = event
         self.actor = actor.map(AuditText.escaped)
         self.alertId = alertId
         self.detail = AuditText.escaped(detail)
+        self.actorId = actorId
     }
 }

@@ -13,15 +13,15 @@ struct AlertMessageRenderer {
     let catalogs: MessageCatalogs
 
     /// `shortID` is the stored alert's (usually 12 digits, longer when another alert held those), never recomputed here.
-    func render(_ alert: Alert, shortID: String, language: String, timeZone: TimeZone = .gmt) -> RenderedAlert {
+    func render(_ alert: Alert, shortID: String, language: String) -> RenderedAlert {
         func text(_ key: MessageKey, _ values: [String: String] = [:]) -> String {
             catalogs.text(key, language: language, values)
         }
         var lines = [
             text(.alertHeadline, ["severity": text(Self.key(for: alert.severity)), "host": alert.hostname, "title": text(Self.key(for: alert.kind))])
         ]
-        lines += evidence(alert.subject, text: text)
-        lines.append(text(.alertObservedAt, ["time": Self.timestamp(alert.observedAt, timeZone: timeZone)]))
+        lines += evidence(alert.subject, language: language)
+        lines.append(text(.alertObservedAt, ["time": MessageTime.format(alert.observedAt)]))
 
         let buttons = alert.actions.map { action in
             InlineButton(text: text(Self.key(for: action)), callbackData: CallbackData(choice: .action(action), shortID: shortID).text)
@@ -31,7 +31,12 @@ struct AlertMessageRenderer {
         return RenderedAlert(html: lines.joined(separator: "\n"), keyboard: rows)
     }
 
-    private func evidence(_ subject: AlertSubject, text: (MessageKey, [String: String]) -> String) -> [String] {
+    /// The evidence lines of an alert (the message's body; `bothub show` prints the same lines).
+    func evidence(_ subject: AlertSubject, language: String) -> [String] {
+        func text(_ key: MessageKey, _ values: [String: String] = [:]) -> String {
+            catalogs.text(key, language: language, values)
+        }
+        func last(_ seconds: Int) -> String { MessageTime.lastWindow(seconds: seconds, catalogs: catalogs, language: language) }
         switch subject {
         case .sshSession(let session):
             return [
@@ -45,13 +50,14 @@ struct AlertMessageRenderer {
                 text(
                     .evidenceSSHBruteForce,
                     [
-                        "ip": attack.ip, "attempts": String(attack.attempts), "window": DurationText.format(.seconds(attack.windowSeconds)),
+                        "ip": attack.ip, "attempts": catalogs.text(.pluralTimes, language: language, count: attack.attempts),
+                        "window": last(attack.windowSeconds),
                         "users": attack.users.joined(separator: ", "),
                     ]
                 )
             ] + Self.networkAddresses(attack.addresses, text: text)
         case .cpu(let load):
-            let head = text(.evidenceCPU, ["percent": Self.percent(load.percent), "window": DurationText.format(.seconds(load.windowSeconds))])
+            let head = text(.evidenceCPU, ["percent": Self.percent(load.percent), "window": MessageTime.span(TimeInterval(load.windowSeconds))])
             return [head]
                 + load.topProcesses.map {
                     text(.evidenceCPUProcess, ["name": $0.name, "pid": String($0.pid), "user": $0.user, "percent": Self.percent($0.percent)])
@@ -62,7 +68,7 @@ struct AlertMessageRenderer {
                     .evidenceHTTP404,
                     [
                         "ip": burst.ip, "count": String(burst.count), "paths": String(burst.distinctPaths),
-                        "window": DurationText.format(.seconds(burst.windowSeconds)), "samples": burst.samplePaths.prefix(5).joined(separator: " "),
+                        "window": last(burst.windowSeconds), "samples": burst.samplePaths.prefix(5).joined(separator: " "),
                     ]
                 )
             ] + Self.networkAddresses(burst.addresses, text: text)
@@ -80,12 +86,6 @@ struct AlertMessageRenderer {
 
     static func percent(_ value: Double) -> String {
         String(format: "%.1f", value)
-    }
-
-    static func timestamp(_ date: Date, timeZone: TimeZone) -> String {
-        var style = Date.ISO8601FormatStyle(timeZone: timeZone)
-        style = style.year().month().day().time(includingFractionalSeconds: false).timeZone(separator: .colon)
-        return date.formatted(style)
     }
 
     static func key(for severity: Severity) -> MessageKey {

@@ -1,17 +1,21 @@
 import Shared
 
-/// Counts every Bot API call by method and status (and 429s on their own) for `/metrics`.
+/// Counts every Bot API call by method and status (and 429s on their own) for `/metrics`, and records whether
+/// Telegram answers for `bothub status`.
 struct MeteredTelegram: TelegramAPI {
     let wrapped: any TelegramAPI
     let metrics: MetricsRegistry
+    var reachability: ReachabilityRecorder?
 
     private func count<T>(_ method: String, _ call: () async throws(TelegramError) -> T) async throws(TelegramError) -> T {
         do {
             let result = try await call()
+            reachability?.record(nil)
             metrics.increment(
                 "vigil_telegram_calls_total", help: "Bot API calls by method and HTTP status.", labels: ["method": method, "status": "200"])
             return result
         } catch {
+            reachability?.record(error)
             let status = error.code == 0 ? "network" : String(error.code)
             metrics.increment(
                 "vigil_telegram_calls_total", help: "Bot API calls by method and HTTP status.", labels: ["method": method, "status": status])

@@ -21,7 +21,9 @@ extension Executor.Responders {
         let effectiveRunner: any CommandRunner = record ?? runner
         let firewall: any Firewall
         do {
-            firewall = try FirewallSelector(locator: locator, runner: effectiveRunner).select(configuration.firewall)
+            let backend = try FirewallSelector(locator: locator, runner: effectiveRunner).select(configuration.firewall)
+            // A dry run remembers the blocks it would hold, so /blocks and Unblock make sense in a trial.
+            firewall = dryRun ? DryRunFirewall(recording: backend) : backend
             logger.info("firewall backend", metadata: ["backend": "\(firewall.name)", "dry_run": "\(dryRun)"])
         } catch {
             logger.error("no firewall backend: block_ip will fail", metadata: ["reason": "\(error)"])

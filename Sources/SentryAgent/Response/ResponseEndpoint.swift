@@ -50,8 +50,9 @@ enum ResponseEndpoint {
                     )
                     return reply(list, logger: logger)
                 } catch {
+                    // The reason goes back sealed in the list, so the operator reads it rather than "HTTP 500".
                     logger.error("cannot list blocks", metadata: ["reason": "\(error)"])
-                    return SealedReply(status: .internalServerError, body: Array("cannot list blocks: \(error)".utf8))
+                    return reply(BlockList(backend: blocks.firewall.name, entries: [], listedAt: Date(), problem: "\(error)"), logger: logger)
                 }
             }
         )

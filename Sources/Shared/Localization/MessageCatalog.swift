@@ -111,11 +111,39 @@ public struct MessageCatalogs: Sendable {
 
     /// The message for `key` in `language` (falling back to English), with every value HTML-escaped.
     public func text(_ key: MessageKey, language: String, _ values: [String: String] = [:]) -> String {
+        Template.render(template(key.rawValue, language: language) ?? key.rawValue, values: values)
+    }
+
+    /// A counted phrase (`1 address`, `2 addresses`): a plural key is a mapping of forms in the catalog file,
+    ///
+    ///     plural.addresses:
+    ///       one: "%{count} address"
+    ///       other: "%{count} addresses"
+    ///
+    /// flattened to `plural.addresses.one` and `.other`. `one` is chosen for a count of 1, `other` for every other
+    /// count (the rule of every shipped language; a language needing more forms adds them here, not in templates).
+    /// `%{count}` is the number; other values fill the form's other placeholders.
+    public func text(_ key: MessageKey, language: String, count: Int, _ values: [String: String] = [:]) -> String {
+        let form = PluralForm(count: count)
         let template =
-            catalogs[language]?.templates[key.rawValue]
-            ?? catalogs[Self.fallbackLanguage]?.templates[key.rawValue]
+            template("\(key.rawValue).\(form.rawValue)", language: language)
+            ?? template("\(key.rawValue).\(PluralForm.other.rawValue)", language: language)
             ?? key.rawValue
-        return Template.render(template, values: values)
+        return Template.render(template, values: values.merging(["count": String(count)]) { $1 })
+    }
+
+    private func template(_ name: String, language: String) -> String? {
+        catalogs[language]?.templates[name] ?? catalogs[Self.fallbackLanguage]?.templates[name]
+    }
+}
+
+/// The forms a counted phrase has in a catalog (the suffix of its flattened keys).
+public enum PluralForm: String, CaseIterable, Sendable {
+    case one, other
+
+    /// The form for `count`: `one` for exactly 1, else `other`.
+    public init(count: Int) {
+        self = count == 1 ? .one : .other
     }
 }
 

@@ -1,4 +1,6 @@
 /// Every catalog key the code uses. A test checks each catalog has exactly these keys, with English's placeholders.
+/// A key under `plural.` is a counted phrase: the catalog holds one template per `PluralForm` (see
+/// `MessageCatalogs.text(_:language:count:_:)`).
 public enum MessageKey: String, CaseIterable, Sendable {
     case alertHeadline = "alert.headline"
     case alertObservedAt = "alert.observed_at"
@@ -39,10 +41,13 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case outcomeRefused = "outcome.refused"
     case outcomeFailed = "outcome.failed"
     case outcomeAcknowledged = "outcome.acknowledged"
+    case outcomeIgnored = "outcome.ignored"
     case outcomeDetail = "outcome.detail"
 
-    case confirmPrompt = "confirm.prompt"
-    case buttonConfirm = "button.confirm"
+    case confirmReboot = "confirm.reboot"
+    case confirmShutdown = "confirm.shutdown"
+    case buttonConfirmReboot = "button.confirm_reboot"
+    case buttonConfirmShutdown = "button.confirm_shutdown"
     case buttonCancel = "button.cancel"
     case buttonUnblock = "button.unblock"
 
@@ -92,4 +97,19 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case digestBlockOutcome = "digest.block_outcome"
     case buttonDigestBlock = "button.digest_block"
     case buttonDigestShow = "button.digest_show"
+
+    case timeAgo = "time.ago"
+    case timeLastMinute = "time.last_minute"
+    case timeLast = "time.last"
+    case pluralAddresses = "plural.addresses"
+    case pluralOpenAlerts = "plural.open_alerts"
+    case pluralTimes = "plural.times"
+
+    /// True for a counted phrase, stored as one template per plural form.
+    public var isPlural: Bool { rawValue.hasPrefix("plural.") }
+
+    /// The flattened catalog keys this key stands for: itself, or one per plural form.
+    public var catalogKeys: [String] {
+        isPlural ? PluralForm.allCases.map { "\(rawValue).\($0.rawValue)" } : [rawValue]
+    }
 }

@@ -76,6 +76,9 @@ public struct HTTPClient: Sendable {
                 case .v6(let text):
                     return try await AsyncSocket.connected(to: sockaddr_in6.inet6(ip6: text, port: endpoint.port))
                 }
+            } catch SocketError.disconnected {
+                // FlyingSocks reports a connect the peer answered with RST (EPOLLERR|EPOLLHUP) as "disconnected".
+                lastError = HTTPClientError("\(endpoint): connection refused")
             } catch {
                 lastError = error
             }

@@ -18,10 +18,14 @@ public struct BlockList: Codable, Sendable, Equatable {
     public var backend: String
     public var entries: [Entry]
     public var listedAt: Date
+    /// Set when the firewall could not be read (`firewall table not found …`); `entries` is then empty. Optional
+    /// on the wire, so hubs and agents of either age understand each other.
+    public var problem: String?
 
-    public init(backend: String, entries: [Entry], listedAt: Date) {
+    public init(backend: String, entries: [Entry], listedAt: Date, problem: String? = nil) {
         self.backend = backend
         self.entries = entries
         self.listedAt = listedAt
+        self.problem = problem
     }
 }

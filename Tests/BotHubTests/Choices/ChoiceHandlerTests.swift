@@ -23,20 +23,24 @@ struct ChoiceHandlerTests {
         let alert: Alert
         let messageID: Int64
 
-        static func make(actions: [AlertAction] = [.acknowledge, .killSession, .blockIP1h, .reboot]) async throws -> Fixture {
+        static func make(
+            actions: [AlertAction] = [.acknowledge, .killSession, .blockIP1h, .reboot], otherChats: [TelegramConfiguration.Chat] = [],
+            logger: Logger = Logger(label: "test")
+        ) async throws -> Fixture {
             let store = try HubStore.inMemory()
             let telegram = RecordingTelegram()
             let agent = FakeAgent()
             try await agent.start()
             let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
             let catalogs = try MessageCatalogs.load(directory: repositoryPath("translations"))
-            let chats = [
-                TelegramConfiguration.Chat(
-                    id: chatID,
-                    language: nil,
-                    operators: [.init(userID: alice.id, name: "alice", role: .admin), .init(userID: bob.id, name: "bob", role: .operator)]
-                )
-            ]
+            let chats =
+                [
+                    TelegramConfiguration.Chat(
+                        id: chatID,
+                        language: nil,
+                        operators: [.init(userID: alice.id, name: "alice", role: .admin), .init(userID: bob.id, name: "bob", role: .operator)]
+                    )
+                ] + otherChats
             let directory = AgentDirectory(configured: [await agent.entry])
             let roster = ChatRoster(chats: chats, store: store, defaultLanguage: "en")
             let handler = ChoiceHandler(
@@ -46,7 +50,7 @@ struct ChoiceHandlerTests {
                 roster: roster,
                 dispatcher: ResponseDispatcher(agents: directory, timeout: .seconds(5), logger: Logger(label: "test")),
                 settings: ChoiceSettings(),
-                logger: Logger(label: "test"),
+                logger: logger,
                 now: { clock.now }
             )
             let alert = Alert(
@@ -59,7 +63,7 @@ struct ChoiceHandlerTests {
                     SSHSessionEvidence(user: "root", ip: "203.0.113.9", port: 50_000, method: "password", pid: 4242, pidStartTime: 777)),
                 actions: actions
             )
-            _ = try store.recordAlert(alert, chats: [chatID], now: clock.now)
+            _ = try store.recordAlert(alert, chats: [chatID] + otherChats.map(\.id), now: clock.now)
             let notifier = AlertNotifier(store: store, catalogs: catalogs, telegram: telegram, roster: roster, logger: Logger(label: "test"))
             _ = await notifier.sendPending()
             let messageID = try #require(try store.messageID(alertID: alert.id.uuidString, chatID: chatID))
@@ -134,7 +138,7 @@ struct ChoiceHandlerTests {
         defer { Task { await hub.agent.stop() } }
         await hub.press(hub.data("reboot"), by: Self.bob)
         #expect(await hub.agent.commands.isEmpty)
-        #expect(await hub.telegram.answers.last?.text == "Only admins may Reboot.")
+        #expect(await hub.telegram.answers.last?.text == "Only admins may choose “Reboot”.")
     }
 
     @Test("reboot asks for a second tap, and only the confirmation sends it")
@@ -143,9 +147,10 @@ struct ChoiceHandlerTests {
         defer { Task { await hub.agent.stop() } }
         await hub.press(hub.data("reboot"), by: Self.alice)
         #expect(await hub.agent.commands.isEmpty)
-        #expect(await hub.shownHTML.contains("Really Reboot <b>web-1</b>?"))
-        let keyboard = await hub.telegram.message(hub.messageID)?.keyboard.flatMap { $0 }.map(\.callbackData)
-        #expect(keyboard == [hub.data("confirm_reboot"), hub.data("cancel")])
+        #expect(await hub.shownHTML.contains("Really reboot <b>web-1</b>?"))
+        let keyboard = await hub.telegram.message(hub.messageID)?.keyboard.flatMap { $0 }
+        #expect(keyboard?.map(\.callbackData) == [hub.data("confirm_reboot"), hub.data("cancel")])
+        #expect(keyboard?.first?.text == "Yes, reboot")
 
         await hub.press(hub.data("confirm_reboot"), by: Self.alice)
         #expect(await hub.agent.commands.map(\.action) == [.reboot])
@@ -217,7 +222,7 @@ struct ChoiceHandlerTests {
         try await Task.sleep(for: .milliseconds(100))
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         let html = await hub.shownHTML
-        #expect(html.contains("❌ Block 1 h: failed (agent unreachable"))
+        #expect(html.contains("❌ Block 1 h: failed (connection refused (is sentry-agent running on 127.0.0.1:"))
         #expect(!html.contains("✅"))
         #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == "open")
     }
@@ -228,8 +233,44 @@ struct ChoiceHandlerTests {
         defer { Task { await hub.agent.stop() } }
         await hub.press(hub.data("acknowledge"), by: Self.bob)
         #expect(await hub.agent.commands.isEmpty)
-        #expect(await hub.shownHTML.contains("👍 Acknowledge by @bob"))
+        #expect(await hub.shownHTML.contains("👍 Acknowledged by @bob"))
         #expect(await hub.telegram.message(hub.messageID)?.keyboard.isEmpty == true)
+    }
+
+    @Test("ignore is its own sentence, not the button label")
+    func ignore() async throws {
+        let hub = try await Fixture.make(actions: [.acknowledge, .ignore])
+        defer { Task { await hub.agent.stop() } }
+        await hub.press(hub.data("ignore"), by: Self.bob)
+        #expect(await hub.shownHTML.contains("🙈 Ignored by @bob at "))
+    }
+
+    @Test("each chat reads the outcome in its own language, whatever the presser's")
+    func outcomeInEachChatsLanguage() async throws {
+        let spanishChat = TelegramConfiguration.Chat(id: -2002, language: "es", operators: [.init(userID: Self.bob.id, name: "bob", role: .operator)])
+        let hub = try await Fixture.make(otherChats: [spanishChat])
+        defer { Task { await hub.agent.stop() } }
+        await hub.press(hub.data("block_ip_1h"), by: Self.bob)
+        let english = await hub.telegram.messages.first { $0.chatID == Self.chatID }?.html ?? ""
+        let spanish = await hub.telegram.messages.first { $0.chatID == spanishChat.id }?.html ?? ""
+        #expect(english.contains("✅ Block 1 h: done. Chosen by @bob at "))
+        #expect(spanish.contains("✅ Bloquear 1 h: hecho. Elegido por @bob el "))
+        #expect(!spanish.contains("Chosen by"))
+
+        await hub.press(hub.data("unblock"), by: Self.bob)
+        #expect(await hub.telegram.messages.first { $0.chatID == spanishChat.id }?.html.contains("✅ Desbloquear 203.0.113.9: hecho.") == true)
+        #expect(await hub.telegram.messages.first { $0.chatID == Self.chatID }?.html.contains("✅ Unblock 203.0.113.9: done.") == true)
+    }
+
+    @Test("the hub logs each choice, its command and its result in one line")
+    func choiceLogLine() async throws {
+        let lines = RecordedLog()
+        var logger = Logger(label: "test") { _ in lines }
+        logger.logLevel = .info
+        let hub = try await Fixture.make(logger: logger)
+        defer { Task { await hub.agent.stop() } }
+        await hub.press(hub.data("block_ip_1h"), by: Self.bob)
+        #expect(lines.messages.contains("@bob chose block_ip_1h on web-1/\(ShortID.make(hub.alert.id)) → done"))
     }
 
     @Test("unblock after a block sends unblock_ip and clears the block")

@@ -62,7 +62,7 @@ struct HubEndToEndTests {
                 let list = try await telegram.waitUntil { server in
                     server.botMessages(in: HubHarness.chatID).last.flatMap { $0.text.contains("Active blocks") ? $0 : nil }
                 }
-                #expect(list.text.contains("web-1: 203.0.113.50 (1h 0m)"))
+                #expect(list.text.contains("web-1: 203.0.113.50 (1 h)"))
                 #expect(list.buttonLabels == [["Unblock 203.0.113.50"]])
 
                 // /unblock from the chat: a bad address gets the usage, a good one reaches the agent sealed.
@@ -77,6 +77,59 @@ struct HubEndToEndTests {
                 }
                 #expect(unblocked.text.contains("Chosen by @bob"))
                 #expect(await agent.commands.map(\.action).last == .unblockIP(ip: "203.0.113.50"))
+                #expect(await telegram.specViolations.isEmpty)
+            }
+        }
+    }
+
+    @Test("a press in an English chat: the Spanish chat reads the outcome in Spanish, with its own words and times")
+    func outcomeInEachChatsLanguage() async throws {
+        let agent = FakeAgent()
+        try await agent.start()
+        defer { Task { await agent.stop() } }
+        try await FakeTelegramServer.withServer { telegram in
+            let spanishChat: Int64 = -1_001_000_000_002
+            await telegram.addChat(spanishChat)
+            let hub = try await HubHarness.make(
+                telegram: telegram, agents: [await agent.entry],
+                otherChats:
+                    "    - id: \(spanishChat)\n      language: es\n      operators:\n        - {id: \(HubHarness.viewer.id), name: bob, role: operator}"
+            )
+            defer { hub.cleanUp() }
+            try await hub.run { _, endpoint in
+                let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: agent.key)
+                var brute = Self.sshAlert()
+                brute.kind = .sshBruteForce
+                brute.subject = .sshBruteForce(SSHBruteForceEvidence(ip: "203.0.113.50", attempts: 1, users: ["root"], windowSeconds: 60))
+                brute.actions = [.acknowledge, .blockIP1h]
+                _ = try await client.post("/alert", body: try WireCoding.encode(brute))
+                let english = try await telegram.waitUntil { $0.botMessages(in: HubHarness.chatID).first }
+                let spanish = try await telegram.waitUntil { $0.botMessages(in: spanishChat).first }
+                // Plurals and windows from the catalog, one time format, no ISO dates.
+                #expect(english.text.contains("203.0.113.50 failed 1 time in the last minute"))
+                #expect(spanish.text.contains("203.0.113.50 falló 1 vez en el último minuto"))
+                #expect(spanish.text.contains("Detectado el ") && spanish.text.contains(" UTC"))
+                #expect(!spanish.text.contains("a las"))
+
+                await agent.answer(.done)
+                _ = try await telegram.pressButton(
+                    chatID: HubHarness.chatID, messageID: english.messageID, userID: HubHarness.viewer.id, label: "Block 1 h")
+                let edited = try await telegram.waitUntil { server in
+                    server.message(in: spanishChat, id: spanish.messageID).flatMap { $0.text.contains("hecho") ? $0 : nil }
+                }
+                #expect(edited.text.contains("✅ Bloquear 1 h: hecho. Elegido por @bob el "))
+                #expect(edited.buttonLabels == [["Desbloquear 203.0.113.50"]])
+                let englishEdited = try await telegram.waitUntil { server in
+                    server.message(in: HubHarness.chatID, id: english.messageID).flatMap { $0.text.contains("done") ? $0 : nil }
+                }
+                #expect(englishEdited.text.contains("✅ Block 1 h: done. Chosen by @bob at "))
+
+                // /status answers with ages and counted phrases in the chat's language.
+                try await telegram.sendText(chatID: spanishChat, userID: HubHarness.viewer.id, text: "/status")
+                let status = try await telegram.waitUntil { server in
+                    server.botMessages(in: spanishChat).last.flatMap { $0.text.contains("Agentes") ? $0 : nil }
+                }
+                #expect(status.text.contains("web-1: último latido nunca, 0 alertas abiertas"))
                 #expect(await telegram.specViolations.isEmpty)
             }
         }

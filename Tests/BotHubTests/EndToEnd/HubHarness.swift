@@ -33,7 +33,8 @@ struct HubHarness {
         agents: [HubConfiguration.AgentEntry],
         stateDirectory: String? = nil,
         port: UInt16 = 0,
-        extra: String = ""
+        extra: String = "",
+        otherChats: String = ""
     ) async throws -> HubHarness {
         let state = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-e2e-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
@@ -57,6 +58,7 @@ struct HubHarness {
                   operators:
                     - {id: \(admin.id), name: alice, role: admin}
                     - {id: \(viewer.id), name: bob, role: operator}
+            \(otherChats)
             agents:
             \(agentLines)
             """

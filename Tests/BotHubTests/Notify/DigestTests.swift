@@ -119,6 +119,6 @@ struct DigestTests {
         }
         #expect(blocked.count == 10)
         #expect(Set(blocked).count == 10)
-        #expect(await hub.telegram.message(digestMessage.messageID)?.html.contains("10 blocked, 0 not blocked") == true)
+        #expect(await hub.telegram.message(digestMessage.messageID)?.html.contains("10 addresses blocked, 0 addresses not blocked") == true)
     }
 }

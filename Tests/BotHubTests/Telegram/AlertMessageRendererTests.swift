@@ -42,7 +42,7 @@ struct AlertMessageRendererTests {
             rendered.html == """
                 Warning <b>web-1</b>: new SSH session
                 root from 203.0.113.9:52113 by publickey pid 4242
-                at 2027-01-15T08:00:00Z
+                at 2027-01-15 08:00 UTC
                 """)
         #expect(
             rendered.keyboard.flatMap { $0 }.map(\.callbackData) == [

@@ -34,6 +34,37 @@ struct DryRunTests {
         #expect(realRunner.invocations.isEmpty)
     }
 
+    @Test(
+        "a dry run remembers its simulated blocks: /blocks lists them, a repeat is already done, Unblock lifts them",
+        .enabled(if: SystemRequirements.has("nft"), "needs nft installed (nothing is run)"))
+    func remembersBlocks() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let responders = Executor.Responders.make(
+            configuration: ResponsesConfiguration(), hubAddresses: [], dryRun: true, runner: realRunner, locator: locator,
+            localAddresses: { [] }, logger: Logger(label: "test"))
+        let executor = try Executor(configuration: ResponsesConfiguration(), responders: responders, journalPath: directory.path + "/j")
+        #expect(try await responders.blocks.list().isEmpty)
+
+        #expect(await executor.execute(.make(.blockIP(ip: "203.0.113.7", durationSeconds: 3600))).outcome == .done)
+        #expect(await executor.execute(.make(.blockIP(ip: "2001:db8::7", durationSeconds: nil))).outcome == .done)
+        let listed = try await responders.blocks.list()
+        #expect(listed.map(\.address.description) == ["2001:db8::7", "203.0.113.7"])
+        let timed = try #require(listed.first { $0.address.description == "203.0.113.7" }?.timeLeft)
+        #expect(timed <= .seconds(3600) && timed > .seconds(3590))
+        #expect(listed.first { $0.address.description == "2001:db8::7" }?.timeLeft == nil)
+
+        let again = await executor.execute(.make(.blockIP(ip: "203.0.113.7", durationSeconds: 600)))
+        #expect(again.outcome == .alreadyDone)
+
+        let lifted = await executor.execute(.make(.unblockIP(ip: "203.0.113.7")))
+        #expect(lifted.outcome == .done)
+        #expect(lifted.detail?.contains("delete element inet vigil blocked4 { 203.0.113.7 }") == true)
+        #expect(try await responders.blocks.list().map(\.address.description) == ["2001:db8::7"])
+        #expect(await executor.execute(.make(.unblockIP(ip: "203.0.113.7"))).outcome == .alreadyDone)
+        #expect(realRunner.invocations.isEmpty)
+    }
+
     @Test("dry-run reboot and shutdown answer done with the argv they would run, and run nothing")
     func power() async throws {
         let directory = try TemporaryDirectory()

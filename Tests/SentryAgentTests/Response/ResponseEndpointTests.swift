@@ -28,6 +28,26 @@ struct ResponseEndpointTests {
         #expect(await firewall.changes == ["add 203.0.113.7 3600s"])
     }
 
+    @Test("/blocks on a firewall whose table is gone says so in the sealed list, not as an HTTP 500")
+    func blocksWithoutTable() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try await AgentUnderTest.run(responders: .fake(firewall: firewall, runner: runner), journalDirectory: directory.path) { agent in
+            #expect(try await agent.listBlocks().problem == nil)
+            // What nft prints when the table was flushed away under the agent.
+            await firewall.fail(
+                with: FirewallError("nft failed (exit 1: Error: No such file or directory; did you mean table ‘vigil’ in family inet?)"))
+            let list = try await agent.listBlocks()
+            #expect(list.entries.isEmpty)
+            #expect(list.problem?.hasPrefix("firewall table not found") == true)
+            // The next request prepares the table again rather than trusting it still exists.
+            await firewall.fail(with: nil)
+            let prepared = await firewall.calls.filter { $0 == "prepare" }.count
+            #expect(try await agent.listBlocks().problem == nil)
+            #expect(await firewall.calls.filter { $0 == "prepare" }.count == prepared + 1)
+        }
+    }
+
     @Test("unsigned, forged, replayed, wrong-key and stale commands get 401 with an empty body, and nothing runs")
     func refusedBeforeAnythingRuns() async throws {
         let directory = try TemporaryDirectory()

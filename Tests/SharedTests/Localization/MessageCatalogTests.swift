@@ -28,7 +28,7 @@ struct MessageCatalogTests {
 
     @Test("every catalog has exactly the keys the code uses")
     func keysMatchCode() throws {
-        let expected = Set(MessageKey.allCases.map(\.rawValue))
+        let expected = Set(MessageKey.allCases.flatMap(\.catalogKeys))
         for catalog in try Self.shippedCatalogs() {
             let keys = Set(catalog.templates.keys)
             #expect(expected.subtracting(keys).isEmpty, "bot.\(catalog.language).yml lacks \(expected.subtracting(keys).sorted())")
@@ -71,6 +71,38 @@ struct MessageCatalogTests {
         #expect(catalogs.text(.alertObservedAt, language: "es", ["time": "<script>&"]) == "at <i>&lt;script&gt;&amp;</i>")
         #expect(catalogs.text(.evidenceAgent, language: "es", ["detail": "\"x\""]) == "¡&quot;x&quot;!")
         #expect(catalogs.text(.evidenceAgent, language: "fr", ["detail": "x"]) == "x")
+    }
+
+    @Test("a counted phrase takes its one or other form by the count, falling back to other and to English")
+    func plurals() {
+        let catalogs = MessageCatalogs([
+            MessageCatalog(
+                language: "en",
+                templates: [
+                    "plural.addresses.one": "%{count} address", "plural.addresses.other": "%{count} addresses", "plural.times.other": "%{count}×",
+                ]),
+            MessageCatalog(
+                language: "es", templates: ["plural.addresses.one": "%{count} dirección", "plural.addresses.other": "%{count} direcciones"]),
+        ])
+        #expect(catalogs.text(.pluralAddresses, language: "en", count: 1) == "1 address")
+        #expect(catalogs.text(.pluralAddresses, language: "en", count: 2) == "2 addresses")
+        #expect(catalogs.text(.pluralAddresses, language: "en", count: 0) == "0 addresses")
+        #expect(catalogs.text(.pluralAddresses, language: "es", count: 1) == "1 dirección")
+        #expect(catalogs.text(.pluralAddresses, language: "es", count: 7) == "7 direcciones")
+        // A language without the key falls back to English; a missing `one` form falls back to `other`.
+        #expect(catalogs.text(.pluralTimes, language: "es", count: 1) == "1×")
+    }
+
+    @Test("every plural key has each form in every shipped catalog, and the forms use %{count}")
+    func pluralFormsShip() throws {
+        for catalog in try Self.shippedCatalogs() {
+            for key in MessageKey.allCases where key.isPlural {
+                for name in key.catalogKeys {
+                    let template = try #require(catalog.templates[name], "bot.\(catalog.language).yml lacks \(name)")
+                    #expect(MessageCatalog.placeholders(in: template).contains("count"), "bot.\(catalog.language).yml \(name)")
+                }
+            }
+        }
     }
 
     @Test("the shipped translations directory loads")

@@ -76,7 +76,13 @@ actor BlockResponder {
         await gate.enter()
         defer { gate.leave() }
         try await prepareLocked()
-        return try await firewall.list()
+        do {
+            return try await firewall.list()
+        } catch let error where error.description.contains("No such file or directory") {
+            // Someone flushed the ruleset under us; the next block prepares the table again.
+            prepared = false
+            throw FirewallError("firewall table not found (was the ruleset flushed?); the next block re-creates it")
+        }
     }
 
     /// Blocks many addresses in one transaction (bulk imports and benchmarks); no per-address report.
