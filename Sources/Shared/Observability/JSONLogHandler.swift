@@ -79,7 +79,7 @@ public struct JSONLogHandler: LogHandler {
     private static func typed(_ value: any CustomStringConvertible & Sendable) -> Any {
         switch value {
         case let flag as Bool: return flag
-        case let number as any BinaryInteger: return Int64(exactly: number) ?? number.description
+        case let number as any BinaryInteger: return Int(exactly: number) ?? number.description
         case let number as Double where number.isFinite: return number
         case let number as Float where number.isFinite: return Double(number)
         default: return value.description

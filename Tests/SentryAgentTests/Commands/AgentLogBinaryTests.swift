@@ -30,7 +30,7 @@ struct AgentLogBinaryTests {
                 with: "  follow: {start_at: beginning}\n  http404: {enabled: true, paths: [\(accessLog)], warning_count: 20, critical_count: 100}")
         try config.write(toFile: directory + "/agent.yml", atomically: true, encoding: .utf8)
         let logPath = directory + "/agent.log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        try Data().write(to: URL(fileURLWithPath: logPath))
 
         let agent = Process()
         agent.executableURL = URL(fileURLWithPath: binary)
