@@ -41,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let queued = await runtime.outbox.depth
-        logger.info("agent started", metadata: ["agent": "\(agent.id)", "hub": "\(agent.hubEndpoint)", "queued": "\(queued)"])
+        logger.info("agent started", metadata: ["agent": "\(agent.id)", "hub": "\(agent.hubEndpoint)", "queued": .stringConvertible(queued)])
         let group = ServiceGroup(
             services: runtime.services,
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -50,6 +50,7 @@ struct RunCommand: AsyncParsableCommand {
         // The lock is held until the services have stopped.
         defer { withExtendedLifetime(executor.lock) {} }
         try await group.run()
+        logger.info("stopped")
     }
 
     /// The state directory, locked against a second agent, the response executor with its journal there, and the

@@ -19,17 +19,21 @@ struct OutboxDelivery: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             var failures = 0
+            var outage = DeliveryOutage()
             while !Task.isCancelled {
                 guard let alert = await outbox.oldest() else {
+                    if let recovered = outage.drained() { logger.notice("\(recovered)") }
                     await outbox.waitForArrival(upTo: .seconds(30))
                     continue
                 }
                 switch await deliver(alert) {
                 case .delivered, .rejected:
                     failures = 0
+                    outage.delivered()
                     await outbox.acknowledge(alert.id)
                 case .retry:
                     failures += 1
+                    outage.failed()
                     await retries.increment()
                     try? await Task.sleep(for: backoff(after: failures))
                 }
@@ -84,6 +88,31 @@ struct OutboxDelivery: Service {
         let base = min(maxBackoff, initialBackoff * (1 << exponent))
         let half = base / 2
         return half + half * Double.random(in: 0...1)
+    }
+}
+
+/// Whether deliveries have been failing, so that the recovery is logged once, after the backlog is through, rather
+/// than one "delivered" line per alert.
+struct DeliveryOutage {
+    private var failing = false
+    private var deliveredSince = 0
+
+    mutating func failed() {
+        failing = true
+    }
+
+    mutating func delivered() {
+        if failing { deliveredSince += 1 }
+    }
+
+    /// The recovery line when the outbox has just emptied after an outage in which alerts then got through.
+    mutating func drained() -> String? {
+        guard failing, deliveredSince > 0 else { return nil }
+        defer {
+            failing = false
+            deliveredSince = 0
+        }
+        return "hub reachable again; \(deliveredSince) queued alert\(deliveredSince == 1 ? "" : "s") delivered"
     }
 }
 

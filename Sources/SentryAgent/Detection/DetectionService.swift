@@ -23,8 +23,10 @@ struct DetectionService: Service {
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            let sshPlan = Self.sshSourcePlan(configuration.ssh) { access($0, R_OK) == 0 }
+            logger.info("\(DetectorInputs.startLine(configuration, sshJournal: sshPlan.useJournal, sshPaths: sshPlan.paths))")
             await withTaskGroup(of: Void.self) { group in
-                if let ssh = sshSource() {
+                if let ssh = sshSource(sshPlan) {
                     group.addTask { await runFollower(name: "vigil-ssh", ssh) }
                 }
                 if configuration.http404.enabled, !configuration.http404.paths.isEmpty {
@@ -32,6 +34,12 @@ struct DetectionService: Service {
                 }
                 if configuration.cpu.enabled {
                     group.addTask { await runCPU() }
+                }
+                // The SSH files even when `auto` fell back to journald: an auth.log it may not read is worth a word.
+                let sshFiles = configuration.ssh.isActive && configuration.ssh.source != .journald ? configuration.ssh.paths : []
+                let files = sshFiles + (configuration.http404.enabled ? configuration.http404.paths : [])
+                if !files.isEmpty {
+                    group.addTask { await watchReadability(of: files) }
                 }
                 // Stay up until shutdown even with nothing to watch (or a detector that gave up on a bad setting):
                 // a service group treats a service that returns early as a failure and stops the whole agent.
@@ -55,12 +63,10 @@ struct DetectionService: Service {
     // MARK: - SSH
 
     /// The SSH follower for the configured source, or nil if SSH detection is off.
-    private func sshSource() -> (@Sendable (FollowerStopSignal) -> Void)? {
+    private func sshSource(_ plan: (useJournal: Bool, paths: [String])) -> (@Sendable (FollowerStopSignal) -> Void)? {
         let ssh = configuration.ssh
         guard ssh.isActive else { return nil }
-        let (useJournal, paths) = Self.sshSourcePlan(ssh) { access($0, R_OK) == 0 }
-        logger.info(
-            "SSH detection source", metadata: ["source": "\(useJournal ? "journald" : "file")", "paths": "\(useJournal ? [] : paths)"])
+        let (useJournal, paths) = plan
         return { stop in
             let consumer = makeSSHConsumer()
             if useJournal {
@@ -163,7 +169,9 @@ struct DetectionService: Service {
                     hysteresisPoints: Double(cpu.hysteresisPoints), topProcesses: cpu.topProcesses)))
         while !Task.isCancelled {
             if let detection = monitor.tick(time: wallClock()) {
-                await sink.submit(factory.alert(for: detection))
+                let alert = factory.alert(for: detection)
+                Self.log(alert, to: logger)
+                await sink.submit(alert)
             }
             do {
                 try await Task.sleep(for: cpu.interval)
@@ -177,10 +185,38 @@ struct DetectionService: Service {
 
     private func outlet() -> AlertSinkOutlet {
         let logger = logger
-        return AlertSinkOutlet(factory: factory, sink: sink) { alert in
-            logger.notice("alert", metadata: ["kind": "\(alert.kind.rawValue)", "severity": "\(alert.severity.rawValue)", "id": "\(alert.id)"])
+        return AlertSinkOutlet(factory: factory, sink: sink) { alert in Self.log(alert, to: logger) }
+    }
+
+    /// The alert's own log line, naming its subject (`ssh_bruteforce warning 198.51.100.4 6 attempts/10s`).
+    static func log(_ alert: Alert, to logger: Logger) {
+        logger.notice(
+            "\(AlertLogLine.text(alert))",
+            metadata: ["kind": "\(alert.kind.rawValue)", "severity": "\(alert.severity.rawValue)", "id": "\(alert.id)"])
+    }
+
+    /// Warns once for each configured log file that exists but cannot be read, at start and whenever one becomes
+    /// unreadable later; its follower would otherwise wait on it in silence.
+    private func watchReadability(of paths: [String]) async {
+        var inputs = UnreadableInputs()
+        while !Task.isCancelled {
+            for change in inputs.check(paths, probe: UnreadableInputs.probe) {
+                switch change {
+                case .unreadable(let path, let reason):
+                    logger.warning("cannot read \(path): \(reason) (give the agent read access, e.g. the adm group)", metadata: ["path": "\(path)"])
+                case .readable(let path):
+                    logger.info("\(path) is readable again", metadata: ["path": "\(path)"])
+                }
+            }
+            do {
+                try await Task.sleep(for: Self.readabilityInterval)
+            } catch {
+                return
+            }
         }
     }
+
+    static let readabilityInterval: Duration = .seconds(10)
 
     private func followerOptions() -> LogFollowerOptions {
         LogFollowerOptions(

@@ -3,16 +3,27 @@ import Logging
 
 /// Writes one JSON object per line to standard error: time, level, label, message and metadata.
 ///
+/// Values keep their type so that a log pipeline can filter on them (`queued > 10`): integers, doubles and booleans
+/// logged as `.stringConvertible` become JSON numbers and booleans, arrays and dictionaries stay structured. Times
+/// are UTC with milliseconds: several lines a second must stay in order.
+///
 /// Programs log values, never secrets or message bodies: keys and tokens are not passed to the logger at all
 /// (`AgentKey.description` is redacted, and the Telegram client never logs URLs).
 public struct JSONLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
+    private let write: @Sendable (Data) -> Void
 
     public init(label: String, level: Logger.Level) {
+        self.init(label: label, level: level) { FileHandle.standardError.write($0) }
+    }
+
+    /// A handler writing each line (newline included) to `write`: tests read what a program would print.
+    public init(label: String, level: Logger.Level, write: @escaping @Sendable (Data) -> Void) {
         self.label = label
         self.logLevel = level
+        self.write = write
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -21,18 +32,58 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: String] = [
-            "time": Date().formatted(.iso8601),
-            "level": event.level.rawValue,
+        let merged = metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 })
+        write(Self.line(time: Date(), level: event.level, label: label, message: event.message.description, metadata: merged))
+    }
+
+    /// One log line: a JSON object with sorted keys and a trailing newline. Metadata never replaces the four
+    /// fixed fields.
+    static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> Data {
+        var object: [String: Any] = [
+            "time": time.formatted(timeFormat),
+            "level": level.rawValue,
             "label": label,
-            "message": event.message.description,
+            "message": message,
         ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) where object[key] == nil {
-            object[key] = value.description
+        for (key, value) in metadata where object[key] == nil {
+            object[key] = jsonValue(value)
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        var data: Data
+        do {
+            data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        } catch {
+            // Only a non-finite double can get here (JSON has no NaN): say so rather than lose the line.
+            data = Data(#"{"level":"error","message":"unencodable log line"}"#.utf8)
+        }
         data.append(0x0A)
-        FileHandle.standardError.write(data)
+        return data
+    }
+
+    static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+
+    /// The JSON form of a metadata value: structure kept, numbers and booleans typed.
+    static func jsonValue(_ value: Logger.MetadataValue) -> Any {
+        switch value {
+        case .string(let text):
+            return text
+        case .stringConvertible(let convertible):
+            return typed(convertible)
+        case .array(let values):
+            return values.map(jsonValue)
+        case .dictionary(let values):
+            return values.mapValues(jsonValue)
+        }
+    }
+
+    /// Integers, finite doubles and booleans as themselves; anything else by its description.
+    private static func typed(_ value: any CustomStringConvertible & Sendable) -> Any {
+        switch value {
+        case let flag as Bool: return flag
+        case let number as any BinaryInteger: return Int(exactly: number) ?? number.description
+        case let number as Double where number.isFinite: return number
+        case let number as Float where number.isFinite: return Double(number)
+        default: return value.description
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import Synchronization
 import Testing
 
 @testable import SentryAgent
@@ -28,7 +29,7 @@ struct AlertOutboxTests {
         )
     }
 
-    @Test("alerts submitted while the hub is down are all delivered once it is up, each once")
+    @Test("alerts submitted while the hub is down are all delivered once it is up, each once, and the recovery logged once")
     func hubOutage() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -38,9 +39,15 @@ struct AlertOutboxTests {
         let submitted = (0..<200).map { Self.alert($0) }
         for alert in submitted { await outbox.submit(alert) }
 
+        // The delivery's log, as JSON lines: the recovery must be said once, not per alert.
+        let logged = Mutex<[String]>([])
+        let handler = JSONLogHandler(label: "test", level: .info) { line in
+            let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any]
+            logged.withLock { $0.append(object?["message"] as? String ?? "") }
+        }
         var delivery = OutboxDelivery(
             outbox: outbox, client: SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), agentID: "web-1", key: hub.key),
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test") { _ in handler })
         delivery.initialBackoff = .milliseconds(20)
         delivery.maxBackoff = .milliseconds(200)
         let service = delivery
@@ -58,6 +65,9 @@ struct AlertOutboxTests {
         #expect(received.count == submitted.count, "duplicates or losses: \(received.count)")
         #expect(Set(received) == Set(submitted.map(\.id)))
         #expect(received == submitted.map(\.id), "delivered out of order")
+        let recovery = "hub reachable again; \(submitted.count) queued alerts delivered"
+        try await waitUntil { logged.withLock { $0.contains(recovery) } }
+        #expect(logged.withLock { $0.filter { $0.hasPrefix("hub reachable again") } } == [recovery])
     }
 
     @Test("an unsealed 422 on the path does not delete the alert: it is retried and the hub receives it exactly once")
