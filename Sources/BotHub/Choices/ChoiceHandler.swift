@@ -467,10 +467,8 @@ struct ChoiceHandler: Sendable {
 
     static func describe(_ outcome: ResponseResult.Outcome) -> String {
         switch outcome {
-        case .done: "done"
-        case .alreadyDone: "already_done"
-        case .refused(let reason): "refused: \(reason)"
-        case .failed(let reason): "failed: \(reason)"
+        case .done, .alreadyDone: outcome.name
+        case .refused(let reason), .failed(let reason): "\(outcome.name): \(reason)"
         }
     }
 }

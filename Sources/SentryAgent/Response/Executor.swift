@@ -49,7 +49,7 @@ actor Executor {
             "response",
             metadata: [
                 "command": "\(command.id)", "action": "\(command.action.name)", "by": "\(command.requestedBy.name)",
-                "outcome": "\(result.outcome)", "detail": "\(result.detail ?? "")",
+                "outcome": "\(result.outcome.name)", "detail": "\(result.detail ?? "")",
             ])
         return result
     }

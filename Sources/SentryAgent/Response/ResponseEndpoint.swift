@@ -68,15 +68,3 @@ enum ResponseEndpoint {
         }
     }
 }
-
-extension ResponseResult.Outcome {
-    /// The outcome's wire name, for metrics.
-    var name: String {
-        switch self {
-        case .done: "done"
-        case .alreadyDone: "already_done"
-        case .refused: "refused"
-        case .failed: "failed"
-        }
-    }
-}

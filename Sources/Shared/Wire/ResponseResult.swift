@@ -38,15 +38,10 @@ public struct ResponseResult: Codable, Sendable, Equatable {
 
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .status)
             switch self {
-            case .done: try container.encode("done", forKey: .status)
-            case .alreadyDone: try container.encode("already_done", forKey: .status)
-            case .refused(let reason):
-                try container.encode("refused", forKey: .status)
-                try container.encode(reason, forKey: .reason)
-            case .failed(let reason):
-                try container.encode("failed", forKey: .status)
-                try container.encode(reason, forKey: .reason)
+            case .done, .alreadyDone: break
+            case .refused(let reason), .failed(let reason): try container.encode(reason, forKey: .reason)
             }
         }
     }
@@ -61,5 +56,17 @@ public struct AlertReceipt: Codable, Sendable, Equatable {
     public init(alertId: UUID, duplicate: Bool) {
         self.alertId = alertId
         self.duplicate = duplicate
+    }
+}
+
+extension ResponseResult.Outcome {
+    /// The outcome's wire name: the one spelling used in logs, metrics and the terminal.
+    public var name: String {
+        switch self {
+        case .done: "done"
+        case .alreadyDone: "already_done"
+        case .refused: "refused"
+        case .failed: "failed"
+        }
     }
 }
