@@ -91,6 +91,7 @@ extension HubProcessTests {
                 }
                 while await acknowledged.count < Self.agentCount * Self.alertsPerAgent / 2 { try await Task.sleep(for: .milliseconds(10)) }
                 await hub.stop()
+                let restartedAt = Date()
                 hub = try await harness.start()
                 let attempts = await flood.value
                 let elapsed = ContinuousClock.now - started
@@ -111,10 +112,14 @@ extension HubProcessTests {
                 let retry = try #require(calls.first { $0.time > limited.time && $0.succeeded })
                 #expect(retry.time.timeIntervalSince(limited.time) >= 1.95, "retry_after was honoured")
                 #expect(await telegram.rateViolations.isEmpty)
-                // Any 60-second window, not the whole run: on a loaded machine the flood itself lasts longer than a minute.
+                // Any 60-second window of one hub process, not the whole run: on a loaded machine the flood outlasts a
+                // minute. The pacer is in memory, so a restarted hub starts a fresh window (Telegram's own limit,
+                // checked by the fake above, still holds across the restart).
                 let sentTimes = calls.filter(\.succeeded).map(\.time).sorted()
-                let busiestMinute = sentTimes.map { start in sentTimes.filter { $0 >= start && $0.timeIntervalSince(start) < 60 }.count }.max() ?? 0
-                #expect(busiestMinute <= 20, "a group gets at most 20 messages a minute")
+                for run in [sentTimes.filter { $0 < restartedAt }, sentTimes.filter { $0 >= restartedAt }] {
+                    let busiestMinute = run.map { start in run.filter { $0 >= start && $0.timeIntervalSince(start) < 60 }.count }.max() ?? 0
+                    #expect(busiestMinute <= 20, "a group gets at most 20 messages a minute from one hub")
+                }
                 #expect(await telegram.specViolations.isEmpty)
             }
         }

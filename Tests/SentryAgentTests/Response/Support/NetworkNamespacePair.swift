@@ -27,11 +27,39 @@ struct NetworkNamespacePair: Sendable {
     var agentRunner: ProcessCommandRunner { ProcessCommandRunner(prefix: ["/usr/bin/nsenter", "--net=/run/netns/\(agent)"]) }
 
     /// Creates the pair, runs `body`, and always removes both namespaces (and the processes in them).
+    ///
+    /// Setting up is tried twice with fresh names: on a loaded machine the listener in a new namespace now and then
+    /// never becomes reachable, which says nothing about the code under test. `body` itself runs once.
     static func with<T: Sendable>(_ body: @Sendable (NetworkNamespacePair) async throws -> T) async throws -> T {
+        var attempt = 1
+        while true {
+            let pair = make()
+            do {
+                try await pair.create(tag: pair.tag)
+            } catch {
+                await pair.remove()
+                guard attempt < 2 else { throw error }
+                print("network namespace setup failed (\(error)); trying once more with new names")
+                attempt += 1
+                continue
+            }
+            let result: T
+            do {
+                result = try await body(pair)
+            } catch {
+                await pair.remove()
+                throw error
+            }
+            await pair.remove()
+            return result
+        }
+    }
+
+    private static func make() -> NetworkNamespacePair {
         let tag = String(UInt32.random(in: 0..<0xFFFF_FFFF), radix: 16)
         let third = Int.random(in: 0...255)
         let fourth = 4 * Int.random(in: 0...63)
-        let pair = NetworkNamespacePair(
+        return NetworkNamespacePair(
             agent: "vigil-test-\(tag)-a",
             client: "vigil-test-\(tag)-c",
             agentIPv4: IPAddress("10.251.\(third).\(fourth + 1)")!,
@@ -41,17 +69,10 @@ struct NetworkNamespacePair: Sendable {
             clientPrefixAddress: IPAddress("fd51:7e58:\(String(third, radix: 16)):1::7")!,
             clientPrefix: IPNetwork("fd51:7e58:\(String(third, radix: 16)):1::/64")!
         )
-        let result: T
-        do {
-            try await pair.create(tag: String(tag.prefix(8)))
-            result = try await body(pair)
-        } catch {
-            await pair.remove()
-            throw error
-        }
-        await pair.remove()
-        return result
     }
+
+    /// The short tag in the veth link names (interface names are at most 15 bytes).
+    private var tag: String { String(agent.dropFirst("vigil-test-".count).dropLast(2).prefix(8)) }
 
     private func create(tag: String) async throws {
         let agentLink = "vta\(tag)"
