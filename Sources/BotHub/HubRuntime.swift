@@ -12,11 +12,14 @@ struct HubRuntime {
     let offlineMonitor: OfflineMonitor
     let pruner: RetentionPruner
     let choices: ChoiceHandler?
+    /// Finishes at start the choices a previous run left `handling`.
+    let recovery: ChoiceRecovery
     let metrics: MetricsRegistry
     let metricsServer: HTTPServer?
 
     var services: [any Service] {
-        [server, offlineMonitor, pruner] + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
+        [server, offlineMonitor, pruner, recovery]
+            + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
     }
 
     /// Tunables tests shorten; production uses the defaults.
@@ -78,7 +81,8 @@ struct HubRuntime {
                 settings: timing.choice,
                 logger: logger,
                 now: now,
-                strangers: strangers
+                strangers: strangers,
+                metrics: metrics
             )
             choices = choiceHandler
             let commands = ChatCommandHandler(
@@ -104,6 +108,12 @@ struct HubRuntime {
                 now: now
             )
         }
+        // Without Telegram the recovery still resends or reopens; there is no message to edit.
+        let recovery = ChoiceRecovery(
+            choices: choices
+                ?? ChoiceHandler(
+                    store: store, catalogs: catalogs, telegram: nil, roster: roster, dispatcher: dispatcher, settings: timing.choice, logger: logger,
+                    now: now, metrics: metrics))
         let wake: @Sendable () -> Void = { [notifier] in notifier?.wake() }
         let intake = AlertIntake(store: store, roster: roster, logger: logger, now: now, metrics: metrics, alertStored: wake)
         let offlineMonitor = OfflineMonitor(
@@ -130,6 +140,7 @@ struct HubRuntime {
             pruner: RetentionPruner(
                 store: store, retention: TimeInterval(configuration.retention.components.seconds), logger: logger, now: now),
             choices: choices,
+            recovery: recovery,
             metrics: metrics,
             metricsServer: configuration.metrics.enabled ? configuration.metrics.makeServer(registry: metrics, logger: logger) : nil
         )

@@ -165,11 +165,18 @@ extension HubStore {
     }
 
     /// Atomically takes an open alert for a choice, so two presses (or two chats) can never both act.
-    func claimAlert(id: String, by actor: String, now: Date) throws -> AlertClaim {
+    ///
+    /// An alert left `handling` since before `staleBefore` is taken over too: its command expired at the agent by
+    /// then (the agent refuses a command past its `expiresAt`), so it can no longer run, and a failed write of its
+    /// outcome must not keep the alert unanswerable for ever.
+    func claimAlert(id: String, choice: String, by actor: String, now: Date, staleBefore: Date? = nil) throws -> AlertClaim {
         try writer.write { db in
             try db.execute(
-                sql: "UPDATE alert SET status = 'handling', handledBy = ?, handledAt = ? WHERE id = ? AND status = 'open'",
-                arguments: [actor, now, id]
+                sql: """
+                    UPDATE alert SET status = 'handling', handledBy = ?, handledAt = ?, pendingChoice = ?, pendingCommand = NULL
+                    WHERE id = ? AND (status = 'open' OR (status = 'handling' AND handledAt < ?))
+                    """,
+                arguments: [actor, now, choice, id, staleBefore ?? Date.distantPast]
             )
             if db.changesCount == 1 { return .claimed }
             guard let alert = try StoredAlert.fetchOne(db, key: id) else { return .unknown }
@@ -177,11 +184,29 @@ extension HubStore {
         }
     }
 
+    /// Stores the command about to be sent for a claimed alert, so a hub killed before the answer sends it again.
+    func recordPendingCommand(alertID: String, command: ResponseCommand) throws {
+        let json = String(decoding: try WireCoding.encode(command), as: UTF8.self)
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE alert SET pendingCommand = ? WHERE id = ? AND status = 'handling'",
+                arguments: [json, alertID]
+            )
+        }
+    }
+
+    /// Alerts a choice was being carried out on: at start, those a previous run left unfinished.
+    func handlingAlerts() throws -> [StoredAlert] {
+        try writer.read { db in
+            try StoredAlert.filter(Column("status") == "handling").order(Column("handledAt")).fetchAll(db)
+        }
+    }
+
     /// Records the outcome of a claimed alert. A failed attempt reopens it, so the operator can try again.
     func finishAlert(id: String, outcome: String, reopen: Bool) throws {
         try writer.write { db in
             try db.execute(
-                sql: "UPDATE alert SET status = ?, outcome = ? WHERE id = ?",
+                sql: "UPDATE alert SET status = ?, outcome = ?, pendingChoice = NULL, pendingCommand = NULL WHERE id = ?",
                 arguments: [reopen ? "open" : "handled", outcome, id]
             )
         }

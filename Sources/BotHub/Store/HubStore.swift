@@ -154,6 +154,16 @@ struct HubStore: Sendable {
                 table.add(column: "actorId", .integer)
             }
         }
+        migrator.registerMigration("v6-pending-choice") { db in
+            try db.alter(table: "alert") { table in
+                /// The choice being carried out while the alert is `handling` (set by the claim), so a hub restarted
+                /// mid-dispatch knows what was chosen.
+                table.add(column: "pendingChoice", .text)
+                /// The sealed command's JSON, stored before it is sent: a restarted hub sends the same command id again,
+                /// which the agent answers from its journal instead of running it twice.
+                table.add(column: "pendingCommand", .text)
+            }
+        }
         return migrator
     }
 }
@@ -174,6 +184,10 @@ struct StoredAlert: Codable, FetchableRecord, PersistableRecord, Sendable, Equat
     var handledBy: String?
     var handledAt: Date?
     var outcome: String?
+    /// While `handling`: the choice being carried out (`AlertAction` raw value, or `unblock`).
+    var pendingChoice: String? = nil
+    /// While `handling`: the command sent (or about to be sent) to the agent, as wire JSON.
+    var pendingCommand: String? = nil
 
     /// The alert as the agent sent it.
     func decoded() throws -> Alert {
