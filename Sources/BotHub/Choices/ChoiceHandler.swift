@@ -126,7 +126,7 @@ struct ChoiceHandler: Sendable {
             audit("press", by: press, alertID: stored.id, detail: "cancelled a confirmation")
             await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
         case .action(let action) where action.needsConfirmation:
-            guard stored.status == "open" else {
+            guard stored.status == .open else {
                 await press.reply(text(.toastHandled, ["user": stored.handledBy ?? "?"]), true)
                 return
             }

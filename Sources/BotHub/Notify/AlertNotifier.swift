@@ -113,15 +113,17 @@ actor AlertNotifier: Service, CustomStringConvertible {
     private func shouldFold(_ message: PendingMessage) -> Bool {
         let alert = message.alert
         let windowStart = alert.receivedAt.addingTimeInterval(-digests.window)
-        if alert.severity == Severity.critical.rawValue,
-            (try? store.criticalCount(agent: alert.agent, kind: alert.kind, since: windowStart, before: alert.receivedAt)) == 0
+        if alert.severity == .critical,
+            (try? store.criticalCount(agent: alert.agent, kind: alert.kind.rawValue, since: windowStart, before: alert.receivedAt)) == 0
         {
             return false
         }
-        if (try? store.hasOpenDigest(chatID: message.chatID, agent: alert.agent, kind: alert.kind, window: digests.window, now: now())) == true {
+        if (try? store.hasOpenDigest(chatID: message.chatID, agent: alert.agent, kind: alert.kind.rawValue, window: digests.window, now: now()))
+            == true
+        {
             return true
         }
-        let count = (try? store.alertCount(agent: alert.agent, kind: alert.kind, since: windowStart, until: alert.receivedAt)) ?? 0
+        let count = (try? store.alertCount(agent: alert.agent, kind: alert.kind.rawValue, since: windowStart, until: alert.receivedAt)) ?? 0
         return count > digests.threshold
     }
 
@@ -164,6 +166,9 @@ actor AlertNotifier: Service, CustomStringConvertible {
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(
             alert, shortID: message.alert.shortId, language: roster.language(of: message.chatID))
         do {
+            // Marked first: a hub killed between Telegram accepting the message and the next write finds it
+            // `sending` and sends it again (at-least-once; the README's "Delivery" says so).
+            try store.markMessageSending(alertID: message.alert.id, chatID: message.chatID)
             let sent = try await telegram.sendMessage(chatID: message.chatID, html: rendered.html, keyboard: rendered.keyboard)
             pacer.recordSent(to: message.chatID, at: now())
             try store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: sent.messageId)

@@ -45,7 +45,7 @@ struct ChoiceRecoveryTests {
         hub.clock.advance(by: ChoiceSettings().staleClaimAfter + 1)
         await Self.press(hub.data("block_ip_1h"), on: hub, handler: handler)
         #expect(await hub.agent.commands.count == 2)
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == "handled")
+        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .handled)
     }
 
     @Test("a claim younger than the command lifetime still refuses a second press")
@@ -70,7 +70,7 @@ struct ChoiceRecoveryTests {
         #expect(await hub.handler.recoverInterruptedChoices() == 1)
 
         // Then the alert is open, the message tells what happened, and a press reaches the agent
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == "open")
+        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)
         let html = await hub.shownHTML
         #expect(html.contains("Kill session: the hub stopped before carrying this out"))
         #expect(await hub.telegram.message(hub.messageID)?.keyboard.isEmpty == false)
@@ -98,7 +98,7 @@ struct ChoiceRecoveryTests {
         // Then the same command id reached the agent, and the outcome is recorded and shown
         #expect(await hub.agent.commands.map(\.id) == [command.id])
         let stored = try #require(try hub.store.alert(id: id))
-        #expect(stored.status == "handled")
+        #expect(stored.status == .handled)
         #expect(stored.pendingCommand == nil)
         #expect(await hub.shownHTML.contains("Block 1 h: done. Chosen by @bob"))
         #expect(try hub.store.activeBlocks(now: hub.clock.now).map(\.ip) == ["203.0.113.9"])

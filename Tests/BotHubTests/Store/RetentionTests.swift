@@ -48,7 +48,7 @@ struct RetentionTests {
         #expect(counts.auditEntries == 3, "both old alerts' rows and the old press")
         #expect(counts.processedUpdates == 1)
         #expect(try store.alert(id: old.id.uuidString) == nil)
-        #expect(try store.alert(id: oldHandling.id.uuidString)?.status == "handling", "a choice in flight is never pruned")
+        #expect(try store.alert(id: oldHandling.id.uuidString)?.status == .handling, "a choice in flight is never pruned")
         #expect(try store.alert(id: recent.id.uuidString) != nil)
         #expect(try store.auditEntries(since: .distantPast).map(\.detail).contains("recent"))
         #expect(!(try store.auditEntries(since: .distantPast).map(\.detail).contains("old")))
