@@ -45,8 +45,9 @@ struct HubRuntime {
         let agents = AgentDirectory(
             configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), logger: logger,
             now: now)
-        let roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
         let metrics = MetricsRegistry()
+        var roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
+        roster.storeErrors = StoreErrorReporter(logger: logger, metrics: metrics)
         let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger, metrics: metrics)
         let reachability = ReachabilityRecorder(store: store, logger: logger, now: now)
         let telegram = telegram.map { MeteredTelegram(wrapped: $0, metrics: metrics, reachability: reachability) as any TelegramAPI }
@@ -70,7 +71,8 @@ struct HubRuntime {
                     window: TimeInterval(configuration.telegram.digestWindow.components.seconds)
                 ),
                 logger: logger,
-                now: now
+                now: now,
+                metrics: metrics
             )
             let choiceHandler = ChoiceHandler(
                 store: store,
@@ -96,7 +98,8 @@ struct HubRuntime {
                 logger: logger,
                 now: now,
                 maxMute: TimeInterval(configuration.telegram.maxMute.components.seconds),
-                strangers: strangers
+                strangers: strangers,
+                metrics: metrics
             )
             poller = UpdatePoller(
                 store: store,
@@ -124,7 +127,8 @@ struct HubRuntime {
             heartbeatInterval: timing.heartbeatInterval,
             checkEvery: timing.offlineCheck,
             now: now,
-            alertStored: wake
+            alertStored: wake,
+            metrics: metrics
         )
         let server = HTTPServer(
             configuration: configuration.listen,
