@@ -93,31 +93,25 @@ struct ChoiceHandler: Sendable {
             audit("press_invalid", by: press, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
             return
         }
-        let requested = Self.action(of: data.choice)
-        let actionName = requested.map { text(AlertMessageRenderer.key(for: $0), [:]) } ?? text(.actionUnblock, [:])
+        let actionName = Self.action(of: data.choice).map { text(AlertMessageRenderer.key(for: $0), [:]) } ?? text(.actionUnblock, [:])
 
-        guard let role = role(of: press) else {
+        switch ChoicePolicy(settings: settings).decide(data.choice, on: stored, alert: alert, role: role(of: press), now: now()) {
+        case .refuse(.notOperator):
             await press.reply(text(.toastNotOperator, [:]), true)
             audit("press_refused", by: press, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
-            return
-        }
-        if let requested, requested.needsAdmin, role != .admin {
+        case .refuse(.needsAdmin(let requested)):
             await press.reply(text(.toastNeedsAdmin, ["action": actionName]), true)
             audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
-            return
-        }
-        if let requested, !alert.actions.contains(requested) {
+        case .refuse(.notForAlerts):
+            await press.reply(text(.toastInvalid, [:]), false)
+        case .refuse(.notOffered(let requested)):
             await press.reply(text(.toastInvalid, [:]), false)
             audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
-            return
-        }
-        guard now().timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime else {
+        case .refuse(.expired):
             await press.reply(text(.toastExpired, [:]), true)
             audit("press_refused", by: press, alertID: stored.id, detail: "button expired")
-            return
-        }
-
-        switch data.choice {
+        case .refuse(.alreadyHandled(let by)):
+            await press.reply(text(.toastHandled, ["user": by]), true)
         case .cancel:
             storeErrors.perform("cancel_confirmation", context: ["alert": "\(stored.id)"]) {
                 _ = try store.takeConfirmation(alertID: stored.id, choice: "", userID: press.userID, now: now())
@@ -125,11 +119,7 @@ struct ChoiceHandler: Sendable {
             await press.reply(text(.toastCancelled, [:]), false)
             audit("press", by: press, alertID: stored.id, detail: "cancelled a confirmation")
             await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
-        case .action(let action) where action.needsConfirmation:
-            guard stored.status == .open else {
-                await press.reply(text(.toastHandled, ["user": stored.handledBy ?? "?"]), true)
-                return
-            }
+        case .askConfirmation(let action):
             let saved = storeErrors.perform("save_confirmation", context: ["alert": "\(stored.id)"]) {
                 try store.saveConfirmation(
                     alertID: stored.id,
@@ -161,12 +151,10 @@ struct ChoiceHandler: Sendable {
                 return
             }
             await carryOut(action, stored: stored, alert: alert, press: press, actionName: actionName)
-        case .action(let action):
+        case .carryOut(let action):
             await carryOut(action, stored: stored, alert: alert, press: press, actionName: actionName)
         case .unblock:
             await unblock(stored: stored, alert: alert, press: press, actionName: actionName)
-        case .digestBlock, .digestShow:
-            break  // Handled above.
         }
     }
 
