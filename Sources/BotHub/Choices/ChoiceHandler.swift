@@ -11,7 +11,7 @@ struct ChoiceHandler: Sendable {
     /// Nil when the hub runs without Telegram (choices then come from `bothub choose`).
     let telegram: (any TelegramAPI)?
     let roster: ChatRoster
-    let dispatcher: ResponseDispatcher
+    let dispatcher: any CommandDispatching
     let settings: ChoiceSettings
     let logger: Logger
     let now: @Sendable () -> Date

@@ -105,3 +105,41 @@ struct ChoiceRecoveryTests {
         #expect(await hub.handler.recoverInterruptedChoices() == 0)
     }
 }
+
+/// A dispatcher that checks, at the moment of sending, that the hub already stored what it is sending.
+struct StoreCheckingDispatcher: CommandDispatching {
+    let store: HubStore
+    let seen: SeenCommands
+
+    func dispatch(_ command: ResponseCommand, to agentID: String, now: Date) async -> ResponseResult {
+        let stored = try? store.alert(id: command.alertId?.uuidString ?? "")
+        await seen.record(command, storedBeforeSending: stored?.pendingCommand.map { $0.contains(command.id.uuidString) } == true)
+        return ResponseResult(commandId: command.id, outcome: .done, finishedAt: now)
+    }
+}
+
+actor SeenCommands {
+    private(set) var entries: [(command: ResponseCommand, storedBeforeSending: Bool)] = []
+
+    func record(_ command: ResponseCommand, storedBeforeSending: Bool) {
+        entries.append((command, storedBeforeSending))
+    }
+}
+
+extension ChoiceRecoveryTests {
+    @Test("the command is stored with the claimed alert before it is sent, and cleared once its outcome is recorded")
+    func commandStoredBeforeSending() async throws {
+        let hub = try await Fixture.make()
+        defer { Task { await hub.agent.stop() } }
+        let seen = SeenCommands()
+        let handler = ChoiceHandler(
+            store: hub.store, catalogs: hub.handler.catalogs, telegram: hub.telegram, roster: hub.handler.roster,
+            dispatcher: StoreCheckingDispatcher(store: hub.store, seen: seen), settings: ChoiceSettings(), logger: hub.handler.logger,
+            now: { hub.clock.now })
+        await Self.press(hub.data("block_ip_1h"), on: hub, handler: handler)
+        let entries = await seen.entries
+        #expect(entries.count == 1)
+        #expect(entries.first?.storedBeforeSending == true)
+        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.pendingCommand == nil)
+    }
+}
