@@ -12,11 +12,14 @@ struct HubRuntime {
     let offlineMonitor: OfflineMonitor
     let pruner: RetentionPruner
     let choices: ChoiceHandler?
+    /// Finishes at start the choices a previous run left `handling`.
+    let recovery: ChoiceRecovery
     let metrics: MetricsRegistry
     let metricsServer: HTTPServer?
 
     var services: [any Service] {
-        [server, offlineMonitor, pruner] + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
+        [server, offlineMonitor, pruner, recovery]
+            + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
     }
 
     /// Tunables tests shorten; production uses the defaults.
@@ -42,8 +45,9 @@ struct HubRuntime {
         let agents = AgentDirectory(
             configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), logger: logger,
             now: now)
-        let roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
         let metrics = MetricsRegistry()
+        var roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
+        roster.storeErrors = StoreErrorReporter(logger: logger, metrics: metrics)
         let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger, metrics: metrics)
         let reachability = ReachabilityRecorder(store: store, logger: logger, now: now)
         let telegram = telegram.map { MeteredTelegram(wrapped: $0, metrics: metrics, reachability: reachability) as any TelegramAPI }
@@ -67,7 +71,8 @@ struct HubRuntime {
                     window: TimeInterval(configuration.telegram.digestWindow.components.seconds)
                 ),
                 logger: logger,
-                now: now
+                now: now,
+                metrics: metrics
             )
             let choiceHandler = ChoiceHandler(
                 store: store,
@@ -78,7 +83,8 @@ struct HubRuntime {
                 settings: timing.choice,
                 logger: logger,
                 now: now,
-                strangers: strangers
+                strangers: strangers,
+                metrics: metrics
             )
             choices = choiceHandler
             let commands = ChatCommandHandler(
@@ -92,7 +98,8 @@ struct HubRuntime {
                 logger: logger,
                 now: now,
                 maxMute: TimeInterval(configuration.telegram.maxMute.components.seconds),
-                strangers: strangers
+                strangers: strangers,
+                metrics: metrics
             )
             poller = UpdatePoller(
                 store: store,
@@ -104,6 +111,12 @@ struct HubRuntime {
                 now: now
             )
         }
+        // Without Telegram the recovery still resends or reopens; there is no message to edit.
+        let recovery = ChoiceRecovery(
+            choices: choices
+                ?? ChoiceHandler(
+                    store: store, catalogs: catalogs, telegram: nil, roster: roster, dispatcher: dispatcher, settings: timing.choice, logger: logger,
+                    now: now, metrics: metrics))
         let wake: @Sendable () -> Void = { [notifier] in notifier?.wake() }
         let intake = AlertIntake(store: store, roster: roster, logger: logger, now: now, metrics: metrics, alertStored: wake)
         let offlineMonitor = OfflineMonitor(
@@ -114,7 +127,8 @@ struct HubRuntime {
             heartbeatInterval: timing.heartbeatInterval,
             checkEvery: timing.offlineCheck,
             now: now,
-            alertStored: wake
+            alertStored: wake,
+            metrics: metrics
         )
         let server = HTTPServer(
             configuration: configuration.listen,
@@ -130,6 +144,7 @@ struct HubRuntime {
             pruner: RetentionPruner(
                 store: store, retention: TimeInterval(configuration.retention.components.seconds), logger: logger, now: now),
             choices: choices,
+            recovery: recovery,
             metrics: metrics,
             metricsServer: configuration.metrics.enabled ? configuration.metrics.makeServer(registry: metrics, logger: logger) : nil
         )

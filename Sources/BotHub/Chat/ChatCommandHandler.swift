@@ -18,6 +18,10 @@ struct ChatCommandHandler: Sendable {
     var maxMute: TimeInterval = 86_400
     /// Shared with the button handler, so a stranger's commands and presses count against one budget.
     var strangers = StrangerReplyLimiter()
+    /// Where `/metrics` counts store errors.
+    var metrics: MetricsRegistry?
+
+    private var storeErrors: StoreErrorReporter { StoreErrorReporter(logger: logger, metrics: metrics) }
 
     func handle(_ message: TelegramMessage) async {
         guard let text = message.text, text.hasPrefix("/"), let user = message.from else { return }
@@ -30,8 +34,11 @@ struct ChatCommandHandler: Sendable {
         let person = chat?.operators.first { $0.userID == user.id }
         let language = roster.language(of: chatID)
         let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
-        try? store.audit(
-            "command", actor: user.displayName, actorID: user.id, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)", at: now())
+        storeErrors.perform("audit", context: ["chat": "\(chatID)"]) {
+            try store.audit(
+                "command", actor: user.displayName, actorID: user.id, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)",
+                at: now())
+        }
 
         // Only operators are answered without limit; anyone else gets a few replies a minute.
         if person == nil, !mayAnswerStranger(user, chatID: chatID) { return }
@@ -40,7 +47,7 @@ struct ChatCommandHandler: Sendable {
         switch command {
         case "/start":
             // A message from the chat proves the bot is no longer blocked there.
-            try? store.setChatBlocked(chatID, false)
+            storeErrors.perform("set_chat_blocked", context: ["chat": "\(chatID)"]) { try store.setChatBlocked(chatID, false) }
             let ids = ["chat": String(chatID), "user": String(user.id)]
             if let person {
                 reply = say(.commandStartOperator, ids.merging(["role": person.role.rawValue]) { $1 })
@@ -78,8 +85,8 @@ struct ChatCommandHandler: Sendable {
 
     private func status(language: String, _ say: (MessageKey, [String: String]) -> String) -> String {
         guard !agents.ids.isEmpty else { return say(.commandStatusNone, [:]) }
-        let heartbeats = (try? store.lastHeartbeats()) ?? [:]
-        let open = (try? store.openAlertCounts()) ?? [:]
+        let heartbeats = storeErrors.attempt("read_heartbeats") { try store.lastHeartbeats() } ?? [:]
+        let open = storeErrors.attempt("read_open_alert_counts") { try store.openAlertCounts() } ?? [:]
         let lines = agents.ids.map { agent in
             let seen =
                 heartbeats[agent].map { MessageTime.ago($0, now: now(), catalogs: catalogs, language: language) } ?? say(.commandStatusNever, [:])
@@ -92,7 +99,7 @@ struct ChatCommandHandler: Sendable {
     /// Asks every agent for its live block list (the kernel's truth, with time left); an agent that cannot be
     /// reached is named, and what the hub recorded for it is shown instead.
     private func sendBlocks(chatID: Int64, language: String, say: (MessageKey, [String: String]) -> String) async {
-        let recorded = (try? store.activeBlocks(now: now())) ?? []
+        let recorded = storeErrors.attempt("read_active_blocks") { try store.activeBlocks(now: now()) } ?? []
         var lines: [String] = []
         var buttons: [[InlineButton]] = []
         for agent in agents.ids {
@@ -110,7 +117,7 @@ struct ChatCommandHandler: Sendable {
                 lines.append(say(.commandBlocksEntry, ["agent": agent, "ip": entry.ip, "left": entry.left]))
                 // An Unblock button needs the alert the block came from; chat-made blocks are lifted with /unblock.
                 if let block = recorded.first(where: { $0.agent == agent && $0.ip == entry.ip }), let alertID = block.alertID,
-                    let stored = try? store.alert(id: alertID)
+                    let stored = storeErrors.attempt("read_alert", context: ["alert": "\(alertID)"], { try store.alert(id: alertID) }) ?? nil
                 {
                     buttons.append([
                         InlineButton(
@@ -208,7 +215,12 @@ struct ChatCommandHandler: Sendable {
         guard let code, catalogs.languages.contains(code) else {
             return say(.commandLanguageUnknown, ["language": code ?? "", "languages": catalogs.languages.joined(separator: ", ")])
         }
-        try? store.setChatLanguage(chatID, language: code)
+        do {
+            try store.setChatLanguage(chatID, language: code)
+        } catch {
+            storeErrors.report(error, operation: "set_chat_language", context: ["chat": "\(chatID)"])
+            return say(.commandFailed, ["reason": "the hub's database failed; see its log"])
+        }
         return catalogs.text(.commandLanguageChanged, language: code, ["language": code])
     }
 

@@ -11,12 +11,17 @@ struct ChoiceHandler: Sendable {
     /// Nil when the hub runs without Telegram (choices then come from `bothub choose`).
     let telegram: (any TelegramAPI)?
     let roster: ChatRoster
-    let dispatcher: ResponseDispatcher
+    let dispatcher: any CommandDispatching
     let settings: ChoiceSettings
     let logger: Logger
     let now: @Sendable () -> Date
     /// Shared with the chat commands, so a stranger's commands and presses count against one budget.
     var strangers = StrangerReplyLimiter()
+    /// Where `/metrics` counts store errors (nil in `bothub choose`, which prints them instead).
+    var metrics: MetricsRegistry?
+
+    /// The one policy for store errors: logged with context, counted; the caller tells the operator.
+    var storeErrors: StoreErrorReporter { StoreErrorReporter(logger: logger, metrics: metrics) }
 
     /// A button press in Telegram: answered with a toast (someone who is not an operator there gets a few a minute).
     func handle(_ query: TelegramCallbackQuery) async {
@@ -72,72 +77,84 @@ struct ChoiceHandler: Sendable {
             await handleDigest(press, data: data, language: language)
             return
         }
-        guard let data = press.data.flatMap(CallbackData.init),
-            let stored = try? store.alert(shortID: data.shortID), let alert = try? stored.decoded()
+        let data = press.data.flatMap(CallbackData.init)
+        let found: StoredAlert?
+        do {
+            found = try data.flatMap { try store.alert(shortID: $0.shortID) }
+        } catch {
+            storeErrors.report(error, operation: "read_alert", context: ["data": "\(press.data ?? "-")"])
+            await press.reply(text(.toastStoreFailed, [:]), true)
+            return
+        }
+        guard let data, let stored = found,
+            let alert = storeErrors.attempt("decode_alert", context: ["alert": "\(stored.id)"], { try stored.decoded() })
         else {
             await press.reply(text(.toastInvalid, [:]), false)
             audit("press_invalid", by: press, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
             return
         }
-        let requested = Self.action(of: data.choice)
-        let actionName = requested.map { text(AlertMessageRenderer.key(for: $0), [:]) } ?? text(.actionUnblock, [:])
+        let actionName = Self.action(of: data.choice).map { text(AlertMessageRenderer.key(for: $0), [:]) } ?? text(.actionUnblock, [:])
 
-        guard let role = role(of: press) else {
+        switch ChoicePolicy(settings: settings).decide(data.choice, on: stored, alert: alert, role: role(of: press), now: now()) {
+        case .refuse(.notOperator):
             await press.reply(text(.toastNotOperator, [:]), true)
             audit("press_refused", by: press, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
-            return
-        }
-        if let requested, requested.needsAdmin, role != .admin {
+        case .refuse(.needsAdmin(let requested)):
             await press.reply(text(.toastNeedsAdmin, ["action": actionName]), true)
             audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
-            return
-        }
-        if let requested, !alert.actions.contains(requested) {
+        case .refuse(.notForAlerts):
+            await press.reply(text(.toastInvalid, [:]), false)
+        case .refuse(.notOffered(let requested)):
             await press.reply(text(.toastInvalid, [:]), false)
             audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
-            return
-        }
-        guard now().timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime else {
+        case .refuse(.expired):
             await press.reply(text(.toastExpired, [:]), true)
             audit("press_refused", by: press, alertID: stored.id, detail: "button expired")
-            return
-        }
-
-        switch data.choice {
+        case .refuse(.alreadyHandled(let by)):
+            await press.reply(text(.toastHandled, ["user": by]), true)
         case .cancel:
-            _ = try? store.takeConfirmation(alertID: stored.id, choice: "", userID: press.userID, now: now())
+            storeErrors.perform("cancel_confirmation", context: ["alert": "\(stored.id)"]) {
+                _ = try store.takeConfirmation(alertID: stored.id, choice: "", userID: press.userID, now: now())
+            }
             await press.reply(text(.toastCancelled, [:]), false)
             audit("press", by: press, alertID: stored.id, detail: "cancelled a confirmation")
             await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
-        case .action(let action) where action.needsConfirmation:
-            guard stored.status == "open" else {
-                await press.reply(text(.toastHandled, ["user": stored.handledBy ?? "?"]), true)
+        case .askConfirmation(let action):
+            let saved = storeErrors.perform("save_confirmation", context: ["alert": "\(stored.id)"]) {
+                try store.saveConfirmation(
+                    alertID: stored.id,
+                    choice: action.rawValue,
+                    userID: press.userID,
+                    expiresAt: now().addingTimeInterval(settings.confirmationWindow)
+                )
+            }
+            guard saved else {
+                await press.reply(text(.toastStoreFailed, [:]), true)
                 return
             }
-            try? store.saveConfirmation(
-                alertID: stored.id,
-                choice: action.rawValue,
-                userID: press.userID,
-                expiresAt: now().addingTimeInterval(settings.confirmationWindow)
-            )
             await press.reply(text(.toastConfirm, [:]), false)
             await press.finished(.confirmationRequested)
             audit("confirm_requested", by: press, alertID: stored.id, detail: action.rawValue)
             await showConfirmation(of: stored, alert: alert, action: action, chatID: chatID, language: language)
         case .confirm(let action):
-            guard (try? store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: press.userID, now: now())) == true else {
+            let confirmation = storeErrors.attempt("take_confirmation", context: ["alert": "\(stored.id)"]) {
+                try store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: press.userID, now: now())
+            }
+            guard let confirmation else {
+                await press.reply(text(.toastStoreFailed, [:]), true)
+                return
+            }
+            guard confirmation else {
                 await press.reply(text(.toastConfirmExpired, [:]), true)
                 audit("press_refused", by: press, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
                 await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
                 return
             }
             await carryOut(action, stored: stored, alert: alert, press: press, actionName: actionName)
-        case .action(let action):
+        case .carryOut(let action):
             await carryOut(action, stored: stored, alert: alert, press: press, actionName: actionName)
         case .unblock:
             await unblock(stored: stored, alert: alert, press: press, actionName: actionName)
-        case .digestBlock, .digestShow:
-            break  // Handled above.
         }
     }
 
@@ -145,7 +162,15 @@ struct ChoiceHandler: Sendable {
     private func handleDigest(_ press: Press, data: CallbackData, language: String) async {
         let actor = press.name
         let chatID = press.chatID ?? 0
-        guard let digest = try? store.digest(shortID: data.shortID), let id = digest.id, digest.chatId == chatID else {
+        let found: StoredDigest?
+        do {
+            found = try store.digest(shortID: data.shortID)
+        } catch {
+            storeErrors.report(error, operation: "read_digest", context: ["data": "\(press.data ?? "-")"])
+            await press.reply(catalogs.text(.toastStoreFailed, language: language), true)
+            return
+        }
+        guard let digest = found, let id = digest.id, digest.chatId == chatID else {
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
         }
@@ -154,7 +179,10 @@ struct ChoiceHandler: Sendable {
             audit("press_refused", by: press, alertID: nil, detail: "user \(press.userID) is not an operator of chat \(chatID) (digest \(id))")
             return
         }
-        let alerts = ((try? store.digestAlerts(id)) ?? []).compactMap { try? $0.decoded() }
+        let alerts = (storeErrors.attempt("read_digest_alerts", context: ["digest": "\(id)"]) { try store.digestAlerts(id) } ?? []).compactMap {
+            stored in
+            storeErrors.attempt("decode_alert", context: ["alert": "\(stored.id)"]) { try stored.decoded() }
+        }
         let renderer = DigestRenderer(catalogs: catalogs)
         if data.choice == .digestShow {
             await press.reply(nil, false)
@@ -176,7 +204,15 @@ struct ChoiceHandler: Sendable {
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
         }
-        switch (try? store.claimDigest(id, by: actor, now: now())) ?? .unknown {
+        let claim: AlertClaim
+        do {
+            claim = try store.claimDigest(id, by: actor, now: now())
+        } catch {
+            storeErrors.report(error, operation: "claim_digest", context: ["digest": "\(id)"])
+            await press.reply(catalogs.text(.toastStoreFailed, language: language), true)
+            return
+        }
+        switch claim {
         case .claimed:
             break
         case .alreadyHandled(let by, _, _):
@@ -192,25 +228,39 @@ struct ChoiceHandler: Sendable {
         audit("press", by: press, alertID: nil, detail: "digest \(id) block \(targets.joined(separator: " ")) by user \(press.userID)")
         let requester = Operator(telegramUserId: press.userID, name: actor)
         let blockable = alerts.filter { $0.actions.contains(.blockIP1h) }
-        var done = 0
-        var failed = 0
         // Exactly the addresses the message listed when it was last shown, not whatever the digest holds by now.
-        for ip in targets {
+        let commands = targets.compactMap { ip -> (ip: String, source: Alert, command: ResponseCommand)? in
             guard let source = blockable.first(where: { ChoiceHandler.ip(of: $0) == ip }),
                 case .success(let command) = Self.command(
                     for: .blockIP1h, alert: source, by: requester, now: now(), lifetime: settings.commandLifetime)
-            else { continue }
-            audit("command", by: press, alertID: source.id.uuidString, detail: "\(command.id) \(command.action.auditText) → \(source.agent)")
-            let result = await dispatcher.dispatch(command, to: source.agent, now: now())
-            audit("result", actor: source.agent, alertID: source.id.uuidString, detail: "\(result.commandId) \(Self.describe(result.outcome))")
-            if result.outcome == .done || result.outcome == .alreadyDone {
-                done += 1
-                try? store.recordBlock(
-                    agent: source.agent, ip: ip, until: now().addingTimeInterval(3600), alertID: source.id.uuidString, by: actor, at: now())
-            } else {
-                failed += 1
-            }
+            else { return nil }
+            return (ip, source, command)
         }
+        // Sent a few at a time: the agent runs its firewall changes one by one anyway, and a slow agent then holds
+        // this press for a fraction of the targets' timeouts instead of their sum.
+        let succeeded = await withTaskGroup(of: Bool.self) { group in
+            var succeeded = 0
+            for (index, target) in commands.enumerated() {
+                if index >= Self.digestDispatchWidth, await group.next() == true { succeeded += 1 }
+                group.addTask {
+                    let (ip, source, command) = target
+                    audit("command", by: press, alertID: source.id.uuidString, detail: "\(command.id) \(command.action.auditText) → \(source.agent)")
+                    let result = await dispatcher.dispatch(command, to: source.agent, now: now())
+                    audit(
+                        "result", actor: source.agent, alertID: source.id.uuidString, detail: "\(result.commandId) \(Self.describe(result.outcome))")
+                    guard result.outcome == .done || result.outcome == .alreadyDone else { return false }
+                    storeErrors.perform("record_block", context: ["digest": "\(id)", "ip": "\(ip)"]) {
+                        try store.recordBlock(
+                            agent: source.agent, ip: ip, until: now().addingTimeInterval(3600), alertID: source.id.uuidString, by: actor, at: now())
+                    }
+                    return true
+                }
+            }
+            for await result in group where result { succeeded += 1 }
+            return succeeded
+        }
+        let done = succeeded
+        let failed = commands.count - succeeded
         let line = catalogs.text(
             .digestBlockOutcome,
             language: language,
@@ -220,7 +270,7 @@ struct ChoiceHandler: Sendable {
                 "failed": catalogs.text(.pluralAddresses, language: language, count: failed),
             ]
         )
-        try? store.setDigestOutcome(id, outcome: line)
+        storeErrors.perform("set_digest_outcome", context: ["digest": "\(id)"]) { try store.setDigestOutcome(id, outcome: line) }
         var updated = digest
         updated.outcome = line
         if let messageID = digest.messageId {
@@ -233,7 +283,17 @@ struct ChoiceHandler: Sendable {
     private func carryOut(_ action: AlertAction, stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
         let actor = press.name
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
-        switch (try? store.claimAlert(id: stored.id, by: actor, now: now())) ?? .unknown {
+        let chosenAt = now()
+        let claim: AlertClaim
+        do {
+            claim = try store.claimAlert(
+                id: stored.id, choice: action.rawValue, by: actor, now: chosenAt, staleBefore: chosenAt.addingTimeInterval(-settings.staleClaimAfter))
+        } catch {
+            storeErrors.report(error, operation: "claim_alert", context: ["alert": "\(stored.id)"])
+            await press.reply(notRecordedLine(action, actor: actor, at: chosenAt, language: language), true)
+            return
+        }
+        switch claim {
         case .claimed:
             break
         case .alreadyHandled(let by, _, _):
@@ -245,8 +305,7 @@ struct ChoiceHandler: Sendable {
             return
         }
         audit("press", by: press, alertID: stored.id, detail: "\(action.rawValue) by user \(press.userID)")
-        let values = ["action": actionName, "user": actor, "time": MessageTime.format(now())]
-        let chosenAt = now()
+        let values = ["action": actionName, "user": actor, "time": MessageTime.format(chosenAt)]
         // Each chat reads the outcome in its own language, not the presser's.
         let valuesIn = { (language: String) in
             ["action": catalogs.text(AlertMessageRenderer.key(for: action), language: language), "user": actor, "time": MessageTime.format(chosenAt)]
@@ -254,53 +313,102 @@ struct ChoiceHandler: Sendable {
 
         if action.isLocal {
             let key: MessageKey = action == .ignore ? .outcomeIgnored : .outcomeAcknowledged
+            let recorded = storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
+                try store.finishAlert(
+                    id: stored.id, outcome: catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage)), reopen: false)
+            }
+            guard recorded else {
+                await press.reply(notRecordedLine(action, actor: actor, at: chosenAt, language: language), true)
+                await refreshMessages(
+                    of: stored, alert: alert, extra: { notRecordedLine(action, actor: actor, at: chosenAt, language: $0) }, keyboard: .offered)
+                return
+            }
             await press.reply(catalogs.text(key, language: language, values), false)
-            try? store.finishAlert(
-                id: stored.id, outcome: catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage)), reopen: false)
             logChoice(actor: actor, choice: action.rawValue, stored: stored, outcome: "done")
             await press.finished(.local(catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage))))
             await refreshMessages(of: stored, alert: alert, extra: { catalogs.text(key, language: $0, valuesIn($0)) }, keyboard: .none)
             return
         }
 
-        await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        await refreshMessages(of: stored, alert: alert, extra: { catalogs.text(.outcomePending, language: $0, valuesIn($0)) }, keyboard: .none)
         let operatorID = Operator(telegramUserId: press.userID, name: actor)
         let result: ResponseResult
         switch Self.command(for: action, alert: alert, by: operatorID, now: now(), lifetime: settings.commandLifetime) {
         case .success(let command):
+            // Stored before it is sent: a hub killed while the agent works sends this same id again at its next start.
+            do {
+                try store.recordPendingCommand(alertID: stored.id, command: command)
+            } catch {
+                storeErrors.report(error, operation: "record_pending_command", context: ["alert": "\(stored.id)"])
+                storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
+                    try store.finishAlert(
+                        id: stored.id, outcome: notRecordedLine(action, actor: actor, at: chosenAt, language: roster.defaultLanguage), reopen: true)
+                }
+                await press.reply(notRecordedLine(action, actor: actor, at: chosenAt, language: language), true)
+                await refreshMessages(
+                    of: stored, alert: alert, extra: { notRecordedLine(action, actor: actor, at: chosenAt, language: $0) }, keyboard: .offered)
+                return
+            }
+            await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
+            await refreshMessages(of: stored, alert: alert, extra: { catalogs.text(.outcomePending, language: $0, valuesIn($0)) }, keyboard: .none)
             audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
             result = await dispatcher.dispatch(command, to: alert.agent, now: now())
         case .failure(let reason):
+            await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
             result = ResponseResult(commandId: UUID(), outcome: .failed(reason: reason.description), finishedAt: now())
         }
         audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
         logChoice(actor: actor, choice: action.rawValue, stored: stored, outcome: Self.describe(result.outcome))
         await press.finished(.dispatched(result))
+        await conclude(action, stored: stored, alert: alert, result: result, actor: actor, chosenAt: chosenAt)
+    }
 
+    /// Records how a sent choice ended and shows it in every chat: after a press, and after the start-up recovery
+    /// sent a command again. When the outcome cannot be recorded the chats are told so, and the buttons stay: the
+    /// claim is taken over once it is stale (`ChoiceSettings.staleClaimAfter`), so the alert is never stuck.
+    func conclude(_ action: AlertAction, stored: StoredAlert, alert: Alert, result: ResponseResult, actor: String, chosenAt: Date) async {
+        let valuesIn = { (language: String) in
+            ["action": catalogs.text(AlertMessageRenderer.key(for: action), language: language), "user": actor, "time": MessageTime.format(chosenAt)]
+        }
         let line = { (language: String) in outcomeLine(result, values: valuesIn(language), language: language) }
         let succeeded = result.outcome == .done || result.outcome == .alreadyDone
-        try? store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: !succeeded)
+        let recorded = storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
+            try store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: !succeeded)
+        }
+        guard recorded else {
+            await refreshMessages(
+                of: stored, alert: alert, extra: { line($0) + "\n" + notRecordedLine(action, actor: actor, at: chosenAt, language: $0) },
+                keyboard: .offered)
+            return
+        }
         var keyboard = KeyboardChoice.offered
         if succeeded {
             keyboard = .none
             if let duration = action.blockDuration, let ip = Self.ip(of: alert) {
-                try? store.recordBlock(
-                    agent: alert.agent,
-                    ip: ip,
-                    until: duration.map { now().addingTimeInterval(TimeInterval($0.components.seconds)) },
-                    alertID: stored.id,
-                    by: actor,
-                    at: now()
-                )
+                storeErrors.perform("record_block", context: ["alert": "\(stored.id)", "ip": "\(ip)"]) {
+                    try store.recordBlock(
+                        agent: alert.agent,
+                        ip: ip,
+                        until: duration.map { now().addingTimeInterval(TimeInterval($0.components.seconds)) },
+                        alertID: stored.id,
+                        by: actor,
+                        at: now()
+                    )
+                }
                 keyboard = .unblock(ip)
             }
         }
         await refreshMessages(of: stored, alert: alert, extra: line, keyboard: keyboard)
     }
 
+    /// "The hub could not record this choice", in `language`.
+    func notRecordedLine(_ action: AlertAction, actor: String, at time: Date, language: String) -> String {
+        catalogs.text(
+            .outcomeNotRecorded, language: language,
+            ["action": catalogs.text(AlertMessageRenderer.key(for: action), language: language), "user": actor, "time": MessageTime.format(time)])
+    }
+
     /// One hub log line per choice: who chose what on which alert, and how it ended.
-    private func logChoice(actor: String, choice: String, stored: StoredAlert, outcome: String) {
+    func logChoice(actor: String, choice: String, stored: StoredAlert, outcome: String) {
         logger.info("\(actor) chose \(choice) on \(stored.agent)/\(stored.shortId) → \(outcome)")
     }
 
@@ -332,7 +440,11 @@ struct ChoiceHandler: Sendable {
             return outcomeLine(result, values: ["action": action, "user": actor, "time": MessageTime.format(chosenAt)], language: language)
         }
         let succeeded = result.outcome == .done || result.outcome == .alreadyDone
-        if succeeded { try? store.removeBlock(agent: alert.agent, ip: ip) }
+        if succeeded {
+            storeErrors.perform("remove_block", context: ["agent": "\(alert.agent)", "ip": "\(ip)"]) {
+                try store.removeBlock(agent: alert.agent, ip: ip)
+            }
+        }
         await refreshMessages(of: stored, alert: alert, extra: line, keyboard: succeeded ? .none : .unblock(ip))
     }
 
@@ -346,8 +458,9 @@ struct ChoiceHandler: Sendable {
     }
 
     /// Re-renders the alert in every chat it was sent to, with `extra` lines below and the chosen keyboard.
-    private func refreshMessages(of stored: StoredAlert, alert: Alert, extra: ((String) -> String)?, keyboard: KeyboardChoice) async {
-        for (chatID, messageID) in (try? store.sentMessages(alertID: stored.id)) ?? [] {
+    func refreshMessages(of stored: StoredAlert, alert: Alert, extra: ((String) -> String)?, keyboard: KeyboardChoice) async {
+        let sent = storeErrors.attempt("read_sent_messages", context: ["alert": "\(stored.id)"]) { try store.sentMessages(alertID: stored.id) }
+        for (chatID, messageID) in sent ?? [] {
             let language = roster.language(of: chatID)
             let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
             let html = [rendered.html, extra?(language)].compactMap { $0 }.joined(separator: "\n\n")
@@ -370,7 +483,11 @@ struct ChoiceHandler: Sendable {
     }
 
     private func showConfirmation(of stored: StoredAlert, alert: Alert, action: AlertAction, chatID: Int64, language: String) async {
-        guard let messageID = try? store.messageID(alertID: stored.id, chatID: chatID) else { return }
+        guard
+            let found = storeErrors.attempt(
+                "read_message_id", context: ["alert": "\(stored.id)"], { try store.messageID(alertID: stored.id, chatID: chatID) }),
+            let messageID = found
+        else { return }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
         let shutdown = action == .shutdown
         let prompt = catalogs.text(
@@ -405,13 +522,16 @@ struct ChoiceHandler: Sendable {
         audit(event, actor: press.name, actorID: press.origin == .hubMachine ? nil : press.userID, alertID: alertID, detail: detail)
     }
 
-    private func audit(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) {
+    func audit(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) {
         do {
             try store.audit(event, actor: actor, actorID: actorID, alertID: alertID, detail: detail, at: now())
         } catch {
             logger.error("cannot write audit entry", metadata: ["event": "\(event)", "error": "\(error)"])
         }
     }
+
+    /// How many of a digest's block commands are in flight at once.
+    static let digestDispatchWidth = 4
 
     static func action(of choice: CallbackData.Choice) -> AlertAction? {
         switch choice {
@@ -531,6 +651,9 @@ struct ChoiceSettings: Sendable {
     var confirmationWindow: TimeInterval = 60
     /// The agent refuses a command older than this (default 2 min).
     var commandLifetime: TimeInterval = 120
+    /// A claim older than this is taken over by the next press: its command has expired at the agent, and a dispatch
+    /// (at most two keys × the 15 s timeout) has ended, so nothing of the old choice can still run.
+    var staleClaimAfter: TimeInterval { commandLifetime + 60 }
 }
 
 extension MessageCatalogs {

@@ -95,7 +95,7 @@ struct AuditCommand: ParsableCommand {
                 if let (stored, alert) = alerts[id] ?? nil {
                     row.shortId = stored.shortId
                     row.agent = stored.agent
-                    row.kind = stored.kind
+                    row.kind = stored.kind.rawValue
                     row.subject = AlertListing.subject(alert.subject)
                 }
             }

@@ -4,8 +4,8 @@ import ServiceLifecycle
 import Shared
 
 /// Sends stored alerts' pending messages to Telegram, one paced queue per chat, and records their message ids so
-/// buttons match alerts and outcomes appear in place. Messages live in SQLite until sent: a restart loses none and
-/// sends none twice.
+/// buttons match alerts and outcomes appear in place. Messages live in SQLite until sent: a restart loses none (one
+/// caught between `sendMessage` and recording its id is sent again: at-least-once).
 actor AlertNotifier: Service, CustomStringConvertible {
     nonisolated var description: String { "AlertNotifier" }
 
@@ -18,6 +18,7 @@ actor AlertNotifier: Service, CustomStringConvertible {
     private let wakeSignal = WakeSignal()
     private var pacer: ChatPacer
     private let digests: DigestSettings
+    private let storeErrors: StoreErrorReporter
 
     init(
         store: HubStore,
@@ -27,8 +28,10 @@ actor AlertNotifier: Service, CustomStringConvertible {
         rates: ChatPacer.Rates = ChatPacer.Rates(privatePerSecond: 1, groupPerMinute: 20),
         digests: DigestSettings = DigestSettings(),
         logger: Logger,
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date = Date.init,
+        metrics: MetricsRegistry? = nil
     ) {
+        self.storeErrors = StoreErrorReporter(logger: logger, metrics: metrics)
         self.store = store
         self.catalogs = catalogs
         self.telegram = telegram
@@ -76,12 +79,16 @@ actor AlertNotifier: Service, CustomStringConvertible {
         for message in pending where !deferredChats.contains(message.chatID) {
             if mutes.contains(where: { $0.hides(message.alert, in: message.chatID) }) {
                 // Muted alerts are stored and audited, not shown in that chat (`bothub alerts` still lists them).
-                try? store.markMessageMuted(alertID: message.alert.id, chatID: message.chatID)
+                storeErrors.perform("mark_message_muted", context: ["alert": "\(message.alert.id)"]) {
+                    try store.markMessageMuted(alertID: message.alert.id, chatID: message.chatID)
+                }
                 continue
             }
             if shouldFold(message) {
                 // Folding into a digest sends nothing now; the digest is shown (or edited) below at the chat's pace.
-                _ = try? store.fold(alert: message.alert, chatID: message.chatID, window: digests.window, now: now())
+                storeErrors.perform("fold_into_digest", context: ["alert": "\(message.alert.id)"]) {
+                    _ = try store.fold(alert: message.alert, chatID: message.chatID, window: digests.window, now: now())
+                }
                 continue
             }
             let slot = pacer.nextSlot(for: message.chatID, now: now())
@@ -96,7 +103,7 @@ actor AlertNotifier: Service, CustomStringConvertible {
                 nextWake = min(nextWake, pacer.nextSlot(for: message.chatID, now: now()))
             }
         }
-        for digest in (try? store.dirtyDigests()) ?? [] {
+        for digest in storeErrors.attempt("read_dirty_digests", { try store.dirtyDigests() }) ?? [] {
             let slot = pacer.nextSlot(for: digest.chatId, now: now())
             guard slot <= now() else {
                 nextWake = min(nextWake, slot)
@@ -113,22 +120,34 @@ actor AlertNotifier: Service, CustomStringConvertible {
     private func shouldFold(_ message: PendingMessage) -> Bool {
         let alert = message.alert
         let windowStart = alert.receivedAt.addingTimeInterval(-digests.window)
-        if alert.severity == Severity.critical.rawValue,
-            (try? store.criticalCount(agent: alert.agent, kind: alert.kind, since: windowStart, before: alert.receivedAt)) == 0
+        if alert.severity == .critical,
+            storeErrors.attempt(
+                "count_critical_alerts",
+                { try store.criticalCount(agent: alert.agent, kind: alert.kind.rawValue, since: windowStart, before: alert.receivedAt) }) == 0
         {
             return false
         }
-        if (try? store.hasOpenDigest(chatID: message.chatID, agent: alert.agent, kind: alert.kind, window: digests.window, now: now())) == true {
+        if storeErrors.attempt(
+            "read_open_digest",
+            { try store.hasOpenDigest(chatID: message.chatID, agent: alert.agent, kind: alert.kind.rawValue, window: digests.window, now: now()) })
+            == true
+        {
             return true
         }
-        let count = (try? store.alertCount(agent: alert.agent, kind: alert.kind, since: windowStart, until: alert.receivedAt)) ?? 0
+        let count =
+            storeErrors.attempt(
+                "count_alerts", { try store.alertCount(agent: alert.agent, kind: alert.kind.rawValue, since: windowStart, until: alert.receivedAt) })
+            ?? 0
         return count > digests.threshold
     }
 
     /// Sends a new digest or edits the shown one in place.
     private func show(_ digest: StoredDigest) async {
         guard let id = digest.id else { return }
-        let alerts = ((try? store.digestAlerts(id)) ?? []).compactMap { try? $0.decoded() }
+        let alerts = (storeErrors.attempt("read_digest_alerts", context: ["digest": "\(id)"]) { try store.digestAlerts(id) } ?? []).compactMap {
+            stored in
+            storeErrors.attempt("decode_alert", context: ["alert": "\(stored.id)"]) { try stored.decoded() }
+        }
         let rendered = DigestRenderer(catalogs: catalogs).render(digest, alerts: alerts, language: roster.language(of: digest.chatId), now: now())
         // Stored with the message, so the block button blocks exactly what this message lists.
         let targets = DigestRenderer.offeredBlockTargets(digest, alerts: alerts).map(\.ip)
@@ -154,21 +173,30 @@ actor AlertNotifier: Service, CustomStringConvertible {
     /// Sends one message; false if the chat must wait before its next message.
     private func send(_ message: PendingMessage) async -> Bool {
         guard let alert = try? message.alert.decoded() else {
-            try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "undecodable alert")
+            storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
+                try store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "undecodable alert")
+            }
             return true
         }
-        if (try? store.isChatBlocked(message.chatID)) == true {
-            try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "the bot is blocked in this chat")
+        if storeErrors.attempt("read_chat_blocked", { try store.isChatBlocked(message.chatID) }) == true {
+            storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
+                try store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "the bot is blocked in this chat")
+            }
             return true
         }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(
             alert, shortID: message.alert.shortId, language: roster.language(of: message.chatID))
         do {
+            // Marked first: a hub killed between Telegram accepting the message and the next write finds it
+            // `sending` and sends it again (at-least-once; the README's "Delivery" says so).
+            try store.markMessageSending(alertID: message.alert.id, chatID: message.chatID)
             let sent = try await telegram.sendMessage(chatID: message.chatID, html: rendered.html, keyboard: rendered.keyboard)
             pacer.recordSent(to: message.chatID, at: now())
             try store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: sent.messageId)
-            try? store.audit(
-                "message", actor: nil, alertID: message.alert.id, detail: "sent to chat \(message.chatID) as \(sent.messageId)", at: now())
+            storeErrors.perform("audit") {
+                try store.audit(
+                    "message", actor: nil, alertID: message.alert.id, detail: "sent to chat \(message.chatID) as \(sent.messageId)", at: now())
+            }
             return true
         } catch let error as TelegramError {
             return handle(error, for: message)
@@ -181,7 +209,7 @@ actor AlertNotifier: Service, CustomStringConvertible {
     private func handle(_ error: TelegramError, for message: PendingMessage) -> Bool {
         if let newChat = error.migrateToChatID {
             logger.warning("group was upgraded to a supergroup; following it", metadata: ["from": "\(message.chatID)", "to": "\(newChat)"])
-            try? store.migrateChat(from: message.chatID, to: newChat)
+            storeErrors.perform("migrate_chat", context: ["chat": "\(message.chatID)"]) { try store.migrateChat(from: message.chatID, to: newChat) }
             return false
         }
         if error.code == 429 {
@@ -197,11 +225,13 @@ actor AlertNotifier: Service, CustomStringConvertible {
         }
         if error.isForbidden {
             logger.error("the bot was blocked or removed in a chat; its alerts are not delivered", metadata: ["chat": "\(message.chatID)"])
-            try? store.setChatBlocked(message.chatID, true)
+            storeErrors.perform("set_chat_blocked", context: ["chat": "\(message.chatID)"]) { try store.setChatBlocked(message.chatID, true) }
         } else {
             logger.error("Telegram refused an alert message", metadata: ["chat": "\(message.chatID)", "error": "\(error)"])
         }
-        try? store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: error.description)
+        storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
+            try store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: error.description)
+        }
         return true
     }
 }

@@ -15,6 +15,8 @@ struct OfflineMonitor: Service {
     var checkEvery: Duration = .seconds(10)
     let now: @Sendable () -> Date
     let alertStored: @Sendable () -> Void
+    /// Where `/metrics` counts store errors.
+    var metrics: MetricsRegistry?
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -27,13 +29,14 @@ struct OfflineMonitor: Service {
 
     /// One pass over the agents; raises at most one alert per agent per transition.
     func check() {
-        let heartbeats = (try? store.lastHeartbeats()) ?? [:]
+        let storeErrors = StoreErrorReporter(logger: logger, metrics: metrics)
+        let heartbeats = storeErrors.attempt("read_heartbeats") { try store.lastHeartbeats() } ?? [:]
         let current = now()
         for agent in agents.ids {
             guard let lastSeen = heartbeats[agent] else { continue }
             let silent = current.timeIntervalSince(lastSeen)
             let isOffline = silent > 3 * heartbeatInterval
-            let wasOffline = (try? store.isMarkedOffline(agent)) ?? false
+            let wasOffline = storeErrors.attempt("read_offline_mark", context: ["agent": "\(agent)"]) { try store.isMarkedOffline(agent) } ?? false
             guard isOffline != wasOffline else { continue }
             do {
                 try store.markOffline(agent, isOffline)

@@ -67,18 +67,18 @@ extension HubStore {
             id: alert.id.uuidString,
             shortId: try ShortID.unused(for: alert.id, in: db),
             agent: alert.agent,
-            kind: alert.kind.rawValue,
-            severity: alert.severity.rawValue,
+            kind: alert.kind,
+            severity: alert.severity,
             observedAt: alert.observedAt,
             receivedAt: now,
             payload: payload,
-            status: "open"
+            status: .open
         )
         try stored.insert(db)
         for chat in chats {
             try db.execute(
-                sql: "INSERT INTO message (alertId, chatId, state, createdAt) VALUES (?, ?, 'pending', ?)",
-                arguments: [stored.id, chat, now]
+                sql: "INSERT INTO message (alertId, chatId, state, createdAt) VALUES (?, ?, ?, ?)",
+                arguments: [stored.id, chat, MessageState.pending, now]
             )
         }
         try AuditEntry(
@@ -90,18 +90,29 @@ extension HubStore {
         ).insert(db)
     }
 
-    /// Messages not yet sent, oldest first.
+    /// Messages not yet sent, oldest first; a `sending` one is among them (its hub stopped before Telegram's answer
+    /// was recorded, so it is sent again: at-least-once).
+    ///
+    /// Only the notifier's single loop marks messages `sending`, so within one run no other message is in that state.
     func pendingMessages(limit: Int = 100) throws -> [PendingMessage] {
         try writer.read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT message.chatId AS chatId, alert.* FROM message JOIN alert ON alert.id = message.alertId
-                    WHERE message.state = 'pending' ORDER BY message.createdAt, alert.rowid LIMIT ?
+                    WHERE message.state IN ('pending', 'sending') ORDER BY message.createdAt, alert.rowid LIMIT ?
                     """,
                 arguments: [limit]
             )
             return try rows.map { PendingMessage(alert: try StoredAlert(row: $0), chatID: $0["chatId"]) }
+        }
+    }
+
+    /// Marks a message as being sent, just before `sendMessage`: a crash before `markMessageSent` leaves this mark.
+    func markMessageSending(alertID: String, chatID: Int64) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE message SET state = ? WHERE alertId = ? AND chatId = ?", arguments: [MessageState.sending, alertID, chatID])
         }
     }
 
@@ -159,17 +170,24 @@ extension HubStore {
     func recentAlerts(limit: Int, openOnly: Bool = false) throws -> [StoredAlert] {
         try writer.read { db in
             var request = StoredAlert.order(Column("receivedAt").desc).limit(limit)
-            if openOnly { request = request.filter(Column("status") == "open") }
+            if openOnly { request = request.filter(Column("status") == AlertStatus.open) }
             return try request.fetchAll(db)
         }
     }
 
     /// Atomically takes an open alert for a choice, so two presses (or two chats) can never both act.
-    func claimAlert(id: String, by actor: String, now: Date) throws -> AlertClaim {
+    ///
+    /// An alert left `handling` since before `staleBefore` is taken over too: its command expired at the agent by
+    /// then (the agent refuses a command past its `expiresAt`), so it can no longer run, and a failed write of its
+    /// outcome must not keep the alert unanswerable for ever.
+    func claimAlert(id: String, choice: String, by actor: String, now: Date, staleBefore: Date? = nil) throws -> AlertClaim {
         try writer.write { db in
             try db.execute(
-                sql: "UPDATE alert SET status = 'handling', handledBy = ?, handledAt = ? WHERE id = ? AND status = 'open'",
-                arguments: [actor, now, id]
+                sql: """
+                    UPDATE alert SET status = 'handling', handledBy = ?, handledAt = ?, pendingChoice = ?, pendingCommand = NULL
+                    WHERE id = ? AND (status = 'open' OR (status = 'handling' AND handledAt < ?))
+                    """,
+                arguments: [actor, now, choice, id, staleBefore ?? Date.distantPast]
             )
             if db.changesCount == 1 { return .claimed }
             guard let alert = try StoredAlert.fetchOne(db, key: id) else { return .unknown }
@@ -177,12 +195,30 @@ extension HubStore {
         }
     }
 
+    /// Stores the command about to be sent for a claimed alert, so a hub killed before the answer sends it again.
+    func recordPendingCommand(alertID: String, command: ResponseCommand) throws {
+        let json = String(decoding: try WireCoding.encode(command), as: UTF8.self)
+        try writer.write { db in
+            try db.execute(
+                sql: "UPDATE alert SET pendingCommand = ? WHERE id = ? AND status = 'handling'",
+                arguments: [json, alertID]
+            )
+        }
+    }
+
+    /// Alerts a choice was being carried out on: at start, those a previous run left unfinished.
+    func handlingAlerts() throws -> [StoredAlert] {
+        try writer.read { db in
+            try StoredAlert.filter(Column("status") == AlertStatus.handling).order(Column("handledAt")).fetchAll(db)
+        }
+    }
+
     /// Records the outcome of a claimed alert. A failed attempt reopens it, so the operator can try again.
     func finishAlert(id: String, outcome: String, reopen: Bool) throws {
         try writer.write { db in
             try db.execute(
-                sql: "UPDATE alert SET status = ?, outcome = ? WHERE id = ?",
-                arguments: [reopen ? "open" : "handled", outcome, id]
+                sql: "UPDATE alert SET status = ?, outcome = ?, pendingChoice = NULL, pendingCommand = NULL WHERE id = ?",
+                arguments: [reopen ? AlertStatus.open : AlertStatus.handled, outcome, id]
             )
         }
     }

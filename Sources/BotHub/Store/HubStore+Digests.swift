@@ -64,11 +64,11 @@ extension HubStore {
         try writer.write { db in
             var digest =
                 try StoredDigest
-                .filter(Column("chatId") == chatID && Column("agent") == alert.agent && Column("kind") == alert.kind)
+                .filter(Column("chatId") == chatID && Column("agent") == alert.agent && Column("kind") == alert.kind.rawValue)
                 .filter(Column("lastAlertAt") >= now.addingTimeInterval(-window))
                 .order(Column("id").desc)
                 .fetchOne(db)
-                ?? StoredDigest(chatId: chatID, agent: alert.agent, kind: alert.kind, openedAt: now, lastAlertAt: now, dirty: true)
+                ?? StoredDigest(chatId: chatID, agent: alert.agent, kind: alert.kind.rawValue, openedAt: now, lastAlertAt: now, dirty: true)
             digest.lastAlertAt = now
             digest.dirty = true
             try digest.save(db)

@@ -16,8 +16,8 @@ struct ChatMute: Codable, FetchableRecord, PersistableRecord, Sendable, Equatabl
 
     /// True if this mute hides `alert` in `chatID`.
     func hides(_ alert: StoredAlert, in chatID: Int64) -> Bool {
-        chatId == chatID && (target == alert.agent || target == alert.kind)
-            && (includesCritical || alert.severity != Severity.critical.rawValue)
+        chatId == chatID && (target == alert.agent || target == alert.kind.rawValue)
+            && (includesCritical || alert.severity != .critical)
     }
 }
 

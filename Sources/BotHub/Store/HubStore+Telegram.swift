@@ -78,7 +78,7 @@ extension HubStore {
                     """,
                 arguments: [to, from, from]
             )
-            try db.execute(sql: "UPDATE message SET chatId = ? WHERE chatId = ? AND state = 'pending'", arguments: [to, from])
+            try db.execute(sql: "UPDATE message SET chatId = ? WHERE chatId = ? AND state IN ('pending', 'sending')", arguments: [to, from])
         }
     }
 

@@ -154,6 +154,63 @@ struct HubStore: Sendable {
                 table.add(column: "actorId", .integer)
             }
         }
+        migrator.registerMigration("v6-pending-choice") { db in
+            try db.alter(table: "alert") { table in
+                /// The choice being carried out while the alert is `handling` (set by the claim), so a hub restarted
+                /// mid-dispatch knows what was chosen.
+                table.add(column: "pendingChoice", .text)
+                /// The sealed command's JSON, stored before it is sent: a restarted hub sends the same command id again,
+                /// which the agent answers from its journal instead of running it twice.
+                table.add(column: "pendingCommand", .text)
+            }
+        }
+        migrator.registerMigration("v7-typed-states") { db in
+            // SQLite adds a CHECK constraint only by rebuilding the table (sqlite.org/lang_altertable.html, "other
+            // kinds of table schema changes"); the migrator runs with foreign keys off and checks them afterwards.
+            let statuses = AlertStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            let states = MessageState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            let alertColumns =
+                "id, shortId, agent, kind, severity, observedAt, receivedAt, payload, status, handledBy, handledAt, outcome, pendingChoice, pendingCommand"
+            let messageColumns = "alertId, chatId, messageId, state, failure, createdAt, digestId"
+            try db.execute(
+                sql: """
+                    CREATE TABLE alertTyped (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        shortId TEXT NOT NULL UNIQUE,
+                        agent TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        severity TEXT NOT NULL,
+                        observedAt DATETIME NOT NULL,
+                        receivedAt DATETIME NOT NULL,
+                        payload TEXT NOT NULL,
+                        status TEXT NOT NULL DEFAULT 'open' CHECK (status IN (\(statuses))),
+                        handledBy TEXT,
+                        handledAt DATETIME,
+                        outcome TEXT,
+                        pendingChoice TEXT,
+                        pendingCommand TEXT
+                    );
+                    INSERT INTO alertTyped (rowid, \(alertColumns)) SELECT rowid, \(alertColumns) FROM alert;
+                    DROP TABLE alert;
+                    ALTER TABLE alertTyped RENAME TO alert;
+                    CREATE INDEX alert_on_agent ON alert(agent);
+                    CREATE INDEX alert_on_receivedAt ON alert(receivedAt);
+                    CREATE TABLE messageTyped (
+                        alertId TEXT NOT NULL REFERENCES alert(id) ON DELETE CASCADE,
+                        chatId INTEGER NOT NULL,
+                        messageId INTEGER,
+                        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN (\(states))),
+                        failure TEXT,
+                        createdAt DATETIME NOT NULL,
+                        digestId INTEGER,
+                        PRIMARY KEY (alertId, chatId)
+                    );
+                    INSERT INTO messageTyped (rowid, \(messageColumns)) SELECT rowid, \(messageColumns) FROM message;
+                    DROP TABLE message;
+                    ALTER TABLE messageTyped RENAME TO message;
+                    CREATE INDEX message_on_digestId ON message(digestId);
+                    """)
+        }
         return migrator
     }
 }
@@ -165,15 +222,19 @@ struct StoredAlert: Codable, FetchableRecord, PersistableRecord, Sendable, Equat
     var id: String
     var shortId: String
     var agent: String
-    var kind: String
-    var severity: String
+    var kind: AlertKind
+    var severity: Severity
     var observedAt: Date
     var receivedAt: Date
     var payload: String
-    var status: String
+    var status: AlertStatus
     var handledBy: String?
     var handledAt: Date?
     var outcome: String?
+    /// While `handling`: the choice being carried out (`AlertAction` raw value, or `unblock`).
+    var pendingChoice: String? = nil
+    /// While `handling`: the command sent (or about to be sent) to the agent, as wire JSON.
+    var pendingCommand: String? = nil
 
     /// The alert as the agent sent it.
     func decoded() throws -> Alert {

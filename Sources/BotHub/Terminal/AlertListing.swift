@@ -32,20 +32,20 @@ struct AlertListing: Encodable {
         shortId = stored.shortId
         agent = stored.agent
         host = alert.hostname
-        kind = stored.kind
-        severity = stored.severity
+        kind = stored.kind.rawValue
+        severity = stored.severity.rawValue
         subject = Self.subject(alert.subject)
         observedAt = stored.observedAt
         receivedAt = stored.receivedAt
-        status = stored.status
+        status = stored.status.rawValue
         handledBy = stored.handledBy
         handledAt = stored.handledAt
         outcome = stored.outcome.map(PlainText.from(html:))
         offered = alert.actions.map(\.rawValue)
         self.evidence = evidence.map(PlainText.from(html:))
         switch stored.status {
-        case "open" where now.timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime: available = offered
-        case "handled" where blockedFromIt: available = ["unblock"]
+        case .open where now.timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime: available = offered
+        case .handled where blockedFromIt: available = ["unblock"]
         default: available = []
         }
     }

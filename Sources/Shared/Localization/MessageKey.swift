@@ -43,6 +43,8 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case outcomeAcknowledged = "outcome.acknowledged"
     case outcomeIgnored = "outcome.ignored"
     case outcomeDetail = "outcome.detail"
+    case outcomeNotRecorded = "outcome.not_recorded"
+    case outcomeInterrupted = "outcome.interrupted"
 
     case confirmReboot = "confirm.reboot"
     case confirmShutdown = "confirm.shutdown"
@@ -57,6 +59,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case toastExpired = "toast.expired"
     case toastHandled = "toast.handled"
     case toastInvalid = "toast.invalid"
+    case toastStoreFailed = "toast.store_failed"
     case toastConfirm = "toast.confirm"
     case toastConfirmExpired = "toast.confirm_expired"
     case toastCancelled = "toast.cancelled"

@@ -212,7 +212,7 @@ struct ChoiceHandlerTests {
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         #expect(await hub.shownHTML.contains("⛔ Block 1 h: refused by the agent (203.0.113.9 is in responses.never_block)"))
         await hub.press(hub.data("acknowledge"), by: Self.bob)
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == "handled")
+        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .handled)
     }
 
     @Test("an unreachable agent is reported as failed with the reason, never as done")
@@ -224,7 +224,7 @@ struct ChoiceHandlerTests {
         let html = await hub.shownHTML
         #expect(html.contains("❌ Block 1 h: failed (connection refused (is sentry-agent running on 127.0.0.1:"))
         #expect(!html.contains("✅"))
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == "open")
+        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)
     }
 
     @Test("acknowledge settles the alert without any command")

@@ -76,8 +76,8 @@ struct AlertBatchTests {
             await agent.commands.map(\.action) == [
                 .blockIP(ip: "192.0.2.1", durationSeconds: 3600), .blockIP(ip: "192.0.2.2", durationSeconds: 3600),
             ])
-        #expect(try store.alert(id: first.id.uuidString)?.status == "handled")
-        #expect(try store.alert(id: second.id.uuidString)?.status == "handled")
+        #expect(try store.alert(id: first.id.uuidString)?.status == .handled)
+        #expect(try store.alert(id: second.id.uuidString)?.status == .handled)
     }
 
     @Test("every short id length fits in Telegram's 64-byte callback_data, and parses back")

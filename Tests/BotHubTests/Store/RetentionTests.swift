@@ -30,7 +30,7 @@ struct RetentionTests {
         let oldHandling = Self.alert(ip: "192.0.2.2")
         _ = try store.recordAlert(old, chats: [-1], now: clock.now)
         _ = try store.recordAlert(oldHandling, chats: [-1], now: clock.now)
-        #expect(try store.claimAlert(id: oldHandling.id.uuidString, by: "@bob", now: clock.now) == .claimed)
+        #expect(try store.claimAlert(id: oldHandling.id.uuidString, choice: "kill_session", by: "@bob", now: clock.now) == .claimed)
         try store.audit("press", actor: "@bob", alertID: nil, detail: "old", at: clock.now)
         _ = try store.takeUpdate(1, now: clock.now)
 
@@ -48,7 +48,7 @@ struct RetentionTests {
         #expect(counts.auditEntries == 3, "both old alerts' rows and the old press")
         #expect(counts.processedUpdates == 1)
         #expect(try store.alert(id: old.id.uuidString) == nil)
-        #expect(try store.alert(id: oldHandling.id.uuidString)?.status == "handling", "a choice in flight is never pruned")
+        #expect(try store.alert(id: oldHandling.id.uuidString)?.status == .handling, "a choice in flight is never pruned")
         #expect(try store.alert(id: recent.id.uuidString) != nil)
         #expect(try store.auditEntries(since: .distantPast).map(\.detail).contains("recent"))
         #expect(!(try store.auditEntries(since: .distantPast).map(\.detail).contains("old")))

@@ -12,9 +12,31 @@ actor FakeAgent {
     private var detail: String?
     private var task: Task<Void, any Error>?
     private(set) var port: UInt16 = 0
+    /// While set, each command is recorded, then its connection held open unanswered (an agent that never answers).
+    private var holding = false
+    private var held: [AsyncStream<Void>.Continuation] = []
 
     init(id: String = "web-1") {
         self.id = id
+    }
+
+    /// From now on each command is recorded and then held unanswered until `release()`.
+    func hold() {
+        holding = true
+    }
+
+    /// Answers the held commands (to a hub that may be gone) and every later one at once.
+    func release() {
+        holding = false
+        for continuation in held { continuation.finish() }
+        held = []
+    }
+
+    private func waitWhileHolding() async {
+        guard holding else { return }
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        held.append(continuation)
+        for await _ in stream {}
     }
 
     func answer(_ outcome: ResponseResult.Outcome, detail: String? = nil) {
@@ -52,6 +74,7 @@ actor FakeAgent {
                     return SealedReply(status: .unprocessable, body: [])
                 }
                 let result = await self.record(command)
+                await self.waitWhileHolding()
                 return SealedReply(body: (try? WireCoding.encode(result)) ?? [])
             }
         )
@@ -71,6 +94,7 @@ actor FakeAgent {
     }
 
     func stop() {
+        release()
         task?.cancel()
     }
 

@@ -1,0 +1,61 @@
+import Foundation
+import Shared
+
+/// Decides what a press on an alert's button may do, from the press's choice, the stored alert, the presser's role
+/// and the clock alone: no store, no socket, so every rule is testable as a value. `ChoiceHandler` carries the
+/// decision out (audit, store, dispatch, message edits).
+struct ChoicePolicy: Sendable {
+    let settings: ChoiceSettings
+
+    /// What the press does.
+    enum Decision: Sendable, Equatable {
+        /// Nothing; the presser is told why.
+        case refuse(Refusal)
+        /// A reboot or shutdown: a second tap must confirm it within `confirmationWindow`.
+        case askConfirmation(AlertAction)
+        /// The confirming tap: carried out if this presser's confirmation is still pending (the store knows).
+        case confirm(AlertAction)
+        /// Claim the alert and carry the action out.
+        case carryOut(AlertAction)
+        /// Withdraw a pending confirmation.
+        case cancel
+        /// Lift the block made from this alert.
+        case unblock
+    }
+
+    /// Why a press is refused, in the order the checks run.
+    enum Refusal: Sendable, Equatable {
+        /// The presser is not an operator of the chat (or the press names no chat).
+        case notOperator
+        /// The action needs an admin and the presser is an operator.
+        case needsAdmin(AlertAction)
+        /// The agent did not offer this action for this alert (a crafted button).
+        case notOffered(AlertAction)
+        /// The alert is older than `buttonLifetime`.
+        case expired
+        /// A reboot or shutdown on an alert someone already handled.
+        case alreadyHandled(by: String)
+        /// A digest's choice named an alert (digest buttons go to the digest's own handling).
+        case notForAlerts
+    }
+
+    func decide(
+        _ choice: CallbackData.Choice, on stored: StoredAlert, alert: Alert, role: TelegramConfiguration.Role?, now: Date
+    ) -> Decision {
+        let requested = ChoiceHandler.action(of: choice)
+        guard let role else { return .refuse(.notOperator) }
+        if let requested, requested.needsAdmin, role != .admin { return .refuse(.needsAdmin(requested)) }
+        if let requested, !alert.actions.contains(requested) { return .refuse(.notOffered(requested)) }
+        guard now.timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime else { return .refuse(.expired) }
+        switch choice {
+        case .cancel: return .cancel
+        case .action(let action) where action.needsConfirmation:
+            guard stored.status == .open else { return .refuse(.alreadyHandled(by: stored.handledBy ?? "?")) }
+            return .askConfirmation(action)
+        case .confirm(let action): return .confirm(action)
+        case .action(let action): return .carryOut(action)
+        case .unblock: return .unblock
+        case .digestBlock, .digestShow: return .refuse(.notForAlerts)
+        }
+    }
+}
