@@ -66,6 +66,9 @@ struct ListenerDetectorSystemTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: copy)
         process.arguments = ["TCP4-LISTEN:\(port),bind=0.0.0.0,reuseaddr,fork", "OPEN:/dev/null"]
+        // Not the test's own streams: a child left holding them would keep the test runner waiting for their end.
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         return (process, copy)
     }
@@ -77,7 +80,7 @@ struct ListenerDetectorSystemTests {
         var monitor = Self.monitor(in: state)
         let port = Int.random(in: 20000...30000)
         let (process, copy) = try Self.startSocatCopy(in: binaries, port: port)
-        defer { process.terminate() }
+        defer { kill(process.processIdentifier, SIGKILL) }
 
         let alert = try await Self.waitForAlert(&monitor, pid: process.processIdentifier)
         #expect(alert.kind == .newListener && alert.severity == .critical)
@@ -95,7 +98,7 @@ struct ListenerDetectorSystemTests {
         var monitor = Self.monitor(in: state)
         let port = Int.random(in: 20000...30000)
         let (process, copy) = try Self.startSocatCopy(in: binaries, port: port)
-        defer { process.terminate() }
+        defer { kill(process.processIdentifier, SIGKILL) }
         try await Self.waitUntilListening(port: port)
         try FileManager.default.removeItem(atPath: copy)
 
@@ -122,6 +125,8 @@ struct ListenerDetectorSystemTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-c", script]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
         try process.run()
         var alerts: [Detection] = []
         var round: Int64 = 1
