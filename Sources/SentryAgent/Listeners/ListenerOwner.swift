@@ -49,6 +49,14 @@ struct ListenerOwnerReader: Sendable {
             unit: placement.unit, container: placement.container)
     }
 
+    /// `owner` with its executable link read again: one `readlink` a poll, so a binary deleted after its socket was
+    /// first seen (the shape of a dropper cleaning up) is reported `(deleted)` when the alert is raised.
+    func refreshed(_ owner: ListenerOwner) -> ListenerOwner {
+        var owner = owner
+        if let exe = readLink(proc.root + "/\(owner.pid)/exe") { owner.exe = exe }
+        return owner
+    }
+
     /// `/proc/<pid>/cmdline` for a message: arguments joined by spaces, control and non-ASCII bytes as `\xNN` (a
     /// command line is attacker-chosen text), at most `commandLineLimit` characters with `…` when cut.
     static func commandLine(_ bytes: [UInt8]) -> String {

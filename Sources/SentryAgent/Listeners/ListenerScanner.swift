@@ -42,7 +42,7 @@ struct ListenerScanner {
         var ownerOf: [UInt64: ListenerOwner] = [:]
         for (inode, list) in holders {
             guard let first = list.first else { continue }
-            let owner = descriptions[first] ?? ownerReader.owner(of: list)
+            let owner = descriptions[first].map(ownerReader.refreshed) ?? ownerReader.owner(of: list)
             if let owner {
                 current[first] = owner
                 ownerOf[inode] = owner
