@@ -74,7 +74,27 @@ struct AlertMessageRenderer {
             ] + Self.networkAddresses(burst.addresses, text: text)
         case .agent(let health):
             return [text(.evidenceAgent, ["detail": health.detail])]
+        case .listener(let listener):
+            return Self.listenerLines(listener, text: text)
         }
+    }
+
+    /// What opened, who holds it, where it came from, and why it is this severe.
+    private static func listenerLines(_ listener: ListenerEvidence, text: (MessageKey, [String: String]) -> String) -> [String] {
+        let unknown = "?"
+        var lines = [
+            text(
+                .evidenceListener,
+                [
+                    "protocol": listener.transport, "address": listener.address, "port": String(listener.port), "scope": listener.scope,
+                    "process": listener.process ?? unknown, "pid": listener.pid.map(String.init) ?? unknown, "user": listener.user ?? unknown,
+                ])
+        ]
+        lines.append(text(.evidenceListenerExe, ["exe": listener.exe ?? unknown, "package": listener.package ?? "—"]))
+        if let unit = listener.container ?? listener.unit { lines.append(text(.evidenceListenerUnit, ["unit": unit])) }
+        if let command = listener.commandLine, !command.isEmpty { lines.append(text(.evidenceListenerCommand, ["command": command])) }
+        if !listener.reasons.isEmpty { lines.append(text(.evidenceListenerReasons, ["reasons": listener.reasons.joined(separator: "; ")])) }
+        return lines
     }
 
     /// The line listing the addresses an IPv6 network alert saw (none for a single address or an older agent).
@@ -106,6 +126,7 @@ struct AlertMessageRenderer {
         case .agentOffline: .kindAgentOffline
         case .agentRecovered: .kindAgentRecovered
         case .detectorUnhealthy: .kindDetectorUnhealthy
+        case .newListener: .kindNewListener
         }
     }
 

@@ -58,6 +58,7 @@ struct AlertListing: Encodable {
         case .cpu(let load): "\(AlertMessageRenderer.percent(load.percent))% CPU"
         case .http404(let burst): "\(burst.ip) (\(burst.count)×404)"
         case .agent(let health): String(health.detail.prefix(60))
+        case .listener(let listener): "\(listener.transport) \(listener.address):\(listener.port) \(listener.process ?? "?")"
         }
     }
 }

@@ -97,6 +97,7 @@ extension DetectorsConfiguration {
         }
         if http404.enabled, !http404.paths.isEmpty { parts.append("http404(\(http404.paths.joined(separator: ",")))") }
         if cpu.enabled { parts.append("cpu") }
+        if listeners.enabled { parts.append("listeners") }
         return parts.isEmpty ? "none" : parts.joined(separator: " ")
     }
 }

@@ -36,7 +36,7 @@ struct AlertFactory: Sendable {
         case .cpu:
             guard detection.kind == .cpuSustained else { return [] }
             return [.acknowledge] + (responses.reboot ? [.reboot] : []) + (responses.shutdown ? [.shutdown] : [])
-        case .agent:
+        case .agent, .listener:
             return [.acknowledge]
         }
     }

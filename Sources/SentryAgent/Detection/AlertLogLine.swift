@@ -19,6 +19,8 @@ enum AlertLogLine {
             "\(Int(evidence.percent.rounded()))%/\(evidence.windowSeconds)s"
         case .agent(let evidence):
             evidence.detail
+        case .listener(let evidence):
+            "\(evidence.transport) \(evidence.address):\(evidence.port) \(evidence.exe ?? evidence.process ?? "?") pid \(evidence.pid.map(String.init) ?? "?")"
         }
     }
 }

@@ -35,6 +35,9 @@ struct DetectionService: Service {
                 if configuration.cpu.enabled {
                     group.addTask { await runCPU() }
                 }
+                if configuration.listeners.enabled {
+                    group.addTask { await runListeners() }
+                }
                 // The SSH files even when `auto` fell back to journald: an auth.log it may not read is worth a word.
                 let sshFiles = configuration.ssh.isActive && configuration.ssh.source != .journald ? configuration.ssh.paths : []
                 let files = sshFiles + (configuration.http404.enabled ? configuration.http404.paths : [])
@@ -175,6 +178,28 @@ struct DetectionService: Service {
             }
             do {
                 try await Task.sleep(for: cpu.interval)
+            } catch {
+                return
+            }
+        }
+    }
+
+    // MARK: - Listeners
+
+    private func runListeners() async {
+        let listeners = configuration.listeners
+        var monitor = ListenerMonitor(
+            scanner: ListenerScanner(),
+            configuration: .init(alertExisting: listeners.alertExisting, ephemeralPorts: ListenerIdentity.ephemeralPorts()),
+            store: ListenerBaselineStore(stateDirectory: stateDirectory), logger: logger)
+        while !Task.isCancelled {
+            for detection in monitor.tick(time: wallClock()) {
+                let alert = factory.alert(for: detection)
+                Self.log(alert, to: logger)
+                await sink.submit(alert)
+            }
+            do {
+                try await Task.sleep(for: listeners.interval)
             } catch {
                 return
             }

@@ -16,6 +16,7 @@ enum DetectorInputs {
             parts.append("http404 (\(detectors.http404.paths.joined(separator: ", ")))")
         }
         if detectors.cpu.enabled { parts.append("cpu") }
+        if detectors.listeners.enabled { parts.append("listeners") }
         return "detectors: " + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
     }
 }

@@ -68,18 +68,9 @@ struct SSHSessionProcesses: Sendable {
         return nil
     }
 
-    /// An address as the kernel prints it: 8 or 32 hex digits, each 32-bit word in little-endian order.
+    /// An address as the kernel prints it, as a table key.
     static func address(hex: Substring) -> IPKey? {
-        let words = stride(from: 0, to: hex.count, by: 8).compactMap { offset -> UInt32? in
-            let start = hex.index(hex.startIndex, offsetBy: offset)
-            let end = hex.index(start, offsetBy: 8, limitedBy: hex.endIndex) ?? hex.endIndex
-            return UInt32(hex[start..<end], radix: 16).map { $0.byteSwapped }
-        }
-        switch words.count {
-        case 1: return IPKey(v4: words[0])
-        case 4: return IPKey(high: UInt64(words[0]) << 32 | UInt64(words[1]), low: UInt64(words[2]) << 32 | UInt64(words[3]))
-        default: return nil
-        }
+        ProcNetTable.address(hex: hex).map(IPKey.init)
     }
 }
 

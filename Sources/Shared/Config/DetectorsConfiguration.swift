@@ -14,6 +14,8 @@ public struct DetectorsConfiguration: Sendable, Equatable {
     public var cpu = CPUConfiguration()
     /// Bursts of HTTP 404 answers per client in web server access logs.
     public var http404 = HTTP404Configuration()
+    /// New listening TCP and UDP sockets.
+    public var listeners = ListenersConfiguration()
     /// IPv6 clients are counted per network of this many bits by the 404 and brute-force detectors (one host holds a
     /// whole /64 and can use a new address per request); 128 counts each address alone. IPv4 is always per address.
     public var ipv6Prefix = 64
@@ -106,6 +108,17 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// `detectors.listeners`.
+    public struct ListenersConfiguration: Sendable, Equatable {
+        public var enabled = true
+        /// How often the socket table is read (a listener must be seen in two consecutive polls).
+        public var interval: Duration = .seconds(1)
+        /// Alert on the listeners present at the very first start instead of taking them as the baseline.
+        public var alertExisting = false
+
+        public init() {}
+    }
+
     /// `detectors.http404`.
     public struct HTTP404Configuration: Sendable, Equatable {
         public var enabled = true
@@ -148,6 +161,7 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         configuration.ssh = readSSH(reader.section("ssh"))
         configuration.cpu = readCPU(reader.section("cpu"))
         configuration.http404 = readHTTP404(reader.section("http404"))
+        configuration.listeners = readListeners(reader.section("listeners"))
         configuration.ipv6Prefix = reader.int("ipv6_prefix", default: configuration.ipv6Prefix, in: 32...128)
         reader.rejectUnknownKeys()
         return configuration
@@ -200,6 +214,15 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         if cpu.window < cpu.interval { reader.problem("window", "must be at least one interval") }
         reader.rejectUnknownKeys()
         return cpu
+    }
+
+    private static func readListeners(_ reader: ConfigReader) -> ListenersConfiguration {
+        var listeners = ListenersConfiguration()
+        listeners.enabled = reader.bool("enabled", default: listeners.enabled)
+        listeners.interval = reader.duration("interval", default: listeners.interval, in: .seconds(1)...(.seconds(3600)))
+        listeners.alertExisting = reader.bool("alert_existing", default: listeners.alertExisting)
+        reader.rejectUnknownKeys()
+        return listeners
     }
 
     private static func readHTTP404(_ reader: ConfigReader) -> HTTP404Configuration {

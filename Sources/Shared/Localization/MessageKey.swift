@@ -11,6 +11,11 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case evidenceHTTP404 = "evidence.http_404"
     case evidenceAgent = "evidence.agent"
     case evidenceNetworkAddresses = "evidence.network_addresses"
+    case evidenceListener = "evidence.listener"
+    case evidenceListenerExe = "evidence.listener_exe"
+    case evidenceListenerUnit = "evidence.listener_unit"
+    case evidenceListenerCommand = "evidence.listener_command"
+    case evidenceListenerReasons = "evidence.listener_reasons"
 
     case kindSSHSession = "kind.ssh_session"
     case kindSSHBruteForce = "kind.ssh_bruteforce"
@@ -20,6 +25,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case kindAgentOffline = "kind.agent_offline"
     case kindAgentRecovered = "kind.agent_recovered"
     case kindDetectorUnhealthy = "kind.detector_unhealthy"
+    case kindNewListener = "kind.new_listener"
 
     case severityInfo = "severity.info"
     case severityWarning = "severity.warning"

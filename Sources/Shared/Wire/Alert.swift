@@ -44,6 +44,8 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case agentOffline = "agent_offline"
     case agentRecovered = "agent_recovered"
     case detectorUnhealthy = "detector_unhealthy"
+    /// A service started listening (or the baseline of those present at first start).
+    case newListener = "new_listener"
 }
 
 /// How urgent an alert is.

@@ -7,6 +7,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
     case cpu(CPUEvidence)
     case http404(HTTP404Evidence)
     case agent(AgentEvidence)
+    case listener(ListenerEvidence)
 
     private enum CodingKeys: String, CodingKey { case type }
     private enum Discriminator: String, Codable {
@@ -15,6 +16,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case cpu
         case http404 = "http_404"
         case agent
+        case listener
     }
 
     public init(from decoder: any Decoder) throws {
@@ -25,6 +27,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case .cpu: self = .cpu(try CPUEvidence(from: decoder))
         case .http404: self = .http404(try HTTP404Evidence(from: decoder))
         case .agent: self = .agent(try AgentEvidence(from: decoder))
+        case .listener: self = .listener(try ListenerEvidence(from: decoder))
         }
     }
 
@@ -45,6 +48,9 @@ public enum AlertSubject: Codable, Sendable, Equatable {
             try evidence.encode(to: encoder)
         case .agent(let evidence):
             try container.encode(Discriminator.agent, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .listener(let evidence):
+            try container.encode(Discriminator.listener, forKey: .type)
             try evidence.encode(to: encoder)
         }
     }
@@ -151,5 +157,56 @@ public struct AgentEvidence: Codable, Sendable, Equatable {
     public init(detail: String, lastSeen: Date? = nil) {
         self.detail = detail
         self.lastSeen = lastSeen
+    }
+}
+
+/// A new listening socket and who holds it.
+public struct ListenerEvidence: Codable, Sendable, Equatable {
+    /// `tcp` or `udp` (`protocol` on the wire).
+    public var transport: String
+    public var address: String
+    public var port: Int
+    /// `loopback`, `any` or `specific`.
+    public var scope: String
+    public var pid: Int32?
+    /// `/proc/<pid>/stat` field 22 at detection, so a kill cannot hit a reused pid.
+    public var pidStartTime: UInt64?
+    public var user: String?
+    public var process: String?
+    /// The executable as the kernel names it, ` (deleted)` included.
+    public var exe: String?
+    /// Escaped and truncated by the agent.
+    public var commandLine: String?
+    public var unit: String?
+    public var container: String?
+    /// The Debian package owning the executable, if any.
+    public var package: String?
+    /// Why the alert has its severity (`its executable belongs to no package`, `reachable on every address`).
+    public var reasons: [String]
+
+    public init(
+        transport: String, address: String, port: Int, scope: String, pid: Int32? = nil, pidStartTime: UInt64? = nil, user: String? = nil,
+        process: String? = nil, exe: String? = nil, commandLine: String? = nil, unit: String? = nil, container: String? = nil,
+        package: String? = nil, reasons: [String] = []
+    ) {
+        self.transport = transport
+        self.address = address
+        self.port = port
+        self.scope = scope
+        self.pid = pid
+        self.pidStartTime = pidStartTime
+        self.user = user
+        self.process = process
+        self.exe = exe
+        self.commandLine = commandLine
+        self.unit = unit
+        self.container = container
+        self.package = package
+        self.reasons = reasons
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case transport = "protocol"
+        case address, port, scope, pid, pidStartTime, user, process, exe, commandLine, unit, container, package, reasons
     }
 }

@@ -39,6 +39,7 @@ extension HubProcessTests {
                 detectors:
                   ssh: {sessions: false, brute_force: false}
                   cpu: {enabled: false}
+                  listeners: {enabled: false}
                   http404: {enabled: false}
                 """
             try config.write(toFile: state + "/agent.yml", atomically: true, encoding: .utf8)

@@ -36,6 +36,7 @@ extension HubProcessTests {
                     detectors:
                       ssh: {sessions: false, brute_force: false}
                       cpu: {enabled: false}
+                      listeners: {enabled: false}
                       http404: {paths: ['\(accessLog)']}
                     """
                 try agentConfig.write(toFile: harness.stateDirectory + "/agent.yml", atomically: true, encoding: .utf8)

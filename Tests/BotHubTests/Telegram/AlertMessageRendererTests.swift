@@ -95,4 +95,27 @@ struct AlertMessageRendererTests {
         let rendered = AlertMessageRenderer(catalogs: Self.catalogs).render(alert, shortID: ShortID.make(alert.id), language: "en")
         #expect(rendered.keyboard.flatMap { $0 }.allSatisfy { $0.callbackData.utf8.count <= 64 })
     }
+
+    @Test("a new listener renders what opened, who holds it, its package and why it is critical, escaped, in every language")
+    func newListener() throws {
+        let catalogs = try MessageCatalogs.builtIn()
+        let alert = Alert(
+            agent: "web-1", hostname: "web-1", kind: .newListener, severity: .critical, observedAt: Date(timeIntervalSince1970: 1_800_000_000),
+            subject: .listener(
+                ListenerEvidence(
+                    transport: "tcp", address: "0.0.0.0", port: 4444, scope: "any", pid: 4242, pidStartTime: 7, user: "www-data",
+                    process: "socat", exe: "/tmp/.x/socat (deleted)", commandLine: "socat TCP-LISTEN:4444 EXEC:<sh>", unit: "nginx.service",
+                    reasons: ["runs from /tmp", "reachable on every address"])),
+            actions: [.acknowledge])
+        for language in ["en", "es"] {
+            let html = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: "6f1c2a3b4d5e", language: language).html
+            for needle in [
+                "<code>0.0.0.0</code>", "4444", "4242", "www-data", "/tmp/.x/socat (deleted)", "EXEC:&lt;sh&gt;", "nginx.service", "runs from /tmp",
+            ] {
+                #expect(html.contains(needle), "\(language): \(needle) in \(html)")
+            }
+        }
+        let english = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: "6f1c2a3b4d5e", language: "en").html
+        #expect(english.contains("new listening service"))
+    }
 }

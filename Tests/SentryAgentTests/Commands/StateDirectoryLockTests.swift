@@ -31,6 +31,7 @@ struct StateDirectoryLockTests {
         detectors:
           ssh: {sessions: false, brute_force: false}
           cpu: {enabled: false}
+          listeners: {enabled: false}
           http404: {enabled: false}
         """
     }

@@ -102,6 +102,7 @@ struct WatchCommandTests {
           ssh: {source: file, paths: [\(auth)], bucket_capacity: 5}
           http404: {paths: [\(access)], warning_count: 20}
           cpu: {enabled: false}
+          listeners: {enabled: false}
         """.write(toFile: config, atomically: true, encoding: .utf8)
 
         let watcher = try Watcher(config: config)

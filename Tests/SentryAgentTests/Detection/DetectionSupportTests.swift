@@ -209,6 +209,7 @@ struct DetectionServiceTests {
         configuration.ssh.sessions = false
         configuration.ssh.bruteForce = false
         configuration.cpu.enabled = false
+        configuration.listeners.enabled = false
         configuration.http404.enabled = false
         let finished = StartedSignal()
         let service = DetectionService(

@@ -180,6 +180,7 @@ struct DetectionSystemTests {
         configuration.ssh.sessions = false
         configuration.ssh.bruteForce = false
         configuration.cpu.enabled = false
+        configuration.listeners.enabled = false
         configuration.http404.paths = [accessLog]
         let sink = RecordingSink()
         let service = Self.startService(configuration, state: directory.file("state"), sink: sink)
@@ -244,6 +245,7 @@ struct DetectionSystemTests {
 
         var configuration = DetectorsConfiguration()
         configuration.cpu.enabled = false
+        configuration.listeners.enabled = false
         configuration.http404.enabled = false
         configuration.ssh.source = .file
         configuration.ssh.paths = [sshLog]

@@ -104,6 +104,21 @@ struct WireGoldenTests {
         finishedAt: instant
     )
 
+    static let listenerAlert = Alert(
+        id: alertID,
+        agent: "web-1",
+        hostname: "web-1",
+        kind: .newListener,
+        severity: .critical,
+        observedAt: instant,
+        subject: .listener(
+            ListenerEvidence(
+                transport: "tcp", address: "0.0.0.0", port: 4444, scope: "any", pid: 4242, pidStartTime: 123_456, user: "www-data",
+                process: "socat", exe: "/tmp/socat", commandLine: "/tmp/socat TCP-LISTEN:4444,fork EXEC:/bin/sh", unit: "nginx.service",
+                package: nil, reasons: ["runs from /tmp", "its executable belongs to no package", "reachable on every address"])),
+        actions: [.acknowledge]
+    )
+
     func golden(_ name: String) throws -> String {
         let url = try #require(Bundle.module.url(forResource: "Golden/\(name)", withExtension: "json"))
         return try String(contentsOf: url, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -143,6 +158,7 @@ struct WireGoldenTests {
     @Test("a block command") func blockCommandGolden() throws { try check(Self.blockCommand, golden: "command-block-ip") }
     @Test("a kill command") func killCommandGolden() throws { try check(Self.killCommand, golden: "command-kill-session") }
     @Test("a refused result") func refusedGolden() throws { try check(Self.refusedResult, golden: "result-refused") }
+    @Test("a new listener alert") func listenerAlertGolden() throws { try check(Self.listenerAlert, golden: "alert-new-listener") }
     @Test("a done result") func doneGolden() throws { try check(Self.doneResult, golden: "result-done") }
 
     @Test("an unknown action or outcome is a decoding error, not a default")

@@ -1,0 +1,51 @@
+import Logging
+
+/// The `listeners` detector's shell: scans, feeds the detector, and keeps the baseline file in step. Time comes from
+/// the caller, so tests drive polls themselves.
+struct ListenerMonitor {
+    private(set) var scanner: ListenerScanner
+    private(set) var detector: ListenerDetector
+    let store: ListenerBaselineStore
+    let logger: Logger
+    /// True while the socket table cannot be read, so the failure is logged once, not every second.
+    private var failing = false
+
+    init(scanner: ListenerScanner, configuration: ListenerDetector.Configuration, store: ListenerBaselineStore, logger: Logger) {
+        self.scanner = scanner
+        self.store = store
+        self.logger = logger
+        var baseline: Set<ListenerIdentity>?
+        do {
+            baseline = try store.load()
+        } catch {
+            // A damaged file must not stop the detector; forming a new baseline re-alerts on nothing already open.
+            logger.warning("cannot read the listener baseline; forming a new one", metadata: ["path": "\(store.path)", "error": "\(error)"])
+        }
+        detector = ListenerDetector(configuration: configuration, baseline: baseline)
+    }
+
+    /// One poll at `time` (Unix seconds): the detections to alert on.
+    mutating func tick(time: Int64) -> [Detection] {
+        let listeners: [Listener]
+        do {
+            listeners = try scanner.scan()
+            if failing {
+                failing = false
+                logger.info("listening sockets are readable again")
+            }
+        } catch {
+            if !failing { logger.error("cannot read listening sockets; the listeners detector is blind", metadata: ["error": "\(error)"]) }
+            failing = true
+            return []
+        }
+        let (detections, changed) = detector.poll(listeners, time: time)
+        if changed, let baseline = detector.baseline {
+            do {
+                try store.save(baseline)
+            } catch {
+                logger.error("cannot save the listener baseline", metadata: ["path": "\(store.path)", "error": "\(error)"])
+            }
+        }
+        return detections
+    }
+}
