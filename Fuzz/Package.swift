@@ -20,7 +20,7 @@ let package = Package(
         .executable(name: "FuzzConfig", targets: ["FuzzConfig"]),
     ],
     dependencies: [
-        .package(name: "vigil", path: ".."),
+        .package(name: "vigil", path: "..")
     ],
     targets: [
         // Property checks shared by the targets (a failed one aborts, so libFuzzer saves the input).

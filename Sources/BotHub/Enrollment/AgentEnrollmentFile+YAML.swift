@@ -36,7 +36,9 @@ extension AgentEnrollmentFile.Entry {
                 let field = "retiredKeys[\(index)]"
                 guard case .mapping = item.kind else { throw .init(reason: "\(field): expected a mapping (key, validUntil)") }
                 retiredKeys.append(
-                    .init(key: try Self.text(item, "key", field: "\(field).key"), validUntil: try Self.time(item, "validUntil", field: "\(field).validUntil")))
+                    .init(
+                        key: try Self.text(item, "key", field: "\(field).key"),
+                        validUntil: try Self.time(item, "validUntil", field: "\(field).validUntil")))
             }
         }
         // Written before several rotations could overlap: one previous key.

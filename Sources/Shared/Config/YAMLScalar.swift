@@ -37,7 +37,7 @@ public struct YAMLScalar: Sendable, Equatable {
     public var isNull: Bool {
         switch declaredType {
         case nil: ["", "~", "null", "Null", "NULL"].contains(text)
-        case "null": true
+        case "null"?: true
         default: false
         }
     }
@@ -60,7 +60,7 @@ public struct YAMLScalar: Sendable, Equatable {
         let negative = digits.first == "-"
         if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
         var radix = 10
-        for (prefix, base) in [("0x", 16), ("0o", 8), ("0b", 2)] where digits.hasPrefix(prefix) {
+        if let (prefix, base) = [("0x", 16), ("0o", 8), ("0b", 2)].first(where: { digits.hasPrefix($0.0) }) {
             digits = digits.dropFirst(prefix.count)
             radix = base
         }

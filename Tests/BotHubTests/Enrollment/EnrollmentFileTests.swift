@@ -184,7 +184,8 @@ struct EnrollmentFileTests {
     @Test("what the hub writes reads back exactly, whatever the strings hold")
     func writtenTextReadsBack() throws {
         let entries = [
-            AgentEnrollmentFile.Entry(id: "yes", url: "http://h:1/#x", key: "a: b", retiredKeys: [.init(key: "~", validUntil: Date(timeIntervalSince1970: 1e9))]),
+            AgentEnrollmentFile.Entry(
+                id: "yes", url: "http://h:1/#x", key: "a: b", retiredKeys: [.init(key: "~", validUntil: Date(timeIntervalSince1970: 1e9))]),
             AgentEnrollmentFile.Entry(id: "- \"quoted\"\n\\", url: "0x1F", key: "null"),
         ]
         let nodes = try #require(try YAMLNode.parse(AgentEnrollmentFile.yaml(entries)))

@@ -10,7 +10,8 @@ struct YAMLTimestampTests {
     @Test("a time is written in UTC with its nanoseconds and reads back never later, and at most a microsecond earlier")
     func roundTrip() throws {
         var generator = SystemRandomNumberGenerator()
-        let samples = [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_900_000_000.5), Date()]
+        let samples =
+            [Date(timeIntervalSince1970: 0), Date(timeIntervalSince1970: 1_900_000_000.5), Date()]
             + (0..<2000).map { _ in Date(timeIntervalSince1970: Double.random(in: 0...4_000_000_000, using: &generator)) }
         for date in samples {
             let text = YAMLTimestamp.format(date)

@@ -20,7 +20,10 @@ struct YAMLComposerTests {
 
     /// Ten levels of nine aliases of the level before: under a kilobyte of text, 3.8 billion nodes once expanded.
     static func laughs(asMapping: Bool) -> String {
-        var text = asMapping ? "l0: &l0 {a: lol, b: lol, c: lol, d: lol, e: lol, f: lol, g: lol, h: lol, i: lol}\n" : "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
+        var text =
+            asMapping
+            ? "l0: &l0 {a: lol, b: lol, c: lol, d: lol, e: lol, f: lol, g: lol, h: lol, i: lol}\n"
+            : "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
         for level in 1...9 {
             let aliases = "abcdefghi".map { asMapping ? "\($0): *l\(level - 1)" : "*l\(level - 1)" }.joined(separator: ", ")
             text += asMapping ? "l\(level): &l\(level) {\(aliases)}\n" : "l\(level): &l\(level) [\(aliases)]\n"
@@ -100,7 +103,8 @@ struct YAMLComposerTests {
 
     @Test("YAML 1.1's merge key is named as unsupported, not as an unknown field")
     func mergeKey() {
-        let yaml = "agent: {id: a1}\nhub: {url: 'http://hub:7070', key: \"\(Self.key)\"}\ncpu_defaults: &cpu {window: 10m}\n"
+        let yaml =
+            "agent: {id: a1}\nhub: {url: 'http://hub:7070', key: \"\(Self.key)\"}\ncpu_defaults: &cpu {window: 10m}\n"
             + "detectors:\n  cpu:\n    <<: *cpu\n"
         var found: [String] = []
         do {

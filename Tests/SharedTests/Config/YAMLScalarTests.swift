@@ -23,11 +23,12 @@ struct YAMLScalarTests {
     @Test("unquoted whole numbers read with sign, separators and 0x, 0o, 0b or leading-0 bases; quoted ones stay text")
     func integers() throws {
         let cases: [(String, Int)] = [
-            ("7070", 7070), ("-5", -5), ("+5", 5), ("1_000_000", 1_000_000), ("0x1F", 31), ("0o17", 15), ("017", 15), ("0b101", 5), ("0", 0),
+            ("7070", 7070), ("-5", -5), ("+5", 5), ("1_000_000", 1_000_000), ("0x1F", 31), ("0x0b1", 177), ("0o17", 15), ("017", 15), ("0b101", 5),
+            ("0", 0),
             ("-9223372036854775808", Int.min), ("9223372036854775807", Int.max),
         ]
         for (text, value) in cases { #expect(try scalar(text).int == value, "\(text)") }
-        for text in ["\"7070\"", "'5'", "!!str 5", "1.5", "9223372036854775808", "08", "0x", "-", "1:30", "12a", "~"] {
+        for text in ["\"7070\"", "'5'", "!!str 5", "1.5", "9223372036854775808", "08", "0x", "+", "1:30", "12a", "~"] {
             #expect(try scalar(text).int == nil, "\(text)")
         }
     }
