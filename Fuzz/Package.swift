@@ -20,9 +20,7 @@ let package = Package(
         .executable(name: "FuzzConfig", targets: ["FuzzConfig"]),
     ],
     dependencies: [
-        .package(name: "vigil", path: ".."),
-        // Already a dependency of the root package (same version); FuzzConfig walks the YAML tree before reading it.
-        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(name: "vigil", path: "..")
     ],
     targets: [
         // Property checks shared by the targets (a failed one aborts, so libFuzzer saves the input).
@@ -34,7 +32,7 @@ let package = Package(
         .executableTarget(name: "FuzzSSH", dependencies: ["FuzzSupport", .product(name: "SentryAgent", package: "vigil")], swiftSettings: settings),
         .executableTarget(
             name: "FuzzConfig",
-            dependencies: ["FuzzSupport", .product(name: "Shared", package: "vigil"), .product(name: "Yams", package: "Yams")],
+            dependencies: ["FuzzSupport", .product(name: "Shared", package: "vigil")],
             swiftSettings: settings
         ),
     ]

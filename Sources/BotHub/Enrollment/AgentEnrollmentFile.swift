@@ -1,6 +1,5 @@
 import Foundation
 import Shared
-import Yams
 
 /// Agents enrolled with `bothub agent add`, kept in `<state_dir>/agents.yml` (mode 0600: it holds keys).
 ///
@@ -8,7 +7,7 @@ import Yams
 /// `agent list` and the hub's log) while the others keep working. A file that cannot be read or parsed as a whole is
 /// an error, never "no agents": that would lock every enrolled agent out without a word.
 struct AgentEnrollmentFile {
-    struct Entry: Codable, Equatable {
+    struct Entry: Equatable {
         var id: String
         var url: String
         var key: String
@@ -20,33 +19,6 @@ struct AgentEnrollmentFile {
             self.url = url
             self.key = key
             self.retiredKeys = retiredKeys
-        }
-
-        private enum CodingKeys: String, CodingKey {
-            case id, url, key, retiredKeys
-            // Written before several rotations could overlap: one previous key.
-            case previousKey, previousKeyUntil
-        }
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            id = try container.decode(String.self, forKey: .id)
-            url = try container.decode(String.self, forKey: .url)
-            key = try container.decode(String.self, forKey: .key)
-            retiredKeys = try container.decodeIfPresent([RetiredKey].self, forKey: .retiredKeys) ?? []
-            if let previous = try container.decodeIfPresent(String.self, forKey: .previousKey),
-                let until = try container.decodeIfPresent(Date.self, forKey: .previousKeyUntil)
-            {
-                retiredKeys.append(RetiredKey(key: previous, validUntil: until))
-            }
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(id, forKey: .id)
-            try container.encode(url, forKey: .url)
-            try container.encode(key, forKey: .key)
-            if !retiredKeys.isEmpty { try container.encode(retiredKeys, forKey: .retiredKeys) }
         }
 
         /// Why the hub cannot use this entry, or nil.
@@ -68,7 +40,7 @@ struct AgentEnrollmentFile {
     }
 
     /// A key replaced by a rotation, as stored.
-    struct RetiredKey: Codable, Equatable {
+    struct RetiredKey: Equatable {
         var key: String
         var validUntil: Date
     }
@@ -104,25 +76,25 @@ struct AgentEnrollmentFile {
         } catch {
             throw Self.problem("cannot read \(path): \((error as NSError).localizedFailureReason ?? "\(error)")")
         }
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try YAMLNode.parse(text)
         } catch {
-            throw Self.problem("\(path) is not valid YAML: \(error)")
+            throw Self.problem("\(path): \(error)")
         }
         var contents = Contents()
-        let nodes: [Node]
-        switch root {
+        let nodes: [YAMLNode]
+        switch root?.kind {
         case nil: nodes = []
-        case .scalar(let scalar) where scalar.string.isEmpty || scalar.tag == Tag(.null): nodes = []
-        case .sequence(let sequence): nodes = Array(sequence)
+        case .scalar(let scalar)? where scalar.text.isEmpty || scalar.isNull: nodes = []
+        case .sequence(let sequence)?: nodes = sequence
         default: throw Self.problem("\(path) is not a list of agents (each `- id: …, url: …, key: …`)")
         }
         var seen: Set<String> = []
         for (index, node) in nodes.enumerated() {
-            let id = node["id"]?.string
-            do {
-                let entry = try YAMLDecoder().decode(Entry.self, from: node)
+            let id = node["id"]?.scalar?.text
+            do throws(EntryProblem) {
+                let entry = try Entry(node)
                 if let problem = entry.problem {
                     contents.rejected.append(RejectedEntry(position: index + 1, id: id, reason: problem))
                 } else if !seen.insert(entry.id).inserted {
@@ -131,7 +103,7 @@ struct AgentEnrollmentFile {
                     contents.entries.append(entry)
                 }
             } catch {
-                contents.rejected.append(RejectedEntry(position: index + 1, id: id, reason: Self.reason(error)))
+                contents.rejected.append(RejectedEntry(position: index + 1, id: id, reason: error.reason))
             }
         }
         return contents
@@ -176,7 +148,7 @@ struct AgentEnrollmentFile {
     }
 
     private func write(_ entries: [Entry]) throws {
-        let text = "# Written by `bothub agent`. Holds agent keys: keep it private.\n" + (try YAMLEncoder().encode(entries))
+        let text = "# Written by `bothub agent`. Holds agent keys: keep it private.\n" + Self.yaml(entries)
         do {
             try PrivateFile.makeDirectory((path as NSString).deletingLastPathComponent)
             try PrivateFile.replace(path, with: Array(text.utf8))
@@ -188,17 +160,6 @@ struct AgentEnrollmentFile {
     /// The usable enrolled agents as configuration entries (rejected ones are left out; `load()` names them).
     func agentEntries() throws -> [HubConfiguration.AgentEntry] {
         try load().entries.compactMap(\.configurationEntry)
-    }
-
-    /// A decoding error as a person reads it: the field and what is wrong with it.
-    private static func reason(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, _): return "\(key.stringValue) is missing"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context), DecodingError.dataCorrupted(let context):
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return "\(field.isEmpty ? "the entry" : field): \(context.debugDescription)"
-        default: return "\(error)"
-        }
     }
 
     private static func problem(_ reason: String) -> ConfigError {

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Collects problems while a configuration is read.
 final class ProblemLog {
@@ -22,29 +21,29 @@ final class ProblemLog {
 /// Unknown keys are errors on purpose: a misspelt `never_blok` in a security tool must not silently fall back to a default.
 struct ConfigReader {
     let path: String
-    private let mapping: [String: Node]
+    private let mapping: [String: YAMLNode]
     private let log: ProblemLog
     private let consumed: Consumed
 
     private final class Consumed { var keys: Set<String> = [] }
 
-    init(node: Node?, path: String, log: ProblemLog) {
+    init(node: YAMLNode?, path: String, log: ProblemLog) {
         self.path = path
         self.log = log
         self.consumed = Consumed()
-        var mapping: [String: Node] = [:]
-        switch node {
-        case .mapping(let pairs):
-            for (key, value) in pairs {
-                guard let name = key.string else {
+        var mapping: [String: YAMLNode] = [:]
+        switch node?.kind {
+        case .mapping(let pairs)?:
+            for pair in pairs {
+                guard let name = pair.key.scalar?.text else {
                     log.add(path.isEmpty ? "(top level)" : path, "keys must be strings")
                     continue
                 }
-                mapping[name] = value
+                mapping[name] = pair.value
             }
-        case .none:
+        case nil:
             break
-        case .scalar(let scalar) where scalar.string == "" || scalar.tag == .init(.null):
+        case .scalar(let scalar)? where scalar.text.isEmpty || scalar.isNull:
             break
         default:
             log.add(path.isEmpty ? "(top level)" : path, "expected a mapping")
@@ -56,10 +55,10 @@ struct ConfigReader {
 
     func problem(_ key: String, _ reason: String) { log.add(field(key), reason) }
 
-    private func value(_ key: String) -> Node? {
+    private func value(_ key: String) -> YAMLNode? {
         consumed.keys.insert(key)
         guard let node = mapping[key] else { return nil }
-        if case .scalar(let scalar) = node, scalar.tag == .init(.null) || (scalar.string.isEmpty && scalar.style == .plain) { return nil }
+        if let scalar = node.scalar, scalar.isNull { return nil }
         return node
     }
 
@@ -67,18 +66,18 @@ struct ConfigReader {
 
     func string(_ key: String) -> String? {
         guard let node = value(key) else { return nil }
-        guard case .scalar(let scalar) = node else {
+        guard let scalar = node.scalar else {
             problem(key, "expected a string")
             return nil
         }
-        return scalar.string
+        return scalar.text
     }
 
     func string(_ key: String, default fallback: String) -> String { string(key) ?? fallback }
 
     func int(_ key: String, default fallback: Int, in range: ClosedRange<Int>) -> Int {
         guard let node = value(key) else { return fallback }
-        guard let number = node.int else {
+        guard let number = node.scalar?.int else {
             problem(key, "expected a whole number")
             return fallback
         }
@@ -91,7 +90,7 @@ struct ConfigReader {
 
     func int64(_ key: String) -> Int64? {
         guard let node = value(key) else { return nil }
-        guard let text = node.string, let number = Int64(text) else {
+        guard let text = node.scalar?.text, let number = Int64(text) else {
             problem(key, "expected a whole number")
             return nil
         }
@@ -100,7 +99,7 @@ struct ConfigReader {
 
     func bool(_ key: String, default fallback: Bool) -> Bool {
         guard let node = value(key) else { return fallback }
-        guard let flag = node.bool else {
+        guard let flag = node.scalar?.bool else {
             problem(key, "expected true or false")
             return fallback
         }
@@ -110,8 +109,8 @@ struct ConfigReader {
     /// A duration written `90s`, `5m`, `1h30m`, `7d`; a bare number is refused with the unit it needs.
     func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>? = nil) -> Duration {
         guard let node = value(key) else { return fallback }
-        guard let text = node.string, let parsed = DurationText.parse(text) else {
-            problem(key, DurationText.problem(in: node.string ?? ""))
+        guard let text = node.scalar?.text, let parsed = DurationText.parse(text) else {
+            problem(key, DurationText.problem(in: node.scalar?.text ?? ""))
             return fallback
         }
         if let range, !range.contains(parsed) {
@@ -123,16 +122,16 @@ struct ConfigReader {
 
     func stringList(_ key: String) -> [String] {
         guard let node = value(key) else { return [] }
-        guard case .sequence(let items) = node else {
+        guard case .sequence(let items) = node.kind else {
             problem(key, "expected a list")
             return []
         }
         return items.enumerated().compactMap { index, item in
-            guard case .scalar(let scalar) = item else {
+            guard let scalar = item.scalar else {
                 log.add("\(field(key))[\(index)]", "expected a string")
                 return nil
             }
-            return scalar.string
+            return scalar.text
         }
     }
 
@@ -142,7 +141,7 @@ struct ConfigReader {
 
     func list(_ key: String) -> [ConfigReader] {
         guard let node = value(key) else { return [] }
-        guard case .sequence(let items) = node else {
+        guard case .sequence(let items) = node.kind else {
             problem(key, "expected a list")
             return []
         }
@@ -152,9 +151,9 @@ struct ConfigReader {
     /// A secret given inline, as `{env: NAME}`, or as `{file: /path}` (first line, trimmed).
     func secret(_ key: String, environment: [String: String]) -> String? {
         guard let node = value(key) else { return nil }
-        if case .scalar(let scalar) = node {
+        if let scalar = node.scalar {
             log.recordSecret(SecretSource(field: field(key), file: nil))
-            return scalar.string
+            return scalar.text
         }
         let source = ConfigReader(node: node, path: field(key), log: log)
         defer { source.rejectUnknownKeys() }
@@ -180,7 +179,10 @@ struct ConfigReader {
     /// Records every key of this mapping that no reader asked for, suggesting the known key it was probably meant to be.
     func rejectUnknownKeys() {
         for key in mapping.keys.sorted() where !consumed.keys.contains(key) {
-            if let suggestion = KeySuggestion.closest(to: key, among: consumed.keys) {
+            if key == "<<" {
+                // libyaml reads YAML 1.1's merge key as an ordinary key; saying so beats "unknown field `<<`".
+                problem(key, "merge keys (`<<: *anchor`) are not supported; write the keys out (a whole value may be an alias, `*anchor`)")
+            } else if let suggestion = KeySuggestion.closest(to: key, among: consumed.keys) {
                 problem(key, "unknown field `\(key)` (did you mean `\(suggestion)`?)")
             } else {
                 problem(key, "unknown field `\(key)`")

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// What the agent watches and when it speaks up: the `detectors:` section of the agent configuration.
 ///

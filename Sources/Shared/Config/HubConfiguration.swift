@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Everything `bothub` reads from its YAML file (see `config/hub.example.yml`).
 public struct HubConfiguration: Sendable {

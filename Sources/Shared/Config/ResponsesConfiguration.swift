@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// Which responses the agent runs, and the rails around them (the `responses:` section).
 ///
@@ -51,12 +50,7 @@ public struct ResponsesConfiguration: Sendable, Equatable {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "cannot read \(path)")])
         }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLDocument.compose(text)
         let log = ProblemLog()
         let responses = read(ConfigReader(node: root, path: "", log: log).section("responses"))
         guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }

@@ -1,5 +1,4 @@
 import Foundation
-import Yams
 
 /// One language's messages: dotted keys to templates with `%{name}` placeholders.
 public struct MessageCatalog: Sendable, Equatable {
@@ -13,12 +12,7 @@ public struct MessageCatalog: Sendable, Equatable {
 
     /// Parses a catalog file. Nested mappings are flattened to dotted keys; values must be strings.
     public static func parse(yaml: String, language: String) throws -> MessageCatalog {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: yaml)
-        } catch {
-            throw ConfigError(problems: [ConfigProblem(field: "bot.\(language).yml", reason: "not valid YAML: \(error)")])
-        }
+        let root = try YAMLDocument.compose(yaml, field: "bot.\(language).yml")
         var templates: [String: String] = [:]
         var problems: [ConfigProblem] = []
         flatten(root, prefix: "", into: &templates, problems: &problems)
@@ -26,16 +20,17 @@ public struct MessageCatalog: Sendable, Equatable {
         return MessageCatalog(language: language, templates: templates)
     }
 
-    private static func flatten(_ node: Node?, prefix: String, into templates: inout [String: String], problems: inout [ConfigProblem]) {
-        guard case .mapping(let pairs) = node else {
+    private static func flatten(_ node: YAMLNode?, prefix: String, into templates: inout [String: String], problems: inout [ConfigProblem]) {
+        guard case .mapping(let pairs)? = node?.kind else {
             problems.append(ConfigProblem(field: prefix.isEmpty ? "(top level)" : prefix, reason: "expected a mapping"))
             return
         }
-        for (key, value) in pairs {
-            let name = prefix.isEmpty ? (key.string ?? "") : "\(prefix).\(key.string ?? "")"
-            switch value {
-            case .scalar(let scalar): templates[name] = scalar.string
-            case .mapping: flatten(value, prefix: name, into: &templates, problems: &problems)
+        for pair in pairs {
+            let key = pair.key.scalar?.text ?? ""
+            let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+            switch pair.value.kind {
+            case .scalar(let scalar): templates[name] = scalar.text
+            case .mapping: flatten(pair.value, prefix: name, into: &templates, problems: &problems)
             default: problems.append(ConfigProblem(field: name, reason: "expected text"))
             }
         }

@@ -178,10 +178,10 @@ extension HubProcessTests {
             try "- id: web-1\n  url: [unclosed\n".write(toFile: agents, atomically: true, encoding: .utf8)
             let broken = try installed.run(["check-config", config])
             #expect(broken.status != 0)
-            #expect(broken.output.contains("is not valid YAML"), "\(broken.output)")
+            #expect(broken.output.contains("agents.yml: line 3, column 1: not valid YAML"), "\(broken.output)")
             let run = try installed.run(["run", "--config", config])
             #expect(run.status != 0)
-            #expect(run.output.contains("is not valid YAML"), "\(run.output)")
+            #expect(run.output.contains("agents.yml: line 3, column 1: not valid YAML"), "\(run.output)")
         }
 
         @Test(

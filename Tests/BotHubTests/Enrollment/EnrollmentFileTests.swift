@@ -159,6 +159,44 @@ struct EnrollmentFileTests {
         #expect(await directory.keys(for: "web-1") == [Self.goodKey, old])
     }
 
+    @Test("a file written by the Yams-based hub, retired keys and nanosecond times included, still reads")
+    func yamsWrittenFile() throws {
+        let retired = AgentKey.generate()
+        let yaml = """
+            # Written by `bothub agent`. Holds agent keys: keep it private.
+            - id: web-1
+              url: http://127.0.0.1:7071
+              key: \(Self.goodKey.base64)
+              retiredKeys:
+              - key: \(retired.base64)
+                validUntil: 2030-03-17T17:46:40.123456789Z
+
+            """
+        let state = try Self.stateDirectory(agentsYAML: yaml)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let entries = try AgentEnrollmentFile(stateDirectory: state).read()
+        #expect(entries.map(\.id) == ["web-1"])
+        let until = try #require(entries.first?.retiredKeys.first?.validUntil)
+        #expect(abs(until.timeIntervalSince1970 - 1_900_000_000.123456789) < 1e-6)
+        #expect(entries.first?.retiredKeys.first?.key == retired.base64)
+    }
+
+    @Test("what the hub writes reads back exactly, whatever the strings hold")
+    func writtenTextReadsBack() throws {
+        let entries = [
+            AgentEnrollmentFile.Entry(
+                id: "yes", url: "http://h:1/#x", key: "a: b", retiredKeys: [.init(key: "~", validUntil: Date(timeIntervalSince1970: 1e9))]),
+            AgentEnrollmentFile.Entry(id: "- \"quoted\"\n\\", url: "0x1F", key: "null"),
+        ]
+        let nodes = try #require(try YAMLNode.parse(AgentEnrollmentFile.yaml(entries)))
+        guard case .sequence(let items) = nodes.kind else {
+            Issue.record("not a list")
+            return
+        }
+        #expect(try items.map { try AgentEnrollmentFile.Entry($0) } == entries)
+        #expect(try YAMLNode.parse(AgentEnrollmentFile.yaml([]))?.kind == .sequence([]))
+    }
+
     @Test("--grace 0s cuts the agent off at once, so it needs --force")
     func zeroGraceNeedsForce() throws {
         #expect(throws: (any Error).self) { try AgentCommand.RotateKey.parse(["web-1", "--config", "/x.yml", "--grace", "0s"]) }
