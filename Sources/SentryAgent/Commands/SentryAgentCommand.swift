@@ -9,7 +9,7 @@ struct SentryAgentCommand: AsyncParsableCommand {
         version: VigilVersion.current,
         subcommands: [
             RunCommand.self, WatchCommand.self, CheckConfigCommand.self, ReplayCommand.self, StatusCommand.self, BlocksCommand.self,
-            UnblockCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self,
+            UnblockCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self, PackagesCommand.self,
         ]
     )
 }
