@@ -426,7 +426,7 @@ struct ChoiceHandler: Sendable {
         case .sshSession(let session): session.ip
         case .sshBruteForce(let attack): attack.ip
         case .http404(let burst): burst.ip
-        case .cpu, .agent: nil
+        case .cpu, .agent, .securityUpdates: nil
         }
     }
 

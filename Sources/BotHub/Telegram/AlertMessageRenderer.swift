@@ -74,8 +74,45 @@ struct AlertMessageRenderer {
             ] + Self.networkAddresses(burst.addresses, text: text)
         case .agent(let health):
             return [text(.evidenceAgent, ["detail": health.detail])]
+        case .securityUpdates(let updates):
+            return securityUpdateLines(updates, language: language)
         }
     }
+
+    /// The pending totals with the index's age, then one line per newly pending source package (a kernel's marked
+    /// as needing a reboot), capped so a host far behind still fits one message.
+    private func securityUpdateLines(_ updates: SecurityUpdatesEvidence, language: String) -> [String] {
+        func text(_ key: MessageKey, _ values: [String: String] = [:]) -> String {
+            catalogs.text(key, language: language, values)
+        }
+        let age = updates.indexAgeSeconds.map { MessageTime.span(TimeInterval($0)) } ?? "?"
+        var lines = [
+            text(
+                .evidenceSecurityUpdates,
+                [
+                    "updates": catalogs.text(.pluralSecurityUpdates, language: language, count: updates.pendingSources),
+                    "packages": catalogs.text(.pluralPackages, language: language, count: updates.pendingPackages), "age": age,
+                ])
+        ]
+        if let seconds = updates.indexAgeSeconds, seconds > 48 * 3600 { lines.append(text(.evidenceSecurityUpdatesStale, ["age": age])) }
+        let shown = updates.sources.prefix(Self.securitySourcesShown)
+        for source in shown {
+            var line = text(
+                .evidenceSecuritySource,
+                [
+                    "source": source.source, "installed": source.installed, "candidate": source.candidate,
+                    "packages": source.packages.prefix(6).joined(separator: ", ") + (source.packages.count > 6 ? ", …" : ""),
+                ])
+            if source.needsReboot { line += " · " + text(.evidenceSecurityReboot) }
+            if source.held { line += " · " + text(.evidenceSecurityHeld) }
+            lines.append(line)
+        }
+        if updates.sources.count > shown.count { lines.append(text(.evidenceSecurityMore, ["count": String(updates.sources.count - shown.count)])) }
+        return lines
+    }
+
+    /// Source packages listed in one message; the rest are counted (Telegram caps a message at 4,096 characters).
+    static let securitySourcesShown = 10
 
     /// The line listing the addresses an IPv6 network alert saw (none for a single address or an older agent).
     private static func networkAddresses(_ addresses: [String]?, text: (MessageKey, [String: String]) -> String) -> [String] {
@@ -106,6 +143,7 @@ struct AlertMessageRenderer {
         case .agentOffline: .kindAgentOffline
         case .agentRecovered: .kindAgentRecovered
         case .detectorUnhealthy: .kindDetectorUnhealthy
+        case .securityUpdates: .kindSecurityUpdates
         }
     }
 

@@ -58,6 +58,8 @@ struct AlertListing: Encodable {
         case .cpu(let load): "\(AlertMessageRenderer.percent(load.percent))% CPU"
         case .http404(let burst): "\(burst.ip) (\(burst.count)×404)"
         case .agent(let health): String(health.detail.prefix(60))
+        case .securityUpdates(let updates):
+            "\(updates.pendingSources) security updates (\(updates.sources.prefix(3).map(\.source).joined(separator: ", ")))"
         }
     }
 }

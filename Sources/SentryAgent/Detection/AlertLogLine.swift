@@ -19,6 +19,9 @@ enum AlertLogLine {
             "\(Int(evidence.percent.rounded()))%/\(evidence.windowSeconds)s"
         case .agent(let evidence):
             evidence.detail
+        case .securityUpdates(let evidence):
+            "\(evidence.pendingSources) sources/\(evidence.pendingPackages) packages pending, new: "
+                + evidence.sources.prefix(5).map { "\($0.source) \($0.candidate)" }.joined(separator: ", ")
         }
     }
 }

@@ -11,6 +11,12 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case evidenceHTTP404 = "evidence.http_404"
     case evidenceAgent = "evidence.agent"
     case evidenceNetworkAddresses = "evidence.network_addresses"
+    case evidenceSecurityUpdates = "evidence.security_updates"
+    case evidenceSecurityUpdatesStale = "evidence.security_updates_stale"
+    case evidenceSecuritySource = "evidence.security_source"
+    case evidenceSecurityMore = "evidence.security_more"
+    case evidenceSecurityReboot = "evidence.security_reboot"
+    case evidenceSecurityHeld = "evidence.security_held"
 
     case kindSSHSession = "kind.ssh_session"
     case kindSSHBruteForce = "kind.ssh_bruteforce"
@@ -20,6 +26,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case kindAgentOffline = "kind.agent_offline"
     case kindAgentRecovered = "kind.agent_recovered"
     case kindDetectorUnhealthy = "kind.detector_unhealthy"
+    case kindSecurityUpdates = "kind.security_updates"
 
     case severityInfo = "severity.info"
     case severityWarning = "severity.warning"
@@ -104,6 +111,8 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case pluralAddresses = "plural.addresses"
     case pluralOpenAlerts = "plural.open_alerts"
     case pluralTimes = "plural.times"
+    case pluralSecurityUpdates = "plural.security_updates"
+    case pluralPackages = "plural.packages"
 
     /// True for a counted phrase, stored as one template per plural form.
     public var isPlural: Bool { rawValue.hasPrefix("plural.") }

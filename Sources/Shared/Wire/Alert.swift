@@ -44,6 +44,8 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case agentOffline = "agent_offline"
     case agentRecovered = "agent_recovered"
     case detectorUnhealthy = "detector_unhealthy"
+    /// New pending security updates from the host's own apt lists, one alert per newly pending set of source packages.
+    case securityUpdates = "security_updates"
 }
 
 /// How urgent an alert is.
