@@ -121,7 +121,7 @@ struct DebianVersionOracleTests {
         let verdicts = try await Self.shell(
             #"while read -r a op b; do if dpkg --compare-versions "$a" "$op" "$b"; then echo y; else echo "n $a $op $b"; fi; done"#, input: pairs)
         #expect(verdicts.count == pairs.count)
-        #expect(verdicts.filter { $0 != "y" } == [])
+        #expect(Array(verdicts.filter { $0 != "y" }.prefix(10)) == [])
         #expect(pairs.count > 1000)
     }
 
