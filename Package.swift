@@ -73,6 +73,7 @@ let package = Package(
             name: "VigilBench",
             dependencies: [
                 "Shared",
+                "SentryAgent",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

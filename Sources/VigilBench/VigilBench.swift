@@ -12,6 +12,7 @@ struct VigilBench: AsyncParsableCommand {
         subcommands: [
             HTTPParseBenchmark.self, SealBenchmark.self, HubIngestBenchmark.self, AlertLatencyBenchmark.self, DetectionBenchmark.self,
             ConfigParseBenchmark.self,
+            PackagesBenchmark.self,
         ]
     )
 }

@@ -76,6 +76,8 @@ struct AlertMessageRenderer {
             return [text(.evidenceAgent, ["detail": health.detail])]
         case .listener(let listener):
             return Self.listenerLines(listener, text: text)
+        case .securityUpdates(let updates):
+            return securityUpdateLines(updates, language: language)
         }
     }
 
@@ -96,6 +98,41 @@ struct AlertMessageRenderer {
         if !listener.reasons.isEmpty { lines.append(text(.evidenceListenerReasons, ["reasons": listener.reasons.joined(separator: "; ")])) }
         return lines
     }
+
+    /// The pending totals with the index's age, then one line per newly pending source package (a kernel's marked
+    /// as needing a reboot), capped so a host far behind still fits one message.
+    private func securityUpdateLines(_ updates: SecurityUpdatesEvidence, language: String) -> [String] {
+        func text(_ key: MessageKey, _ values: [String: String] = [:]) -> String {
+            catalogs.text(key, language: language, values)
+        }
+        let age = updates.indexAgeSeconds.map { MessageTime.span(TimeInterval($0)) } ?? "?"
+        var lines = [
+            text(
+                .evidenceSecurityUpdates,
+                [
+                    "updates": catalogs.text(.pluralSecurityUpdates, language: language, count: updates.pendingSources),
+                    "packages": catalogs.text(.pluralPackages, language: language, count: updates.pendingPackages), "age": age,
+                ])
+        ]
+        if let seconds = updates.indexAgeSeconds, seconds > 48 * 3600 { lines.append(text(.evidenceSecurityUpdatesStale, ["age": age])) }
+        let shown = updates.sources.prefix(Self.securitySourcesShown)
+        for source in shown {
+            var line = text(
+                .evidenceSecuritySource,
+                [
+                    "source": source.source, "installed": source.installed, "candidate": source.candidate,
+                    "packages": source.packages.prefix(6).joined(separator: ", ") + (source.packages.count > 6 ? ", …" : ""),
+                ])
+            if source.needsReboot { line += " · " + text(.evidenceSecurityReboot) }
+            if source.held { line += " · " + text(.evidenceSecurityHeld) }
+            lines.append(line)
+        }
+        if updates.sources.count > shown.count { lines.append(text(.evidenceSecurityMore, ["count": String(updates.sources.count - shown.count)])) }
+        return lines
+    }
+
+    /// Source packages listed in one message; the rest are counted (Telegram caps a message at 4,096 characters).
+    static let securitySourcesShown = 10
 
     /// The line listing the addresses an IPv6 network alert saw (none for a single address or an older agent).
     private static func networkAddresses(_ addresses: [String]?, text: (MessageKey, [String: String]) -> String) -> [String] {
@@ -127,6 +164,7 @@ struct AlertMessageRenderer {
         case .agentRecovered: .kindAgentRecovered
         case .detectorUnhealthy: .kindDetectorUnhealthy
         case .newListener: .kindNewListener
+        case .securityUpdates: .kindSecurityUpdates
         }
     }
 

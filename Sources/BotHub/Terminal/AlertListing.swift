@@ -59,6 +59,8 @@ struct AlertListing: Encodable {
         case .http404(let burst): "\(burst.ip) (\(burst.count)×404)"
         case .agent(let health): String(health.detail.prefix(60))
         case .listener(let listener): "\(listener.transport) \(listener.address):\(listener.port) \(listener.process ?? "?")"
+        case .securityUpdates(let updates):
+            "\(updates.pendingSources) security updates (\(updates.sources.prefix(3).map(\.source).joined(separator: ", ")))"
         }
     }
 }

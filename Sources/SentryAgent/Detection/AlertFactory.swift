@@ -38,6 +38,9 @@ struct AlertFactory: Sendable {
             return [.acknowledge] + (responses.reboot ? [.reboot] : []) + (responses.shutdown ? [.shutdown] : [])
         case .agent, .listener:
             return [.acknowledge]
+        case .securityUpdates:
+            // Informational for now: the pinned upgrade is a later response.
+            return [.acknowledge]
         }
     }
 

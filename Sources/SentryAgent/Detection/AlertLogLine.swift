@@ -21,6 +21,9 @@ enum AlertLogLine {
             evidence.detail
         case .listener(let evidence):
             "\(evidence.transport) \(evidence.address):\(evidence.port) \(evidence.exe ?? evidence.process ?? "?") pid \(evidence.pid.map(String.init) ?? "?")"
+        case .securityUpdates(let evidence):
+            "\(evidence.pendingSources) sources/\(evidence.pendingPackages) packages pending, new: "
+                + evidence.sources.prefix(5).map { "\($0.source) \($0.candidate)" }.joined(separator: ", ")
         }
     }
 }

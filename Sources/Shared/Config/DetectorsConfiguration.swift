@@ -15,6 +15,8 @@ public struct DetectorsConfiguration: Sendable, Equatable {
     public var http404 = HTTP404Configuration()
     /// New listening TCP and UDP sockets.
     public var listeners = ListenersConfiguration()
+    /// Pending security updates from the host's own apt lists.
+    public var packages = PackagesConfiguration()
     /// IPv6 clients are counted per network of this many bits by the 404 and brute-force detectors (one host holds a
     /// whole /64 and can use a new address per request); 128 counts each address alone. IPv4 is always per address.
     public var ipv6Prefix = 64
@@ -142,6 +144,22 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// `detectors.packages`.
+    public struct PackagesConfiguration: Sendable, Equatable {
+        /// Off by default: a scan runs `apt-get indextargets` and `apt-helper`, which an operator opts into.
+        public var enabled = false
+        /// A scan runs at start, whenever dpkg's status or apt's lists change, and at least this often.
+        public var interval: Duration = .seconds(86_400)
+        /// dpkg's status database (a fixture in tests).
+        public var statusPath = "/var/lib/dpkg/status"
+        /// apt's lists directory, watched for `apt-get update`.
+        public var listsDirectory = "/var/lib/apt/lists"
+        /// `-o Name=value` options handed to apt-get (tests point apt at private lists).
+        public var aptOptions: [String] = []
+
+        public init() {}
+    }
+
     /// Reads only the `detectors:` section of an agent YAML file, so `sentry-agent replay --config` works without the
     /// agent's secrets; other top-level sections are ignored, unknown keys inside `detectors:` are still errors.
     public static func parse(yaml: String) throws -> DetectorsConfiguration {
@@ -161,6 +179,7 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         configuration.cpu = readCPU(reader.section("cpu"))
         configuration.http404 = readHTTP404(reader.section("http404"))
         configuration.listeners = readListeners(reader.section("listeners"))
+        configuration.packages = readPackages(reader.section("packages"))
         configuration.ipv6Prefix = reader.int("ipv6_prefix", default: configuration.ipv6Prefix, in: 32...128)
         reader.rejectUnknownKeys()
         return configuration
@@ -222,6 +241,14 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         listeners.alertExisting = reader.bool("alert_existing", default: listeners.alertExisting)
         reader.rejectUnknownKeys()
         return listeners
+    }
+
+    private static func readPackages(_ reader: ConfigReader) -> PackagesConfiguration {
+        var packages = PackagesConfiguration()
+        packages.enabled = reader.bool("enabled", default: packages.enabled)
+        packages.interval = reader.duration("interval", default: packages.interval, in: .seconds(60)...(.seconds(7 * 86_400)))
+        reader.rejectUnknownKeys()
+        return packages
     }
 
     private static func readHTTP404(_ reader: ConfigReader) -> HTTP404Configuration {

@@ -16,6 +16,12 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case evidenceListenerUnit = "evidence.listener_unit"
     case evidenceListenerCommand = "evidence.listener_command"
     case evidenceListenerReasons = "evidence.listener_reasons"
+    case evidenceSecurityUpdates = "evidence.security_updates"
+    case evidenceSecurityUpdatesStale = "evidence.security_updates_stale"
+    case evidenceSecuritySource = "evidence.security_source"
+    case evidenceSecurityMore = "evidence.security_more"
+    case evidenceSecurityReboot = "evidence.security_reboot"
+    case evidenceSecurityHeld = "evidence.security_held"
 
     case kindSSHSession = "kind.ssh_session"
     case kindSSHBruteForce = "kind.ssh_bruteforce"
@@ -26,6 +32,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case kindAgentRecovered = "kind.agent_recovered"
     case kindDetectorUnhealthy = "kind.detector_unhealthy"
     case kindNewListener = "kind.new_listener"
+    case kindSecurityUpdates = "kind.security_updates"
 
     case severityInfo = "severity.info"
     case severityWarning = "severity.warning"
@@ -113,6 +120,8 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case pluralAddresses = "plural.addresses"
     case pluralOpenAlerts = "plural.open_alerts"
     case pluralTimes = "plural.times"
+    case pluralSecurityUpdates = "plural.security_updates"
+    case pluralPackages = "plural.packages"
 
     /// True for a counted phrase, stored as one template per plural form.
     public var isPlural: Bool { rawValue.hasPrefix("plural.") }

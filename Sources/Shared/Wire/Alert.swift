@@ -46,6 +46,8 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case detectorUnhealthy = "detector_unhealthy"
     /// A service started listening (or the baseline of those present at first start).
     case newListener = "new_listener"
+    /// New pending security updates from the host's own apt lists, one alert per newly pending set of source packages.
+    case securityUpdates = "security_updates"
 }
 
 /// How urgent an alert is.

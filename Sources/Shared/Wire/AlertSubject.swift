@@ -8,6 +8,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
     case http404(HTTP404Evidence)
     case agent(AgentEvidence)
     case listener(ListenerEvidence)
+    case securityUpdates(SecurityUpdatesEvidence)
 
     private enum CodingKeys: String, CodingKey { case type }
     private enum Discriminator: String, Codable {
@@ -17,6 +18,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case http404 = "http_404"
         case agent
         case listener
+        case securityUpdates = "security_updates"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -28,6 +30,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case .http404: self = .http404(try HTTP404Evidence(from: decoder))
         case .agent: self = .agent(try AgentEvidence(from: decoder))
         case .listener: self = .listener(try ListenerEvidence(from: decoder))
+        case .securityUpdates: self = .securityUpdates(try SecurityUpdatesEvidence(from: decoder))
         }
     }
 
@@ -51,6 +54,9 @@ public enum AlertSubject: Codable, Sendable, Equatable {
             try evidence.encode(to: encoder)
         case .listener(let evidence):
             try container.encode(Discriminator.listener, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .securityUpdates(let evidence):
+            try container.encode(Discriminator.securityUpdates, forKey: .type)
             try evidence.encode(to: encoder)
         }
     }
@@ -208,5 +214,49 @@ public struct ListenerEvidence: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case transport = "protocol"
         case address, port, scope, pid, pidStartTime, user, process, exe, commandLine, unit, container, package, reasons
+    }
+}
+
+/// Security updates pending on a host, from its own apt lists: the source packages newly pending since the last
+/// alert (the ones this alert is about), and the totals now pending.
+public struct SecurityUpdatesEvidence: Codable, Sendable, Equatable {
+    /// The newly pending source packages, most urgent first (kernel first), capped by the agent.
+    public var sources: [PendingSource]
+    /// Source packages pending now, new or already alerted.
+    public var pendingSources: Int
+    /// Binary packages pending now.
+    public var pendingPackages: Int
+    /// Age of the oldest security list apt has (seconds); nil when there is none.
+    public var indexAgeSeconds: Int?
+
+    public init(sources: [PendingSource], pendingSources: Int, pendingPackages: Int, indexAgeSeconds: Int?) {
+        self.sources = sources
+        self.pendingSources = pendingSources
+        self.pendingPackages = pendingPackages
+        self.indexAgeSeconds = indexAgeSeconds
+    }
+}
+
+/// One source package with a security update: its installed binaries upgrade together.
+public struct PendingSource: Codable, Sendable, Equatable {
+    public var source: String
+    /// The installed version (of its binaries; binNMU suffixes included as dpkg reports them).
+    public var installed: String
+    /// The newest version the security archive offers.
+    public var candidate: String
+    /// The installed binary packages built from it, `name` or `name:arch` for a foreign architecture.
+    public var packages: [String]
+    /// A binary is on hold (`apt-mark hold`): apt will not upgrade it.
+    public var held: Bool
+    /// A kernel: the fix takes effect only after a reboot.
+    public var needsReboot: Bool
+
+    public init(source: String, installed: String, candidate: String, packages: [String], held: Bool, needsReboot: Bool) {
+        self.source = source
+        self.installed = installed
+        self.candidate = candidate
+        self.packages = packages
+        self.held = held
+        self.needsReboot = needsReboot
     }
 }
