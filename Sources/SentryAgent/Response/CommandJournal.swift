@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Shared
 
 #if canImport(Glibc)
@@ -104,7 +104,7 @@ final class CommandJournal {
 
     /// A new or renamed file is only durable once its directory entry is.
     private static func syncDirectory(of path: String) throws(Failure) {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = FileSystemPath.directory(of: path)
         let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { throw Failure(description: "cannot open \(directory): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }

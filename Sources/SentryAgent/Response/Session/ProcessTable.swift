@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads process identity from `/proc`: the short command name and the start time, the pair that tells a session
 /// process from a later process that reused its pid. The root is injectable so tests can serve a fake `/proc`.
