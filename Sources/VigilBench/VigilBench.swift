@@ -9,7 +9,10 @@ struct VigilBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigil-bench",
         abstract: "Benchmarks for Vigil's hot paths, each against a baseline measured in the same run.",
-        subcommands: [HTTPParseBenchmark.self, SealBenchmark.self, HubIngestBenchmark.self, AlertLatencyBenchmark.self, DetectionBenchmark.self]
+        subcommands: [
+            HTTPParseBenchmark.self, SealBenchmark.self, HubIngestBenchmark.self, AlertLatencyBenchmark.self, DetectionBenchmark.self,
+            FootprintBenchmark.self,
+        ]
     )
 }
 
