@@ -54,13 +54,17 @@ public enum PrivateFile {
         try writeAll(bytes, to: descriptor, path: temporary)
         guard fsync(descriptor) == 0 else { throw PrivateFileError("cannot fsync \(temporary)", errno: errno) }
         guard rename(temporary, path) == 0 else { throw PrivateFileError("cannot replace \(path)", errno: errno) }
+        // The rename is only durable once the directory entry is; a failure here cannot undo it, so it is not an error.
+        _ = try? syncDirectory(containing: path)
+    }
+
+    /// Fsyncs the directory holding `path`: a file just created or renamed there is only durable once its entry is.
+    public static func syncDirectory(containing path: String) throws(PrivateFileError) {
         let parent = FileSystemPath.directory(of: path)
-        let directory = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            // The rename is only durable once the directory entry is; a failure here cannot undo it, so it is not an error.
-            _ = fsync(directory)
-            close(directory)
-        }
+        let directory = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { throw PrivateFileError("cannot open \(parent)", errno: errno) }
+        defer { close(directory) }
+        guard fsync(directory) == 0 else { throw PrivateFileError("cannot fsync \(parent)", errno: errno) }
     }
 
     /// A file root writes into a state directory belongs to the directory's owner: `bothub agent add` run as root
