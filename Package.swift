@@ -7,6 +7,10 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
 
+/// `Shared` and `SentryAgent` use FoundationEssentials only. Without member import visibility, one file importing
+/// full Foundation would make its members (`trimmingCharacters`, `range(of:)`) visible in every file of the module.
+let essentialsSettings = strictSettings + [.enableUpcomingFeature("MemberImportVisibility")]
+
 let package = Package(
     name: "vigil",
     platforms: [.macOS(.v15)],
@@ -20,7 +24,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // 4.x: `Crypto` imports FoundationEssentials on Linux (3.x pulled in full Foundation).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
@@ -39,7 +44,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strictSettings,
+            swiftSettings: essentialsSettings,
             plugins: ["EmbedCatalogs"]
         ),
         // translations/*.yml compiled into Shared, so installed programs need no file beside them.
@@ -65,8 +70,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: essentialsSettings
         ),
         .executableTarget(name: "SentryAgentMain", dependencies: ["SentryAgent"], swiftSettings: strictSettings),
         .executableTarget(

@@ -416,31 +416,11 @@ enum DetectionBenchmarkSupport {
         case discard, capture
     }
 
-    /// Runs `argv` to its end with `posix_spawn` and `waitpid` (not Foundation's `Process`, whose exit detection
-    /// was seen to return early here); returns the exit code and what was captured.
+    /// Runs `argv` to its end (`ProgramSpawner`; Foundation's `Process` was seen to detect the exit early here);
+    /// returns the exit code and what was captured.
     static func collect(_ argv: [String], output: Stream, errors: Stream) throws -> (status: Int32, output: String, errors: String) {
-        var outputPipe: [Int32] = [-1, -1]
-        var errorPipe: [Int32] = [-1, -1]
-        if output == .capture { guard pipe(&outputPipe) == 0 else { throw CocoaError(.fileWriteUnknown) } }
-        if errors == .capture { guard pipe(&errorPipe) == 0 else { throw CocoaError(.fileWriteUnknown) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        for (target, ends, mode) in [(Int32(1), outputPipe, output), (Int32(2), errorPipe, errors)] {
-            if mode == .capture {
-                posix_spawn_file_actions_adddup2(&actions, ends[1], target)
-                posix_spawn_file_actions_addclose(&actions, ends[0])
-            } else {
-                posix_spawn_file_actions_addopen(&actions, target, "/dev/null", O_WRONLY, 0)
-            }
-        }
-        var arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { arguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, argv[0], &actions, nil, &arguments, environ)
-        for ends in [outputPipe, errorPipe] where ends[1] >= 0 { close(ends[1]) }
-        guard status == 0 else { throw CocoaError(.fileReadNoPermission) }
+        let child = try ProgramSpawner.spawn(
+            argv, standardOutput: output == .capture ? .pipe : .null, standardError: errors == .capture ? .pipe : .null)
         func drain(_ descriptor: Int32) -> String {
             guard descriptor >= 0 else { return "" }
             var bytes: [UInt8] = []
@@ -454,11 +434,9 @@ enum DetectionBenchmarkSupport {
             return String(decoding: bytes, as: UTF8.self)
         }
         // Outputs here are small (a count, a summary line): draining one after the other cannot deadlock.
-        let capturedOutput = drain(outputPipe[0])
-        let capturedErrors = drain(errorPipe[0])
-        var exit: Int32 = 0
-        while waitpid(pid, &exit, 0) < 0, errno == EINTR {}
-        return ((exit >> 8) & 0xFF, capturedOutput, capturedErrors)
+        let capturedOutput = drain(child.standardOutput ?? -1)
+        let capturedErrors = drain(child.standardError ?? -1)
+        return (child.waitForExit().code, capturedOutput, capturedErrors)
     }
 
     /// VmRSS (or another `status` field) of a process, in KiB.
@@ -505,40 +483,17 @@ enum DetectionBenchmarkSupport {
     /// A child with its standard output on a pipe read line by line (and optionally its standard input on a pipe).
     final class PipedChild {
         let pid: pid_t
+        private let spawned: SpawnedChild
         private let output: Int32
         private let input: Int32
         private var buffer: [UInt8] = []
         private var stopped = false
 
         init(_ argv: [String], withInput: Bool = false) throws {
-            var outputPipe: [Int32] = [0, 0]
-            var inputPipe: [Int32] = [-1, -1]
-            guard pipe(&outputPipe) == 0, !withInput || pipe(&inputPipe) == 0 else { throw CocoaError(.fileWriteUnknown) }
-            var actions = posix_spawn_file_actions_t()
-            posix_spawn_file_actions_init(&actions)
-            defer { posix_spawn_file_actions_destroy(&actions) }
-            if withInput {
-                posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
-                posix_spawn_file_actions_addclose(&actions, inputPipe[1])
-            } else {
-                posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-            }
-            posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
-            posix_spawn_file_actions_addclose(&actions, outputPipe[0])
-            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-            var arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-            defer { arguments.forEach { free($0) } }
-            // Default signal handling in the child, whatever this process ignores or blocks.
-            var child: pid_t = 0
-            let status = withCleanSignalSpawnAttributes { attributes in
-                posix_spawn(&child, argv[0], &actions, &attributes, &arguments, environ)
-            }
-            close(outputPipe[1])
-            if withInput { close(inputPipe[0]) }
-            guard status == 0 else { throw CocoaError(.fileReadNoPermission) }
-            pid = child
-            output = outputPipe[0]
-            input = inputPipe[1]
+            spawned = try ProgramSpawner.spawn(argv, standardInput: withInput ? .pipe : .null, standardOutput: .pipe)
+            pid = spawned.pid
+            output = spawned.standardOutput ?? -1
+            input = spawned.standardInput ?? -1
         }
 
         func write(_ text: String) {
@@ -570,14 +525,7 @@ enum DetectionBenchmarkSupport {
         func stop() {
             guard !stopped else { return }
             stopped = true
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            var waited = 0
-            while waitpid(pid, &status, WNOHANG) == 0 {
-                waited += 1
-                if waited == 200 { kill(pid, SIGKILL) }
-                usleep(10_000)
-            }
+            _ = spawned.stop(grace: .seconds(2))
             close(output)
             if input >= 0 { close(input) }
         }

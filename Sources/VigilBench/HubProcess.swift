@@ -7,7 +7,7 @@ import Shared
 
 /// A `bothub` process started for a benchmark, with its own state directory and configuration.
 struct HubProcess {
-    let process: Process
+    let process: SpawnedChild
     let endpoint: HTTPEndpoint
     let stateDirectory: String
 
@@ -32,10 +32,9 @@ struct HubProcess {
         yaml += "agents:\n" + agents.map { "  - {id: \($0.id), url: 'http://127.0.0.1:9', key: \"\($0.key.base64)\"}\n" }.joined()
         try yaml.write(toFile: "\(state)/hub.yml", atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", "\(state)/hub.yml", "--translations", translations, "--log-level", "error"]
-        try process.run()
+        let process = try ProgramSpawner.spawn(
+            [binary, "run", "--config", "\(state)/hub.yml", "--translations", translations, "--log-level", "error"], standardOutput: .inherit,
+            standardError: .inherit)
         let endpoint = HTTPEndpoint(host: "127.0.0.1", port: port)
         for _ in 0..<400 {
             if let reply = try? await HTTPClient(timeout: .seconds(1)).send(HTTPRequest(method: "GET", target: "/healthz"), to: endpoint),
@@ -45,13 +44,12 @@ struct HubProcess {
             }
             try await Task.sleep(for: .milliseconds(25))
         }
-        process.terminate()
+        _ = process.stop(grace: .seconds(5))
         throw BenchError("bothub did not start (is it built? \(binary))")
     }
 
     func stop() {
-        process.terminate()
-        process.waitUntilExit()
+        _ = process.stop(grace: .seconds(30))
         try? FileManager.default.removeItem(atPath: stateDirectory)
     }
 

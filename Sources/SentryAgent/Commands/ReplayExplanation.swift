@@ -1,3 +1,4 @@
+import Shared
 import Synchronization
 
 /// How one consumer classified the lines it was fed, for `replay --explain`.

@@ -1,8 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import Shared
+import UnixSignals
 
 /// `sentry-agent run --config FILE [--dry-run]`
 struct RunCommand: AsyncParsableCommand {

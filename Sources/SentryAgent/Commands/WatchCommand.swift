@@ -1,8 +1,13 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import Shared
+import UnixSignals
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `sentry-agent watch [--config FILE]`: the agent's detection, in the foreground, with alerts printed instead of sent.
 ///
@@ -35,7 +40,7 @@ struct WatchCommand: AsyncParsableCommand {
             for problem in error.problems { FileOutput.standardError.write("\(config): \(problem)\n") }
             throw ExitCode.failure
         } catch {
-            FileOutput.standardError.write("\(config): cannot read: \(error.localizedDescription)\n")
+            FileOutput.standardError.write("\(config): cannot read: \(FileErrorText.reason(error))\n")
             throw ExitCode.failure
         }
         let scratch = try ScratchDirectory(prefix: "vigil-watch")
@@ -73,8 +78,10 @@ struct ScratchDirectory {
     let path: String
 
     init(prefix: String) throws {
-        var template = Array((NSTemporaryDirectory() + "/\(prefix).XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw ValidationError("cannot create a scratch directory in \(NSTemporaryDirectory())") }
+        var template = Array((FileManager.default.temporaryDirectory.path + "/\(prefix).XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw ValidationError("cannot create a scratch directory in \(FileManager.default.temporaryDirectory.path)")
+        }
         path = String(cString: made)
     }
 
@@ -82,7 +89,7 @@ struct ScratchDirectory {
         do {
             try FileManager.default.removeItem(atPath: path)
         } catch {
-            FileOutput.standardError.write("cannot remove \(path): \(error.localizedDescription)\n")
+            FileOutput.standardError.write("cannot remove \(path): \(FileErrorText.reason(error))\n")
         }
     }
 }

@@ -1,3 +1,4 @@
+import Shared
 /// The CPU detector's shell: samples the proc filesystem (root injected), feeds the detector, and names the users of
 /// the top processes. Time comes from the caller, so tests drive it over fixture trees with chosen times.
 struct CPUMonitor {

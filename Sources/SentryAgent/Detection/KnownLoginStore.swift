@@ -22,7 +22,7 @@ final class KnownLoginStore {
     /// The remembered pairs (empty if the file is absent or unreadable).
     func load() -> KnownLogins {
         var logins: [KnownLogins.Login] = []
-        if let bytes = ProcFileSystem(root: directoryName(path)).read(baseName(path), limit: 64 << 20) {
+        if let bytes = ProcFileSystem(root: FileSystemPath.directory(of: path)).read(FileSystemPath.lastComponent(of: path), limit: 64 << 20) {
             for line in bytes.split(separator: UInt8(ascii: "\n")) {
                 guard let tab = line.firstIndex(of: UInt8(ascii: "\t")) else { continue }
                 let user = String(decoding: line[line.startIndex..<tab], as: UTF8.self)
@@ -49,10 +49,14 @@ final class KnownLoginStore {
     private func write(_ logins: [KnownLogins.Login], flags: Int32) {
         // A tab or newline in a user name would corrupt the file; sshd only accepts existing users, but be strict.
         let text = logins.filter { !$0.user.contains("\t") && !$0.user.contains("\n") }.map { "\($0.user)\t\($0.ip)\n" }.joined()
+        // Best effort by design: a pair that fails to be remembered is only reported as new once more after a restart.
+        if flags == O_TRUNC {
+            _ = try? PrivateFile.replace(path, with: Array(text.utf8))
+            return
+        }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o600)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        _ = try? PrivateFile.writeAll(Array(text.utf8), to: descriptor, path: path)
     }
 }

@@ -14,6 +14,8 @@ enum ProcStat {
     struct ProcessTicks: Sendable, Equatable {
         /// `comm`, the executable name (at most 15 bytes, may contain spaces and parentheses).
         var name: String
+        /// Field 3, one letter: R, S, D, Z (zombie), X (dead), T…
+        var state: Character
         /// Field 4: the parent's pid.
         var parentPID: Int32
         /// utime + stime, in clock ticks.
@@ -57,6 +59,7 @@ enum ProcStat {
         // Fields after the name, numbered as in proc(5): 3 is the state.
         var field = 3
         var index = close + 2
+        var state: Character?
         var parent: Int64?
         var utime: UInt64?
         var stime: UInt64?
@@ -64,6 +67,7 @@ enum ProcStat {
         while index < bytes.count, field <= 22 {
             let end = bytes.index(of: UInt8(ascii: " "), from: index) ?? bytes.endIgnoringNewline
             switch field {
+            case 3: state = end == index + 1 ? Character(Unicode.Scalar(bytes[index])) : nil
             case 4: parent = bytes.decimal(index..<end)
             case 14: utime = bytes.decimal(index..<end).map { UInt64($0) }
             case 15: stime = bytes.decimal(index..<end).map { UInt64($0) }
@@ -73,8 +77,9 @@ enum ProcStat {
             field += 1
             index = end + 1
         }
-        guard let parent, let utime, let stime, let startTime else { return nil }
-        return ProcessTicks(name: bytes.string(open + 1..<close), parentPID: Int32(clamping: parent), ticks: utime + stime, startTime: startTime)
+        guard let state, let parent, let utime, let stime, let startTime else { return nil }
+        return ProcessTicks(
+            name: bytes.string(open + 1..<close), state: state, parentPID: Int32(clamping: parent), ticks: utime + stime, startTime: startTime)
     }
 
     /// The real uid from `/proc/<pid>/status` (`Uid:\t<real>\t<effective>…`).

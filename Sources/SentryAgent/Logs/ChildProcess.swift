@@ -11,37 +11,22 @@ final class ChildProcess {
     let pid: pid_t
     /// The read end of the child's standard output.
     let output: Int32
+    private let spawned: SpawnedChild
     private var exitStatus: Int32?
 
     /// Starts `argv[0]` (an absolute path, or a name looked up on PATH) with `argv`. Standard input and error are
     /// `/dev/null`, so the child never blocks on a terminal or fills a pipe nobody reads.
     init(argv: [String]) throws(ChildProcessError) {
-        guard let program = argv.first else { throw ChildProcessError(description: "empty argument vector") }
-        var pipeEnds: [Int32] = [0, 0]
-        guard pipe(&pipeEnds) == 0 else { throw ChildProcessError(description: "pipe failed: errno \(errno)") }
-        // Not inherited by other children spawned concurrently; dup2 in the child clears the flag on its stdout.
-        _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { arguments.forEach { free($0) } }
-        // A journalctl inheriting the agent's ignored SIGTERM would never stop: start it with clean signal state.
-        var child: pid_t = 0
-        let status = withCleanSignalSpawnAttributes { attributes in
-            posix_spawnp(&child, program, &actions, &attributes, &arguments, environ)
+        // A journalctl inheriting the agent's ignored SIGTERM would never stop: the spawner starts it with clean signal state.
+        let child: SpawnedChild
+        do {
+            child = try ProgramSpawner.spawn(argv, searchPath: true, standardOutput: .pipe)
+        } catch {
+            throw ChildProcessError(description: error.description)
         }
-        close(pipeEnds[1])
-        guard status == 0 else {
-            close(pipeEnds[0])
-            throw ChildProcessError(description: "cannot start \(program): \(String(cString: strerror(status)))")
-        }
-        pid = child
-        output = pipeEnds[0]
+        pid = child.pid
+        output = child.standardOutput ?? -1
+        spawned = child
     }
 
     deinit {
@@ -54,32 +39,19 @@ final class ChildProcess {
     @discardableResult
     func terminate(grace: Duration = .seconds(2)) -> Int32 {
         if let exitStatus { return exitStatus }
-        kill(pid, SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        var status: Int32 = 0
-        while ContinuousClock.now < deadline {
-            if waitpid(pid, &status, WNOHANG) == pid { return record(status) }
-            usleep(10_000)
-        }
-        kill(pid, SIGKILL)
-        return waitForExit()
+        return record(spawned.stop(grace: grace))
     }
 
     /// Waits for the child to exit and returns its exit code (or 128 + signal).
     @discardableResult
     func waitForExit() -> Int32 {
         if let exitStatus { return exitStatus }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        return record(status)
+        return record(spawned.waitForExit())
     }
 
-    private func record(_ status: Int32) -> Int32 {
-        // WIFEXITED / WEXITSTATUS / WTERMSIG are C macros Swift does not import.
-        let signal = status & 0x7F
-        let code = signal == 0 ? (status >> 8) & 0xFF : 128 + signal
-        exitStatus = code
-        return code
+    private func record(_ exit: ChildExit) -> Int32 {
+        exitStatus = exit.code
+        return exit.code
     }
 }
 

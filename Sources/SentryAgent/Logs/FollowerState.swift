@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 #if canImport(Glibc)
     import Glibc
@@ -34,12 +35,10 @@ struct FollowerStateError: Error, CustomStringConvertible {
 /// times a day); after a power cut ext4's rename heuristics still give the old or the new file, at worst a batch old.
 final class FileFollowerStateStore: FollowerStateStore {
     let path: String
-    private let temporaryPath: String
     private let encoder = JSONEncoder()
 
     init(path: String) {
         self.path = path
-        self.temporaryPath = path + ".tmp"
         encoder.outputFormatting = [.sortedKeys]
     }
 
@@ -57,12 +56,13 @@ final class FileFollowerStateStore: FollowerStateStore {
 
     func save(_ state: FollowerState) throws {
         let data = try encoder.encode(state)
-        let fd = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw FollowerStateError(description: "cannot write \(temporaryPath): errno \(errno)") }
-        let written = data.withUnsafeBytes { raw in write(fd, raw.baseAddress, raw.count) }
-        close(fd)
-        guard written == data.count else { throw FollowerStateError(description: "short write to \(temporaryPath)") }
-        guard rename(temporaryPath, path) == 0 else { throw FollowerStateError(description: "cannot rename to \(path): errno \(errno)") }
+        // The one durable replace (temporary file, write-all, fsync, rename, directory fsync): a position that
+        // survives a crash while its file is torn or empty would restart reading from the start or the end.
+        do {
+            try PrivateFile.replace(path, with: Array(data))
+        } catch {
+            throw FollowerStateError(description: error.description)
+        }
     }
 }
 

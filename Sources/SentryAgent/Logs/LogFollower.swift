@@ -1,4 +1,5 @@
 import Logging
+import Shared
 
 #if canImport(Glibc)
     import Glibc
@@ -272,8 +273,8 @@ final class LogFollower<Consumer: LineConsumer> {
 
     private func findRotatedCopy(of path: String, position: FilePosition, excludingInode: UInt64?) -> Generation? {
         let target = resolvedPath(path)
-        let directory = directoryName(target)
-        let base = baseName(target)
+        let directory = FileSystemPath.directory(of: target)
+        let base = FileSystemPath.lastComponent(of: target)
         guard let entries = listDirectory(directory) else { return nil }
         var byContent: Generation?
         for name in entries where name != base && name.hasPrefix(base) && !Self.isCompressed(name) {
@@ -335,9 +336,9 @@ final class LogFollower<Consumer: LineConsumer> {
     // MARK: - Paths
 
     private func watchDirectories(of file: FollowedFile) {
-        watcher.watch(directory: directoryName(file.path))
+        watcher.watch(directory: FileSystemPath.directory(of: file.path))
         let target = resolvedPath(file.path)
-        if target != file.path { watcher.watch(directory: directoryName(target)) }
+        if target != file.path { watcher.watch(directory: FileSystemPath.directory(of: target)) }
     }
 
     private func openGeneration(_ path: String) -> Generation? {
@@ -486,18 +487,6 @@ final class Generation {
 }
 
 // MARK: - Path helpers
-
-/// The directory part of `path` ("/" for top-level files, "." for bare names).
-func directoryName(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return "." }
-    return slash == path.startIndex ? "/" : String(path[..<slash])
-}
-
-/// The last component of `path`.
-func baseName(_ path: String) -> String {
-    guard let slash = path.lastIndex(of: "/") else { return path }
-    return String(path[path.index(after: slash)...])
-}
 
 /// `path` with symlinks resolved, or `path` itself when it does not exist.
 func resolvedPath(_ path: String) -> String {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Shared
 
 #if canImport(Glibc)
@@ -49,7 +49,11 @@ final class CommandJournal {
         }
         descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw Failure(description: "cannot open \(path): \(String(cString: strerror(errno)))") }
-        try Self.syncDirectory(of: path)
+        do {
+            try PrivateFile.syncDirectory(containing: path)
+        } catch {
+            throw Failure(description: error.description)
+        }
     }
 
     deinit {
@@ -100,14 +104,5 @@ final class CommandJournal {
         } catch {
             throw Failure(description: error.description)
         }
-    }
-
-    /// A new or renamed file is only durable once its directory entry is.
-    private static func syncDirectory(of path: String) throws(Failure) {
-        let directory = (path as NSString).deletingLastPathComponent
-        let descriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw Failure(description: "cannot open \(directory): \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        _ = fsync(descriptor)
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Shared
 
 /// Runs programs for the responders. Every program the agent runs goes through one of these: an argument vector,
 /// never a shell, so nothing from the network is ever parsed as shell syntax.
@@ -28,7 +29,7 @@ struct ProgramInvocation: Sendable, Equatable, CustomStringConvertible {
     var description: String {
         argv.map { argument in
             argument.isEmpty || argument.contains(where: { " \t\n'\"\\$`;|&<>(){}*?".contains($0) })
-                ? "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'" : argument
+                ? "'" + argument.replacing("'", with: "'\\''") + "'" : argument
         }.joined(separator: " ")
     }
 }
@@ -41,6 +42,8 @@ struct ProgramOutput: Sendable, Equatable {
         case signalled(Int32)
         /// Killed by the runner after its timeout.
         case timedOut
+        /// Killed by the runner because the task awaiting it was cancelled (the agent is stopping).
+        case cancelled
         /// The program could not be started (missing, not executable).
         case launchFailed(String)
     }
@@ -54,7 +57,7 @@ struct ProgramOutput: Sendable, Equatable {
 
     /// Standard error as text, trimmed.
     var errorText: String {
-        String(decoding: standardError, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        String(decoding: standardError, as: UTF8.self).trimmingWhitespace()
     }
 
     /// A one-line reason for a failed run, with the start of standard error: what the result's `failed` carries.
@@ -64,6 +67,7 @@ struct ProgramOutput: Sendable, Equatable {
         case .exited(let status): how = "exit status \(status)"
         case .signalled(let signal): how = "killed by signal \(signal)"
         case .timedOut: how = "timed out"
+        case .cancelled: how = "cancelled"
         case .launchFailed(let reason): return "could not start: \(reason)"
         }
         let stderr = errorText.split(whereSeparator: \.isNewline).prefix(4).joined(separator: " / ")

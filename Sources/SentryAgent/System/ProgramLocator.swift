@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Shared
 
 /// Finds programs by name in a fixed list of system directories, never in `$PATH`, so what the agent runs as root
 /// does not depend on the environment it was started from.
@@ -12,7 +13,7 @@ struct ProgramLocator: Sendable {
     /// The absolute path of `name`, or of `name` itself when it is already absolute; nil if missing or hidden.
     func path(of name: String) -> String? {
         if name.hasPrefix("/") {
-            let base = (name as NSString).lastPathComponent
+            let base = FileSystemPath.lastComponent(of: name)
             return !hidden.contains(base) && FileManager.default.isExecutableFile(atPath: name) ? name : nil
         }
         guard !hidden.contains(name), !name.contains("/") else { return nil }

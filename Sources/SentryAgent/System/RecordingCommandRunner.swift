@@ -1,11 +1,9 @@
-import Foundation
+import Synchronization
 
 /// A runner that runs nothing: it records each invocation and answers with a scripted output (by default a clean
 /// exit). `--dry-run` uses it so every responder shows what it would run; tests use it as a fake.
-final class RecordingCommandRunner: CommandRunner, @unchecked Sendable {
-    // `recorded` is only touched under `lock`; `reply` is immutable.
-    private let lock = NSLock()
-    private var recorded: [ProgramInvocation] = []
+final class RecordingCommandRunner: CommandRunner {
+    private let recorded = Mutex<[ProgramInvocation]>([])
     private let reply: @Sendable (ProgramInvocation) -> ProgramOutput
 
     init(reply: @escaping @Sendable (ProgramInvocation) -> ProgramOutput = { _ in .success() }) {
@@ -13,16 +11,16 @@ final class RecordingCommandRunner: CommandRunner, @unchecked Sendable {
     }
 
     func run(_ invocation: ProgramInvocation) async -> ProgramOutput {
-        lock.withLock { recorded.append(invocation) }
+        recorded.withLock { $0.append(invocation) }
         return reply(invocation)
     }
 
     /// Every invocation so far, in order.
-    var invocations: [ProgramInvocation] { lock.withLock { recorded } }
+    var invocations: [ProgramInvocation] { recorded.withLock { $0 } }
 
     /// Forgets what was recorded (the dry-run detail of one command covers only that command).
     func drain() -> [ProgramInvocation] {
-        lock.withLock {
+        recorded.withLock { recorded in
             defer { recorded = [] }
             return recorded
         }

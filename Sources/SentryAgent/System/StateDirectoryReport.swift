@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Shared
 
 #if canImport(Glibc)
@@ -32,8 +32,7 @@ struct StateDirectoryReport: Sendable {
 
     /// Reads the report for `directory`; `locks` is `/proc/locks` (a fixture in tests).
     static func read(directory: String, locks: String = "/proc/locks") -> StateDirectoryReport {
-        var isDirectory: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue
+        let exists = FileSystemPath.kind(of: directory) == .directory
         let outbox = AlertOutbox.pendingAlerts(directory: directory + "/outbox")
         var inputs: [Input] = []
         var cursors: [String: String] = [:]
@@ -72,7 +71,7 @@ struct StateDirectoryReport: Sendable {
         guard stat(path, &status) == 0, let table = try? String(contentsOfFile: locks, encoding: .utf8) else { return nil }
         let inode = UInt64(status.st_ino)
         let device = UInt64(status.st_dev)
-        let wantedDevice = String(format: "%02x:%02x", major(device), minor(device))
+        let wantedDevice = "\(hex(major(device))):\(hex(minor(device)))"
         for line in table.split(separator: "\n") {
             // `1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF` (a blocked waiter has `->` after the number).
             let fields = line.split(separator: " ").filter { $0 != "->" }
@@ -82,6 +81,12 @@ struct StateDirectoryReport: Sendable {
             if let pid = Int32(fields[4]), pid > 0 { return pid }
         }
         return nil
+    }
+
+    /// At least two lowercase hex digits, as `/proc/locks` prints device numbers.
+    private static func hex(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return digits.count < 2 ? "0" + digits : digits
     }
 
     private static func major(_ device: UInt64) -> UInt32 { UInt32(((device >> 32) & 0xFFFF_F000) | ((device >> 8) & 0xFFF)) }

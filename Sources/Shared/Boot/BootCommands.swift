@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// `install-boot` for either program: one implementation, two executables.
 public struct InstallBootOptions: ParsableArguments {

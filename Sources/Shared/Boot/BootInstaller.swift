@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Installs or removes a `BootUnit` under a root directory (`/` in production, a temporary directory in tests), and
 /// enables it with systemctl when asked to.
@@ -48,15 +52,14 @@ public struct BootInstaller: Sendable {
     func missingFiles(_ unit: BootUnit) -> [String] {
         let prefix = root == "/" ? "" : root
         var problems: [String] = []
-        var isDirectory: ObjCBool = false
         let binary = prefix + unit.binary
-        if !FileManager.default.fileExists(atPath: binary, isDirectory: &isDirectory) || isDirectory.boolValue {
+        if FileSystemPath.kind(of: binary) ?? .directory == .directory {
             problems.append("binary \(binary) does not exist: copy the program there first, or name it with --binary PATH")
         } else if !FileManager.default.isExecutableFile(atPath: binary) {
             problems.append("binary \(binary) is not executable: chmod 0755 it")
         }
         let config = prefix + unit.config
-        if !FileManager.default.fileExists(atPath: config, isDirectory: &isDirectory) || isDirectory.boolValue {
+        if FileSystemPath.kind(of: config) ?? .directory == .directory {
             problems.append(
                 "config \(config) does not exist: write it first (from config/\(unit.program == .agent ? "agent" : "hub").example.yml), "
                     + "or name it with --config PATH")
@@ -67,7 +70,7 @@ public struct BootInstaller: Sendable {
     }
 
     private func write(_ text: String, to path: String) throws -> String {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: FileSystemPath.directory(of: path), withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
             throw ConfigError(problems: [ConfigProblem(field: "install-boot", reason: "cannot write \(path)")])
         }
@@ -106,13 +109,9 @@ public struct BootInstaller: Sendable {
 
     /// Runs `program` with an argument vector (no shell); returns its exit status.
     public static func run(_ program: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
         do {
-            try process.run()
-            process.waitUntilExit()
-            return process.terminationStatus
+            let child = try ProgramSpawner.spawn([program] + arguments, standardInput: .inherit, standardOutput: .inherit, standardError: .inherit)
+            return child.waitForExit().code
         } catch {
             return -1
         }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 
 /// Installs a program's shell completions and man page where bash, zsh, fish and man look for them (`install-boot`).
 ///
@@ -44,7 +44,7 @@ public struct DocumentationInstaller: Sendable {
     }
 
     private func write(_ text: String, to path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: FileSystemPath.directory(of: path), withIntermediateDirectories: true)
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o644]) else {
             throw ConfigError(problems: [ConfigProblem(field: "install-boot", reason: "cannot write \(path)")])
         }

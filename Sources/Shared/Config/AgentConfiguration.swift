@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything `sentry-agent` reads from its YAML file (see `config/agent.example.yml`).
 public struct AgentConfiguration: Sendable {

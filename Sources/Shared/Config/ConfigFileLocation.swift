@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Where each program finds its configuration when `--config` is not given: `$VIGIL_CONFIG`, else the path the README
 /// installs it at. Every subcommand that reads a configuration uses this one default.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Collects problems while a configuration is read.
 final class ProblemLog {
@@ -170,7 +170,7 @@ struct ConfigReader {
                 problem(key, "cannot read \(file)")
                 return nil
             }
-            return contents.trimmingCharacters(in: .whitespacesAndNewlines)
+            return contents.trimmingWhitespace()
         }
         problem(key, "expected a value, {env: NAME} or {file: PATH}")
         return nil
@@ -196,7 +196,7 @@ struct ConfigReader {
 /// or minutes, and a security tool should not guess.
 public enum DurationText {
     public static func parse(_ text: String) -> Duration? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimming(while: { $0.isWhitespace && !$0.isNewline })
         guard !trimmed.isEmpty else { return nil }
         let units: [Character: Int64] = ["d": 86_400, "h": 3600, "m": 60, "s": 1]
         var total: Int64 = 0
@@ -220,7 +220,7 @@ public enum DurationText {
 
     /// Why `text` is not a duration, for a configuration problem or a usage error.
     public static func problem(in text: String) -> String {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = text.trimming(while: { $0.isWhitespace && !$0.isNewline })
         if !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && $0.isNumber }) {
             return "`\(trimmed)` needs a unit, e.g. `\(trimmed)s`"
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the agent watches and when it speaks up: the `detectors:` section of the agent configuration.
 ///

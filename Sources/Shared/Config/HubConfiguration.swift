@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything `bothub` reads from its YAML file (see `config/hub.example.yml`).
 public struct HubConfiguration: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Which responses the agent runs, and the rails around them (the `responses:` section).
 ///

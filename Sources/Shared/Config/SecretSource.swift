@@ -1,4 +1,8 @@
-import Foundation
+import FoundationEssentials
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Where one secret of a configuration came from: inline in the configuration file (`file` nil) or a `{file: PATH}`.
 /// (`{env: NAME}` secrets are not listed: their protection is the unit's `EnvironmentFile=`.)

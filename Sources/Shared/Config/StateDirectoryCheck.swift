@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -24,7 +24,7 @@ public enum StateDirectoryCheck {
             }
             guard errno == ENOENT || errno == ENOTDIR else { return "cannot check \(current): \(String(cString: strerror(errno)))" }
             missing = true
-            let parent = (current as NSString).deletingLastPathComponent
+            let parent = FileSystemPath.directory(of: current)
             guard parent != current, !parent.isEmpty else { return "cannot be created: no existing parent directory" }
             current = parent
         }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -54,20 +54,24 @@ public enum PrivateFile {
         try writeAll(bytes, to: descriptor, path: temporary)
         guard fsync(descriptor) == 0 else { throw PrivateFileError("cannot fsync \(temporary)", errno: errno) }
         guard rename(temporary, path) == 0 else { throw PrivateFileError("cannot replace \(path)", errno: errno) }
-        let parent = (path as NSString).deletingLastPathComponent
-        let directory = open(parent.isEmpty ? "." : parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directory >= 0 {
-            // The rename is only durable once the directory entry is; a failure here cannot undo it, so it is not an error.
-            _ = fsync(directory)
-            close(directory)
-        }
+        // The rename is only durable once the directory entry is; a failure here cannot undo it, so it is not an error.
+        _ = try? syncDirectory(containing: path)
+    }
+
+    /// Fsyncs the directory holding `path`: a file just created or renamed there is only durable once its entry is.
+    public static func syncDirectory(containing path: String) throws(PrivateFileError) {
+        let parent = FileSystemPath.directory(of: path)
+        let directory = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directory >= 0 else { throw PrivateFileError("cannot open \(parent)", errno: errno) }
+        defer { close(directory) }
+        guard fsync(directory) == 0 else { throw PrivateFileError("cannot fsync \(parent)", errno: errno) }
     }
 
     /// A file root writes into a state directory belongs to the directory's owner: `bothub agent add` run as root
     /// must leave `agents.yml` readable by the hub running as `vigil`. Done before any byte is written.
     private static func giveToDirectoryOwner(_ descriptor: Int32, path: String) throws(PrivateFileError) {
         guard geteuid() == 0 else { return }
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = FileSystemPath.directory(of: path)
         var directory = stat()
         guard stat(parent.isEmpty ? "." : parent, &directory) == 0 else { throw PrivateFileError("cannot read the owner of \(parent)", errno: errno) }
         guard directory.st_uid != 0 || directory.st_gid != 0 else { return }
@@ -82,7 +86,7 @@ public enum PrivateFile {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: directoryMode])
         } catch {
-            throw PrivateFileError("cannot create the directory \(path): \(error.localizedDescription)")
+            throw PrivateFileError("cannot create the directory \(path): \(FileErrorText.reason(error))")
         }
         var status = stat()
         guard stat(path, &status) == 0 else { throw PrivateFileError("cannot read the mode of \(path)", errno: errno) }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One language's messages: dotted keys to templates with `%{name}` placeholders.
 public struct MessageCatalog: Sendable, Equatable {
@@ -152,7 +152,7 @@ enum Template {
     static func pieces(of template: String) -> [Piece] {
         var pieces: [Piece] = []
         var rest = Substring(template)
-        while let open = rest.range(of: "%{") {
+        while let open = rest.firstRange(of: "%{") {
             guard let close = rest[open.upperBound...].firstIndex(of: "}") else { break }
             pieces.append(.literal(rest[..<open.lowerBound]))
             pieces.append(.placeholder(String(rest[open.upperBound..<close])))

@@ -7,11 +7,17 @@
 public enum HostResolver {
     /// Every address `host` resolves to; empty when it does not resolve.
     public static func addresses(of host: String) -> [IPAddress] {
+        (try? resolve(host)) ?? []
+    }
+
+    /// Every address `host` resolves to, in the resolver's order; the error says why there is none.
+    public static func resolve(_ host: String) throws(HostResolverError) -> [IPAddress] {
         if let literal = IPAddress(host) { return [literal] }
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &list) == 0 else { return [] }
+        let status = getaddrinfo(host, nil, &hints, &list)
+        guard status == 0 else { throw HostResolverError(description: "\(host): cannot resolve (\(String(cString: gai_strerror(status))))") }
         defer { freeaddrinfo(list) }
         var found: [IPAddress] = []
         var cursor = list
@@ -21,8 +27,14 @@ public enum HostResolver {
             }
             cursor = info.pointee.ai_next
         }
+        guard !found.isEmpty else { throw HostResolverError(description: "\(host): no address") }
         return found
     }
+}
+
+/// A host name that did not resolve; the message names it and the resolver's reason.
+public struct HostResolverError: Error, Sendable, CustomStringConvertible {
+    public let description: String
 }
 
 extension IPAddress {

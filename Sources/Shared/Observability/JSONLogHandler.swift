@@ -1,5 +1,9 @@
-import Foundation
+import FoundationEssentials
 import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Writes one JSON object per line to standard error: time, level, label, message and metadata.
 ///
@@ -16,7 +20,22 @@ public struct JSONLogHandler: LogHandler {
     private let write: @Sendable (Data) -> Void
 
     public init(label: String, level: Logger.Level) {
-        self.init(label: label, level: level) { FileHandle.standardError.write($0) }
+        // One write(2) per line (lines stay whole between threads); a failed write to standard error has nowhere to go.
+        self.init(label: label, level: level) { line in
+            var offset = 0
+            line.withUnsafeBytes { buffer in
+                while offset < buffer.count {
+                    let written = Glibc.write(2, buffer.baseAddress?.advanced(by: offset), buffer.count - offset)
+                    if written > 0 {
+                        offset += written
+                    } else if written < 0, errno == EINTR {
+                        continue
+                    } else {
+                        return
+                    }
+                }
+            }
+        }
     }
 
     /// A handler writing each line (newline included) to `write`: tests read what a program would print.
@@ -39,20 +58,21 @@ public struct JSONLogHandler: LogHandler {
     /// One log line: a JSON object with sorted keys and a trailing newline. Metadata never replaces the four
     /// fixed fields.
     static func line(time: Date, level: Logger.Level, label: String, message: String, metadata: Logger.Metadata) -> Data {
-        var object: [String: Any] = [
-            "time": time.formatted(timeFormat),
-            "level": level.rawValue,
-            "label": label,
-            "message": message,
+        var object: [String: JSONLogValue] = [
+            "time": .string(time.formatted(timeFormat)),
+            "level": .string(level.rawValue),
+            "label": .string(label),
+            "message": .string(message),
         ]
         for (key, value) in metadata where object[key] == nil {
             object[key] = jsonValue(value)
         }
         var data: Data
         do {
-            data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            data = try encoder.encode(object)
         } catch {
-            // Only a non-finite double can get here (JSON has no NaN): say so rather than lose the line.
+            // Only a non-finite double could get here (JSON has no NaN, and `typed` keeps those as text): say so
+            // rather than lose the line.
             data = Data(#"{"level":"error","message":"unencodable log line"}"#.utf8)
         }
         data.append(0x0A)
@@ -61,28 +81,56 @@ public struct JSONLogHandler: LogHandler {
 
     static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
     /// The JSON form of a metadata value: structure kept, numbers and booleans typed.
-    static func jsonValue(_ value: Logger.MetadataValue) -> Any {
+    static func jsonValue(_ value: Logger.MetadataValue) -> JSONLogValue {
         switch value {
         case .string(let text):
-            return text
+            return .string(text)
         case .stringConvertible(let convertible):
             return typed(convertible)
         case .array(let values):
-            return values.map(jsonValue)
+            return .array(values.map(jsonValue))
         case .dictionary(let values):
-            return values.mapValues(jsonValue)
+            return .object(values.mapValues(jsonValue))
         }
     }
 
     /// Integers, finite doubles and booleans as themselves; anything else by its description.
-    private static func typed(_ value: any CustomStringConvertible & Sendable) -> Any {
+    private static func typed(_ value: any CustomStringConvertible & Sendable) -> JSONLogValue {
         switch value {
-        case let flag as Bool: return flag
-        case let number as any BinaryInteger: return Int(exactly: number) ?? number.description
-        case let number as Double where number.isFinite: return number
-        case let number as Float where number.isFinite: return Double(number)
-        default: return value.description
+        case let flag as Bool: return .bool(flag)
+        case let number as any BinaryInteger: return Int(exactly: number).map(JSONLogValue.integer) ?? .string(number.description)
+        case let number as Double where number.isFinite: return .double(number)
+        case let number as Float where number.isFinite: return .double(Double(number))
+        default: return .string(value.description)
+        }
+    }
+}
+
+/// One value of a JSON log line (FoundationEssentials has no `JSONSerialization`, so the line is an `Encodable` tree).
+enum JSONLogValue: Encodable, Equatable {
+    case string(String)
+    case integer(Int)
+    case double(Double)
+    case bool(Bool)
+    case array([JSONLogValue])
+    case object([String: JSONLogValue])
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .string(let text): try container.encode(text)
+        case .integer(let number): try container.encode(number)
+        case .double(let number): try container.encode(number)
+        case .bool(let flag): try container.encode(flag)
+        case .array(let values): try container.encode(values)
+        case .object(let values): try container.encode(values)
         }
     }
 }

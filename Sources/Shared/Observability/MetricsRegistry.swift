@@ -1,13 +1,12 @@
-import Foundation
+import FoundationEssentials
 import Logging
+import Synchronization
 
 /// Counters and gauges with labels, rendered in the Prometheus text format for `GET /metrics`.
 ///
 /// A small lock-protected table rather than a metrics framework: two programs, a dozen series, no dependency.
-public final class MetricsRegistry: @unchecked Sendable {
-    // `series` is only touched under `lock`.
-    private let lock = NSLock()
-    private var series: [String: Family] = [:]
+public final class MetricsRegistry: Sendable {
+    private let series = Mutex<[String: Family]>([:])
 
     private struct Family {
         var help: String
@@ -29,7 +28,7 @@ public final class MetricsRegistry: @unchecked Sendable {
 
     private func update(_ name: String, help: String, type: String, labels: [String: String], _ change: (inout Double) -> Void) {
         let key = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",")
-        lock.withLock {
+        series.withLock { series in
             var family = series[name] ?? Family(help: help, type: type)
             change(&family.values[key, default: 0])
             series[name] = family
@@ -39,12 +38,12 @@ public final class MetricsRegistry: @unchecked Sendable {
     /// The current value of one series (for tests).
     public func value(_ name: String, labels: [String: String] = [:]) -> Double? {
         let key = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",")
-        return lock.withLock { series[name]?.values[key] }
+        return series.withLock { $0[name]?.values[key] }
     }
 
     /// Prometheus text exposition format 0.0.4.
     public func render() -> String {
-        lock.withLock {
+        series.withLock { series in
             var text = ""
             for name in series.keys.sorted() {
                 guard let family = series[name] else { continue }
@@ -60,7 +59,7 @@ public final class MetricsRegistry: @unchecked Sendable {
     }
 
     private static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
     }
 }
 

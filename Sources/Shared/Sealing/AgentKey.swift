@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// The 256-bit secret an agent and the hub share. Never logged: `description` is redacted.
 public struct AgentKey: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
@@ -17,7 +17,7 @@ public struct AgentKey: Sendable, Equatable, CustomStringConvertible, CustomDebu
 
     /// Parses the base64 form printed by `bothub agent add`; nil unless it decodes to exactly 32 bytes.
     public init?(base64: String) {
-        guard let data = Data(base64Encoded: base64.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+        guard let data = Data(base64Encoded: base64.trimmingWhitespace()) else { return nil }
         self.init(rawBytes: data)
     }
 

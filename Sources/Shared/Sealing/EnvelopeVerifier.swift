@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Looks up the keys an agent may seal with. More than one key is valid during a key rotation's grace period.
 public protocol AgentKeyLookup: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Remembers accepted nonces for as long as their timestamp could still be accepted, within a hard capacity.
 ///

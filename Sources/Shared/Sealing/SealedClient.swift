@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Why a sealed exchange failed.
 public struct SealedClientError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A sealed body with the three headers that travel beside it.
 public struct SealedMessage: Sendable, Equatable {

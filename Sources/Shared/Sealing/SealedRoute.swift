@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// What a sealed handler answers; the body is sealed before it leaves.

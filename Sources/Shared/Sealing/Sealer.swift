@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+import FoundationEssentials
 
 /// Seals and opens bodies with ChaChaPoly; the associated data binds direction, method or request nonce, path,
 /// agent id and timestamp, so a sealed body is valid in exactly one place.

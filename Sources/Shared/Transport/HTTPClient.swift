@@ -1,5 +1,5 @@
 import FlyingSocks
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc
@@ -68,13 +68,18 @@ public struct HTTPClient: Sendable {
 
     private static func connect(to endpoint: HTTPEndpoint) async throws -> AsyncSocket {
         var lastError: any Error = HTTPClientError("\(endpoint.host): no address")
-        for address in try resolve(endpoint.host) {
+        let addresses: [IPAddress]
+        do {
+            addresses = try HostResolver.resolve(endpoint.host)
+        } catch {
+            throw HTTPClientError(error.description)
+        }
+        for address in addresses {
             do {
-                switch address {
-                case .v4(let text):
-                    return try await AsyncSocket.connected(to: sockaddr_in.inet(ip4: text, port: endpoint.port))
-                case .v6(let text):
-                    return try await AsyncSocket.connected(to: sockaddr_in6.inet6(ip6: text, port: endpoint.port))
+                if address.isIPv4 {
+                    return try await AsyncSocket.connected(to: sockaddr_in.inet(ip4: address.description, port: endpoint.port))
+                } else {
+                    return try await AsyncSocket.connected(to: sockaddr_in6.inet6(ip6: address.description, port: endpoint.port))
                 }
             } catch SocketError.disconnected {
                 // FlyingSocks reports a connect the peer answered with RST (EPOLLERR|EPOLLHUP) as "disconnected".
@@ -84,39 +89,5 @@ public struct HTTPClient: Sendable {
             }
         }
         throw lastError
-    }
-
-    private enum ResolvedAddress { case v4(String), v6(String) }
-
-    /// Resolves names with getaddrinfo; literals resolve to themselves without a lookup.
-    private static func resolve(_ host: String) throws -> [ResolvedAddress] {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, nil, &hints, &list)
-        guard status == 0, let first = list else {
-            throw HTTPClientError("\(host): cannot resolve (\(String(cString: gai_strerror(status))))")
-        }
-        defer { freeaddrinfo(list) }
-        var results: [ResolvedAddress] = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let info = cursor {
-            var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-            if info.pointee.ai_family == AF_INET, let raw = info.pointee.ai_addr {
-                var address = raw.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
-                inet_ntop(AF_INET, &address, &buffer, socklen_t(buffer.count))
-                results.append(.v4(Self.text(buffer)))
-            } else if info.pointee.ai_family == AF_INET6, let raw = info.pointee.ai_addr {
-                var address = raw.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { $0.pointee.sin6_addr }
-                inet_ntop(AF_INET6, &address, &buffer, socklen_t(buffer.count))
-                results.append(.v6(Self.text(buffer)))
-            }
-            cursor = info.pointee.ai_next
-        }
-        return results
-    }
-
-    private static func text(_ cString: [CChar]) -> String {
-        String(decoding: cString.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

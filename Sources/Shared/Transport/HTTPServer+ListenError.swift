@@ -1,5 +1,5 @@
 import FlyingSocks
-import Foundation
+import FoundationEssentials
 
 #if canImport(Glibc)
     import Glibc

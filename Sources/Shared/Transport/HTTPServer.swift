@@ -1,5 +1,5 @@
 import FlyingSocks
-import Foundation
+import FoundationEssentials
 import Logging
 
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Something an agent saw that a human should know about, with the responses it offers.
 public struct Alert: Codable, Sendable, Equatable, Identifiable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The evidence behind an alert, typed by what was observed. Encoded with a `type` discriminator.
 public enum AlertSubject: Codable, Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The agent's sealed answer to `POST /blocks`: every address it blocks, with the time left (for the hub's `/blocks`).
 public struct BlockList: Codable, Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An agent's periodic sign of life, with enough health detail to notice a detector that went blind.
 public struct Heartbeat: Codable, Sendable, Equatable {

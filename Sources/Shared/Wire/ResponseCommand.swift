@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the operator chose, sealed by the hub and executed by the agent at most once.
 public struct ResponseCommand: Codable, Sendable, Equatable, Identifiable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What became of a command, sealed back to the hub and shown in the Telegram message.
 public struct ResponseResult: Codable, Sendable, Equatable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The one JSON dialect on the wire: snake_case keys, sorted, ISO 8601 dates in UTC with whole seconds.
 public enum WireCoding {

@@ -70,6 +70,47 @@ struct ProcessCommandRunnerTests {
         #expect(output == .success("prefixed /usr/sbin/nft list\n"))
     }
 
+    @Test("a cancelled run ends the program at once and says so")
+    func cancellation() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let marker = directory.path + "/started"
+        let started = ContinuousClock.now
+        let run = Task { await runner.run(ProgramInvocation("/bin/sh", ["-c", "touch \(marker); exec sleep 30"], timeout: .seconds(60))) }
+        // Cancel only once the program is running, so the kill (not a launch race) is what is tested.
+        while !FileManager.default.fileExists(atPath: marker) { try await Task.sleep(for: .milliseconds(5)) }
+        run.cancel()
+        let output = await run.value
+        #expect(output.termination == .cancelled)
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+
+    @Test("output past the cap is read and dropped: the program finishes and the agent keeps only the cap")
+    func boundedOutput() async {
+        var capped = ProcessCommandRunner()
+        capped.maxOutputBytes = 1000
+        capped.maxErrorBytes = 10
+        let output = await capped.run(ProgramInvocation("/bin/sh", ["-c", "head -c 5000000 /dev/zero; echo 0123456789abcdef >&2"]))
+        #expect(output.succeeded)
+        #expect(output.standardOutput.count == 1000)
+        #expect(output.standardError == Array("0123456789".utf8))
+    }
+
+    @Test("the program starts with no blocked signals and default SIGTERM and SIGPIPE handling")
+    func cleanSignals() async {
+        // Swift worker threads block signals, and services ignore SIGTERM: neither may reach the program.
+        let output = await runner.run(ProgramInvocation("/bin/grep", ["^Sig\\(Blk\\|Ign\\)", "/proc/self/status"]))
+        let fields = Dictionary(
+            String(decoding: output.standardOutput, as: UTF8.self).split(separator: "\n").compactMap { line -> (String, UInt64)? in
+                let parts = line.split(separator: ":")
+                guard parts.count == 2, let mask = UInt64(parts[1].trimmingCharacters(in: .whitespaces), radix: 16) else { return nil }
+                return (String(parts[0]), mask)
+            }, uniquingKeysWith: { $1 })
+        #expect(fields["SigBlk"] == 0)
+        let ignored = fields["SigIgn"] ?? .max
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] { #expect(ignored & (1 << UInt64(signal - 1)) == 0, "signal \(signal) ignored") }
+    }
+
     @Test("the display form quotes what a shell would misread (logs only; never executed)")
     func display() {
         #expect(ProgramInvocation("/usr/sbin/nft", ["get", "element", "{ 1.2.3.4 }"]).description == "/usr/sbin/nft get element '{ 1.2.3.4 }'")

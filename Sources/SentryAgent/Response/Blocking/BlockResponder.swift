@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import Shared
+import Synchronization
 
 /// Runs `block_ip` and `unblock_ip` on a firewall with the same policy whatever the backend: strict parsing (one
 /// address, or an IPv6 prefix no wider than `responses.min_ipv6_prefix`), the safety rails applied to the whole
@@ -156,7 +157,7 @@ actor BlockResponder {
     }
 
     private static func timestamp(_ date: Date) -> String {
-        ISO8601DateFormatter.string(from: date, timeZone: TimeZone(identifier: "UTC") ?? .current, formatOptions: [.withInternetDateTime])
+        date.formatted(.iso8601)
     }
 }
 
@@ -176,20 +177,22 @@ extension ProgramInvocation {
 }
 
 /// An async mutex: callers enter one at a time, in arrival order.
-final class SerialGate: @unchecked Sendable {
-    // `busy` and `waiters` are only touched under `lock`.
-    private let lock = NSLock()
-    private var busy = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+final class SerialGate: Sendable {
+    private struct State {
+        var busy = false
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
 
     func enter() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let admitted: Bool = lock.withLock {
-                if busy {
-                    waiters.append(continuation)
+            let admitted: Bool = state.withLock { state in
+                if state.busy {
+                    state.waiters.append(continuation)
                     return false
                 }
-                busy = true
+                state.busy = true
                 return true
             }
             if admitted { continuation.resume() }
@@ -198,12 +201,12 @@ final class SerialGate: @unchecked Sendable {
 
     /// Lets the next caller in. Synchronous, so it can run in `defer`.
     func leave() {
-        let next: CheckedContinuation<Void, Never>? = lock.withLock {
-            if waiters.isEmpty {
-                busy = false
+        let next: CheckedContinuation<Void, Never>? = state.withLock { state in
+            if state.waiters.isEmpty {
+                state.busy = false
                 return nil
             }
-            return waiters.removeFirst()
+            return state.waiters.removeFirst()
         }
         next?.resume()
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Shared
 
 /// The fallback when `nft` is missing: a dedicated `VIGIL` chain in iptables' and ip6tables' `filter` table, jumped
@@ -123,10 +123,8 @@ struct IPTablesFirewall: Firewall {
         var spec = ["-s", target.blockText]
         if let until {
             let stamp = Int64(until.timeIntervalSince1970.rounded(.up))
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withFullDate, .withTime, .withDashSeparatorInDate, .withColonSeparatorInTime]
-            formatter.timeZone = TimeZone(identifier: "UTC")
-            let datestop = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(stamp)))
+            // `--datestop` takes `YYYY-MM-DDThh:mm:ss` with no zone (`--utc` says which): the ISO 8601 UTC form minus its `Z`.
+            let datestop = String(Date(timeIntervalSince1970: TimeInterval(stamp)).formatted(.iso8601).dropLast())
             spec += ["-m", "time", "--datestop", datestop, "--utc", "-m", "comment", "--comment", "vigil-until-\(stamp)"]
         } else {
             spec += ["-m", "comment", "--comment", "vigil-permanent"]
@@ -148,7 +146,7 @@ struct IPTablesFirewall: Firewall {
     /// Our rules in `-S` output; other lines (the chain itself, set matches) are skipped.
     static func ruleLines(fromSave text: String) -> [RuleLine] {
         text.split(whereSeparator: \.isNewline).compactMap { line in
-            let words = line.split(separator: " ").map { String($0).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            let words = line.split(separator: " ").map { $0.trimming(while: { $0 == "\"" }) }
             guard words.count > 4, words[0] == "-A", words[1] == chain, words[2] == "-s" else { return nil }
             guard let target = IPNetwork(words[3]) else { return nil }
             guard let comment = words.first(where: { $0.hasPrefix("vigil-until-") || $0 == "vigil-permanent" }) else { return nil }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Shared
 
 /// Blocks with nftables: one `table inet vigil` holding three timeout sets (IPv4 addresses, IPv6 addresses, and IPv6
@@ -111,7 +111,7 @@ enum NFTElementText {
     /// The element for `address` in `nft get element` text output:
     /// `elements = { 1.2.3.4 timeout 1h expires 59m59s980ms }`, or `elements = { 1.2.3.4 }` when permanent.
     static func entry(for address: IPAddress, in text: String) -> BlockEntry? {
-        guard let open = text.range(of: "elements = {"), let close = text[open.upperBound...].firstIndex(of: "}") else { return nil }
+        guard let open = text.firstRange(of: "elements = {"), let close = text[open.upperBound...].firstIndex(of: "}") else { return nil }
         let words = text[open.upperBound..<close].split(whereSeparator: { $0 == " " || $0 == "," || $0.isNewline || $0 == "\t" })
         guard let index = words.firstIndex(where: { IPAddress($0) == address }) else { return nil }
         var timeLeft: Duration?
@@ -165,22 +165,15 @@ enum NFTElementText {
     /// print as a bare string when permanent, or as `{"elem": {"val": "1.2.3.4", "timeout": 3600, "expires": 3599}}`;
     /// in the interval set the value is `{"prefix": {"addr": "2001:db8:1:2::", "len": 64}}` instead of a string.
     static func entries(fromJSON bytes: [UInt8]) -> [BlockEntry]? {
-        guard let root = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            let objects = root["nftables"] as? [[String: Any]]
-        else { return nil }
+        guard let root = try? JSONDecoder().decode(NFTJSONValue.self, from: Data(bytes)), let objects = root["nftables"]?.array else { return nil }
         var entries: [BlockEntry] = []
         for object in objects {
-            guard let set = object["set"] as? [String: Any], let name = set["name"] as? String,
-                ["blocked4", "blocked6", "blocked6net"].contains(name)
-            else { continue }
-            for element in set["elem"] as? [Any] ?? [] {
+            guard let set = object["set"], let name = set["name"]?.string, ["blocked4", "blocked6", "blocked6net"].contains(name) else { continue }
+            for element in set["elem"]?.array ?? [] {
                 if let target = target(element) {
                     entries.append(BlockEntry(target: target, timeLeft: nil))
-                } else if let wrapper = element as? [String: Any], let fields = wrapper["elem"] as? [String: Any],
-                    let value = fields["val"], let target = target(value)
-                {
-                    let expires = (fields["expires"] as? NSNumber)?.int64Value
-                    entries.append(BlockEntry(target: target, timeLeft: expires.map { .seconds($0) }))
+                } else if let fields = element["elem"], let value = fields["val"], let target = target(value) {
+                    entries.append(BlockEntry(target: target, timeLeft: fields["expires"]?.integer.map { .seconds($0) }))
                 }
             }
         }
@@ -188,11 +181,53 @@ enum NFTElementText {
     }
 
     /// An element's value: `"1.2.3.4"` or `{"prefix": {"addr": "2001:db8::", "len": 64}}`.
-    private static func target(_ value: Any) -> IPNetwork? {
-        if let text = value as? String { return IPAddress(text).map(IPNetwork.init(host:)) }
-        guard let prefix = (value as? [String: Any])?["prefix"] as? [String: Any], let text = prefix["addr"] as? String,
-            let address = IPAddress(text), let length = (prefix["len"] as? NSNumber)?.intValue, (0...address.bitWidth).contains(length)
+    private static func target(_ value: NFTJSONValue) -> IPNetwork? {
+        if let text = value.string { return IPAddress(text).map(IPNetwork.init(host:)) }
+        guard let prefix = value["prefix"], let text = prefix["addr"]?.string, let address = IPAddress(text),
+            let length = prefix["len"]?.integer.map(Int.init), (0...address.bitWidth).contains(length)
         else { return nil }
         return IPNetwork(address: address, prefixLength: length)
+    }
+}
+
+/// Any JSON value, for walking nft's output whose element shapes vary (a string, or an object of several forms).
+/// FoundationEssentials has no `JSONSerialization`.
+private enum NFTJSONValue: Decodable {
+    case string(String)
+    case integer(Int64)
+    case other
+    case array([NFTJSONValue])
+    case object([String: NFTJSONValue])
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        // Each decode below is a question about the value's type; a mismatch only means "not this type".
+        if let text = try? container.decode(String.self) {
+            self = .string(text)
+        } else if let number = try? container.decode(Int64.self) {
+            self = .integer(number)
+        } else if let array = try? container.decode([NFTJSONValue].self) {
+            self = .array(array)
+        } else if let object = try? container.decode([String: NFTJSONValue].self) {
+            self = .object(object)
+        } else {
+            self = .other
+        }
+    }
+
+    subscript(key: String) -> NFTJSONValue? {
+        if case .object(let object) = self { object[key] } else { nil }
+    }
+
+    var string: String? {
+        if case .string(let text) = self { text } else { nil }
+    }
+
+    var integer: Int64? {
+        if case .integer(let number) = self { number } else { nil }
+    }
+
+    var array: [NFTJSONValue]? {
+        if case .array(let array) = self { array } else { nil }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Reads process identity from `/proc`: the short command name and the start time, the pair that tells a session
 /// process from a later process that reused its pid. The root is injectable so tests can serve a fake `/proc`.
@@ -24,14 +24,9 @@ struct ProcessTable: Sendable {
         return Self.parseStat(String(decoding: data, as: UTF8.self))
     }
 
-    /// Parses a stat line. The command sits in parentheses and may itself contain spaces and parentheses, so the
-    /// fields are counted from the last `)`.
+    /// Parses a stat line with the detectors' parser (`ProcStat.processTicks`): one reading of `/proc/<pid>/stat`.
     static func parseStat(_ text: String) -> Status? {
-        guard let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")"), open < close else { return nil }
-        let command = String(text[text.index(after: open)..<close])
-        let fields = text[text.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
-        // fields[0] is field 3 (state); start time is field 22.
-        guard fields.count > 19, let state = fields[0].first, fields[0].count == 1, let start = UInt64(fields[19]) else { return nil }
-        return Status(command: command, state: state, startTime: start)
+        guard let ticks = Array(text.utf8).withUnsafeBufferPointer(ProcStat.processTicks) else { return nil }
+        return Status(command: ticks.name, state: ticks.state, startTime: ticks.startTime)
     }
 }

@@ -1,0 +1,13 @@
+extension StringProtocol {
+    /// The text without leading and trailing white space and line breaks (FoundationEssentials has no
+    /// `trimmingCharacters(in:)`).
+    public func trimmingWhitespace() -> String {
+        trimming(while: \.isWhitespace)
+    }
+
+    /// The text without the leading and trailing characters that match `predicate`.
+    public func trimming(while predicate: (Character) -> Bool) -> String {
+        guard let first = firstIndex(where: { !predicate($0) }), let last = lastIndex(where: { !predicate($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}
