@@ -78,7 +78,8 @@ struct TelegramClientTransportTests {
             let error = await #expect(throws: TelegramError.self) { try await call.value }
             #expect(error?.detail == "cancelled")
             // A later call on the same client works: the positive signal that the server was up all along.
-            #expect(try await client.getMe().username == "vigil_test_bot")
+            let bot = try await client.getMe()
+            #expect(bot.username == "vigil_test_bot")
             #expect(server.requests.count == 1)
         }
     }
@@ -102,7 +103,8 @@ struct TelegramClientTransportTests {
     func replyWithinBound() async throws {
         try await ScriptedHTTPServer.withServer(.answer(ScriptedHTTPServer.reply(body: Self.bot, declaringLength: false))) { server in
             let client = Self.client(server) { $0.replyBytes = Self.bot.count }
-            #expect(try await client.getMe().id == 7_000_000_001)
+            let bot = try await client.getMe()
+            #expect(bot.id == 7_000_000_001)
         }
     }
 
@@ -114,10 +116,12 @@ struct TelegramClientTransportTests {
                 // at all, so only the proxy can answer for it.
                 try await Self.withEnvironment(["http_proxy": "http://127.0.0.1:\(proxy.port)", "no_proxy": "127.0.0.1,localhost"]) {
                     let proxied = TelegramClient(apiURL: "http://127.0.0.2:9", token: Self.token)
-                    #expect(try await proxied.getMe().username == "vigil_test_bot")
+                    let throughProxy = try await proxied.getMe()
+                    #expect(throughProxy.username == "vigil_test_bot")
                     #expect(proxy.requests.first?.hasPrefix("POST http://127.0.0.2:9/bot\(Self.token)/getMe HTTP/1.1\r\n") == true)
 
-                    #expect(try await Self.client(origin).getMe().username == "vigil_test_bot")
+                    let direct = try await Self.client(origin).getMe()
+                    #expect(direct.username == "vigil_test_bot")
                     #expect(origin.requests.first?.hasPrefix("POST /bot\(Self.token)/getMe HTTP/1.1\r\n") == true)
                     #expect(proxy.requests.count == 1)
                 }
