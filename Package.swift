@@ -50,11 +50,15 @@ let package = Package(
         // translations/*.yml compiled into Shared, so installed programs need no file beside them.
         .executableTarget(name: "CatalogEmbedder", swiftSettings: strictSettings),
         .plugin(name: "EmbedCatalogs", capability: .buildTool(), dependencies: ["CatalogEmbedder"]),
+        // libcurl for the hub's Telegram client (FoundationNetworking stays out of the hub); the header wraps the variadic
+        // `curl_easy_setopt` in typed inline functions Swift can call.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Each program is a library (its whole code, so tests and fuzz targets link it) and a one-line executable.
         .target(
             name: "BotHub",
             dependencies: [
                 "Shared",
+                "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

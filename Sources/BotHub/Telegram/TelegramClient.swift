@@ -1,29 +1,35 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
-/// Calls the Bot API over HTTPS with `URLSession` (JSON bodies), decoding every error envelope.
+/// Calls the Bot API over HTTPS with libcurl (`CurlTransferLoop`; JSON bodies), decoding every error envelope.
 ///
 /// The token is part of the URL path, so URLs are never logged; errors carry the method name, not the URL.
 struct TelegramClient: TelegramAPI, CustomStringConvertible, CustomReflectable {
+    /// How long and how much the client waits for Telegram.
+    struct Limits: Sendable {
+        /// Until the connection (through a proxy, if the environment names one) and its TLS handshake are up.
+        var connect: Duration = .seconds(10)
+        /// Every call but a long poll, from start to the last byte of the reply.
+        var request: Duration = .seconds(30)
+        /// Added to a long poll's own `timeout`, after which Telegram answers an empty list.
+        var longPollGrace: Duration = .seconds(15)
+        /// The largest reply accepted. A full `getUpdates` batch (100 updates of 4096-character messages) is well
+        /// under 4 MiB; anything bigger is not Telegram.
+        var replyBytes = 8 << 20
+    }
+
     /// Never the token: services are logged by description, and reflection would otherwise print every field.
     var description: String { "TelegramClient(\(baseURL))" }
     var customMirror: Mirror { Mirror(self, children: ["baseURL": baseURL]) }
 
     private let baseURL: String
     private let token: String
-    private let session: URLSession
+    private let limits: Limits
 
     /// `apiURL` is `telegram.api_url` (`https://api.telegram.org` or a fake for tests).
-    init(apiURL: String, token: String) {
+    init(apiURL: String, token: String, limits: Limits = Limits()) {
         self.baseURL = apiURL.hasSuffix("/") ? String(apiURL.dropLast()) : apiURL
         self.token = token
-        let configuration = URLSessionConfiguration.ephemeral
-        // Long polls wait 50 s server-side; leave room before the client gives up.
-        configuration.timeoutIntervalForRequest = 65
-        self.session = URLSession(configuration: configuration)
+        self.limits = limits
     }
 
     func getMe() async throws(TelegramError) -> TelegramUser {
@@ -35,7 +41,11 @@ struct TelegramClient: TelegramAPI, CustomStringConvertible, CustomReflectable {
     }
 
     func getUpdates(offset: Int64?, timeout: Int) async throws(TelegramError) -> [TelegramUpdate] {
-        try await call("getUpdates", GetUpdatesParameters(offset: offset, timeout: timeout, allowedUpdates: ["message", "callback_query"]))
+        try await call(
+            "getUpdates",
+            GetUpdatesParameters(offset: offset, timeout: timeout, allowedUpdates: ["message", "callback_query"]),
+            waiting: .seconds(max(0, timeout)) + limits.longPollGrace
+        )
     }
 
     func sendMessage(chatID: Int64, html: String, keyboard: [[InlineButton]]) async throws(TelegramError) -> TelegramMessage {
@@ -73,26 +83,32 @@ struct TelegramClient: TelegramAPI, CustomStringConvertible, CustomReflectable {
 
     private func call<Parameters: Encodable, Result: Decodable & Sendable>(
         _ method: String,
-        _ parameters: Parameters
+        _ parameters: Parameters,
+        waiting timeout: Duration? = nil
     ) async throws(TelegramError) -> Result {
-        guard let url = URL(string: "\(baseURL)/bot\(token)/\(method)") else {
-            throw TelegramError(method: method, code: 0, detail: "bad api_url")
-        }
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let data: Data
-        let response: URLResponse
+        let body: Data
         do {
-            request.httpBody = try Self.encoder.encode(parameters)
-            let session = session
-            let prepared = request
-            (data, response) = try await withCancellationShield { try await session.data(for: prepared) }
+            body = try Self.encoder.encode(parameters)
         } catch {
-            throw TelegramError(method: method, code: 0, detail: Self.redact(error.localizedDescription, token: token))
+            throw TelegramError(method: method, code: 0, detail: "cannot encode the parameters: \(error)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        guard let envelope = try? Self.decoder.decode(TelegramEnvelope<Result>.self, from: data) else {
+        let request = CurlRequest(
+            url: "\(baseURL)/bot\(token)/\(method)",
+            body: body,
+            connectTimeout: limits.connect,
+            totalTimeout: timeout ?? limits.request,
+            maxResponseBytes: limits.replyBytes
+        )
+        let response: CurlResponse
+        do {
+            response = try await CurlTransferLoop.shared.perform(request)
+        } catch {
+            // An oversized reply is not transient (-1, like an undecodable one): a broken proxy must not make the hub
+            // retry a message forever.
+            throw TelegramError(method: method, code: error.isTooLarge ? -1 : 0, detail: Self.redact(error.description, token: token))
+        }
+        let status = response.status
+        guard let envelope = try? Self.decoder.decode(TelegramEnvelope<Result>.self, from: response.body) else {
             throw TelegramError(method: method, code: status == 200 ? -1 : status, detail: "undecodable reply (HTTP \(status))")
         }
         guard envelope.ok, let result = envelope.result else {

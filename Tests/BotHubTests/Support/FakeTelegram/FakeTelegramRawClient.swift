@@ -1,9 +1,7 @@
 import Foundation
 import Testing
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
+@testable import BotHub
 
 /// Sends hand-made requests to a fake, to test the fake itself: the hub's client only ever sends valid calls, so the
 /// checks for invalid ones need a client that can send anything.
@@ -36,15 +34,11 @@ struct FakeTelegramRawClient: Sendable {
     }
 
     private func send(path: String, body: Data?, contentType: String?) async throws -> Reply {
-        let url = try #require(URL(string: baseURL + path))
-        var request = URLRequest(url: url)
-        request.httpMethod = body == nil ? "GET" : "POST"
-        request.httpBody = body
-        if let contentType { request.setValue(contentType, forHTTPHeaderField: "Content-Type") }
-        let session = URLSession(configuration: .ephemeral)
-        defer { session.finishTasksAndInvalidate() }
-        let (data, response) = try await session.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        return Reply(status: status, envelope: try #require(TelegramJSON.parse(data)))
+        // The hub's own transport; nothing here needs more than a plain request.
+        var request = CurlRequest(
+            url: baseURL + path, body: body, connectTimeout: .seconds(10), totalTimeout: .seconds(30), maxResponseBytes: 1 << 20)
+        if let contentType { request.contentType = contentType }
+        let response = try await CurlTransferLoop.shared.perform(request)
+        return Reply(status: response.status, envelope: try #require(TelegramJSON.parse(response.body)))
     }
 }

@@ -1,0 +1,21 @@
+import Foundation
+
+/// One HTTP exchange for `CurlTransferLoop`: where to, what to send, and how long and how much to wait for.
+struct CurlRequest: Sendable {
+    var url: String
+    /// POSTed with `contentType`; nil sends a GET.
+    var body: Data?
+    var contentType = "application/json"
+    /// Until the TCP (and TLS) connection is up, proxy included.
+    var connectTimeout: Duration
+    /// The whole exchange, connecting included: a server that accepts and never answers fails after this.
+    var totalTimeout: Duration
+    /// A longer reply is refused (by its Content-Length when it has one, else as it arrives) rather than buffered.
+    var maxResponseBytes: Int
+}
+
+/// What the server answered: any status, with its body.
+struct CurlResponse: Sendable {
+    var status: Int
+    var body: Data
+}
