@@ -140,7 +140,9 @@ struct HTTP404DetectorTests {
         #expect(again.isEmpty)
     }
 
-    @Test("an address's detail keeps exact window counts and distinct paths through growth and compaction (vs a naive model)")
+    // Seconds of CPU: run with the system tests, so it cannot starve the pure ones of the two cores.
+    @Test(
+        "an address's detail keeps exact window counts and distinct paths through growth and compaction (vs a naive model)", .system)
     func detailMatchesNaiveModel() {
         var generator = SeededGenerator(seed: 7)
         for window in [Int64(5), 60] {

@@ -6,7 +6,7 @@ import VigilTestSupport
 
 @testable import SentryAgent
 
-@Suite("--dry-run")
+@Suite("--dry-run", .serialized, .system)
 struct DryRunTests {
     /// Stands for the real runner: in a dry run it must never be called.
     let realRunner = RecordingCommandRunner()
