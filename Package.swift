@@ -89,21 +89,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // What the three test targets share: free ports, temporary directories, seeded generators, waiting for a
+        // condition, and the lock that keeps system tests from running beside each other.
+        .target(name: "VigilTestSupport", path: "Tests/VigilTestSupport", swiftSettings: strictSettings),
         .testTarget(
             name: "SharedTests",
-            dependencies: ["Shared", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Shared", "VigilTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             resources: [.copy("Golden")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "BotHubTests",
-            dependencies: ["BotHub", "Shared", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["BotHub", "Shared", "VigilTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             resources: [.copy("Fixtures")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "SentryAgentTests",
-            dependencies: ["SentryAgent", "Shared"],
+            dependencies: ["SentryAgent", "Shared", "VigilTestSupport"],
             // Log fixtures are read from the source tree by path (the follower and replay tests need real files).
             exclude: ["Fixtures"],
             swiftSettings: strictSettings

@@ -31,7 +31,7 @@ public struct SealedClient: Sendable {
     public let endpoint: HTTPEndpoint
     public let agentID: String
     public let key: AgentKey
-    public var http: HTTPClient
+    public var http: any HTTPTransport
     public var window: Duration
     private let now: @Sendable () -> Date
 
@@ -39,7 +39,7 @@ public struct SealedClient: Sendable {
         endpoint: HTTPEndpoint,
         agentID: String,
         key: AgentKey,
-        http: HTTPClient = HTTPClient(),
+        http: any HTTPTransport = HTTPClient(),
         window: Duration = .seconds(60),
         now: @escaping @Sendable () -> Date = Date.init
     ) {

@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
 /// Button presses from the operator's point of view: who may press, what is sent to the agent, what the message shows.
-@Suite("Choices", .serialized)
+@Suite("Choices", .serialized, .awaitsTeardown)
 struct ChoiceHandlerTests {
     static let chatID: Int64 = -1001
     static let alice = TelegramUser(id: 11, isBot: false, firstName: "Alice", username: "alice")
@@ -85,7 +86,7 @@ struct ChoiceHandlerTests {
     @Test("a press from someone who is not an operator is refused, audited, and sends nothing")
     func strangerIsRefused() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("block_ip_1h"), by: Self.mallory)
         #expect(await hub.agent.commands.isEmpty)
         let answer = try #require(await hub.telegram.answers.last)
@@ -98,7 +99,7 @@ struct ChoiceHandlerTests {
     @Test("an operator's block reaches the agent sealed, with the IP from the stored alert, and the message shows who and what")
     func blockIsDispatched() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.agent.answer(.done, detail: "added 203.0.113.9 to blocked4 for 1h")
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
 
@@ -117,7 +118,7 @@ struct ChoiceHandlerTests {
     @Test("a second press on a handled alert shows who handled it and sends nothing more")
     func singleUse() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("kill_session"), by: Self.bob)
         await hub.press(hub.data("block_ip_1h"), by: Self.alice)
         #expect(await hub.agent.commands.count == 1)
@@ -127,7 +128,7 @@ struct ChoiceHandlerTests {
     @Test("a kill command carries the pid and start time recorded at detection")
     func killCarriesStartTime() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("kill_session"), by: Self.bob)
         #expect(await hub.agent.commands.first?.action == .killSession(pid: 4242, startTime: 777))
     }
@@ -135,7 +136,7 @@ struct ChoiceHandlerTests {
     @Test("reboot needs an admin")
     func rebootNeedsAdmin() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("reboot"), by: Self.bob)
         #expect(await hub.agent.commands.isEmpty)
         #expect(await hub.telegram.answers.last?.text == "Only admins may choose “Reboot”.")
@@ -144,7 +145,7 @@ struct ChoiceHandlerTests {
     @Test("reboot asks for a second tap, and only the confirmation sends it")
     func rebootIsConfirmed() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("reboot"), by: Self.alice)
         #expect(await hub.agent.commands.isEmpty)
         #expect(await hub.shownHTML.contains("Really reboot <b>web-1</b>?"))
@@ -159,7 +160,7 @@ struct ChoiceHandlerTests {
     @Test("a confirmation tapped after 60 s is refused")
     func confirmationExpires() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("reboot"), by: Self.alice)
         hub.clock.advance(by: 61)
         await hub.press(hub.data("confirm_reboot"), by: Self.alice)
@@ -170,7 +171,7 @@ struct ChoiceHandlerTests {
     @Test("a confirmation cannot be forged by pressing confirm without the first tap")
     func confirmWithoutRequest() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("confirm_reboot"), by: Self.alice)
         #expect(await hub.agent.commands.isEmpty)
     }
@@ -178,7 +179,7 @@ struct ChoiceHandlerTests {
     @Test("buttons older than 24 h are refused")
     func buttonsExpire() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         hub.clock.advance(by: 86_401)
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         #expect(await hub.agent.commands.isEmpty)
@@ -188,7 +189,7 @@ struct ChoiceHandlerTests {
     @Test("an action the agent did not offer is refused even with a well-formed button")
     func unofferedAction() async throws {
         let hub = try await Fixture.make(actions: [.acknowledge])
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("block_ip_permanent"), by: Self.alice)
         #expect(await hub.agent.commands.isEmpty)
     }
@@ -198,7 +199,7 @@ struct ChoiceHandlerTests {
         arguments: ["", "v2:block_ip_1h:abcdefabcdef", "v1:format_disk:abcdefabcdef", "v1:block_ip_1h:zz", "v1:block_ip_1h:000000000000"])
     func malformedData(data: String) async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(data, by: Self.alice)
         #expect(await hub.agent.commands.isEmpty)
         #expect(await hub.telegram.answers.last?.text == "This button is no longer valid.")
@@ -207,7 +208,7 @@ struct ChoiceHandlerTests {
     @Test("a refusal from the agent is shown with its reason, and the alert can be answered again")
     func refusalIsShown() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.agent.answer(.refused(reason: "203.0.113.9 is in responses.never_block"))
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         #expect(await hub.shownHTML.contains("⛔ Block 1 h: refused by the agent (203.0.113.9 is in responses.never_block)"))
@@ -218,8 +219,7 @@ struct ChoiceHandlerTests {
     @Test("an unreachable agent is reported as failed with the reason, never as done")
     func unreachableAgent() async throws {
         let hub = try await Fixture.make()
-        await hub.agent.stop()
-        try await Task.sleep(for: .milliseconds(100))
+        await hub.agent.stop()  // returns once the listener is closed
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         let html = await hub.shownHTML
         #expect(html.contains("❌ Block 1 h: failed (connection refused (is sentry-agent running on 127.0.0.1:"))
@@ -230,7 +230,7 @@ struct ChoiceHandlerTests {
     @Test("acknowledge settles the alert without any command")
     func acknowledge() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("acknowledge"), by: Self.bob)
         #expect(await hub.agent.commands.isEmpty)
         #expect(await hub.shownHTML.contains("👍 Acknowledged by @bob"))
@@ -240,7 +240,7 @@ struct ChoiceHandlerTests {
     @Test("ignore is its own sentence, not the button label")
     func ignore() async throws {
         let hub = try await Fixture.make(actions: [.acknowledge, .ignore])
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("ignore"), by: Self.bob)
         #expect(await hub.shownHTML.contains("🙈 Ignored by @bob at "))
     }
@@ -249,7 +249,7 @@ struct ChoiceHandlerTests {
     func outcomeInEachChatsLanguage() async throws {
         let spanishChat = TelegramConfiguration.Chat(id: -2002, language: "es", operators: [.init(userID: Self.bob.id, name: "bob", role: .operator)])
         let hub = try await Fixture.make(otherChats: [spanishChat])
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         let english = await hub.telegram.messages.first { $0.chatID == Self.chatID }?.html ?? ""
         let spanish = await hub.telegram.messages.first { $0.chatID == spanishChat.id }?.html ?? ""
@@ -268,7 +268,7 @@ struct ChoiceHandlerTests {
         var logger = Logger(label: "test") { _ in lines }
         logger.logLevel = .info
         let hub = try await Fixture.make(logger: logger)
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         #expect(lines.messages.contains("@bob chose block_ip_1h on web-1/\(ShortID.make(hub.alert.id)) → done"))
     }
@@ -276,7 +276,7 @@ struct ChoiceHandlerTests {
     @Test("unblock after a block sends unblock_ip and clears the block")
     func unblock() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         await hub.press(hub.data("unblock"), by: Self.bob)
         #expect(await hub.agent.commands.map(\.action).last == .unblockIP(ip: "203.0.113.9"))
@@ -287,7 +287,7 @@ struct ChoiceHandlerTests {
     @Test("every callback query is answered")
     func everyQueryAnswered() async throws {
         let hub = try await Fixture.make()
-        defer { Task { await hub.agent.stop() } }
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
         for (index, user) in [Self.mallory, Self.bob, Self.alice].enumerated() {
             await hub.press(hub.data("block_ip_1h"), by: user, queryID: "q\(index)")
         }

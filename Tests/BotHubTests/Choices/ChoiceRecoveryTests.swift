@@ -3,11 +3,12 @@ import GRDB
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
 /// A choice the hub could not finish (killed mid-dispatch, or its store failed) never leaves the alert unanswerable.
-@Suite("Choice recovery", .serialized)
+@Suite("Choice recovery", .serialized, .system)
 struct ChoiceRecoveryTests {
     typealias Fixture = ChoiceHandlerTests.Fixture
 

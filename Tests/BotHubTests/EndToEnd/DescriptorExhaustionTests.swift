@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -31,7 +32,7 @@ extension HubProcessTests {
             try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: state) }
             let key = AgentKey.generate()
-            let port = try HubRestartTests.freePort()
+            let port = try FreePort.loopback()
             let config = """
                 agent: {id: web-1, hostname: web-1, state_dir: \(state)/agent}
                 hub: {url: 'http://127.0.0.1:9', key: '\(key.base64)'}
@@ -70,7 +71,7 @@ extension HubProcessTests {
             try await FakeTelegramServer.withServer { telegram in
                 let key = AgentKey.generate()
                 let entry = HubConfiguration.AgentEntry(id: "web-1", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: 9), key: key)
-                let port = try HubRestartTests.freePort()
+                let port = try FreePort.loopback()
                 let harness = try await HubHarness.make(telegram: telegram, agents: [entry], port: port)
                 defer { harness.cleanUp() }
                 let configPath = harness.stateDirectory + "/hub.yml"

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -20,7 +21,7 @@ extension HubProcessTests {
         func logLineToOutcome() async throws {
             try await FakeTelegramServer.withServer { telegram in
                 let key = AgentKey.generate()
-                let agentPort = try HubRestartTests.freePort()
+                let agentPort = try FreePort.loopback()
                 let entry = HubConfiguration.AgentEntry(id: "web-1", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: agentPort), key: key)
                 let harness = try await HubHarness.make(telegram: telegram, agents: [entry])
                 defer { harness.cleanUp() }
@@ -53,7 +54,12 @@ extension HubProcessTests {
                     agent.terminate()
                     agent.waitUntilExit()
                 }
-                try await Task.sleep(for: .milliseconds(800))
+                // Ready once the follower has checkpointed its position at the end of the (empty) access log: lines
+                // written after that are read.
+                try await waitUntil("the agent follows the access log") {
+                    FileManager.default.fileExists(atPath: agentState + "/positions/http404.json") || !agent.isRunning
+                }
+                #expect(agent.isRunning, "sentry-agent exited at start: see \(agentLog)")
 
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: accessLog))
                 let stamp = "22/Nov/2026:04:00:00 +0000"

@@ -1,14 +1,24 @@
 import Foundation
+import GRDB
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
 /// The hub as an operator meets it: a sealed alert arrives, a message with buttons appears in the (fake) Telegram
 /// chat, a press reaches the agent sealed, and the message shows the outcome and who chose it.
-@Suite("Hub end to end", .serialized)
+@Suite("Hub end to end", .serialized, .system)
 struct HubEndToEndTests {
+    /// The delivery state of one alert's message in one chat (`pending`, `sent`, `muted`, `failed`), read as the
+    /// notifier left it.
+    static func messageState(in store: HubStore, alertID: String, chatID: Int64) throws -> String? {
+        try store.writer.read { db in
+            try String.fetchOne(db, sql: "SELECT state FROM message WHERE alertId = ? AND chatId = ?", arguments: [alertID, chatID])
+        }
+    }
+
     static func sshAlert() -> Alert {
         Alert(
             agent: "web-1",
@@ -26,7 +36,7 @@ struct HubEndToEndTests {
     func alertToOutcome() async throws {
         let agent = FakeAgent()
         try await agent.start()
-        defer { Task { await agent.stop() } }
+        atTestEnd { [agent] in await agent.stop() }
         try await FakeTelegramServer.withServer { telegram in
             let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
             defer { hub.cleanUp() }
@@ -86,7 +96,7 @@ struct HubEndToEndTests {
     func outcomeInEachChatsLanguage() async throws {
         let agent = FakeAgent()
         try await agent.start()
-        defer { Task { await agent.stop() } }
+        atTestEnd { [agent] in await agent.stop() }
         try await FakeTelegramServer.withServer { telegram in
             let spanishChat: Int64 = -1_001_000_000_002
             await telegram.addChat(spanishChat)
@@ -139,7 +149,7 @@ struct HubEndToEndTests {
     func strangerPress() async throws {
         let agent = FakeAgent()
         try await agent.start()
-        defer { Task { await agent.stop() } }
+        atTestEnd { [agent] in await agent.stop() }
         try await FakeTelegramServer.withServer { telegram in
             let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
             defer { hub.cleanUp() }
@@ -152,9 +162,11 @@ struct HubEndToEndTests {
                 let answer = try await telegram.waitUntil { $0.answer(to: query) }
                 #expect(answer.text?.contains("not an operator") == true)
                 #expect(answer.showAlert)
-                try await Task.sleep(for: .milliseconds(200))
+                // The audit row is the last step of a refused press: once it is there, no command can still be on its way.
+                try await waitUntil("the refused press is audited") {
+                    try runtime.store.auditEntries(since: .distantPast).contains { $0.event == "press_refused" && $0.actor == "@mallory" }
+                }
                 #expect(await agent.commands.isEmpty)
-                #expect(try runtime.store.auditEntries(since: .distantPast).contains { $0.event == "press_refused" && $0.actor == "@mallory" })
             }
         }
     }
@@ -191,17 +203,21 @@ struct HubEndToEndTests {
     func mute() async throws {
         let agent = FakeAgent()
         try await agent.start()
-        defer { Task { await agent.stop() } }
+        atTestEnd { [agent] in await agent.stop() }
         try await FakeTelegramServer.withServer { telegram in
             let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
             defer { hub.cleanUp() }
-            try await hub.run { _, endpoint in
+            try await hub.run { runtime, endpoint in
                 try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/mute web-1 1h")
                 let reply = try await telegram.waitUntil { $0.botMessages(in: HubHarness.chatID).last }
                 #expect(reply.text.contains("web-1 muted in this chat until"))
                 let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: agent.key)
-                _ = try await client.post("/alert", body: try WireCoding.encode(Self.sshAlert()))
-                try await Task.sleep(for: .milliseconds(500))
+                let muted = Self.sshAlert()
+                _ = try await client.post("/alert", body: try WireCoding.encode(muted))
+                // The notifier's decision is the completion signal: the alert's message row is settled as muted.
+                try await waitUntil("the muted alert's message is recorded as muted") {
+                    try Self.messageState(in: runtime.store, alertID: muted.id.uuidString, chatID: HubHarness.chatID) == "muted"
+                }
                 #expect(await telegram.botMessages(in: HubHarness.chatID).count == 1, "the muted alert is not shown")
 
                 try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/unmute web-1")

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -36,7 +37,7 @@ struct HubHarness {
         extra: String = "",
         otherChats: String = ""
     ) async throws -> HubHarness {
-        let state = stateDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("vigil-e2e-\(UUID().uuidString)").path
+        let state = try stateDirectory ?? TemporaryDirectory.forTestRun("vigil-e2e")
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         await telegram.addChat(chatID)
         for user in [admin, viewer, stranger] { await telegram.addUser(user) }

@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -73,7 +74,7 @@ extension HubProcessTests {
             configuration.enforcesRateLimits = true
             try await FakeTelegramServer.withServer(configuration) { telegram in
                 let agents = (0..<Self.agentCount).map(SimulatedAgent.make)
-                let port = try HubProcessTests.HubRestartTests.freePort()
+                let port = try FreePort.loopback()
                 let harness = try await HubHarness.make(telegram: telegram, agents: agents.map(\.entry), port: port)
                 defer { harness.cleanUp() }
                 await telegram.failNext("sendMessage", status: 429, description: "Too Many Requests: retry after 2", retryAfter: 2)
@@ -89,7 +90,9 @@ extension HubProcessTests {
                         return await group.reduce(0, +)
                     }
                 }
-                while await acknowledged.count < Self.agentCount * Self.alertsPerAgent / 2 { try await Task.sleep(for: .milliseconds(10)) }
+                try await waitUntil("half the alerts acknowledged", timeout: .seconds(120), poll: .milliseconds(10)) {
+                    await acknowledged.count >= Self.agentCount * Self.alertsPerAgent / 2
+                }
                 await hub.stop()
                 let restartedAt = Date()
                 hub = try await harness.start()
@@ -104,8 +107,13 @@ extension HubProcessTests {
                 let messages = try await hub.runtime.store.writer.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM message") ?? 0 }
                 #expect(messages == sent.count, "one message row per alert, none twice")
 
-                // Let the notifier work through its queue for a while under the fake's enforced limits.
-                try await Task.sleep(for: .seconds(4))
+                // The notifier works through its queue under the fake's enforced limits until it has met a 429 and sent
+                // successfully after it: the evidence the checks below read.
+                _ = try await telegram.waitUntil(timeout: .seconds(60)) { server -> Bool? in
+                    let calls = server.calls(to: "sendMessage")
+                    guard let limited = calls.first(where: { $0.status == 429 }) else { return nil }
+                    return calls.contains { $0.time > limited.time && $0.succeeded } ? true : nil
+                }
                 await hub.stop()
                 let calls = await telegram.calls(to: "sendMessage")
                 let limited = try #require(calls.first { $0.status == 429 })

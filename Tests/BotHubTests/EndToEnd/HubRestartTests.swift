@@ -2,6 +2,7 @@ import FlyingSocks
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -10,7 +11,7 @@ import Testing
 #endif
 
 /// Tests that start hubs as processes or flood one: run one at a time so they do not starve each other's timeouts.
-@Suite("Hub processes and load", .serialized)
+@Suite("Hub processes and load", .serialized, .system)
 enum HubProcessTests {}
 
 /// The real `bothub` binary, killed with SIGKILL between an alert and the operator's press, then started again.
@@ -20,14 +21,6 @@ extension HubProcessTests {
         /// `bothub`, built beside this test bundle by `swift build --build-tests`.
         static var binary: String {
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("bothub").path
-        }
-
-        static func freePort() throws -> UInt16 {
-            let socket = try Socket(domain: AF_INET, type: .stream)
-            defer { try? socket.close() }
-            try socket.bind(to: sockaddr_in.inet(ip4: "127.0.0.1", port: 0))
-            guard case .ip4(_, let port) = try socket.sockname() else { return 0 }
-            return port
         }
 
         /// Starts `bothub run` and waits until its intake answers. `installed`: a copy of the binary alone in a
@@ -63,17 +56,20 @@ extension HubProcessTests {
 
         @Test(
             "killed between alert and press: after a restart the button works, the update is handled once, the alert shown once",
-            .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs the bothub binary (swift build --build-tests)")
+            .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs the bothub binary (swift build --build-tests)"),
+            // It flaked once: on failure the hubs' stderr is printed and the state directory kept.
+            .keepsEvidenceOnFailure
         )
         func sigkillBetweenAlertAndPress() async throws {
             let agent = FakeAgent()
             try await agent.start()
-            defer { Task { await agent.stop() } }
+            atTestEnd { [agent] in await agent.stop() }
             try await FakeTelegramServer.withServer { telegram in
-                let port = try Self.freePort()
-                let harness = try await HubHarness.make(telegram: telegram, agents: [await agent.entry], port: port)
-                defer { harness.cleanUp() }
+                let port = try FreePort.loopback()
+                let state = NSTemporaryDirectory() + "vigil-restart-\(UUID().uuidString)"
+                let harness = try await HubHarness.make(telegram: telegram, agents: [await agent.entry], stateDirectory: state, port: port)
                 let configPath = harness.stateDirectory + "/hub.yml"
+                FailureEvidence.keepOnFailure(directory: state, logs: [configPath + ".log"])
                 try harness.yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
 
                 let first = try await Self.startHub(config: configPath, port: port)
@@ -85,10 +81,8 @@ extension HubProcessTests {
                 // and that write sends the message again after the restart (the documented at-least-once window),
                 // which is not what this test is about.
                 let store = try HubStore.open(path: harness.stateDirectory + "/hub.sqlite")
-                let recordDeadline = ContinuousClock.now + .seconds(30)
-                while try store.messageID(alertID: alert.id.uuidString, chatID: HubHarness.chatID) == nil {
-                    guard ContinuousClock.now < recordDeadline else { throw HarnessError(description: "the hub never recorded the message id") }
-                    try await Task.sleep(for: .milliseconds(10))
+                try await waitUntil("the hub recorded the message id", poll: .milliseconds(10)) {
+                    try store.messageID(alertID: alert.id.uuidString, chatID: HubHarness.chatID) != nil
                 }
 
                 kill(first.processIdentifier, SIGKILL)
@@ -109,8 +103,10 @@ extension HubProcessTests {
                 #expect(await agent.commands.map(\.action) == [.killSession(pid: 999, startTime: 12_345)])
 
                 // The same alert delivered again (the agent retrying after the crash) is not shown twice.
-                _ = try await client.post("/alert", body: try WireCoding.encode(alert))
-                try await Task.sleep(for: .milliseconds(300))
+                // The receipt is the completion signal: the hub answered "duplicate", so it stored no second message.
+                let again = try WireCoding.decode(AlertReceipt.self, from: try await client.post("/alert", body: try WireCoding.encode(alert)))
+                #expect(again.duplicate)
+                #expect(try store.pendingMessages().isEmpty)
                 #expect(await telegram.calls(to: "sendMessage").filter(\.succeeded).count == 1)
                 #expect(await telegram.answeredCallbacks.filter { $0.queryID == query }.count == 1)
 
@@ -118,8 +114,13 @@ extension HubProcessTests {
                 second.terminate()
                 second.waitUntilExit()
                 #expect(await telegram.pendingUpdateCount == 0)
+                let pollsBefore = await telegram.lastPollID
                 let third = try await Self.startHub(config: configPath, port: port)
-                try await Task.sleep(for: .milliseconds(1500))
+                // The completion signal: the third hub is waiting in a long poll of its own, so it asked for updates
+                // and got none to handle.
+                _ = try await telegram.waitUntil(timeout: .seconds(30)) { server in
+                    (server.pendingPoll?.id ?? 0) > pollsBefore ? true : nil
+                }
                 third.terminate()
                 third.waitUntilExit()
                 #expect(await agent.commands.count == 1, "no update was handled twice")

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -11,7 +12,7 @@ import Testing
 /// The real `bothub` binary with an agent that accepts a command and never answers: killed mid-dispatch, and running
 /// beside another agent's presses.
 extension HubProcessTests {
-    @Suite("Hub with a stuck agent", .serialized)
+    @Suite("Hub with a stuck agent", .serialized, .system)
     struct HubStuckAgentTests {
         static var binary: String { HubRestartTests.binary }
 
@@ -46,7 +47,7 @@ extension HubProcessTests {
             try await agent.start()
             defer { Task { await agent.stop() } }
             try await FakeTelegramServer.withServer { telegram in
-                let port = try HubRestartTests.freePort()
+                let port = try FreePort.loopback()
                 let harness = try await HubHarness.make(telegram: telegram, agents: [await agent.entry], port: port)
                 defer { harness.cleanUp() }
                 let configPath = harness.stateDirectory + "/hub.yml"
@@ -117,7 +118,7 @@ extension HubProcessTests {
                 }
             }
             try await FakeTelegramServer.withServer { telegram in
-                let port = try HubRestartTests.freePort()
+                let port = try FreePort.loopback()
                 let harness = try await HubHarness.make(telegram: telegram, agents: [await stuck.entry, await responsive.entry], port: port)
                 defer { harness.cleanUp() }
                 let configPath = harness.stateDirectory + "/hub.yml"

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -15,8 +16,7 @@ struct InstalledHub {
     let workingDirectory = "/"
 
     static func make() throws -> InstalledHub {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-installed-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory = try TemporaryDirectory.forTestRun("vigil-installed")
         let binary = "\(directory)/bothub"
         try FileManager.default.copyItem(atPath: HubProcessTests.HubRestartTests.binary, toPath: binary)
         return InstalledHub(directory: directory, binary: binary)
@@ -58,9 +58,9 @@ extension HubProcessTests {
             defer { installed.remove() }
             let agent = FakeAgent()
             try await agent.start()
-            defer { Task { await agent.stop() } }
+            atTestEnd { [agent] in await agent.stop() }
             try await FakeTelegramServer.withServer { telegram in
-                let port = try HubRestartTests.freePort()
+                let port = try FreePort.loopback()
                 let harness = try await HubHarness.make(telegram: telegram, agents: [await agent.entry], port: port)
                 defer { harness.cleanUp() }
                 let config = harness.stateDirectory + "/hub.yml"
@@ -100,11 +100,11 @@ extension HubProcessTests {
             defer { installed.remove() }
             let agent = FakeAgent()
             try await agent.start()
-            defer { Task { await agent.stop() } }
+            atTestEnd { [agent] in await agent.stop() }
             try await FakeTelegramServer.withServer { telegram in
                 // Telegram's port is closed while the hub starts: connections are refused, as before the network is up.
                 await telegram.goOffline()
-                let port = try HubRestartTests.freePort()
+                let port = try FreePort.loopback()
                 let harness = try await HubHarness.make(telegram: telegram, agents: [await agent.entry], port: port)
                 defer { harness.cleanUp() }
                 let config = harness.stateDirectory + "/hub.yml"
@@ -138,7 +138,7 @@ extension HubProcessTests {
             let installed = try InstalledHub.make()
             defer { installed.remove() }
             try await FakeTelegramServer.withServer { telegram in
-                let harness = try await HubHarness.make(telegram: telegram, agents: [], port: try HubRestartTests.freePort())
+                let harness = try await HubHarness.make(telegram: telegram, agents: [], port: try FreePort.loopback())
                 defer { harness.cleanUp() }
                 let config = harness.stateDirectory + "/hub.yml"
                 let wrongToken = "999999:" + String(repeating: "x", count: 35)
@@ -160,7 +160,7 @@ extension HubProcessTests {
             let state = try EnrollmentTests.directory()
             defer { try? FileManager.default.removeItem(atPath: state) }
             let config = "\(state)/hub.yml"
-            try "hub:\n  state_dir: \(state)\nlisten:\n  port: \(try HubRestartTests.freePort())\n"
+            try "hub:\n  state_dir: \(state)\nlisten:\n  port: \(try FreePort.loopback())\n"
                 .write(toFile: config, atomically: true, encoding: .utf8)
             let agents = "\(state)/agents.yml"
 

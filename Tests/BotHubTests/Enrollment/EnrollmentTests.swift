@@ -3,15 +3,14 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
-@Suite("Enrollment and key rotation", .serialized)
+@Suite("Enrollment and key rotation", .serialized, .awaitsTeardown)
 struct EnrollmentTests {
     static func directory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-hub-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try TemporaryDirectory.forTestRun("vigil-hub")
     }
 
     @Test("an enrolled agent is known to a running hub without a restart, and removal revokes it")
@@ -62,7 +61,7 @@ struct EnrollmentTests {
     func dispatchFallsBackToPreviousKey() async throws {
         let agent = FakeAgent()
         try await agent.start()
-        defer { Task { await agent.stop() } }
+        atTestEnd { [agent] in await agent.stop() }
         var entry = await agent.entry
         entry.retiredKeys = [HubConfiguration.RetiredKey(key: entry.key, validUntil: Date().addingTimeInterval(3600))]
         entry.key = AgentKey.generate()
@@ -84,7 +83,7 @@ struct EnrollmentTests {
         let store = try HubStore.inMemory()
         let agent = FakeAgent()
         try await agent.start()
-        defer { Task { await agent.stop() } }
+        atTestEnd { [agent] in await agent.stop() }
         let alert = Alert(
             agent: "web-1",
             hostname: "web-1",

@@ -3,11 +3,12 @@ import GRDB
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
 /// One agent's bad alert never costs the other agents theirs: a group-commit batch stores every alert it can.
-@Suite("Alert batches", .serialized)
+@Suite("Alert batches", .serialized, .awaitsTeardown)
 struct AlertBatchTests {
     static let chatID: Int64 = -1001
     static let bob = TelegramUser(id: 22, isBot: false, firstName: "Bob", username: "bob")
@@ -53,7 +54,7 @@ struct AlertBatchTests {
 
         let agent = FakeAgent()
         try await agent.start()
-        defer { Task { await agent.stop() } }
+        atTestEnd { [agent] in await agent.stop() }
         let handler = ChoiceHandler(
             store: store,
             catalogs: catalogs,

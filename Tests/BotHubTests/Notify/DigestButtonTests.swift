@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
 /// "Block top 10" on a digest: it blocks exactly what the message lists, once, and not after 24 h.
-@Suite("Digest buttons", .serialized)
+@Suite("Digest buttons", .serialized, .awaitsTeardown)
 struct DigestButtonTests {
     struct Setup {
         let hub: DigestTests.Hub
@@ -59,7 +60,7 @@ struct DigestButtonTests {
     @Test("the digest message lists every address its block button blocks")
     func listsEveryBlockedAddress() async throws {
         let setup = try await Setup.make()
-        defer { Task { await setup.agent.stop() } }
+        atTestEnd { [agent = setup.agent] in await agent.stop() }
         #expect(setup.digest.keyboard.first?.first?.text == "Block top 10 for 1 h")
         try await setup.pressBlock()
         let blocked = await setup.blocked
@@ -72,7 +73,7 @@ struct DigestButtonTests {
     @Test("the block button is single use: a second press says who handled it and blocks nothing more")
     func singleUse() async throws {
         let setup = try await Setup.make()
-        defer { Task { await setup.agent.stop() } }
+        atTestEnd { [agent = setup.agent] in await agent.stop() }
         try await setup.pressBlock()
         try await setup.pressBlock()
         #expect(await setup.agent.commands.count == 10)
@@ -82,7 +83,7 @@ struct DigestButtonTests {
     @Test("the block button expires 24 h after the digest's last alert")
     func expires() async throws {
         let setup = try await Setup.make()
-        defer { Task { await setup.agent.stop() } }
+        atTestEnd { [agent = setup.agent] in await agent.stop() }
         setup.hub.clock.advance(by: 86_401)
         try await setup.pressBlock()
         #expect(await setup.agent.commands.isEmpty)

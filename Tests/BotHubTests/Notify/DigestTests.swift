@@ -2,11 +2,12 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
 /// A flood becomes one message that grows in place; nobody is buried in notifications.
-@Suite("Digests", .serialized)
+@Suite("Digests", .serialized, .awaitsTeardown)
 struct DigestTests {
     static let chatID: Int64 = -100
     static let operatorUser = TelegramUser(id: 7, isBot: false, firstName: "Op", username: "op")
@@ -90,7 +91,7 @@ struct DigestTests {
         let hub = try Self.make()
         let agent = FakeAgent()
         try await agent.start()
-        defer { Task { await agent.stop() } }
+        atTestEnd { [agent] in await agent.stop() }
         for index in 0..<60 {
             _ = try hub.store.recordAlert(Self.burst(index, ip: "198.51.100.\(index % 15)"), chats: [Self.chatID], now: hub.clock.now)
         }

@@ -93,9 +93,12 @@ actor FakeAgent {
         port = try await server.listeningPort()
     }
 
-    func stop() {
+    /// Stops serving and returns once the listener is closed (a later connection is refused).
+    func stop() async {
         release()
         task?.cancel()
+        _ = await task?.result
+        task = nil
     }
 
     var entry: HubConfiguration.AgentEntry {

@@ -1,12 +1,13 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
 /// The hub's real `TelegramClient` against the fake Bot API: every method, every error the hub must tell apart, and
 /// long polling. Each test ends by checking that none of the client's calls broke the Bot API spec.
-@Suite("Telegram client against the fake Bot API")
+@Suite("Telegram client against the fake Bot API", .serialized, .system)
 struct TelegramClientTests {
     static let operatorID: Int64 = 1001
     static let groupID: Int64 = -2002

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -9,7 +10,7 @@ import Testing
 
 /// The client's transport (libcurl) where the fake Bot API cannot reach: servers that never answer or answer too
 /// much, cancellation while a request hangs, a proxy from the environment, and TLS verification.
-@Suite("Telegram client transport: timeouts, cancellation, reply bound, proxy, TLS", .serialized)
+@Suite("Telegram client transport: timeouts, cancellation, reply bound, proxy, TLS", .serialized, .system)
 struct TelegramClientTransportTests {
     static let token = "7000000001:transport-test-secret"
     static let bot = Array(#"{"ok":true,"result":{"id":7000000001,"is_bot":true,"first_name":"Vigil","username":"vigil_test_bot"}}"#.utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import BotHub
 
@@ -28,7 +29,7 @@ extension HubProcessTests {
             let store: HubStore
 
             static func make(agents: [HubConfiguration.AgentEntry], operators: String = "", createDatabase: Bool = true) throws -> Hub {
-                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cli-\(UUID().uuidString)").path
+                let directory = try TemporaryDirectory.forTestRun("vigil-cli")
                 try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
                 let agentLines = agents.map { "  - id: \($0.id)\n    url: \($0.responseEndpoint)\n    key: \"\($0.key.base64)\"" }
                 let yaml = """
@@ -127,10 +128,10 @@ extension HubProcessTests {
         func choose() async throws {
             let agent = FakeAgent()
             try await agent.start()
-            defer { Task { await agent.stop() } }
+            atTestEnd { [agent] in await agent.stop() }
             // web-2's port has nothing listening on it.
             let down = HubConfiguration.AgentEntry(
-                id: "web-2", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: try HubRestartTests.freePort()), key: AgentKey.generate())
+                id: "web-2", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: try FreePort.loopback()), key: AgentKey.generate())
             let hub = try Hub.make(agents: [await agent.entry, down])
             defer { hub.cleanUp() }
             let alert = Self.bruteForce()
@@ -227,7 +228,7 @@ extension HubProcessTests {
         func blocksUnblockMuteAudit() async throws {
             let agent = FakeAgent()
             try await agent.start()
-            defer { Task { await agent.stop() } }
+            atTestEnd { [agent] in await agent.stop() }
             let hub = try Hub.make(agents: [await agent.entry])
             defer { hub.cleanUp() }
             let alert = Self.bruteForce()
@@ -279,7 +280,7 @@ extension HubProcessTests {
 }
 
 /// How the terminal names a chat for a mute and an alert by a longer short id.
-@Suite("Hub terminal arguments")
+@Suite("Hub terminal arguments", .serialized, .system)
 struct HubTerminalArgumentTests {
     static func configuration(chats: [Int64]) throws -> HubConfiguration {
         let lines = chats.map { "    - id: \($0)\n      operators:\n        - {id: 22, name: bob, role: admin}" }

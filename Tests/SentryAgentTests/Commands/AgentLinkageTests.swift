@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// The agent runs on every server, and full Foundation with its ICU data costs ~40 MB on disk and ~20 MiB resident
 /// (issue 13). `Shared` and `SentryAgent` import FoundationEssentials only; these tests fail when anything brings
 /// Foundation back.
-@Suite("the agent links FoundationEssentials, never Foundation or ICU")
+@Suite("the agent links FoundationEssentials, never Foundation or ICU", .serialized, .system)
 struct AgentLinkageTests {
     /// Libraries that are full Foundation or what it drags in.
     static let foundationLibraries = [

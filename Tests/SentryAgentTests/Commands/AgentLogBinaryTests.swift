@@ -1,12 +1,13 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// `sentry-agent run --log-format json` as installed: the start line, an alert's line with its subject, and the stop
 /// line, each a JSON object with a millisecond UTC time.
-@Suite("sentry-agent log lines", .serialized)
+@Suite("sentry-agent log lines", .serialized, .system)
 struct AgentLogBinaryTests {
     @Test(
         "run logs its detectors at start, each alert with its subject, and `stopped` on SIGTERM, as typed JSON",

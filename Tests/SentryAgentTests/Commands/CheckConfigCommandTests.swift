@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// `sentry-agent check-config`: where it finds the file, and the warnings it prints for a usable configuration.
-@Suite("sentry-agent check-config")
+@Suite("sentry-agent check-config", .serialized, .system)
 struct CheckConfigCommandTests {
-    static func write(_ yaml: String, in directory: LogTestDirectory) throws -> String {
+    static func write(_ yaml: String, in directory: TemporaryDirectory) throws -> String {
         let path = directory.file("agent.yml")
         let key = AgentKey.generate().base64
         try "agent: {id: web-1, state_dir: \(directory.file("state"))}\nhub: {url: 'http://127.0.0.1:9', key: '\(key)'}\n\(yaml)"
@@ -20,7 +21,7 @@ struct CheckConfigCommandTests {
 
     @Test("the file is taken from --config, from the argument, or from $VIGIL_CONFIG")
     func whereTheFileComesFrom() throws {
-        let directory = try LogTestDirectory("vigil-check")
+        let directory = try TemporaryDirectory("vigil-check")
         let path = try Self.write("detectors: {ssh: {enabled: false}, http404: {enabled: false}}", in: directory)
         for arguments in [["check-config", "--config", path], ["check-config", path]] {
             let result = try AgentCLI.run(arguments)
@@ -41,7 +42,7 @@ struct CheckConfigCommandTests {
 
     @Test("warnings, exit 0: a missing log file, a missing explicit ssh path (no journald fallback), a state_dir that cannot be created")
     func warnings() throws {
-        let directory = try LogTestDirectory("vigil-check-warn")
+        let directory = try TemporaryDirectory("vigil-check-warn")
         let blocker = directory.file("blocker")
         _ = FileManager.default.createFile(atPath: blocker, contents: Data("a file, not a directory".utf8))
         let path = directory.file("agent.yml")
@@ -67,7 +68,7 @@ struct CheckConfigCommandTests {
 
     @Test("the default ssh paths that do not exist are not warned about: auto falls back to journald for them, by design")
     func defaultSSHPathsAreQuiet() throws {
-        let directory = try LogTestDirectory("vigil-check-quiet")
+        let directory = try TemporaryDirectory("vigil-check-quiet")
         let path = try Self.write("detectors: {http404: {enabled: false}}", in: directory)
         let configuration = try AgentConfiguration.load(path: path)
         #expect(configuration.warnings { _ in false }.isEmpty)
@@ -75,7 +76,7 @@ struct CheckConfigCommandTests {
 }
 
 /// Shell completions come from the argument parser itself, so they cannot drift from the commands.
-@Suite("sentry-agent completions")
+@Suite("sentry-agent completions", .serialized, .system)
 struct CompletionScriptTests {
     @Test("bash, zsh and fish completion scripts generate and name every subcommand", arguments: ["bash", "zsh", "fish"])
     func completions(shell: String) throws {
@@ -91,7 +92,7 @@ struct CompletionScriptTests {
         let binary = try #require(FollowerCrashTests.agentBinary)
         let bin = (binary as NSString).deletingLastPathComponent
         guard FileManager.default.isExecutableFile(atPath: bin + "/bothub") else { return }
-        let output = try LogTestDirectory("vigil-docs")
+        let output = try TemporaryDirectory("vigil-docs")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/generate-docs").path
         let process = try Process.run(URL(fileURLWithPath: script), arguments: [bin, output.path])

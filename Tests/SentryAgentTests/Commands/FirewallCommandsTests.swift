@@ -2,14 +2,15 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// `sentry-agent blocks` and `unblock` on this host, with no hub: the real binary, run inside a network namespace so
 /// the firewall it reads and changes is the namespace's, never the host's.
-@Suite("sentry-agent blocks and unblock")
+@Suite("sentry-agent blocks and unblock", .serialized, .system)
 struct FirewallCommandsTests {
-    static func config(in directory: LogTestDirectory, blockIP: Bool = true) throws -> String {
+    static func config(in directory: TemporaryDirectory, blockIP: Bool = true) throws -> String {
         let path = directory.file("agent.yml")
         try """
         agent: {id: web-1, state_dir: \(directory.file("state"))}
@@ -24,7 +25,7 @@ struct FirewallCommandsTests {
         .enabled(if: SystemRequirements.canUseNetworkNamespaces && SystemRequirements.has("nft"), "needs root, ip netns and nft"))
     func listAndUnblockInANamespace() async throws {
         try await NetworkNamespacePair.with { pair in
-            let directory = try LogTestDirectory("vigil-fw-cli")
+            let directory = try TemporaryDirectory("vigil-fw-cli")
             let config = try Self.config(in: directory)
             let agent = try AgentConfiguration.load(path: config)
             // Given two blocks made the way the running agent makes them,
@@ -57,7 +58,7 @@ struct FirewallCommandsTests {
 
     @Test("unblock refuses what /response refuses, before any firewall program runs, with exit status 1")
     func refusals() throws {
-        let directory = try LogTestDirectory("vigil-fw-refuse")
+        let directory = try TemporaryDirectory("vigil-fw-refuse")
         let hostile = try AgentCLI.run(["unblock", "1.2.3.4; nft flush ruleset", "--config", try Self.config(in: directory)])
         #expect(hostile.status == 1)
         #expect(hostile.errors.hasPrefix("refused: "), "\(hostile.errors)")

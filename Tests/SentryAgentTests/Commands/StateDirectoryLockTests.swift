@@ -1,16 +1,15 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// Two agents on one state directory would interleave outbox records and log positions: the second must refuse.
-@Suite("One agent per state directory", .serialized)
+@Suite("One agent per state directory", .serialized, .system)
 struct StateDirectoryLockTests {
     static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-lock-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try TemporaryDirectory.forTestRun("vigil-lock")
     }
 
     /// An agent with nothing to detect and nothing to run, listening on a free loopback port.

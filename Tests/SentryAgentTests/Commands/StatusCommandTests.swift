@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -10,9 +11,9 @@ import Testing
 #endif
 
 /// `sentry-agent status`: what the state directory says, read without a hub and without changing anything.
-@Suite("sentry-agent status")
+@Suite("sentry-agent status", .serialized, .system)
 struct StatusCommandTests {
-    static func config(stateDirectory: String, in directory: LogTestDirectory) throws -> String {
+    static func config(stateDirectory: String, in directory: TemporaryDirectory) throws -> String {
         let path = directory.file("agent.yml")
         try """
         agent: {id: web-1, state_dir: \(stateDirectory)}
@@ -23,7 +24,7 @@ struct StatusCommandTests {
 
     @Test("outbox depth, each input's position against its file, and the pid holding state_dir/lock")
     func reportsTheStateDirectory() async throws {
-        let directory = try LogTestDirectory("vigil-status")
+        let directory = try TemporaryDirectory("vigil-status")
         let state = directory.file("state")
         // Given two alerts waiting for the hub, one acknowledged,
         let outbox = try AlertOutbox(directory: state + "/outbox", logger: Logger(label: "test"))
@@ -51,7 +52,7 @@ struct StatusCommandTests {
 
     @Test("without a lock holder it says the agent is not running; a missing state directory is explained")
     func notRunning() throws {
-        let directory = try LogTestDirectory("vigil-status-idle")
+        let directory = try TemporaryDirectory("vigil-status-idle")
         let state = directory.file("state")
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         let idle = try AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state, in: directory)])
@@ -63,7 +64,7 @@ struct StatusCommandTests {
 
     @Test("reading the status leaves the outbox files byte for byte as they were")
     func readsOnly() async throws {
-        let directory = try LogTestDirectory("vigil-status-ro")
+        let directory = try TemporaryDirectory("vigil-status-ro")
         let state = directory.file("state")
         let outbox = try AlertOutbox(directory: state + "/outbox", logger: Logger(label: "test"))
         await outbox.submit(AlertOutboxTests.alert(1))

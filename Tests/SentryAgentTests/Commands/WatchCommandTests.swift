@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -9,7 +10,7 @@ import Testing
 #endif
 
 /// `sentry-agent watch` as a user runs it: the real binary, real files, alerts as JSON lines on stdout, Ctrl-C.
-@Suite("sentry-agent watch")
+@Suite("sentry-agent watch", .serialized, .system)
 struct WatchCommandTests {
     /// A running `sentry-agent watch` whose standard output is collected line by line.
     final class Watcher: @unchecked Sendable {
@@ -22,7 +23,7 @@ struct WatchCommandTests {
         private var partial = Data()
 
         init(config: String) throws {
-            guard let binary = FollowerCrashTests.agentBinary else { throw LogTestFailure("sentry-agent must be built beside the tests") }
+            guard let binary = FollowerCrashTests.agentBinary else { throw TestFailure("sentry-agent must be built beside the tests") }
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = ["watch", "--config", config]
             process.standardOutput = output
@@ -60,7 +61,7 @@ struct WatchCommandTests {
             while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
-                throw LogTestFailure("watch did not stop within 10 s of SIGINT")
+                throw TestFailure("watch did not stop within 10 s of SIGINT")
             }
             output.fileHandleForReading.readabilityHandler = nil
             errors.fileHandleForReading.readabilityHandler = nil
@@ -90,7 +91,7 @@ struct WatchCommandTests {
 
     @Test("a 404 burst and SSH failures written to the configured files come out as wire alerts, one JSON line each; SIGINT exits 0")
     func alertsAsJSONLines() async throws {
-        let directory = try LogTestDirectory("vigil-watch")
+        let directory = try TemporaryDirectory("vigil-watch")
         let access = directory.file("access.log")
         let auth = directory.file("auth.log")
         for path in [access, auth] { _ = FileManager.default.createFile(atPath: path, contents: nil) }
@@ -117,11 +118,11 @@ struct WatchCommandTests {
         let alerts = try lines.map { try WireCoding.decode(Alert.self, from: Array($0.utf8)) }
         let http = try #require(alerts.first { $0.kind == .http404Burst })
         #expect(http.severity == .warning)
-        guard case .http404(let evidence) = http.subject else { throw LogTestFailure("not a 404 subject: \(http.subject)") }
+        guard case .http404(let evidence) = http.subject else { throw TestFailure("not a 404 subject: \(http.subject)") }
         #expect(evidence.ip == "203.0.113.7")
         #expect(evidence.count == 20)
         let ssh = try #require(alerts.first { $0.kind == .sshBruteForce })
-        guard case .sshBruteForce(let brute) = ssh.subject else { throw LogTestFailure("not a brute-force subject: \(ssh.subject)") }
+        guard case .sshBruteForce(let brute) = ssh.subject else { throw TestFailure("not a brute-force subject: \(ssh.subject)") }
         #expect(brute.ip == "198.51.100.9")
         #expect(brute.users == ["root"])
         // One object per line: the wire's snake_case keys, not a pretty-printed document.
@@ -130,7 +131,7 @@ struct WatchCommandTests {
 
     @Test("a bad detectors: section is refused with the field named, before anything runs")
     func badConfiguration() throws {
-        let directory = try LogTestDirectory("vigil-watch-bad")
+        let directory = try TemporaryDirectory("vigil-watch-bad")
         let config = directory.file("agent.yml")
         try "detectors:\n  cpu: {windw: 1m}\n".write(toFile: config, atomically: true, encoding: .utf8)
         let result = try AgentCLI.run(["watch", "--config", config])

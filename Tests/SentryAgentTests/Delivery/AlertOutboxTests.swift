@@ -3,17 +3,16 @@ import Logging
 import Shared
 import Synchronization
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// The outbox loses nothing: not across a hub outage, not across a crash, and not more than the damaged bytes of a
 /// corrupted file.
-@Suite("Agent outbox", .serialized)
+@Suite("Agent outbox", .serialized, .system)
 struct AlertOutboxTests {
     static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-outbox-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try TemporaryDirectory.forTestRun("vigil-outbox")
     }
 
     static func alert(_ index: Int, severity: Severity = .warning) -> Alert {
@@ -35,7 +34,7 @@ struct AlertOutboxTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
         let hub = FakeHub()
-        let port = try await hub.reservePort()
+        let port = try FreePort.loopback()
         let submitted = (0..<200).map { Self.alert($0) }
         for alert in submitted { await outbox.submit(alert) }
 
@@ -59,8 +58,8 @@ struct AlertOutboxTests {
         #expect(await outbox.depth == submitted.count)
 
         try await hub.start(port: port)
-        defer { Task { await hub.stop() } }
-        try await waitUntil(upTo: .seconds(60)) { await outbox.depth == 0 }
+        atTestEnd { [hub] in await hub.stop() }
+        try await waitUntil(timeout: .seconds(60)) { await outbox.depth == 0 }
         let received = await hub.received
         #expect(received.count == submitted.count, "duplicates or losses: \(received.count)")
         #expect(Set(received) == Set(submitted.map(\.id)))
@@ -76,7 +75,7 @@ struct AlertOutboxTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let outbox = try AlertOutbox(directory: directory, logger: Logger(label: "test"))
         let hub = FakeHub()
-        let port = try await hub.reservePort()
+        let port = try FreePort.loopback()
         let alert = Self.alert(1)
         await outbox.submit(alert)
 
@@ -97,7 +96,7 @@ struct AlertOutboxTests {
         _ = await impostorTask.result
 
         try await hub.start(port: port)
-        defer { Task { await hub.stop() } }
+        atTestEnd { [hub] in await hub.stop() }
         try await waitUntil { await outbox.depth == 0 }
         #expect(await hub.received == [alert.id])
     }
@@ -252,17 +251,5 @@ struct AlertOutboxTests {
             let base = min(Duration.seconds(60), .seconds(1) * (1 << min(failures - 1, 16)))
             #expect(delay >= base / 2 && delay <= base)
         }
-    }
-}
-
-/// Polls `condition` until true or `limit` passes (generous: the suite may share two cores with heavy tests).
-func waitUntil(upTo limit: Duration = .seconds(30), _ condition: @Sendable () async -> Bool) async throws {
-    let deadline = ContinuousClock.now + limit
-    while !(await condition()) {
-        guard ContinuousClock.now < deadline else {
-            Issue.record("condition not met within \(limit)")
-            return
-        }
-        try await Task.sleep(for: .milliseconds(20))
     }
 }

@@ -13,15 +13,6 @@ actor FakeHub {
     private(set) var received: [UUID] = []
     private var task: Task<Void, any Error>?
 
-    /// Finds a free loopback port (bind to 0, read it, close) so the hub can be "down" on a known port first.
-    func reservePort() throws -> UInt16 {
-        let socket = try Socket(domain: AF_INET, type: .stream)
-        defer { try? socket.close() }
-        try socket.bind(to: sockaddr_in.inet(ip4: "127.0.0.1", port: 0))
-        guard case .ip4(_, let port) = try socket.sockname() else { return 0 }
-        return port
-    }
-
     private func record(_ alert: Alert) -> AlertReceipt {
         let duplicate = received.contains(alert.id)
         received.append(alert.id)
@@ -48,8 +39,11 @@ actor FakeHub {
         _ = try await server.listeningPort()
     }
 
-    func stop() {
+    /// Stops serving and returns once the listener is closed.
+    func stop() async {
         task?.cancel()
+        _ = await task?.result
+        task = nil
     }
 }
 

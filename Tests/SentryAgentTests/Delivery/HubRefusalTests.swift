@@ -3,6 +3,7 @@ import Logging
 import Shared
 import Synchronization
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -36,14 +37,14 @@ final class RecordedLog: Sendable {
     }
 }
 
-@Suite("A hub that refuses the agent's key")
+@Suite("A hub that refuses the agent's key", .awaitsTeardown)
 struct HubRefusalTests {
     @Test("a 401 from the hub tells the operator to check hub.key or run `bothub agent add`, and the alert is kept")
     func refusedSeal() async throws {
         let hub = FakeHub()
-        let port = try await hub.reservePort()
+        let port = try FreePort.loopback()
         try await hub.start(port: port)
-        defer { Task { await hub.stop() } }
+        atTestEnd { [hub] in await hub.stop() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-refusal-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let log = RecordedLog()

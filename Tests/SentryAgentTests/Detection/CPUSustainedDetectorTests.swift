@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -61,7 +62,7 @@ struct CPUSustainedDetectorTests {
 
     @Test("the top processes over the window, as percent of one CPU, from a fixture /proc tree with users")
     func topProcessesFromProcTree() throws {
-        let root = try LogTestDirectory("vigil-cpu")
+        let root = try TemporaryDirectory("vigil-cpu")
         var monitor = CPUMonitor(
             proc: ProcFileSystem(root: root.path), users: FixedUserNames(names: [0: "root", 1000: "alice"]),
             detector: CPUSustainedDetector(configuration: .init(windowSeconds: 60, topProcesses: 5)))

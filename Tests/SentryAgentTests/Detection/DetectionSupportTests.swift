@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -204,7 +205,7 @@ struct DetectionServiceTests {
 
     @Test("with every detector off it stays up until cancelled (a service group stops the agent when one returns)")
     func staysUpWithNothingToWatch() async throws {
-        let directory = try LogTestDirectory("vigil-service")
+        let directory = try TemporaryDirectory("vigil-service")
         var configuration = DetectorsConfiguration()
         configuration.ssh.sessions = false
         configuration.ssh.bruteForce = false

@@ -2,31 +2,14 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// Real peers on loopback: nginx writing a real access log, sshd writing a real log, each followed by the agent's
 /// `DetectionService` with a recording sink. Root is needed to run them; traffic stays on 127.0.0.1.
-@Suite("Detection against real nginx and sshd", .serialized)
+@Suite("Detection against real nginx and sshd", .serialized, .system)
 struct DetectionSystemTests {
-    /// A TCP port nobody listens on right now.
-    static func freePort() throws -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw LogTestFailure("no free port") }
-        return UInt16(bigEndian: address.sin_port)
-    }
-
     /// True once something accepts TCP connections on 127.0.0.1:`port`.
     static func waitForListener(port: UInt16, timeout: Duration = .seconds(10)) async -> Bool {
         let deadline = ContinuousClock.now + timeout
@@ -80,7 +63,7 @@ struct DetectionSystemTests {
             }
             var pid: pid_t = 0
             let status = posix_spawn(&pid, argv[0], &actions, nil, &arguments, environ)
-            guard status == 0 else { throw LogTestFailure("cannot start \(argv[0]): \(status)") }
+            guard status == 0 else { throw TestFailure("cannot start \(argv[0]): \(status)") }
             self.pid = pid
         }
 
@@ -142,8 +125,8 @@ struct DetectionSystemTests {
         "a real nginx answers a burst of 404s from curl; the followed access log raises http_404_burst for 127.0.0.1",
         .enabled(if: canRunNginx, "needs root, nginx and curl (.ci/run installs them)"))
     func nginxBurst() async throws {
-        let directory = try LogTestDirectory("vigil-nginx")
-        let port = try Self.freePort()
+        let directory = try TemporaryDirectory("vigil-nginx")
+        let port = try FreePort.loopback()
         for sub in ["www", "tmp"] { try FileManager.default.createDirectory(atPath: directory.file(sub), withIntermediateDirectories: true) }
         // nginx's workers run as nobody: the document root must be reachable, or every request is a 403.
         chmod(directory.path, 0o755)
@@ -214,8 +197,8 @@ struct DetectionSystemTests {
         "a real sshd on loopback, a real password login: ssh_session with the user and the live session process",
         .enabled(if: canRunSSHD, "needs root, sshd, ssh and sshpass (.ci/run installs them)"))
     func sshLogin() async throws {
-        let directory = try LogTestDirectory("vigil-sshd")
-        let port = try Self.freePort()
+        let directory = try TemporaryDirectory("vigil-sshd")
+        let port = try FreePort.loopback()
         let user = "vigil\(UInt32.random(in: 10_000...99_999))"
         let password = "Pw-\(UUID().uuidString.prefix(12))"
         _ = try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory.file("host_key")])

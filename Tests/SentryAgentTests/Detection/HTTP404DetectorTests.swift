@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -139,7 +140,9 @@ struct HTTP404DetectorTests {
         #expect(again.isEmpty)
     }
 
-    @Test("an address's detail keeps exact window counts and distinct paths through growth and compaction (vs a naive model)")
+    // Seconds of CPU: run with the system tests, so it cannot starve the pure ones of the two cores.
+    @Test(
+        "an address's detail keeps exact window counts and distinct paths through growth and compaction (vs a naive model)", .system)
     func detailMatchesNaiveModel() {
         var generator = SeededGenerator(seed: 7)
         for window in [Int64(5), 60] {
@@ -174,20 +177,5 @@ struct HTTP404DetectorTests {
         bytes("\\x16\\x03\\x01").withLine { line in
             #expect(line.string(HTTP404Detector.path(in: line, request: 0..<line.count)) == "\\x16\\x03\\x01")
         }
-    }
-}
-
-/// SplitMix64: a deterministic generator for property tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

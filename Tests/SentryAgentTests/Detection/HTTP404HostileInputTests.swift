@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -34,7 +35,7 @@ struct HTTP404HostileInputTests {
 
     @Test("a scanner sending an 8 KiB Referer and an 8 KiB User-Agent is counted from a real file: its lines are cut, not skipped")
     func longLinesCounted() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("access.log")
         let referer = String(repeating: "R", count: 8192)
         let agent = String(repeating: "A", count: 8192)

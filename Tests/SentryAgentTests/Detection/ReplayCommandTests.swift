@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// `sentry-agent replay` as a user runs it: the built binary over files, JSON lines out, a summary on stderr.
-@Suite("sentry-agent replay")
+@Suite("sentry-agent replay", .serialized, .system)
 struct ReplayCommandTests {
     struct Run {
         var status: Int32
@@ -56,7 +57,7 @@ struct ReplayCommandTests {
 
     @Test("ssh-bruteforce with a configuration's thresholds, over a gzip file")
     func bruteForceGzipWithConfig() throws {
-        let directory = try LogTestDirectory("vigil-replay")
+        let directory = try TemporaryDirectory("vigil-replay")
         let gzipped = directory.file("auth.log.2.gz")
         let gzip = Process()
         gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -77,7 +78,7 @@ struct ReplayCommandTests {
 
     @Test("a bad configuration is refused with the field named; an unknown detector is refused")
     func badInput() throws {
-        let directory = try LogTestDirectory("vigil-replay-bad")
+        let directory = try TemporaryDirectory("vigil-replay-bad")
         let config = directory.file("agent.yml")
         try "detectors:\n  http404: {warning_count: many}\n".write(toFile: config, atomically: true, encoding: .utf8)
         let bad = try Self.replay(["--detector", "http404", "--config", config, DetectionFixtures.path("nginx-access.log")])
@@ -89,7 +90,7 @@ struct ReplayCommandTests {
 
     @Test("http404 over 10,000 scanning addresses: alerts for the scanners only, and tracking them adds under 4 MiB")
     func manyAddresses() throws {
-        let directory = try LogTestDirectory("vigil-replay-many")
+        let directory = try TemporaryDirectory("vigil-replay-many")
         let big = directory.file("access.log")
         var text = ""
         for index in 0..<10_000 {
@@ -124,7 +125,7 @@ struct ReplayCommandTests {
 
     @Test("--explain reports per file: lines read, parsed, not matching (first three shown with line numbers), truncated, 404s and alerts")
     func explainHTTP404() throws {
-        let directory = try LogTestDirectory("vigil-replay-explain")
+        let directory = try TemporaryDirectory("vigil-replay-explain")
         let log = directory.file("access.log")
         var lines = (0..<25).map {
             "203.0.113.7 - - [22/Nov/2025:02:51:\($0 < 10 ? "0" : "")\($0) +0000] \"GET /x\($0) HTTP/1.1\" 404 1 \"-\" \"x\""
@@ -164,7 +165,7 @@ struct ReplayCommandTests {
 
     @Test("a directory or an unreadable file is an error with exit status 1, not \"0 lines\"", arguments: [false, true])
     func directoryIsAnError(explain: Bool) throws {
-        let directory = try LogTestDirectory("vigil-replay-dir")
+        let directory = try TemporaryDirectory("vigil-replay-dir")
         let run = try Self.replay(["--detector", "http404"] + (explain ? ["--explain"] : []) + [directory.path])
         #expect(run.status == 1)
         #expect(run.summary.contains("\(directory.path) is a directory, not a log file"), "\(run.summary)")

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -171,7 +172,7 @@ struct SSHDetectorTests {
 
     @Test("live: the session's start time is read from /proc/<pid>/stat, and kill_session is offered only with it")
     func startTimeFromProc() throws {
-        let root = try LogTestDirectory("vigil-proc")
+        let root = try TemporaryDirectory("vigil-proc")
         try FakeProc.write(root: root.path, pid: 4242, name: "sshd", startTime: 987_654)
         try FakeProc.write(root: root.path, pid: 4243, name: "bash", startTime: 5)
         var (consumer, outlet) = Self.consumer(bruteForce: false, processes: SSHSessionProcesses(proc: ProcFileSystem(root: root.path)))
@@ -191,7 +192,7 @@ struct SSHDetectorTests {
 
     @Test("known logins survive a restart through the state file, oldest forgotten past the cap")
     func knownLoginsPersist() throws {
-        let directory = try LogTestDirectory("vigil-known")
+        let directory = try TemporaryDirectory("vigil-known")
         let store = KnownLoginStore(path: directory.file("known-logins.tsv"), capacity: 3)
         var detector = SSHSessionDetector(knownLogins: store.load())
         for (index, user) in ["a", "b", "c", "d"].enumerated() {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -8,7 +9,7 @@ import Testing
 #endif
 
 /// What one poll of the socket table costs on a busy host, against the two ways the other tools read it.
-@Suite("listeners benchmark", .serialized)
+@Suite("listeners benchmark", .serialized, .system)
 struct ListenerBenchmarkTests {
     /// 50 loopback listeners and 5,000 connected pairs (10,000 established sockets) held until standard input closes.
     static let busyHost = """

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -13,13 +14,13 @@ import Testing
 ///
 /// The monitor reads the namespace the tests run in, where other programs may open sockets too; each test looks only
 /// at alerts for the pid it started.
-@Suite("listeners detector on real sockets", .serialized)
+@Suite("listeners detector on real sockets", .serialized, .system)
 struct ListenerDetectorSystemTests {
     static let canRun =
         SystemRequirements.isRoot && SystemRequirements.has("socat") && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
 
     /// A monitor whose baseline is formed now, from what already listens, and whose state lives in `directory`.
-    static func monitor(in directory: LogTestDirectory) -> ListenerMonitor {
+    static func monitor(in directory: TemporaryDirectory) -> ListenerMonitor {
         var monitor = ListenerMonitor(
             scanner: ListenerScanner(), configuration: .init(ephemeralPorts: ListenerIdentity.ephemeralPorts()),
             store: ListenerBaselineStore(stateDirectory: directory.path), logger: Logger(label: "test"))
@@ -33,7 +34,7 @@ struct ListenerDetectorSystemTests {
             if let found = monitor.tick(time: Int64(round)).first(where: { Self.pid(of: $0) == pid }) { return found }
             try await Task.sleep(for: .milliseconds(100))
         }
-        throw LogTestFailure("no alert for pid \(pid)")
+        throw TestFailure("no alert for pid \(pid)")
     }
 
     static func pid(of detection: Detection) -> Int32? {
@@ -56,11 +57,11 @@ struct ListenerDetectorSystemTests {
             if connected == 0 { return }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw LogTestFailure("nothing listened on port \(port)")
+        throw TestFailure("nothing listened on port \(port)")
     }
 
     /// Copies socat into a fresh directory under /tmp and starts it listening on 0.0.0.0:`port`.
-    static func startSocatCopy(in directory: LogTestDirectory, port: Int) throws -> (Process, String) {
+    static func startSocatCopy(in directory: TemporaryDirectory, port: Int) throws -> (Process, String) {
         let copy = directory.file("socat")
         try FileManager.default.copyItem(atPath: SystemRequirements.path(of: "socat")!, toPath: copy)
         let process = Process()
@@ -75,8 +76,8 @@ struct ListenerDetectorSystemTests {
 
     @Test("a copy of socat under /tmp listening on 0.0.0.0 is critical", .enabled(if: canRun, "needs root, socat and /usr/bin/python3"))
     func socatFromTmpIsCritical() async throws {
-        let state = try LogTestDirectory("vigil-listener-state")
-        let binaries = try LogTestDirectory("vigil-listener-bin")
+        let state = try TemporaryDirectory("vigil-listener-state")
+        let binaries = try TemporaryDirectory("vigil-listener-bin")
         var monitor = Self.monitor(in: state)
         let port = Int.random(in: 20000...30000)
         let (process, copy) = try Self.startSocatCopy(in: binaries, port: port)
@@ -84,7 +85,7 @@ struct ListenerDetectorSystemTests {
 
         let alert = try await Self.waitForAlert(&monitor, pid: process.processIdentifier)
         #expect(alert.kind == .newListener && alert.severity == .critical)
-        guard case .listener(let evidence) = alert.subject else { throw LogTestFailure("\(alert.subject)") }
+        guard case .listener(let evidence) = alert.subject else { throw TestFailure("\(alert.subject)") }
         #expect(evidence.exe == copy && evidence.port == port && evidence.scope == "any" && evidence.package == nil)
         #expect(
             evidence.reasons.contains("runs from /tmp") && evidence.reasons.contains("its executable belongs to no package"), "\(evidence.reasons)")
@@ -95,8 +96,8 @@ struct ListenerDetectorSystemTests {
         "a socat whose binary is deleted after its socket was first seen is critical, its executable marked (deleted)",
         .enabled(if: canRun, "needs root, socat"))
     func deletedBinaryIsCritical() async throws {
-        let state = try LogTestDirectory("vigil-listener-state")
-        let binaries = try LogTestDirectory("vigil-listener-bin")
+        let state = try TemporaryDirectory("vigil-listener-state")
+        let binaries = try TemporaryDirectory("vigil-listener-bin")
         var monitor = Self.monitor(in: state)
         let port = Int.random(in: 20000...30000)
         let (process, copy) = try Self.startSocatCopy(in: binaries, port: port)
@@ -108,14 +109,14 @@ struct ListenerDetectorSystemTests {
 
         let alert = try await Self.waitForAlert(&monitor, pid: process.processIdentifier)
         #expect(alert.severity == .critical)
-        guard case .listener(let evidence) = alert.subject else { throw LogTestFailure("\(alert.subject)") }
+        guard case .listener(let evidence) = alert.subject else { throw TestFailure("\(alert.subject)") }
         #expect(evidence.exe == copy + " (deleted)")
         #expect(evidence.reasons.contains("its executable was deleted after it started"), "\(evidence.reasons)")
     }
 
     @Test("a program re-binding 127.0.0.1:0 twenty times raises one info alert", .enabled(if: canRun, "needs root and /usr/bin/python3"))
     func ephemeralRebindsAlertOnce() async throws {
-        let state = try LogTestDirectory("vigil-listener-state")
+        let state = try TemporaryDirectory("vigil-listener-state")
         var monitor = Self.monitor(in: state)
         let script = """
             import socket, sys, time

@@ -1,6 +1,7 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -17,7 +18,7 @@ struct ListenerDetectorTests {
         #expect(detections.count == 1)
         let summary = try #require(detections.first)
         #expect(summary.kind == .newListener && summary.severity == .info)
-        guard case .agent(let evidence) = summary.subject else { throw LogTestFailure("not a summary: \(summary.subject)") }
+        guard case .agent(let evidence) = summary.subject else { throw TestFailure("not a summary: \(summary.subject)") }
         #expect(evidence.detail.hasPrefix("baseline formed: 2 listening services: "), "\(evidence.detail)")
         #expect(detector.poll([Self.sshd, .make()], time: 101).detections.isEmpty)
         #expect(detector.poll([Self.sshd, .make()], time: 102).detections.isEmpty)
@@ -34,7 +35,7 @@ struct ListenerDetectorTests {
         #expect(changed)
         let alert = try #require(detections.first)
         #expect(detections.count == 1 && alert.severity == .critical)
-        guard case .listener(let evidence) = alert.subject else { throw LogTestFailure("not a listener: \(alert.subject)") }
+        guard case .listener(let evidence) = alert.subject else { throw TestFailure("not a listener: \(alert.subject)") }
         #expect(evidence.port == 4444 && evidence.pid == 7 && evidence.pidStartTime == 4242 && evidence.exe == "/tmp/socat")
         #expect(evidence.reasons.contains("runs from /tmp"))
         #expect(detector.poll([socat], time: 5).detections.isEmpty)
@@ -78,7 +79,7 @@ struct ListenerDetectorTests {
 
     @Test("the baseline survives a restart through its file; a missing file is no baseline, a damaged one an error")
     func baselineStore() throws {
-        let directory = try LogTestDirectory("vigil-listener-baseline")
+        let directory = try TemporaryDirectory("vigil-listener-baseline")
         let store = ListenerBaselineStore(stateDirectory: directory.path)
         #expect(try store.load() == nil)
         let identity = ListenerIdentity(Self.sshd, ephemeralPorts: 32768...60999)

@@ -1,4 +1,5 @@
 import Foundation
+import VigilTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -51,7 +52,7 @@ struct ListenerNamespace: Sendable {
             if rows.count >= count, rows.allSatisfy({ !$0.pids.isEmpty }) { return rows }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw LogTestFailure("ss never showed \(count) listeners in \(name): \(try ss())")
+        throw TestFailure("ss never showed \(count) listeners in \(name): \(try ss())")
     }
 
     func remove() {
@@ -76,7 +77,7 @@ struct ListenerNamespace: Sendable {
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw LogTestFailure("\(argv.joined(separator: " ")) exited \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else { throw TestFailure("\(argv.joined(separator: " ")) exited \(process.terminationStatus)") }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// `sentry-agent listeners` against `ss -Htulnp`, the oracle, inside a network namespace the test creates.
-@Suite("sentry-agent listeners")
+@Suite("sentry-agent listeners", .serialized, .system)
 struct ListenersCommandTests {
     static let canRun =
         SystemRequirements.canUseNetworkNamespaces && SystemRequirements.has("ss") && SystemRequirements.has("socat")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -8,7 +9,7 @@ import Testing
 struct PackageOwnersTests {
     @Test("a path is owned by the package whose list names it, also across merged /usr; others by none")
     func lookups() throws {
-        let directory = try LogTestDirectory("vigil-dpkg")
+        let directory = try TemporaryDirectory("vigil-dpkg")
         try "/.\n/usr\n/usr/sbin\n/usr/sbin/nginx\n".write(toFile: directory.file("nginx-core.list"), atomically: true, encoding: .utf8)
         try "/.\n/bin\n/bin/nc.openbsd\n".write(toFile: directory.file("netcat-openbsd:amd64.list"), atomically: true, encoding: .utf8)
         try "/usr/sbin/nginx\n".write(toFile: directory.file("nginx-core.md5sums"), atomically: true, encoding: .utf8)

@@ -1,12 +1,13 @@
 import Foundation
 import Logging
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// The journald source against a stand-in `journalctl` (a shell script that honours `--after-cursor` and then
 /// waits like `--follow`): the real journald is not running on the build machine, see the README.
-@Suite("Journald source")
+@Suite("Journald source", .serialized, .system)
 struct JournalFollowerTests {
     struct RecordingJournalConsumer: JournalEntryConsumer {
         let log: LineLog
@@ -23,7 +24,7 @@ struct JournalFollowerTests {
     }
 
     /// Writes the fake journalctl; it logs its arguments to `args` and prints `entries` after the given cursor.
-    static func fakeJournalctl(in directory: LogTestDirectory) throws -> String {
+    static func fakeJournalctl(in directory: TemporaryDirectory) throws -> String {
         let script = directory.file("journalctl")
         try """
         #!/bin/sh
@@ -44,7 +45,11 @@ struct JournalFollowerTests {
         return script
     }
 
-    static func run(journalctl: String, store: FileFollowerStateStore, expecting count: Int) async -> [String] {
+    /// Follows until `count` entries arrived and `settled` holds (the completion signal: the cursor saved, or
+    /// journalctl started again), then stops the follower and returns what it handed over.
+    static func run(
+        journalctl: String, store: FileFollowerStateStore, expecting count: Int, settled: () -> Bool
+    ) async throws -> [String] {
         let log = LineLog()
         let stop = FollowerStopSignal()
         let path = store.path
@@ -57,8 +62,13 @@ struct JournalFollowerTests {
                 follower.run(stop: stop)
             }
         }
-        await log.wait(forCount: count, timeout: .seconds(10))
-        try? await Task.sleep(for: .milliseconds(200))
+        do {
+            try await waitUntil("\(count) entries, then the follower settled") { log.count >= count && settled() }
+        } catch {
+            stop.stop()
+            await task.value
+            throw error
+        }
         stop.stop()
         await task.value
         return log.lines
@@ -66,16 +76,16 @@ struct JournalFollowerTests {
 
     @Test("entries are read with the sshd matches, the cursor is saved, and a restart resumes after it")
     func cursorResume() async throws {
-        let directory = try LogTestDirectory("vigil-journal")
+        let directory = try TemporaryDirectory("vigil-journal")
         let journalctl = try Self.fakeJournalctl(in: directory)
         try ((1...3).map(Self.entry).joined(separator: "\n") + "\n").write(toFile: directory.file("entries"), atomically: true, encoding: .utf8)
         let store = FileFollowerStateStore(stateDirectory: directory.path, source: "ssh-journal")
-        let first = await Self.run(journalctl: journalctl, store: store, expecting: 3)
+        let first = try await Self.run(journalctl: journalctl, store: store, expecting: 3) { store.load()?.journalCursor == "c3" }
         #expect(first == (1...3).map { "Accepted publickey for u\($0) from 192.0.2.\($0) port 22 ssh2" })
         #expect(store.load()?.journalCursor == "c3")
 
         try ((1...5).map(Self.entry).joined(separator: "\n") + "\n").write(toFile: directory.file("entries"), atomically: true, encoding: .utf8)
-        let second = await Self.run(journalctl: journalctl, store: store, expecting: 2)
+        let second = try await Self.run(journalctl: journalctl, store: store, expecting: 2) { store.load()?.journalCursor == "c5" }
         #expect(second == (4...5).map { "Accepted publickey for u\($0) from 192.0.2.\($0) port 22 ssh2" })
         #expect(store.load()?.journalCursor == "c5")
 
@@ -87,7 +97,7 @@ struct JournalFollowerTests {
 
     @Test("a journalctl that exits is started again from the saved cursor")
     func restartsExitedJournalctl() async throws {
-        let directory = try LogTestDirectory("vigil-journal-exit")
+        let directory = try TemporaryDirectory("vigil-journal-exit")
         let journalctl = try Self.fakeJournalctl(in: directory)
         // This stand-in exits after printing instead of waiting.
         let script = try String(contentsOfFile: journalctl, encoding: .utf8).replacingOccurrences(of: "exec sleep 30", with: "exit 1")
@@ -95,9 +105,13 @@ struct JournalFollowerTests {
         chmod(journalctl, 0o755)
         try ((1...2).map(Self.entry).joined(separator: "\n") + "\n").write(toFile: directory.file("entries"), atomically: true, encoding: .utf8)
         let store = FileFollowerStateStore(stateDirectory: directory.path, source: "ssh-journal")
-        let lines = await Self.run(journalctl: journalctl, store: store, expecting: 2)
-        try await Task.sleep(for: .milliseconds(10))
-        let starts = String(decoding: FileManager.default.contents(atPath: directory.file("args")) ?? Data(), as: UTF8.self)
+        let arguments = directory.file("args")
+        let startCount = {
+            String(decoding: FileManager.default.contents(atPath: arguments) ?? Data(), as: UTF8.self).split(separator: "\n").count
+        }
+        // Settled once journalctl was started a second time (after it exited).
+        let lines = try await Self.run(journalctl: journalctl, store: store, expecting: 2) { startCount() >= 2 }
+        let starts = String(decoding: FileManager.default.contents(atPath: arguments) ?? Data(), as: UTF8.self)
             .split(separator: "\n")
         #expect(lines.count == 2)
         #expect(starts.count >= 2)

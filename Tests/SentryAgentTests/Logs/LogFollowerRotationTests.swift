@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// Each test runs a writer concurrently with a follower on its own thread, rotates the file the way real systems
 /// do, then counts every line written against every line handed to the consumer: 0 lost, 0 duplicated.
-@Suite("LogFollower across rotations, with a concurrent writer")
+@Suite("LogFollower across rotations, with a concurrent writer", .serialized, .system)
 struct LogFollowerRotationTests {
     /// Writes `rounds` × `linesPerRound` lines with a small pause between lines, calling `rotate` between rounds.
     static func write(
@@ -28,7 +29,7 @@ struct LogFollowerRotationTests {
 
     @Test("a rename rotation loses no line, even lines the writer adds to the renamed file before it reopens")
     func renameRotation() async throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("access.log")
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let follower = await RunningFollower.start(paths: [path])
@@ -48,7 +49,7 @@ struct LogFollowerRotationTests {
 
     @Test("a copytruncate rotation loses no line: what was not read before the truncation is read from the copy")
     func copyTruncate() async throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("app.log")
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let follower = await RunningFollower.start(paths: [path])
@@ -66,7 +67,7 @@ struct LogFollowerRotationTests {
 
     @Test("a truncation followed at once by more bytes than were read is noticed (size or first bytes) and read from 0")
     func truncateAndRegrow() async throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("regrow.log")
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let follower = await RunningFollower.start(paths: [path])
@@ -86,7 +87,7 @@ struct LogFollowerRotationTests {
 
     @Test("delete and recreate loses no line, including lines written to the deleted file before the writer reopens")
     func deleteAndRecreate() async throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("deleted.log")
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         let follower = await RunningFollower.start(paths: [path])
@@ -105,7 +106,7 @@ struct LogFollowerRotationTests {
 
     @Test("a symlinked path is followed to its target, and across a rotation of the target")
     func symlinkedPath() async throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         try FileManager.default.createDirectory(atPath: directory.file("real"), withIntermediateDirectories: true)
         let target = directory.file("real/current.log")
         let link = directory.file("current.log")
@@ -124,10 +125,10 @@ struct LogFollowerRotationTests {
 
     @Test("a file created after the follower started is read from its first byte, even in a directory created later")
     func lateCreation() async throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("later/created.log")
+        // `start` returns after the follower's first look, which found neither the file nor its directory.
         let follower = await RunningFollower.start(paths: [path])
-        try await Task.sleep(for: .milliseconds(300))
         try FileManager.default.createDirectory(atPath: directory.file("later"), withIntermediateDirectories: true)
         let written = await Self.write(to: path, rounds: 1, linesPerRound: 300, follower: follower) { _, _ in }
         await follower.log.wait(forCount: written.count)
@@ -138,7 +139,7 @@ struct LogFollowerRotationTests {
 
     @Test("without inotify, polling alone loses nothing across rename rotations further apart than the poll interval")
     func pollingFallback() async throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("polled.log")
         _ = FileManager.default.createFile(atPath: path, contents: nil)
         var options = LogFollowerOptions.test

@@ -1,11 +1,12 @@
 import Foundation
 import Logging
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// The follower stepped by hand (no thread): what it emits, what it saves, and how it resumes.
-@Suite("LogFollower lines and restarts")
+@Suite("LogFollower lines and restarts", .serialized, .system)
 struct LogFollowerTests {
     static func follower(
         _ paths: [String], store: any FollowerStateStore = MemoryFollowerStateStore(), options: LogFollowerOptions = .test
@@ -30,7 +31,7 @@ struct LogFollowerTests {
 
     @Test("a partial last line waits for its end, then comes out whole")
     func partialLineWaits() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("partial.log")
         Self.append("first\nsec", to: path)
         let (follower, log) = Self.follower([path])
@@ -46,7 +47,7 @@ struct LogFollowerTests {
 
     @Test("a line over 16 KiB is cut to 16 KiB and counted, and the lines around it come through")
     func longLineSkipped() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("long.log")
         var options = LogFollowerOptions.test
         options.maxLineBytes = 16_384
@@ -67,7 +68,7 @@ struct LogFollowerTests {
 
     @Test("a restart inside an over-long line reads it again from its start: it comes out once, cut, and the next line once")
     func restartInsideOverLongLine() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("long-restart.log")
         let store = MemoryFollowerStateStore()
         var options = LogFollowerOptions.test
@@ -96,7 +97,7 @@ struct LogFollowerTests {
             var lines: [[UInt8]] = []
             mutating func consume(_ line: UnsafeBufferPointer<UInt8>, origin: LineOrigin) { lines.append(Array(line)) }
         }
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("binary.log")
         let line: [UInt8] = [0x41, 0x00, 0xFF, 0xFE, 0xC3, 0x28, 0x00, 0x42]
         Self.append(bytes: line + [0x0A] + Array("ok\n".utf8), to: path)
@@ -109,7 +110,7 @@ struct LogFollowerTests {
 
     @Test("a file that existed before the first start is followed from its end; later lines come through")
     func startsAtEndOnFirstSight() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("old.log")
         Self.append("old 1\nold 2\nhalf-writ", to: path)
         var options = LogFollowerOptions.test
@@ -123,7 +124,7 @@ struct LogFollowerTests {
 
     @Test("a restart resumes at the saved offset: nothing lost, nothing read twice (follower dropped without shutdown)")
     func restartResumesExactly() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("resume.log")
         let store = FileFollowerStateStore(stateDirectory: directory.file("state"), source: "test")
         let writer = LogWriter(path: path)
@@ -148,7 +149,7 @@ struct LogFollowerTests {
 
     @Test("a rename rotation while the agent was down: the rest of the old file is read from the rotated copy first")
     func rotationWhileDown() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("down.log")
         let store = MemoryFollowerStateStore()
         let writer = LogWriter(path: path)
@@ -169,7 +170,7 @@ struct LogFollowerTests {
 
     @Test("truncated and regrown past the saved offset while down: the changed first bytes restart it from 0")
     func regrownWhileDown() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("regrown.log")
         let store = MemoryFollowerStateStore()
         let writer = LogWriter(path: path)
@@ -189,7 +190,7 @@ struct LogFollowerTests {
 
     @Test("truncated and regrown while followed: the fingerprint check notices it even though the size grew")
     func regrownWhileFollowed() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("regrown-live.log")
         let writer = LogWriter(path: path)
         writer.appendBlock(10)
@@ -203,7 +204,7 @@ struct LogFollowerTests {
 
     @Test("copytruncate while down: the lines after the saved offset are read from the copy, then the new content")
     func copyTruncateWhileDown() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("ct.log")
         let store = MemoryFollowerStateStore()
         let writer = LogWriter(path: path)
@@ -222,7 +223,7 @@ struct LogFollowerTests {
 
     @Test("the checkpoint is written after each batch with inode, offset and fingerprint, and survives a new store")
     func checkpointContents() throws {
-        let directory = try LogTestDirectory()
+        let directory = try TemporaryDirectory()
         let path = directory.file("cp.log")
         let store = FileFollowerStateStore(stateDirectory: directory.path, source: "cp")
         Self.append("one\ntwo\nthr", to: path)

@@ -5,29 +5,6 @@ import Testing
 
 @testable import SentryAgent
 
-/// A temporary directory removed when the value goes away.
-final class LogTestDirectory: Sendable {
-    let path: String
-
-    init(_ prefix: String = "vigil-logs") throws {
-        var template = Array("/tmp/\(prefix)-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw LogTestFailure("mkdtemp failed") }
-        path = String(cString: made)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-}
-
-/// A failure with a message, for `throw` in tests.
-struct LogTestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// Lines a follower handed over, shared between the follower's thread and the test.
 final class LineLog: Sendable {
     private let state = Mutex<(lines: [String], batches: Int)>(([], 0))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -64,7 +65,7 @@ struct DebianVersionTests {
 }
 
 /// Version order checked against dpkg itself on the machine's own versions and their mutations.
-@Suite("DebianVersion against dpkg --compare-versions")
+@Suite("DebianVersion against dpkg --compare-versions", .serialized, .system)
 struct DebianVersionOracleTests {
     static let hasDpkg = FileManager.default.isExecutableFile(atPath: "/usr/bin/dpkg")
     static let hasPerlDpkg = FileManager.default.fileExists(atPath: "/usr/share/perl5/Dpkg/Version.pm")

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
-@Suite("Installed packages from dpkg's status database")
+@Suite("Installed packages from dpkg's status database", .serialized, .system)
 struct InstalledPackageTests {
     static let fixture = """
         Package: openssl

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// `sentry-agent packages …` run as users run it: the binary, standard input in, standard output and status out.
-@Suite("sentry-agent packages: the command-line contracts", .serialized)
+@Suite("sentry-agent packages: the command-line contracts", .serialized, .system)
 struct PackagesCommandTests {
     static var binary: String? { FollowerCrashTests.agentBinary }
 

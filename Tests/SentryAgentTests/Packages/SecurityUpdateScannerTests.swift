@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
-@Suite("Security updates from apt's own metadata")
+@Suite("Security updates from apt's own metadata", .serialized, .system)
 struct SecurityUpdateScannerTests {
     @Test("security indexes are chosen as unattended-upgrades does: label Debian-Security or an archive named *-security")
     func indexSelection() {
@@ -81,7 +82,7 @@ struct SecurityUpdateScannerTests {
 }
 
 /// Real apt, offline: private repositories and lists, the scanner beside `apt-get -s dist-upgrade`.
-@Suite("Security scan against apt's simulation", .serialized)
+@Suite("Security scan against apt's simulation", .serialized, .system)
 struct SecurityUpdateScannerSystemTests {
     typealias Package = AptSandbox.Package
 

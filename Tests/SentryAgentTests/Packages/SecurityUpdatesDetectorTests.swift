@@ -2,10 +2,11 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
-@Suite("security_updates: one alert per newly pending source package")
+@Suite("security_updates: one alert per newly pending source package", .serialized, .system)
 struct SecurityUpdatesDetectorTests {
     static func update(_ package: String, source: String, _ installed: String, _ candidate: String, held: Bool = false) throws -> PendingUpdate {
         PendingUpdate(

@@ -2,20 +2,24 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
-@Suite("--dry-run")
+@Suite("--dry-run", .serialized, .system)
 struct DryRunTests {
     /// Stands for the real runner: in a dry run it must never be called.
     let realRunner = RecordingCommandRunner()
     let locator = ProgramLocator(directories: ["/usr/sbin", "/usr/bin", "/sbin", "/bin"])
 
-    func makeExecutor(_ directory: TemporaryDirectory, configuration: ResponsesConfiguration) throws -> Executor {
-        let responders = Executor.Responders.make(
+    func makeResponders(_ configuration: ResponsesConfiguration) -> Executor.Responders {
+        Executor.Responders.make(
             configuration: configuration, hubAddresses: [], dryRun: true, runner: realRunner, locator: locator,
             localAddresses: { [] }, logger: Logger(label: "test"))
-        return try Executor(configuration: configuration, responders: responders, journalPath: directory.path + "/j")
+    }
+
+    func makeExecutor(_ directory: TemporaryDirectory, configuration: ResponsesConfiguration) throws -> Executor {
+        try Executor(configuration: configuration, responders: makeResponders(configuration), journalPath: directory.path + "/j")
     }
 
     @Test(
@@ -80,8 +84,12 @@ struct DryRunTests {
         #expect(reboot.outcome == .done)
         #expect(reboot.detail == "dry run: would run /bin/true reboot in 2s")
         #expect(shutdown.detail == "dry run: would run /bin/true poweroff in 2s")
-        try await Task.sleep(for: .milliseconds(100))
         #expect(realRunner.invocations.isEmpty)
+        // Power work runs after the reply, so "nothing ran" is only final if none was scheduled: in a dry run the
+        // power control hands back no work at all (rather than waiting out its delay and then finding nothing).
+        let power = makeResponders(configuration).power
+        #expect(power.schedule(.reboot).work == nil)
+        #expect(power.schedule(.shutdown).work == nil)
     }
 
     @Test("a dry-run kill still checks the process is the session, and signals nothing")

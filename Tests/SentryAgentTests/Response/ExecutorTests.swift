@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -66,8 +67,16 @@ struct ExecutorTests {
             let result = await executor.execute(.make(action))
             #expect(result.outcome == .refused(reason: "\(action.name) is disabled in this agent's configuration (responses.\(action.name))"))
         }
-        try await Task.sleep(for: .milliseconds(150))
-        #expect(await nothingRan())
+        // A barrier instead of a pause: a reboot enabled and scheduled now runs after the same delay as any power work
+        // the refusals could have scheduled before it, so once it has run, that work would have run too.
+        var enabled = ResponsesConfiguration()
+        enabled.reboot = true
+        let barrierJournal = try TemporaryDirectory()
+        defer { barrierJournal.remove() }
+        #expect(try await makeExecutor(enabled, journal: barrierJournal).execute(.make(.reboot)).outcome == .done)
+        try await waitUntil("the barrier reboot ran") { !runner.invocations.isEmpty }
+        #expect(runner.invocations.map(\.argv) == [["/bin/true", "reboot"]], "only the barrier ran")
+        #expect(await firewall.changes.isEmpty && signaller.signals.isEmpty)
     }
 
     @Test("an expired command is refused and nothing runs")
@@ -266,11 +275,14 @@ struct ExecutorTests {
         #expect(result.outcome == .done)
         #expect(result.detail == "reboot in 50ms: /bin/true reboot")
         #expect(runner.invocations.isEmpty, "the program ran before the answer was returned")
-        for _ in 0..<100 where runner.invocations.isEmpty { try await Task.sleep(for: .milliseconds(30)) }
+        try await waitUntil("the reboot ran") { !runner.invocations.isEmpty }
         #expect(runner.invocations.map(\.argv) == [["/bin/true", "reboot"]])
         #expect(await executor.execute(command).outcome == .alreadyDone)
-        try await Task.sleep(for: .milliseconds(150))
-        #expect(runner.invocations.count == 1)
+        // A barrier: a new reboot command runs after the same delay any work the repeat could have scheduled would;
+        // once it has run, exactly two runs mean the repeat ran nothing.
+        #expect(await executor.execute(.make(.reboot)).outcome == .done)
+        try await waitUntil("the barrier reboot ran") { runner.invocations.count >= 2 }
+        #expect(runner.invocations.count == 2, "the repeated command ran again")
     }
 
     @Test("a reboot with no program found fails before answering done")

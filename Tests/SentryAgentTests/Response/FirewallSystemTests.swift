@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -10,6 +11,8 @@ import Testing
 /// sealed `/response` call. The host's own ruleset is never touched.
 @Suite(
     "Blocking in network namespaces",
+    .serialized,
+    .system,
     .enabled(
         if: SystemRequirements.canUseNetworkNamespaces && SystemRequirements.has("nft") && SystemRequirements.has("iptables")
             && SystemRequirements.has("ipset") && SystemRequirements.has("socat"),

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// Power control is only ever tested with dry runs and harmless programs; these tests resolve argument vectors but
 /// never run the defaults.
-@Suite("Reboot and shutdown")
+@Suite("Reboot and shutdown", .serialized, .system)
 struct PowerControlTests {
     @Test("defaults are systemctl reboot/poweroff, falling back to shutdown -r/-h now without systemctl")
     func defaults() throws {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
-@Suite("CommandRunner: argv only, timeout, status and stderr")
+@Suite("CommandRunner: argv only, timeout, status and stderr", .serialized, .system)
 struct ProcessCommandRunnerTests {
     let runner = ProcessCommandRunner()
 

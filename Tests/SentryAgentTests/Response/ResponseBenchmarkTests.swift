@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -9,6 +10,7 @@ import Testing
 @Suite(
     "Response benchmarks",
     .serialized,
+    .system,
     .enabled(
         if: SystemRequirements.canUseNetworkNamespaces && SystemRequirements.has("nft") && SystemRequirements.has("socat"),
         "needs root, ip netns, nft and socat")

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
@@ -10,6 +11,15 @@ import Testing
 struct ResponseEndpointTests {
     let firewall = FakeFirewall()
     let runner = RecordingCommandRunner()
+
+    /// The result sealed in the agent's reply to a request sealed with `requestNonce`.
+    static func result(of reply: HTTPClientResponse, requestNonce: String, key: AgentKey) throws -> ResponseResult {
+        let message = SealedMessage(
+            agentID: reply.headers[SealedHeaders.agent] ?? "", timestamp: Int64(reply.headers[SealedHeaders.timestamp] ?? "") ?? 0,
+            nonce: reply.headers[SealedHeaders.nonce] ?? "", body: reply.body)
+        let opened = try Sealer.open(message, direction: .reply(path: "/response", requestNonce: requestNonce), key: key)
+        return try WireCoding.decode(ResponseResult.self, from: opened)
+    }
 
     @Test("a sealed command is executed and its sealed result comes back")
     func sealedRoundTrip() async throws {
@@ -83,19 +93,20 @@ struct ResponseEndpointTests {
             let stale = SealedClient(endpoint: endpoint, agentID: AgentUnderTest.agentID, key: agent.key, now: { Date().addingTimeInterval(-120) })
             await #expect(throws: SealedClientError.self) { try await stale.post("/response", body: body) }
 
-            // Everything above was refused before the executor: the reboot never ran.
-            try await Task.sleep(for: .milliseconds(200))
             #expect(runner.invocations.isEmpty)
 
-            // One genuine request, then its exact bytes replayed.
+            // One genuine request (the same command id as every refused one above), then its exact bytes replayed.
             let good = try Sealer.seal(body, direction: .request(method: "POST", path: "/response"), agentID: AgentUnderTest.agentID, key: agent.key)
             let request = HTTPRequest(method: "POST", target: "/response", headers: HTTPHeaders(good.headers), body: good.body)
-            #expect(try await http.send(request, to: endpoint).status == 200)
+            let genuine = try await http.send(request, to: endpoint)
+            #expect(genuine.status == 200)
+            // The executor's answer is the completion signal: "done", not "already done", so no refused copy of this
+            // command reached it before.
+            #expect(try Self.result(of: genuine, requestNonce: good.nonce, key: agent.key).outcome == .done)
             let replayed = try await http.send(request, to: endpoint)
             #expect(replayed.status == 401)
             #expect(replayed.body.isEmpty)
-            for _ in 0..<50 where runner.invocations.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
-            try await Task.sleep(for: .milliseconds(150))
+            try await waitUntil("the genuine reboot ran") { !runner.invocations.isEmpty }
             #expect(runner.invocations.map(\.argv) == [["/bin/true", "reboot"]], "the genuine command ran once, the replay not at all")
         }
     }

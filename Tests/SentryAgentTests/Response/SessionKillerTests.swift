@@ -1,11 +1,12 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 @testable import SentryAgent
 
 /// Real processes named `sshd` (a copy of `sleep`), real signals: only processes this test started are touched.
-@Suite("Session kill", .serialized)
+@Suite("Session kill", .serialized, .system)
 struct SessionKillerTests {
     /// A running fake session: a copy of `sleep` called `sshd`, optionally ignoring SIGTERM.
     final class FakeSession {
@@ -36,6 +37,15 @@ struct SessionKillerTests {
         }
 
         var isAlive: Bool { ProcessTable().status(of: pid).map { !$0.hasExited } ?? false }
+
+        /// True when no signal is pending for the process (`SigPnd` and `ShdPnd` in `/proc/<pid>/status` are zero):
+        /// `kill` marks a signal pending before it returns, so a signal sent earlier is either still pending here or
+        /// has already ended the process.
+        var hasNoPendingSignal: Bool {
+            guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+            let pending = status.split(separator: "\n").filter { $0.hasPrefix("SigPnd:") || $0.hasPrefix("ShdPnd:") }
+            return pending.count == 2 && pending.allSatisfy { $0.split(separator: "\t").last?.allSatisfy { $0 == "0" } == true }
+        }
 
         func stop() {
             if process.isRunning { kill(pid, SIGKILL) }
@@ -71,8 +81,9 @@ struct SessionKillerTests {
         defer { session.stop() }
         let report = await SessionKiller().kill(pid: session.pid, startTime: session.startTime + 1)
         #expect(report == .refused(SessionKiller.endedOrReused))
-        try await Task.sleep(for: .milliseconds(100))
+        // Checked at once, no pause: alive with nothing pending means no signal was ever sent.
         #expect(session.isAlive)
+        #expect(session.hasNoPendingSignal)
     }
 
     @Test("a process that is not sshd or sshd-session is refused and not signalled")

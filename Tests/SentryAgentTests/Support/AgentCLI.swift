@@ -1,4 +1,5 @@
 import Foundation
+import VigilTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -15,7 +16,7 @@ enum AgentCLI {
     /// Runs the binary to completion. `prefix` runs it under another program (`nsenter --net=…`); `environment`
     /// replaces the inherited one when given.
     static func run(_ arguments: [String], prefix: [String] = [], environment: [String: String]? = nil) throws -> Result {
-        guard let binary = FollowerCrashTests.agentBinary else { throw LogTestFailure("sentry-agent must be built beside the tests") }
+        guard let binary = FollowerCrashTests.agentBinary else { throw TestFailure("sentry-agent must be built beside the tests") }
         let process = Process()
         let argv = prefix + [binary] + arguments
         process.executableURL = URL(fileURLWithPath: argv[0])

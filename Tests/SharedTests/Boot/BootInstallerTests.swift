@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import Shared
 
-@Suite("install-boot checks")
+@Suite("install-boot checks", .serialized, .system)
 struct BootInstallerTests {
     static func temporaryRoot() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("vigil-boot-\(UUID().uuidString)").path

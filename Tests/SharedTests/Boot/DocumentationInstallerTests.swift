@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 /// `install-boot`'s documentation step: completions from the parser, the man page from beside the binary.
 @Suite("Documentation installer")

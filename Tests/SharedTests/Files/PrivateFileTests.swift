@@ -1,18 +1,17 @@
 import Foundation
 import Shared
 import Testing
+import VigilTestSupport
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
 /// Keys and state are never readable by others, not even for the moment between creating a file and changing its mode.
-@Suite("Private files", .serialized)
+@Suite("Private files", .serialized, .system)
 struct PrivateFileTests {
     static func directory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-private-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        try TemporaryDirectory.forTestRun("vigil-private")
     }
 
     @Test("a file is created 0600 by open itself, even under a permissive umask (no later chmod)")

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import Shared
 
-@Suite("Message catalogs")
+@Suite("Message catalogs", .serialized, .system)
 struct MessageCatalogTests {
     static func repositoryPath(_ relative: String, filePath: String = #filePath) -> String {
         URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,5 +1,6 @@
 import Logging
 import Testing
+import VigilTestSupport
 
 @testable import Shared
 
@@ -7,7 +8,7 @@ import Testing
     import Glibc
 #endif
 
-@Suite("Open-file limit", .serialized)
+@Suite("Open-file limit", .serialized, .system)
 struct DescriptorLimitTests {
     @Test("the connection cap is kept when it fits, and lowered to leave the reserve when it does not")
     func capFitsTheLimit() {

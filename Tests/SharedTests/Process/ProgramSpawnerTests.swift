@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import Shared
 
-@Suite("ProgramSpawner: argv only, chosen streams, exit decoded")
+@Suite("ProgramSpawner: argv only, chosen streams, exit decoded", .serialized, .system)
 struct ProgramSpawnerTests {
     @Test("piped output is read and the exit status decoded")
     func exitStatus() throws {

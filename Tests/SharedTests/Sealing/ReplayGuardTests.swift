@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 @testable import Shared
 
-@Suite("Replay guard")
+@Suite("Replay guard", .serialized, .system)
 struct ReplayGuardTests {
     func nonce(_ counter: Int) -> [UInt8] {
         withUnsafeBytes(of: UInt64(counter).bigEndian) { Array($0) } + [0, 0, 0, 1]

@@ -1,11 +1,12 @@
 import Foundation
 import Logging
 import Testing
+import VigilTestSupport
 
 @testable import Shared
 
 /// The sealed protocol over real sockets: a handler runs only for an authentic, fresh, first-seen request.
-@Suite("Sealed routes over HTTP", .serialized)
+@Suite("Sealed routes over HTTP", .serialized, .system)
 struct SealedRouteTests {
     let key = AgentKey.generate()
 

@@ -2,6 +2,7 @@ import FlyingSocks
 import Foundation
 import Logging
 import Synchronization
+import VigilTestSupport
 
 @testable import Shared
 

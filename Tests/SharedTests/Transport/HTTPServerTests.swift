@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+import VigilTestSupport
 
 @testable import Shared
 
@@ -9,7 +10,7 @@ import Testing
 #endif
 
 /// Hostile clients on raw sockets; after each, a well-formed request must still succeed.
-@Suite("Bounded HTTP server", .serialized)
+@Suite("Bounded HTTP server", .serialized, .system)
 struct HTTPServerTests {
     @Test("a well-formed request is answered and the connection kept alive")
     func keepAlive() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import VigilTestSupport
 
 /// What tests do to the fake: act as the people in the chats, read the chats, inject faults, move the clock.
 extension FakeTelegramServer {

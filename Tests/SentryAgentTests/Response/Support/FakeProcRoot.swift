@@ -1,4 +1,5 @@
 import Foundation
+import VigilTestSupport
 
 /// A directory laid out like `/proc` with a `stat` file per pid, for session-kill tests that need no real process.
 struct FakeProcRoot {

@@ -22,20 +22,6 @@ extension ResponseCommand {
     }
 }
 
-/// A fresh directory under /tmp for one test, removed by `remove()`.
-struct TemporaryDirectory: Sendable {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "vigil-responses-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-}
-
 /// A firewall that keeps blocks in memory and records each call: the unit tests' stand-in for the kernel.
 actor FakeFirewall: Firewall {
     nonisolated var name: String { "fake" }

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// The fake must refuse what Telegram's spec does not allow, or a client bug would pass unnoticed; and its test
 /// controls must behave as the people and faults they stand for.
-@Suite("Fake Telegram: spec checks, routing and controls")
+@Suite("Fake Telegram: spec checks, routing and controls", .serialized, .system)
 struct FakeTelegramServerTests {
     static let chatID: Int64 = 1001
     static let groupID: Int64 = -2002
