@@ -53,9 +53,17 @@ public struct SystemTestTrait: TestTrait, SuiteTrait, TestScoping {
     }
 
     public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        // A suite marked `.system` inside another one gives its tests the trait twice; the lock is not reentrant, so
+        // the inner scope runs the test under the lock the outer one already holds.
+        guard !Self.holdsLock else { return try await function() }
         // The test's own teardown (`atTestEnd`) finishes before the next system test may start.
-        try await SystemTestLock.shared.withLock { try await TestEndActions.scope(function) }
+        try await SystemTestLock.shared.withLock {
+            try await Self.$holdsLock.withValue(true) { try await TestEndActions.scope(function) }
+        }
     }
+
+    /// Set while a test runs under the system lock.
+    @TaskLocal static var holdsLock = false
 }
 
 extension Trait where Self == SystemTestTrait {

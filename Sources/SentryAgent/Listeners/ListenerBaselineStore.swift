@@ -16,7 +16,8 @@ struct ListenerBaselineStore: Sendable {
 
     /// The stored baseline; nil when there is none yet (the first start).
     func load() throws -> Set<ListenerIdentity>? {
-        guard let bytes = ProcFileSystem(root: FileSystemPath.directory(of: path)).read(FileSystemPath.lastComponent(of: path), limit: 64 << 20) else {
+        guard let bytes = ProcFileSystem(root: FileSystemPath.directory(of: path)).read(FileSystemPath.lastComponent(of: path), limit: 64 << 20)
+        else {
             guard access(path, F_OK) != 0 else { throw PrivateFileError("cannot read \(path)") }
             return nil
         }
