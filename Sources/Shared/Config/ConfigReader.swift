@@ -182,6 +182,9 @@ struct ConfigReader {
             if key == "<<" {
                 // libyaml reads YAML 1.1's merge key as an ordinary key; saying so beats "unknown field `<<`".
                 problem(key, "merge keys (`<<: *anchor`) are not supported; write the keys out (a whole value may be an alias, `*anchor`)")
+            } else if key.isEmpty {
+                // `"": 1` (or a `?` with no key) names no field; the problem is named by the quoted empty key.
+                problem("\"\"", "an empty key is not a field")
             } else if let suggestion = KeySuggestion.closest(to: key, among: consumed.keys) {
                 problem(key, "unknown field `\(key)` (did you mean `\(suggestion)`?)")
             } else {

@@ -162,6 +162,16 @@ struct ConfigurationTests {
         #expect(found.contains("agent.colour: unknown field `colour`"))
     }
 
+    @Test("an empty key is refused with a named field (found by the config fuzzer)")
+    func emptyKey() {
+        let found = problems {
+            _ = try AgentConfiguration.parse(
+                yaml: "\"\": 1\nagent: {id: a1, \"\": x}\nhub: {url: 'http://hub:7070', key: \"\(Self.key)\"}", environment: [:])
+        }
+        #expect(found.contains("\"\": an empty key is not a field"))
+        #expect(found.contains("agent.\"\": an empty key is not a field"))
+    }
+
     @Test("a tab in the indentation is explained with its line")
     func tabIndentation() {
         let found = problems { _ = try AgentConfiguration.parse(yaml: "agent:\n  id: a1\n\tstate_dir: /x\n", environment: [:]) }
