@@ -83,7 +83,8 @@ struct ReplayCommand: ParsableCommand {
                 wallClock: { Int64(time(nil)) }, utcOffset: DetectionService.localUTCOffset())
             lines = try feed(consumer, detectors: detectors, tally: tally)
         case .http404:
-            guard let detector = DetectionService.http404Detector(detectors) else {
+            // --explain counts the lines not in the format, so it must look at every line.
+            guard let detector = DetectionService.http404Detector(detectors, parsesEveryLine: explain) else {
                 throw ValidationError("detectors.http404.log_format is not usable")
             }
             let systemClock: @Sendable () -> Int64 = { Int64(time(nil)) }

@@ -141,7 +141,7 @@ struct DetectionService: Service {
     }
 
     /// The 404 detector for `detectors`, or nil if its log format is unusable (refused by the config reader first).
-    static func http404Detector(_ detectors: DetectorsConfiguration) -> HTTP404Detector? {
+    static func http404Detector(_ detectors: DetectorsConfiguration, parsesEveryLine: Bool = false) -> HTTP404Detector? {
         let http = detectors.http404
         let behindProxy = !http.trustedProxies.isEmpty
         guard let format = NginxLogFormat(http.logFormat, forwardedFor: behindProxy), let plainFormat = NginxLogFormat(http.logFormat) else {
@@ -152,6 +152,7 @@ struct DetectionService: Service {
             cooldownSeconds: http.cooldown.components.seconds, maxTrackedAddresses: http.maxTrackedAddresses)
         configuration.ipv6Prefix = detectors.ipv6Prefix
         configuration.trustedProxies = TrustedProxies(http.trustedProxies)
+        configuration.parsesEveryLine = parsesEveryLine
         return HTTP404Detector(configuration: configuration, format: format, plainFormat: plainFormat)
     }
 

@@ -34,7 +34,9 @@ struct HTTP404DetectorTests {
 
     @Test("the fixture: combined lines, IPv6, an escaped quote in the agent, and a remote_user hiding ' [' are all read")
     func fixtureLines() {
-        var detector = HTTP404Detector(configuration: .init(warningCount: 1, criticalCount: 10))
+        var configuration = HTTP404Detector.Configuration(warningCount: 1, criticalCount: 10)
+        configuration.parsesEveryLine = true
+        var detector = HTTP404Detector(configuration: configuration)
         let detections = Self.run(&detector, DetectionFixtures.lines("nginx-access.log"))
         // IPv6 is counted per /64 by default; the alert names the network and the address seen.
         #expect(detections.compactMap { Self.evidence($0)?.ip } == ["198.51.100.77", "2001:db8::/64"])
@@ -44,6 +46,34 @@ struct HTTP404DetectorTests {
         #expect(detector.trackedAddresses == 2)
         // The third 404 (remote_user "a [b") counted for 198.51.100.77, its time read with its +0100 offset.
         #expect(detector.latestTime == Self.base + 9)
+    }
+
+    @Test("a line without the bytes 404 is counted and skipped unparsed; one holding them anywhere is parsed")
+    func notFoundPrefilter() {
+        let lines = [
+            "garbage that is not in the format",
+            "garbage with 404 inside, not in the format either",
+            #"198.51.100.7 - - [22/Nov/2025:02:51:07 +0000] "GET /a HTTP/1.1" 200 4 "-" "ua""#,
+            #"198.51.100.7 - - [22/Nov/2025:02:51:08 +0000] "GET /404 HTTP/1.1" 200 4 "-" "ua""#,
+            #"198.51.100.7 - - [22/Nov/2025:02:51:09 +0000] "GET /b HTTP/1.1" 404 4 "-" "ua""#,
+        ]
+        var skipping = HTTP404Detector(configuration: .init(warningCount: 1, criticalCount: 10))
+        var parsing = HTTP404Detector(
+            configuration: {
+                var configuration = HTTP404Detector.Configuration(warningCount: 1, criticalCount: 10)
+                configuration.parsesEveryLine = true
+                return configuration
+            }())
+        #expect(Self.run(&skipping, lines.map { Array($0.utf8) }).count == 1)
+        #expect(Self.run(&parsing, lines.map { Array($0.utf8) }).count == 1)
+        #expect(skipping.statistics.lines == 5 && skipping.statistics.notFound == 1)
+        // Only the line holding "404" was parsed (and failed); the one without it never reached the parser.
+        #expect(skipping.statistics.unparsed == 1)
+        #expect(parsing.statistics.unparsed == 2)
+        for (text, expected) in [("404", true), ("x40 4", false), ("4044", true), ("40", false), ("", false), ("4x404", true)] {
+            let bytes = Array(text.utf8)
+            #expect(bytes.withUnsafeBufferPointer { HTTP404Detector.mayBeNotFound($0) } == expected, "\(text)")
+        }
     }
 
     @Test("20 404s within 60 s warn, 50 are critical; the window slides on the log's own times")
