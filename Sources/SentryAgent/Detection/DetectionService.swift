@@ -18,6 +18,8 @@ struct DetectionService: Service {
     let factory: AlertFactory
     let sink: any AlertSink
     let logger: Logger
+    /// The listener baseline's one writer, shared with the responses (nil: the detector makes its own).
+    var listenerDecisions: ListenerDecisions? = nil
     /// Unix seconds now.
     var wallClock: @Sendable () -> Int64 = { Int64(time(nil)) }
 
@@ -194,7 +196,7 @@ struct DetectionService: Service {
         var monitor = ListenerMonitor(
             scanner: ListenerScanner(),
             configuration: .init(alertExisting: listeners.alertExisting, ephemeralPorts: ListenerIdentity.ephemeralPorts()),
-            store: ListenerBaselineStore(stateDirectory: stateDirectory), logger: logger)
+            decisions: listenerDecisions ?? ListenerDecisions(store: ListenerBaselineStore(stateDirectory: stateDirectory)), logger: logger)
         while !Task.isCancelled {
             for detection in monitor.tick(time: wallClock()) {
                 let alert = factory.alert(for: detection)
