@@ -194,10 +194,24 @@ struct DetectionService: Service {
     private func runListeners() async {
         let listeners = configuration.listeners
         var monitor = ListenerMonitor(
-            scanner: ListenerScanner(),
+            scanner: ListenerScanner.allNamespaces(),
             configuration: .init(alertExisting: listeners.alertExisting, ephemeralPorts: ListenerIdentity.ephemeralPorts()),
             decisions: listenerDecisions ?? ListenerDecisions(store: ListenerBaselineStore(stateDirectory: stateDirectory)), logger: logger)
+        var polls = 0
+        var dnatFailing = false
         while !Task.isCancelled {
+            // The nat table changes when a container publishes a port: read every 30 polls, not at each.
+            if polls % 30 == 0 {
+                switch await DNATRule.load() {
+                case .success(let rules):
+                    monitor.setPublishing(rules)
+                    dnatFailing = false
+                case .failure(let error):
+                    if !dnatFailing { logger.warning("cannot read DNAT rules; published ports are not reported", metadata: ["error": "\(error)"]) }
+                    dnatFailing = true
+                }
+            }
+            polls += 1
             for detection in monitor.tick(time: wallClock()) {
                 let alert = factory.alert(for: detection)
                 Self.log(alert, to: logger)

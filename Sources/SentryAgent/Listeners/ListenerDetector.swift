@@ -82,6 +82,7 @@ struct ListenerDetector {
             transport: socket.transport.rawValue, address: socket.address.description, port: Int(socket.port), scope: socket.scope.rawValue,
             pid: owner?.pid, pidStartTime: owner?.startTime, user: owner?.user, process: owner?.process, exe: owner?.exe,
             commandLine: owner?.commandLine, unit: owner?.unit, container: owner?.container, package: listener.package.name, reasons: reasons,
-            identity: identity?.key)
+            identity: identity?.key, namespace: socket.namespace?.name,
+            exposedPorts: listener.published.isEmpty ? nil : listener.published.map { Int($0.externalPort) })
     }
 }

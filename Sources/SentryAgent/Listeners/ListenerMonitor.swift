@@ -34,6 +34,11 @@ struct ListenerMonitor {
         self.init(scanner: scanner, configuration: configuration, decisions: ListenerDecisions(store: store), logger: logger)
     }
 
+    /// The host's DNAT rules for the next polls (the caller reads them less often than it polls).
+    mutating func setPublishing(_ rules: [DNATRule]) {
+        scanner.publishing = rules
+    }
+
     /// One poll at `time` (Unix seconds): the detections to alert on.
     mutating func tick(time: Int64) -> [Detection] {
         let listeners: [Listener]

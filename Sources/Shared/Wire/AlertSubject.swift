@@ -191,13 +191,19 @@ public struct ListenerEvidence: Codable, Sendable, Equatable {
     public var reasons: [String]
     /// The identity the agent keys this listener by (what Accept takes into its baseline); nil from older agents.
     public var identity: ListenerKey?
+    /// The network namespace (`net:[N]`) when it is not the host's: a container's listener.
+    public var namespace: String?
+    /// The host ports a DNAT rule (Docker's published ports) forwards to this listener: reachable from outside there.
+    public var exposedPorts: [Int]?
 
     public init(
         transport: String, address: String, port: Int, scope: String, pid: Int32? = nil, pidStartTime: UInt64? = nil, user: String? = nil,
         process: String? = nil, exe: String? = nil, commandLine: String? = nil, unit: String? = nil, container: String? = nil,
-        package: String? = nil, reasons: [String] = [], identity: ListenerKey? = nil
+        package: String? = nil, reasons: [String] = [], identity: ListenerKey? = nil, namespace: String? = nil, exposedPorts: [Int]? = nil
     ) {
         self.identity = identity
+        self.namespace = namespace
+        self.exposedPorts = exposedPorts
         self.transport = transport
         self.address = address
         self.port = port
@@ -216,7 +222,8 @@ public struct ListenerEvidence: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case transport = "protocol"
-        case address, port, scope, pid, pidStartTime, user, process, exe, commandLine, unit, container, package, reasons, identity
+        case address, port, scope, pid, pidStartTime, user, process, exe, commandLine, unit, container, package, reasons, identity, namespace
+        case exposedPorts
     }
 }
 
