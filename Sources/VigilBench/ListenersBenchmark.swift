@@ -59,7 +59,9 @@ struct ListenersBenchmark: AsyncParsableCommand {
         print(
             "| alert after bind, poll every \(interval) ms, \(trials) binds | p50 \(Self.ms(p50)), p99 \(Self.ms(p99)) (max \(Self.ms(worst))) | two polls of \(interval) ms: \(Self.ms(2 * Double(interval) / 1000)) worst case |"
         )
-        print("| idle overhead after \(idlePolls) polls (resident memory growth) | \(String(format: "%.3f", idle.growth)) MiB | RSS before: \(String(format: "%.1f", idle.before)) MiB |")
+        print(
+            "| idle overhead after \(idlePolls) polls (resident memory growth) | \(String(format: "%.3f", idle.growth)) MiB | RSS before: \(String(format: "%.1f", idle.before)) MiB |"
+        )
     }
 
     /// Median and p90 poll CPU, the first poll's, the /proc/net read's median, and `ss -Htln`'s CPU per run (seconds).

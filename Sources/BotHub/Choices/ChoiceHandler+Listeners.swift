@@ -25,7 +25,8 @@ extension ChoiceHandler {
     }
 
     /// Unblock port on a listener alert whose port was blocked.
-    func unblockPort(_ port: (transport: String, port: Int, text: String), stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
+    func unblockPort(_ port: (transport: String, port: Int, text: String), stored: StoredAlert, alert: Alert, press: Press, actionName: String) async
+    {
         let actor = press.name
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)

@@ -53,7 +53,9 @@ enum ListenerSeverity {
         let reach = published.first ?? (socket.scope == .any ? "reachable on every address" : "reachable on \(socket.address)")
         if !critical.isEmpty { return (.critical, critical + [reach]) }
         var reasons: [String] = []
-        if let service = unauthenticatedServices[socket.port] ?? listener.published.lazy.compactMap({ unauthenticatedServices[$0.externalPort] }).first {
+        if let service = unauthenticatedServices[socket.port]
+            ?? listener.published.lazy.compactMap({ unauthenticatedServices[$0.externalPort] }).first
+        {
             reasons.append("\(service) port on a public address")
         }
         if listener.owner == nil { reasons.append("owner unknown") }

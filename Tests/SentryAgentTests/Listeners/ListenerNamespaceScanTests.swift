@@ -32,7 +32,9 @@ struct ListenerNamespaceScanTests {
     func foreignNamespaceIsRead() async throws {
         try await ListenerNamespace.with { namespace in
             let port = Int.random(in: 20000...30000)
-            let pid = try namespace.start([SystemRequirements.path(of: "socat")!, "TCP4-LISTEN:\(port),bind=0.0.0.0,reuseaddr,fork", "OPEN:/dev/null"])
+            let pid = try namespace.start([
+                SystemRequirements.path(of: "socat")!, "TCP4-LISTEN:\(port),bind=0.0.0.0,reuseaddr,fork", "OPEN:/dev/null",
+            ])
             _ = try await namespace.waitForListeners(1)
             var scanner = ListenerScanner.allNamespaces(refreshEvery: 1)
             let listener = try await Self.find(pid: pid, with: &scanner)
@@ -69,7 +71,9 @@ struct ListenerNamespaceScanTests {
                     SystemRequirements.path(of: "iptables")!, "-t", "nat", "-A", "PREROUTING", "!", "-i", "lo", "-p", "tcp", "-m", "tcp", "--dport",
                     "\(external)", "-j", "DNAT", "--to-destination", "\(address):\(port)",
                 ])
-            let pid = try namespace.start([SystemRequirements.path(of: "socat")!, "TCP4-LISTEN:\(port),bind=0.0.0.0,reuseaddr,fork", "OPEN:/dev/null"])
+            let pid = try namespace.start([
+                SystemRequirements.path(of: "socat")!, "TCP4-LISTEN:\(port),bind=0.0.0.0,reuseaddr,fork", "OPEN:/dev/null",
+            ])
             _ = try await namespace.waitForListeners(1)
 
             let loaded = await DNATRule.load(runner: ProcessCommandRunner(prefix: namespace.enter))

@@ -53,7 +53,8 @@ struct ListenerResponseTests {
         let text = String(decoding: try WireCoding.encode(ResponseAction.blockPort(transport: "tcp", port: 8080)), as: UTF8.self)
         #expect(text == #"{"port":8080,"protocol":"tcp","type":"block_port"}"#)
         let accept = String(decoding: try WireCoding.encode(ResponseAction.acceptListener(Self.key)), as: UTF8.self)
-        #expect(accept.contains(#""listener":{"executable":"/usr/bin/python3","placement":"web.service","port":8080,"protocol":"tcp","scope":"any"}"#))
+        #expect(
+            accept.contains(#""listener":{"executable":"/usr/bin/python3","placement":"web.service","port":8080,"protocol":"tcp","scope":"any"}"#))
     }
 
     @Test("only plain .service and .socket names reach systemctl; the agent's own unit and sshd's are refused")
@@ -61,7 +62,9 @@ struct ListenerResponseTests {
         for good in ["nginx.service", "getty@tty1.service", "docker.socket", "a-b_c:d.service", "dev-x\\x2dy.service"] {
             #expect(ServiceStopper.isPlainUnitName(good), "\(good)")
         }
-        for bad in ["", "--now.service", "-x.service", ".service", "nginx", "nginx.scope", "../etc.service", "a b.service", "*.service", "x.service\n"] {
+        for bad in [
+            "", "--now.service", "-x.service", ".service", "nginx", "nginx.scope", "../etc.service", "a b.service", "*.service", "x.service\n",
+        ] {
             #expect(!ServiceStopper.isPlainUnitName(bad), "\(bad.debugDescription)")
         }
         let runner = RecordingCommandRunner()
@@ -71,8 +74,12 @@ struct ListenerResponseTests {
         #expect((await stopper.stop(unit: "ssh.service", disable: true)).outcome != .done)
         #expect(runner.invocations.isEmpty, "a refused stop runs nothing")
         #expect(await stopper.stop(unit: "web.service", disable: true) == .done("stopped and disabled web.service"))
-        #expect(runner.invocations.map(\.argv) == [["/usr/bin/systemctl", "stop", "--", "web.service"], ["/usr/bin/systemctl", "disable", "--", "web.service"]])
-        let failing = ServiceStopper(systemctl: "/usr/bin/systemctl", runner: RecordingCommandRunner { _ in .failure(status: 5, stderr: "Unit web.service not loaded.") })
+        #expect(
+            runner.invocations.map(\.argv) == [
+                ["/usr/bin/systemctl", "stop", "--", "web.service"], ["/usr/bin/systemctl", "disable", "--", "web.service"],
+            ])
+        let failing = ServiceStopper(
+            systemctl: "/usr/bin/systemctl", runner: RecordingCommandRunner { _ in .failure(status: 5, stderr: "Unit web.service not loaded.") })
         #expect((await failing.stop(unit: "web.service", disable: false)).outcome != .done)
         #expect(await ServiceStopper(systemctl: nil).stop(unit: "web.service", disable: false) == .failed("systemctl is not installed"))
     }
@@ -98,7 +105,8 @@ struct ListenerResponseTests {
         #expect(script.contains("add rule inet vigil ports ip6 saddr { 2001:db8::/32 } accept\n"))
         #expect(script.hasSuffix("tcp dport @ports_tcp counter drop\nadd rule inet vigil ports udp dport @ports_udp counter drop\n"))
         #expect(!NFTablesFirewall.portsSetupScript(exempt: []).contains("saddr"))
-        let listing = #"{"nftables": [{"metainfo": {"version": "1.0.9"}}, {"set": {"family": "inet", "name": "ports_tcp", "table": "vigil", "type": "inet_service", "handle": 5, "elem": [8080, 9000]}}]}"#
+        let listing =
+            #"{"nftables": [{"metainfo": {"version": "1.0.9"}}, {"set": {"family": "inet", "name": "ports_tcp", "table": "vigil", "type": "inet_service", "handle": 5, "elem": [8080, 9000]}}]}"#
         #expect(NFTPortSet.ports(fromJSON: Array(listing.utf8)) == [8080, 9000])
         #expect(NFTPortSet.ports(fromJSON: Array("nonsense".utf8)) == nil)
     }

@@ -13,7 +13,9 @@ struct PortBlockResponder: Sendable {
         guard let kind = BlockedPort.Transport(rawValue: transport) else {
             return .failure(ReportError(report: .refused("\(transport.debugDescription) is not tcp or udp")))
         }
-        guard let number = UInt16(exactly: port), number > 0 else { return .failure(ReportError(report: .refused("\(port) is not a port (1–65535)"))) }
+        guard let number = UInt16(exactly: port), number > 0 else {
+            return .failure(ReportError(report: .refused("\(port) is not a port (1–65535)")))
+        }
         return .success(BlockedPort(transport: kind, port: number))
     }
 
@@ -35,7 +37,7 @@ struct PortBlockResponder: Sendable {
             if try await firewall.blockedPorts().contains(target) { return .alreadyDone("\(target) is already blocked") }
             try await firewall.block(target)
         } catch {
-            return .failed(error.description)
+            return .failed("\(error)")
         }
         return .done("dropped \(target) from \(scope)")
     }
@@ -51,7 +53,7 @@ struct PortBlockResponder: Sendable {
             guard try await firewall.blockedPorts().contains(target) else { return .alreadyDone("\(target) is not blocked") }
             try await firewall.unblock(target)
         } catch {
-            return .failed(error.description)
+            return .failed("\(error)")
         }
         return .done("unblocked \(target)")
     }
