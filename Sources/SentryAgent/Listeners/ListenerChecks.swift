@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Logging
+import Shared
 
 /// The listeners detector's parts, opened to `vigil-bench listeners` (the benchmark lives outside this module).
 public enum ListenerChecks {
@@ -43,9 +44,9 @@ public enum ListenerChecks {
 
         /// One poll; the ports of the new listeners it alerts on.
         public mutating func tick(time: Int64) -> [Int] {
-            monitor.tick(time: time).compactMap { detection in
-                guard case .listener(let evidence) = detection.subject else { return nil }
-                return evidence.port
+            monitor.tick(time: time).compactMap { detection -> Int? in
+                if case .listener(let evidence) = detection.subject { return evidence.port }
+                return nil
             }
         }
     }
@@ -54,4 +55,8 @@ public enum ListenerChecks {
 /// A listener check failed; the reason fits a log line.
 public struct ListenerCheckError: Error, CustomStringConvertible {
     public let description: String
+
+    public init(description: String) {
+        self.description = description
+    }
 }
