@@ -118,7 +118,7 @@ struct ListenerResponseSystemTests {
         try await ListenerDetectorSystemTests.waitUntilListening(port: port)
         let pid = process.processIdentifier
         let status = try #require(ProcessTable().status(of: pid))
-        let responder = ListenerResponder(killer: ProcessKiller(grace: .seconds(3)))
+        let responder = ListenerResponder(killer: ProcessKiller(grace: .milliseconds(500)))
 
         // The pid now names a process that started at another time: what a reused pid looks like.
         let reused = await responder.kill(pid: pid, startTime: status.startTime + 1, listener: nil)
@@ -126,9 +126,10 @@ struct ListenerResponseSystemTests {
         #expect(process.isRunning, "a refused kill must not signal")
 
         let report = await responder.kill(pid: pid, startTime: status.startTime, listener: nil)
-        #expect(report == .done("ended socat pid \(pid) with SIGTERM"))
+        // SIGTERM or SIGKILL: a child of the test runner may inherit SIGTERM blocked; either way it is the checked process.
+        #expect(report.outcome == .done && report.detail?.hasPrefix("ended socat pid \(pid) with SIG") == true, "\(report)")
         process.waitUntilExit()
-        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+        #expect(process.terminationReason == .uncaughtSignal)
 
         // The same pid and start time once the process is gone.
         #expect(await responder.kill(pid: pid, startTime: status.startTime, listener: nil) == .refused(ListenerResponder.endedOrReused))
