@@ -49,7 +49,7 @@ struct ListenersBenchmark: AsyncParsableCommand {
         // Idle memory first, before the busy host and the other figures grow the heap.
         let idle = try idleOverhead()
         let (poll, p90, firstPoll, procRead, ssRun) = try pollCost()
-        let (p50, p99, worst) = try await alertLatency()
+        let (p50, p99, worst, latencies) = try await alertLatency()
         print("| measure | value | baseline (same run) |")
         print("|---|---|---|")
         print(
@@ -60,8 +60,9 @@ struct ListenersBenchmark: AsyncParsableCommand {
             "| alert after bind, poll every \(interval) ms, \(trials) binds | p50 \(Self.ms(p50)), p99 \(Self.ms(p99)) (max \(Self.ms(worst))) | two polls of \(interval) ms: \(Self.ms(2 * Double(interval) / 1000)) worst case |"
         )
         print(
-            "| idle overhead after \(idlePolls) polls (resident memory growth) | \(String(format: "%.3f", idle.growth)) MiB | RSS before: \(String(format: "%.1f", idle.before)) MiB |"
+            "| idle overhead: resident growth over \(idlePolls) steady polls | \(String(format: "%.3f", idle.growth)) MiB | one-time cost of the first polls (owner walk, dpkg index): \(String(format: "%.2f", idle.setup)) MiB over \(String(format: "%.1f", idle.before)) MiB |"
         )
+        print("latencies (s): " + latencies.map { String(format: "%.2f", $0) }.joined(separator: " "))
     }
 
     /// Median and p90 poll CPU, the first poll's, the /proc/net read's median, and `ss -Htln`'s CPU per run (seconds).
@@ -115,7 +116,7 @@ struct ListenersBenchmark: AsyncParsableCommand {
     }
 
     /// p50, p99 and the worst bind-to-alert time (seconds) over `trials` binds at random phases of the poll.
-    private func alertLatency() async throws -> (Double, Double, Double) {
+    private func alertLatency() async throws -> (Double, Double, Double, [Double]) {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-listeners-\(getpid())").path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -155,18 +156,21 @@ struct ListenersBenchmark: AsyncParsableCommand {
         }
         latencies.sort()
         let p99 = latencies[min(latencies.count - 1, Int((Double(latencies.count) * 0.99).rounded(.up)) - 1)]
-        return (latencies[latencies.count / 2], p99, latencies.last ?? 0)
+        return (latencies[latencies.count / 2], p99, latencies.last ?? 0, latencies)
     }
 
-    /// Resident memory (MiB) before the detector exists, and its growth after `idlePolls` polls.
-    private func idleOverhead() throws -> (before: Double, growth: Double) {
+    /// Resident memory (MiB) before the detector exists, what its first 10 polls add (owner walk, dpkg index), and
+    /// the growth over `idlePolls` more polls of an idle host: the steady overhead.
+    private func idleOverhead() throws -> (before: Double, setup: Double, growth: Double) {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-idle-\(getpid())").path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: state) }
         let before = Self.residentMiB()
         var monitor = ListenerChecks.Monitor(stateDirectory: state)
-        for round in 0..<idlePolls { blackHole(monitor.tick(time: Int64(round))) }
-        return (before, Self.residentMiB() - before)
+        for round in 0..<10 { blackHole(monitor.tick(time: Int64(round))) }
+        let warm = Self.residentMiB()
+        for round in 10..<(10 + idlePolls) { blackHole(monitor.tick(time: Int64(round))) }
+        return (before, warm - before, Self.residentMiB() - warm)
     }
 
     private static func residentMiB() -> Double {
