@@ -12,9 +12,10 @@ struct AgentRuntime {
 
     static let version = VigilVersion.current
 
-    static func make(configuration agent: AgentConfiguration, dryRun: Bool, logger: Logger, executor: Executor, blocks: BlockResponder) throws
-        -> AgentRuntime
-    {
+    static func make(
+        configuration agent: AgentConfiguration, dryRun: Bool, logger: Logger, executor: Executor, blocks: BlockResponder,
+        listenerDecisions: ListenerDecisions
+    ) throws -> AgentRuntime {
         let metrics = MetricsRegistry()
         let outbox = try AlertOutbox(directory: agent.stateDirectory + "/outbox", logger: logger)
         if outbox.loadReport.damagedRegions > 0 {
@@ -31,7 +32,8 @@ struct AgentRuntime {
             stateDirectory: agent.stateDirectory,
             factory: AlertFactory(agentID: agent.id, hostname: agent.hostname, responses: agent.responses),
             sink: sink,
-            logger: logger
+            logger: logger,
+            listenerDecisions: listenerDecisions
         )
         let delivery = OutboxDelivery(outbox: outbox, client: hubClient, logger: logger)
         let heartbeat = HeartbeatSender(

@@ -60,13 +60,23 @@ struct CallbackData: Equatable, Sendable {
 
 extension AlertAction {
     /// Destructive choices that need a second tap.
-    var needsConfirmation: Bool { self == .reboot || self == .shutdown }
+    var needsConfirmation: Bool {
+        switch self {
+        case .reboot, .shutdown, .killProcess, .stopService, .stopDisableService, .blockPort: true
+        default: false
+        }
+    }
 
     /// Choices only admins may make.
-    var needsAdmin: Bool { self == .reboot || self == .shutdown }
+    var needsAdmin: Bool {
+        switch self {
+        case .reboot, .shutdown, .stopService, .stopDisableService: true
+        default: false
+        }
+    }
 
     /// Choices the hub settles itself, without a command to the agent.
-    var isLocal: Bool { self == .acknowledge || self == .ignore }
+    var isLocal: Bool { self == .acknowledge || self == .ignore || self == .muteProgram }
 
     /// The block duration for block actions; nil inside means permanent.
     var blockDuration: Duration?? {

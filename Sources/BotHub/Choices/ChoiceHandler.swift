@@ -312,8 +312,14 @@ struct ChoiceHandler: Sendable {
         }
 
         if action.isLocal {
-            let key: MessageKey = action == .ignore ? .outcomeIgnored : .outcomeAcknowledged
+            let key: MessageKey
+            switch action {
+            case .ignore: key = .outcomeIgnored
+            case .muteProgram: key = .outcomeProgramMuted
+            default: key = .outcomeAcknowledged
+            }
             let recorded = storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
+                if action == .muteProgram { try muteProgram(of: alert, by: actor, now: chosenAt) }
                 try store.finishAlert(
                     id: stored.id, outcome: catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage)), reopen: false)
             }
@@ -396,6 +402,9 @@ struct ChoiceHandler: Sendable {
                 }
                 keyboard = .unblock(ip)
             }
+            if action == .blockPort, let port = Self.port(of: alert) {
+                keyboard = .unblockPort(port.text)
+            }
         }
         await refreshMessages(of: stored, alert: alert, extra: line, keyboard: keyboard)
     }
@@ -415,6 +424,10 @@ struct ChoiceHandler: Sendable {
     private func unblock(stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
         let actor = press.name
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
+        if let port = Self.port(of: alert) {
+            await unblockPort(port, stored: stored, alert: alert, press: press, actionName: actionName)
+            return
+        }
         guard let ip = Self.ip(of: alert) else {
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
@@ -455,6 +468,8 @@ struct ChoiceHandler: Sendable {
     enum KeyboardChoice {
         case offered, none
         case unblock(String)
+        /// `tcp/8080`: the port a Block port closed.
+        case unblockPort(String)
     }
 
     /// Re-renders the alert in every chat it was sent to, with `extra` lines below and the chosen keyboard.
@@ -477,6 +492,15 @@ struct ChoiceHandler: Sendable {
                         )
                     ]
                 ]
+            case .unblockPort(let port):
+                buttons = [
+                    [
+                        InlineButton(
+                            text: catalogs.text(.buttonUnblockPort, language: language, ["port": port]),
+                            callbackData: CallbackData(choice: .unblock, shortID: stored.shortId).text
+                        )
+                    ]
+                ]
             }
             await edit(chatID: chatID, messageID: messageID, html: html, keyboard: buttons)
         }
@@ -490,15 +514,19 @@ struct ChoiceHandler: Sendable {
         else { return }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
         let shutdown = action == .shutdown
+        let power = action == .reboot || action == .shutdown
+        let actionName = catalogs.text(AlertMessageRenderer.key(for: action), language: language)
         let prompt = catalogs.text(
-            shutdown ? .confirmShutdown : .confirmReboot,
+            power ? (shutdown ? .confirmShutdown : .confirmReboot) : .confirmAction,
             language: language,
-            ["host": alert.hostname, "seconds": String(Int(settings.confirmationWindow))]
+            ["host": alert.hostname, "seconds": String(Int(settings.confirmationWindow)), "action": actionName]
         )
         let keyboard = [
             [
                 InlineButton(
-                    text: catalogs.text(shutdown ? .buttonConfirmShutdown : .buttonConfirmReboot, language: language),
+                    text: power
+                        ? catalogs.text(shutdown ? .buttonConfirmShutdown : .buttonConfirmReboot, language: language)
+                        : catalogs.text(.buttonConfirmAction, language: language, ["action": actionName]),
                     callbackData: CallbackData(choice: .confirm(action), shortID: stored.shortId).text
                 ),
                 InlineButton(
@@ -550,6 +578,12 @@ struct ChoiceHandler: Sendable {
         }
     }
 
+    /// The port a listener alert is about.
+    static func port(of alert: Alert) -> (transport: String, port: Int, text: String)? {
+        guard case .listener(let listener) = alert.subject else { return nil }
+        return (listener.transport, listener.port, "\(listener.transport)/\(listener.port)")
+    }
+
     struct CommandError: Error, CustomStringConvertible {
         let description: String
     }
@@ -576,7 +610,25 @@ struct ChoiceHandler: Sendable {
             responseAction = .killSession(pid: session.pid, startTime: startTime)
         case .reboot: responseAction = .reboot
         case .shutdown: responseAction = .shutdown
-        case .acknowledge, .ignore:
+        case .acceptListener:
+            guard case .listener(let listener) = alert.subject, let key = listener.identity else {
+                return .failure(CommandError(description: "this alert names no listener identity to accept"))
+            }
+            responseAction = .acceptListener(key)
+        case .killProcess:
+            guard case .listener(let listener) = alert.subject, let pid = listener.pid, let startTime = listener.pidStartTime else {
+                return .failure(CommandError(description: "the listener's process and start time were not recorded, so it cannot be killed safely"))
+            }
+            responseAction = .killProcess(pid: pid, startTime: startTime, listener: listener.identity)
+        case .stopService, .stopDisableService:
+            guard case .listener(let listener) = alert.subject, let unit = listener.unit else {
+                return .failure(CommandError(description: "the listener runs in no systemd unit"))
+            }
+            responseAction = .stopService(unit: unit, disable: action == .stopDisableService, listener: listener.identity)
+        case .blockPort:
+            guard let port = port(of: alert) else { return .failure(CommandError(description: "this alert names no port to block")) }
+            responseAction = .blockPort(transport: port.transport, port: port.port)
+        case .acknowledge, .ignore, .muteProgram:
             return .failure(CommandError(description: "\(action.rawValue) needs no command"))
         }
         return .success(

@@ -9,6 +9,12 @@ extension ResponseAction {
         case .killSession(let pid, let startTime): "kill_session pid=\(pid) start_time=\(startTime)"
         case .reboot: "reboot"
         case .shutdown: "shutdown"
+        case .acceptListener(let key):
+            "accept_listener \(key.transport) \(key.scope):\(key.port.map(String.init) ?? "ephemeral") \(key.executable ?? "?")"
+        case .killProcess(let pid, let startTime, _): "kill_process pid=\(pid) start_time=\(startTime)"
+        case .stopService(let unit, let disable, _): "stop_service unit=\(unit)\(disable ? " disable" : "")"
+        case .blockPort(let transport, let port): "block_port \(transport)/\(port)"
+        case .unblockPort(let transport, let port): "unblock_port \(transport)/\(port)"
         }
     }
 }

@@ -16,8 +16,18 @@ struct ChatMute: Codable, FetchableRecord, PersistableRecord, Sendable, Equatabl
 
     /// True if this mute hides `alert` in `chatID`.
     func hides(_ alert: StoredAlert, in chatID: Int64) -> Bool {
-        chatId == chatID && (target == alert.agent || target == alert.kind.rawValue)
+        chatId == chatID && (target == alert.agent || target == alert.kind.rawValue || mutesProgram(of: alert))
             && (includesCritical || alert.severity != .critical)
+    }
+
+    /// A Mute program target (`program:<agent>:<exe>`) naming this new_listener alert's agent and executable. The
+    /// executable is in the payload only, read when such a mute exists and the alert is a listener's; a payload that
+    /// does not decode is not muted (showing it is the safe side).
+    private func mutesProgram(of alert: StoredAlert) -> Bool {
+        guard alert.kind == .newListener, target.hasPrefix("program:"), let decoded = try? alert.decoded(),
+            case .listener(let listener) = decoded.subject, let exe = listener.exe
+        else { return false }
+        return target == ChatMute.programTarget(agent: alert.agent, executable: exe)
     }
 }
 

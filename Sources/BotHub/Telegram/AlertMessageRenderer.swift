@@ -178,6 +178,12 @@ struct AlertMessageRenderer {
         case .blockIPPermanent: .actionBlockIPPermanent
         case .reboot: .actionReboot
         case .shutdown: .actionShutdown
+        case .acceptListener: .actionAcceptListener
+        case .killProcess: .actionKillProcess
+        case .stopService: .actionStopService
+        case .stopDisableService: .actionStopDisableService
+        case .blockPort: .actionBlockPort
+        case .muteProgram: .actionMuteProgram
         }
     }
 }

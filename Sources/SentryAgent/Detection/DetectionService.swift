@@ -18,6 +18,8 @@ struct DetectionService: Service {
     let factory: AlertFactory
     let sink: any AlertSink
     let logger: Logger
+    /// The listener baseline's one writer, shared with the responses (nil: the detector makes its own).
+    var listenerDecisions: ListenerDecisions? = nil
     /// Unix seconds now.
     var wallClock: @Sendable () -> Int64 = { Int64(time(nil)) }
 
@@ -193,10 +195,24 @@ struct DetectionService: Service {
     private func runListeners() async {
         let listeners = configuration.listeners
         var monitor = ListenerMonitor(
-            scanner: ListenerScanner(),
+            scanner: ListenerScanner.allNamespaces(),
             configuration: .init(alertExisting: listeners.alertExisting, ephemeralPorts: ListenerIdentity.ephemeralPorts()),
-            store: ListenerBaselineStore(stateDirectory: stateDirectory), logger: logger)
+            decisions: listenerDecisions ?? ListenerDecisions(store: ListenerBaselineStore(stateDirectory: stateDirectory)), logger: logger)
+        var polls = 0
+        var dnatFailing = false
         while !Task.isCancelled {
+            // The nat table changes when a container publishes a port: read every 30 polls, not at each.
+            if polls % 30 == 0 {
+                switch await DNATRule.load() {
+                case .success(let rules):
+                    monitor.setPublishing(rules)
+                    dnatFailing = false
+                case .failure(let error):
+                    if !dnatFailing { logger.warning("cannot read DNAT rules; published ports are not reported", metadata: ["error": "\(error)"]) }
+                    dnatFailing = true
+                }
+            }
+            polls += 1
             for detection in monitor.tick(time: wallClock()) {
                 let alert = factory.alert(for: detection)
                 Self.log(alert, to: logger)

@@ -45,18 +45,7 @@ struct SSHSessionProcesses: Sendable {
     /// Scans a `/proc/net/tcp{,6}` table: `sl local_address rem_address st … inode`, addresses as hex words in host
     /// byte order (little-endian here), ports in hex.
     static func inode(in bytes: UnsafeBufferPointer<UInt8>, remoteIP ip: IPKey, remotePort port: Int) -> UInt64? {
-        var lineStart = (bytes.index(of: UInt8(ascii: "\n"), from: 0) ?? bytes.count) + 1
-        while lineStart < bytes.count {
-            let lineEnd = bytes.index(of: UInt8(ascii: "\n"), from: lineStart) ?? bytes.count
-            var columns: [Range<Int>] = []
-            var index = lineStart
-            while index < lineEnd, columns.count < 10 {
-                while index < lineEnd, bytes[index] == UInt8(ascii: " ") { index += 1 }
-                let start = index
-                while index < lineEnd, bytes[index] != UInt8(ascii: " ") { index += 1 }
-                if index > start { columns.append(start..<index) }
-            }
-            lineStart = lineEnd + 1
+        for columns in ProcNetTable.rows(in: bytes) {
             // columns: 0 sl, 1 local, 2 remote, 3 state, …, 9 inode. State 01 is ESTABLISHED.
             guard columns.count == 10, bytes.string(columns[3]) == "01" else { continue }
             let remote = bytes.string(columns[2])

@@ -14,6 +14,12 @@ actor Executor {
         var blocks: BlockResponder
         var sessions: SessionKiller
         var power: PowerControl
+        /// Accept and Kill process on a new listener.
+        var listeners = ListenerResponder()
+        /// Stop service on a new listener.
+        var services = ServiceStopper()
+        /// Block port and Unblock port.
+        var ports = PortBlockResponder()
     }
 
     /// An `expires_at` further ahead than this is refused: it would keep a journal entry alive for that long.
@@ -90,6 +96,18 @@ actor Executor {
             (report, afterReply) = responders.power.schedule(.reboot)
         case .shutdown:
             (report, afterReply) = responders.power.schedule(.shutdown)
+        case .acceptListener(let key):
+            report = responders.listeners.accept(key)
+        case .killProcess(let pid, let startTime, let listener):
+            report = await responders.listeners.kill(pid: pid, startTime: startTime, listener: listener)
+        case .stopService(let unit, let disable, let listener):
+            let stopped = await responders.services.stop(unit: unit, disable: disable)
+            let ended = stopped.outcome == .done && !responders.services.dryRun
+            report = ended ? responders.listeners.forget(listener, after: stopped) : stopped
+        case .blockPort(let transport, let port):
+            report = await responders.ports.block(transport: transport, port: port)
+        case .unblockPort(let transport, let port):
+            report = await responders.ports.unblock(transport: transport, port: port)
         }
         let result = finished(command, report)
         do {
@@ -126,6 +144,10 @@ actor Executor {
         case .killSession: configuration.killSession
         case .reboot: configuration.reboot
         case .shutdown: configuration.shutdown
+        case .acceptListener: configuration.acceptListener
+        case .killProcess: configuration.killProcess
+        case .stopService: configuration.stopService
+        case .blockPort, .unblockPort: configuration.blockPort
         }
     }
 
@@ -143,6 +165,11 @@ extension ResponseAction {
         case .killSession: "kill_session"
         case .reboot: "reboot"
         case .shutdown: "shutdown"
+        case .acceptListener: "accept_listener"
+        case .killProcess: "kill_process"
+        case .stopService: "stop_service"
+        case .blockPort: "block_port"
+        case .unblockPort: "unblock_port"
         }
     }
 
@@ -150,6 +177,7 @@ extension ResponseAction {
     var configurationKey: String {
         switch self {
         case .blockIP, .unblockIP: "block_ip"
+        case .blockPort, .unblockPort: "block_port"
         default: name
         }
     }

@@ -21,6 +21,14 @@ public struct ResponsesConfiguration: Sendable, Equatable {
     public var reboot: Bool = false
     /// Allows `shutdown`.
     public var shutdown: Bool = false
+    /// Allows `accept_listener` (a new listener taken into the accepted baseline).
+    public var acceptListener: Bool = true
+    /// Allows `kill_process` (a new listener's process, checked by pid and start time).
+    public var killProcess: Bool = true
+    /// Allows `stop_service` (`systemctl stop`, optionally `disable`, of a new listener's unit).
+    public var stopService: Bool = true
+    /// Allows `block_port` and `unblock_port`.
+    public var blockPort: Bool = true
     /// Networks the agent refuses to block, whatever the hub asks (beside loopback, its own addresses and the hub).
     public var neverBlock: [IPNetwork] = []
     /// The firewall backend.
@@ -63,6 +71,10 @@ public struct ResponsesConfiguration: Sendable, Equatable {
         responses.killSession = reader.bool("kill_session", default: responses.killSession)
         responses.reboot = reader.bool("reboot", default: responses.reboot)
         responses.shutdown = reader.bool("shutdown", default: responses.shutdown)
+        responses.acceptListener = reader.bool("accept_listener", default: responses.acceptListener)
+        responses.killProcess = reader.bool("kill_process", default: responses.killProcess)
+        responses.stopService = reader.bool("stop_service", default: responses.stopService)
+        responses.blockPort = reader.bool("block_port", default: responses.blockPort)
         for (index, text) in reader.stringList("never_block").enumerated() {
             guard let network = IPNetwork(text) else {
                 reader.problem("never_block[\(index)]", "not an address or CIDR block with its host bits zero (like 10.0.0.0/8)")

@@ -75,4 +75,16 @@ public enum AlertAction: String, Codable, Sendable, CaseIterable {
     case blockIPPermanent = "block_ip_permanent"
     case reboot
     case shutdown
+    /// A new listener: take its identity into the agent's accepted baseline (never alerted again).
+    case acceptListener = "accept_listener"
+    /// A new listener: end its process, checked by pid and start time.
+    case killProcess = "kill_process"
+    /// A new listener: `systemctl stop` its unit.
+    case stopService = "stop_service"
+    /// A new listener: `systemctl stop` and `systemctl disable` its unit.
+    case stopDisableService = "stop_disable_service"
+    /// A new listener: drop its port from everywhere but loopback and `responses.never_block`.
+    case blockPort = "block_port"
+    /// A new listener: the hub hides new_listener alerts of this executable on this agent (no command to the agent).
+    case muteProgram = "mute_program"
 }

@@ -42,8 +42,21 @@ public enum ResponseAction: Codable, Sendable, Equatable {
     case killSession(pid: Int32, startTime: UInt64)
     case reboot
     case shutdown
+    /// Take a listener's identity into the agent's accepted baseline.
+    case acceptListener(ListenerKey)
+    /// End a listener's process, if it is still the one that was detected (any program, unlike `killSession`);
+    /// `listener` is forgotten once it ends, so the agent alerts again if it comes back.
+    case killProcess(pid: Int32, startTime: UInt64, listener: ListenerKey?)
+    /// `systemctl stop` the unit, and `systemctl disable` it when `disable`; `listener` as for `killProcess`.
+    case stopService(unit: String, disable: Bool, listener: ListenerKey?)
+    /// Drop `transport` (`tcp`/`udp`) traffic to `port` from everywhere but loopback and `responses.never_block`.
+    case blockPort(transport: String, port: Int)
+    case unblockPort(transport: String, port: Int)
 
-    private enum CodingKeys: String, CodingKey { case type, ip, durationSeconds, pid, startTime }
+    private enum CodingKeys: String, CodingKey {
+        case type, ip, durationSeconds, pid, startTime, listener, unit, disable, port
+        case transport = "protocol"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -58,6 +71,19 @@ public enum ResponseAction: Codable, Sendable, Equatable {
             self = .killSession(pid: try container.decode(Int32.self, forKey: .pid), startTime: try container.decode(UInt64.self, forKey: .startTime))
         case "reboot": self = .reboot
         case "shutdown": self = .shutdown
+        case "accept_listener": self = .acceptListener(try container.decode(ListenerKey.self, forKey: .listener))
+        case "kill_process":
+            self = .killProcess(
+                pid: try container.decode(Int32.self, forKey: .pid), startTime: try container.decode(UInt64.self, forKey: .startTime),
+                listener: try container.decodeIfPresent(ListenerKey.self, forKey: .listener))
+        case "stop_service":
+            self = .stopService(
+                unit: try container.decode(String.self, forKey: .unit), disable: try container.decode(Bool.self, forKey: .disable),
+                listener: try container.decodeIfPresent(ListenerKey.self, forKey: .listener))
+        case "block_port":
+            self = .blockPort(transport: try container.decode(String.self, forKey: .transport), port: try container.decode(Int.self, forKey: .port))
+        case "unblock_port":
+            self = .unblockPort(transport: try container.decode(String.self, forKey: .transport), port: try container.decode(Int.self, forKey: .port))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown action \(other)")
         }
@@ -79,6 +105,27 @@ public enum ResponseAction: Codable, Sendable, Equatable {
             try container.encode(startTime, forKey: .startTime)
         case .reboot: try container.encode("reboot", forKey: .type)
         case .shutdown: try container.encode("shutdown", forKey: .type)
+        case .acceptListener(let key):
+            try container.encode("accept_listener", forKey: .type)
+            try container.encode(key, forKey: .listener)
+        case .killProcess(let pid, let startTime, let listener):
+            try container.encode("kill_process", forKey: .type)
+            try container.encode(pid, forKey: .pid)
+            try container.encode(startTime, forKey: .startTime)
+            try container.encodeIfPresent(listener, forKey: .listener)
+        case .stopService(let unit, let disable, let listener):
+            try container.encode("stop_service", forKey: .type)
+            try container.encode(unit, forKey: .unit)
+            try container.encode(disable, forKey: .disable)
+            try container.encodeIfPresent(listener, forKey: .listener)
+        case .blockPort(let transport, let port):
+            try container.encode("block_port", forKey: .type)
+            try container.encode(transport, forKey: .transport)
+            try container.encode(port, forKey: .port)
+        case .unblockPort(let transport, let port):
+            try container.encode("unblock_port", forKey: .type)
+            try container.encode(transport, forKey: .transport)
+            try container.encode(port, forKey: .port)
         }
     }
 }
