@@ -1,4 +1,5 @@
 import CFanotify
+import Shared
 
 #if canImport(Glibc)
     import Glibc
@@ -18,6 +19,10 @@ final class FanotifyEventSource: IdentityEventSource {
     /// The directory → its key when marked, so marking again is free and a recreated directory is marked anew.
     private var marked: [String: [UInt8]] = [:]
     private var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Writers described at an earlier event (a file's creation), by pid: a process that closes its file as it exits
+    /// has already lost its executable and command line when the close arrives.
+    private var recent: [Int32: (writer: WriterReader.Writer, at: ContinuousClock.Instant)] = [:]
+    static let recentLimit: Duration = .seconds(10)
 
     // <linux/fanotify.h>: Swift imports the header's macros only partly, so the values are spelled out.
     static let classNotification: UInt32 = 0x0000_0000
@@ -25,6 +30,7 @@ final class FanotifyEventSource: IdentityEventSource {
     static let nonBlocking: UInt32 = 0x0000_0002
     static let reportDirectoryFIDAndName: UInt32 = 0x0000_0C00
     static let markAdd: UInt32 = 0x0000_0001
+    static let modify: UInt64 = 0x0000_0002
     static let attributes: UInt64 = 0x0000_0004
     static let closeWrite: UInt64 = 0x0000_0008
     static let movedFrom: UInt64 = 0x0000_0040
@@ -37,10 +43,11 @@ final class FanotifyEventSource: IdentityEventSource {
     static let infoDirectoryFIDName: UInt8 = 2
     static let infoDirectoryFID: UInt8 = 3
     /// What a mark asks for: a file closed after writing, metadata (chmod, chown), and every way an entry appears or
-    /// goes. Not FAN_MODIFY: reading at each write() would catch a file half written (`cp` truncates first) and say
-    /// "key removed" then "key added"; the close says the content is complete, and a writer that never closes is
-    /// caught by the verification scan.
-    static let markMask = attributes | closeWrite | movedFrom | movedTo | create | delete | onChild | onDirectory
+    /// goes; and FAN_MODIFY only to describe the writer while it is alive (a process that closes its file by exiting
+    /// is gone when the close arrives). Content is never read at a write(): `cp` truncates first and would read as
+    /// "key removed" then "key added"; the close says it is complete, and a writer that never closes is caught by
+    /// the verification scan.
+    static let markMask = modify | attributes | closeWrite | movedFrom | movedTo | create | delete | onChild | onDirectory
 
     /// Nil when fanotify cannot be used here (not root, an old kernel, a seccomp filter); the caller falls back.
     init?(writers: WriterReader) {
@@ -101,7 +108,7 @@ final class FanotifyEventSource: IdentityEventSource {
                     if let cached = known[pid] {
                         writer = cached
                     } else {
-                        writer = writers.writer(pid: pid)
+                        writer = describe(pid)
                         known[pid] = writer
                     }
                     let isFinal = mask & (Self.closeWrite | Self.attributes | Self.movedTo | Self.movedFrom | Self.delete) != 0
@@ -112,6 +119,20 @@ final class FanotifyEventSource: IdentityEventSource {
         }
         if overflowed { return .overflow }
         return changes.isEmpty ? .timeout : .changes(changes)
+    }
+
+    /// The writer `pid` now, or as it was described at an earlier event when it is now gone or exiting (no
+    /// executable any more) and the start time, where still readable, is the same.
+    private func describe(_ pid: Int32) -> WriterReader.Writer? {
+        let now = ContinuousClock.now
+        recent = recent.filter { now - $0.value.at < Self.recentLimit }
+        let fresh = writers.writer(pid: pid)
+        if let fresh, fresh.evidence.exe != nil {
+            recent[pid] = (fresh, now)
+            return fresh
+        }
+        if let earlier = recent[pid]?.writer, fresh == nil || fresh?.evidence.pidStartTime == earlier.evidence.pidStartTime { return earlier }
+        return fresh
     }
 
     /// Walks the events in `raw[0..<count]` (struct fanotify_event_metadata, then info records): mask, pid, the

@@ -131,7 +131,7 @@ struct WatchCommandTests {
     }
 
     @Test(
-        "a sudoers drop-in written by tee in a watched tree comes out as an identity_change line naming tee",
+        "a sudoers drop-in written by a shell in a watched tree comes out as an identity_change line naming it",
         .enabled(if: IdentityWatchSystemTests.canRun, IdentityWatchSystemTests.reason))
     func identityChange() async throws {
         let tree = try IdentityTree()
@@ -151,14 +151,16 @@ struct WatchCommandTests {
         let line = try await waitFor("an identity_change line", timeout: .seconds(30), poll: .milliseconds(300)) { () -> String? in
             if let line = watcher.printed.first(where: { $0.contains("identity_change") }) { return line }
             round += 1
-            try await IdentityTree.run("/usr/bin/tee", [tree.root + "/etc/sudoers.d/round-\(round)"], input: "eve\(round) ALL=(ALL) NOPASSWD: ALL\n")
+            // A writer that lives past its write (the shell lingers 100 ms), as an intruder's shell does.
+            try await IdentityTree.run(
+                "/bin/sh", ["-c", "echo 'eve\(round) ALL=(ALL) NOPASSWD: ALL' > \(tree.root)/etc/sudoers.d/round-\(round); sleep 0.1"])
             return nil
         }
         #expect(try await watcher.interrupt() == 0)
         let alert = try WireCoding.decode(Alert.self, from: Array(line.utf8))
         guard case .identity(let evidence) = alert.subject else { throw TestFailure("not an identity subject: \(alert.subject)") }
         #expect(alert.kind == .identityChange && alert.severity == .critical)
-        #expect(evidence.path.hasPrefix("/etc/sudoers.d/round-") && evidence.writer?.exe == "/usr/bin/tee")
+        #expect(evidence.path.hasPrefix("/etc/sudoers.d/round-") && evidence.writer?.exe == IdentityTree.shell, "\(line)")
         #expect(evidence.changes.first?.change == "nopasswd_added")
     }
 

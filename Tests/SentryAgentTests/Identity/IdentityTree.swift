@@ -99,6 +99,21 @@ final class IdentityTree: Sendable {
         }
     }
 
+    /// The shell's real executable (`/usr/bin/dash` on Debian), as `/proc/<pid>/exe` names it.
+    static let shell: String = {
+        guard let resolved = realpath("/bin/sh", nil) else { return "/bin/sh" }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }()
+
+    /// Writes `text` to `path` (appending with `append`) from a shell that lingers 50 ms after closing the file: a
+    /// writer that lives past its write, as the "writer named" measure asks (the text is an argument, never
+    /// shell syntax).
+    static func shellWrite(_ text: String, to path: String, append: Bool = true) async throws {
+        let redirect = append ? ">>" : ">"
+        try await run("/bin/sh", ["-c", "printf '%s' \"$1\" \(redirect) \"$2\"; sleep 0.05", "sh", text, path])
+    }
+
     /// Runs a real program to completion; throws when it fails.
     @discardableResult
     static func run(_ program: String, _ arguments: [String], input: String = "") async throws -> String {

@@ -53,37 +53,37 @@ struct IdentityWatchSystemTests {
         let publicKey = try String(contentsOfFile: keyFile + ".pub", encoding: .utf8)
         let fingerprint = try await IdentityTree.run("/usr/bin/ssh-keygen", ["-lf", keyFile + ".pub"]).split(separator: " ")[1]
         since = .now
-        try await IdentityTree.run("/usr/bin/tee", ["-a", tree.root + "/root/.ssh/authorized_keys"], input: publicKey)
+        try await IdentityTree.shellWrite(publicKey, to: tree.root + "/root/.ssh/authorized_keys")
         let key = try await tree.waitForChange("/root/.ssh/authorized_keys", change: "key_added", after: since)
-        #expect(key.detection.severity == .critical && key.evidence.writer?.exe == "/usr/bin/tee")
+        #expect(key.detection.severity == .critical && key.evidence.writer?.exe == IdentityTree.shell)
         #expect(key.evidence.changes.first?.target == String(fingerprint))
         #expect(key.evidence.changes.first?.detail.contains("“intruder@example”") == true)
         latencies.append(key.latency)
 
         since = .now
-        try await IdentityTree.run("/usr/bin/tee", [tree.root + "/etc/sudoers.d/90-vigil"], input: "\(user) ALL=(ALL) NOPASSWD: ALL\n")
+        try await IdentityTree.shellWrite("\(user) ALL=(ALL) NOPASSWD: ALL\n", to: tree.root + "/etc/sudoers.d/90-vigil", append: false)
         let nopasswd = try await tree.waitForChange("/etc/sudoers.d/90-vigil", change: "nopasswd_added", after: since)
-        #expect(nopasswd.detection.severity == .critical && nopasswd.evidence.writer?.exe == "/usr/bin/tee")
+        #expect(nopasswd.detection.severity == .critical && nopasswd.evidence.writer?.exe == IdentityTree.shell, "\(nopasswd.evidence)")
         latencies.append(nopasswd.latency)
 
         since = .now
-        try await IdentityTree.run("/usr/bin/tee", ["-a", tree.root + "/etc/crontab"], input: "* * * * * root /tmp/.x/beacon\n")
+        try await IdentityTree.shellWrite("* * * * * root /tmp/.x/beacon\n", to: tree.root + "/etc/crontab")
         let cron = try await tree.waitForChange("/etc/crontab", change: "line_added", after: since)
         #expect(cron.evidence.changes.first?.detail == "cron line added: * * * * * root /tmp/.x/beacon")
         latencies.append(cron.latency)
 
         since = .now
-        try await IdentityTree.run(
-            "/usr/bin/tee", [tree.root + "/etc/systemd/system/beacon.service"], input: "[Service]\nExecStart=/tmp/.x/beacon --daemon\n")
+        try await IdentityTree.shellWrite(
+            "[Service]\nExecStart=/tmp/.x/beacon --daemon\n", to: tree.root + "/etc/systemd/system/beacon.service", append: false)
         let unit = try await tree.waitForChange("/etc/systemd/system/beacon.service", change: "unit_exec", after: since)
         #expect(unit.evidence.changes.contains { $0.detail == "beacon.service runs ExecStart=/tmp/.x/beacon --daemon" })
-        #expect(unit.evidence.writer?.exe == "/usr/bin/tee")
+        #expect(unit.evidence.writer?.exe == IdentityTree.shell)
         latencies.append(unit.latency)
 
         since = .now
-        try await IdentityTree.run("/usr/bin/tee", [tree.root + "/etc/ld.so.preload"], input: "/usr/lib/libhide.so\n")
+        try await IdentityTree.shellWrite("/usr/lib/libhide.so\n", to: tree.root + "/etc/ld.so.preload", append: false)
         let preload = try await tree.waitForChange("/etc/ld.so.preload", change: "preload_set", after: since)
-        #expect(preload.detection.severity == .critical && preload.evidence.writer?.exe == "/usr/bin/tee")
+        #expect(preload.detection.severity == .critical && preload.evidence.writer?.exe == IdentityTree.shell)
         latencies.append(preload.latency)
 
         for latency in latencies { #expect(latency < .seconds(1)) }
