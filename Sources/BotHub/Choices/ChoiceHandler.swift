@@ -574,7 +574,7 @@ struct ChoiceHandler: Sendable {
         case .sshSession(let session): session.ip
         case .sshBruteForce(let attack): attack.ip
         case .http404(let burst): burst.ip
-        case .cpu, .agent, .listener, .securityUpdates: nil
+        case .cpu, .agent, .listener, .securityUpdates, .identity: nil
         }
     }
 

@@ -78,7 +78,37 @@ struct AlertMessageRenderer {
             return Self.listenerLines(listener, text: text)
         case .securityUpdates(let updates):
             return securityUpdateLines(updates, language: language)
+        case .identity(let change):
+            return Self.identityLines(change, text: text)
         }
+    }
+
+    /// Which file, what changed in words, and who wrote it (or how it was found when the writer is unknown).
+    private static func identityLines(_ change: IdentityEvidence, text: (MessageKey, [String: String]) -> String) -> [String] {
+        let size: String =
+            switch (change.sizeBefore, change.sizeAfter) {
+            case (nil, let after?): "created, \(after) B"
+            case (let before?, nil): "removed, was \(before) B"
+            case (let before?, let after?): "\(before) → \(after) B"
+            case (nil, nil): "—"
+            }
+        var lines = [text(.evidenceIdentity, ["path": change.path, "category": change.category, "size": size])]
+        lines += change.changes.prefix(10).map { text(.evidenceIdentityFact, ["detail": $0.detail]) }
+        if let writer = change.writer {
+            let user = writer.loginUser ?? writer.loginUID.map(String.init) ?? "—"
+            lines.append(text(.evidenceIdentityWriter, ["exe": writer.exe ?? "?", "pid": String(writer.pid), "user": user]))
+            if let session = writer.sshSessionPID {
+                lines.append(text(.evidenceIdentitySession, ["ip": writer.sshFrom ?? "?", "pid": String(session)]))
+            }
+            if !writer.parents.isEmpty { lines.append(text(.evidenceIdentityParents, ["parents": writer.parents.joined(separator: " ← ")])) }
+            if let command = writer.commandLine, !command.isEmpty { lines.append(text(.evidenceIdentityCommand, ["command": command])) }
+        } else {
+            lines.append(text(.evidenceIdentityUnseen, ["how": change.seenBy]))
+        }
+        if let paths = change.digestPaths, !paths.isEmpty {
+            lines.append(text(.evidenceIdentityDigest, ["paths": paths.prefix(20).joined(separator: ", ") + (paths.count > 20 ? ", …" : "")]))
+        }
+        return lines
     }
 
     /// What opened, who holds it, where it came from, and why it is this severe.
@@ -165,6 +195,7 @@ struct AlertMessageRenderer {
         case .detectorUnhealthy: .kindDetectorUnhealthy
         case .newListener: .kindNewListener
         case .securityUpdates: .kindSecurityUpdates
+        case .identityChange: .kindIdentityChange
         }
     }
 

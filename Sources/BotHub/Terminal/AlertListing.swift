@@ -61,6 +61,7 @@ struct AlertListing: Encodable {
         case .listener(let listener): "\(listener.transport) \(listener.address):\(listener.port) \(listener.process ?? "?")"
         case .securityUpdates(let updates):
             "\(updates.pendingSources) security updates (\(updates.sources.prefix(3).map(\.source).joined(separator: ", ")))"
+        case .identity(let change): "\(change.path): \(change.changes.first?.detail.prefix(60) ?? "changed")"
         }
     }
 }

@@ -43,6 +43,8 @@ struct AlertFactory: Sendable {
         case .securityUpdates:
             // Informational for now: the pinned upgrade is a later response.
             return [.acknowledge]
+        case .identity:
+            return [.acknowledge]
         }
     }
 

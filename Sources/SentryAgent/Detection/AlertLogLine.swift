@@ -24,6 +24,8 @@ enum AlertLogLine {
         case .securityUpdates(let evidence):
             "\(evidence.pendingSources) sources/\(evidence.pendingPackages) packages pending, new: "
                 + evidence.sources.prefix(5).map { "\($0.source) \($0.candidate)" }.joined(separator: ", ")
+        case .identity(let evidence):
+            "\(evidence.path) \(evidence.changes.first?.detail ?? "changed") by \(evidence.writer?.exe ?? evidence.seenBy)"
         }
     }
 }

@@ -43,6 +43,9 @@ struct DetectionService: Service {
                 if configuration.packages.enabled {
                     group.addTask { await runPackages() }
                 }
+                if configuration.identity.enabled {
+                    group.addTask { await runIdentity() }
+                }
                 // The SSH files even when `auto` fell back to journald: an auth.log it may not read is worth a word.
                 let sshFiles = configuration.ssh.isActive && configuration.ssh.source != .journald ? configuration.ssh.paths : []
                 let files = sshFiles + (configuration.http404.enabled ? configuration.http404.paths : [])

@@ -22,6 +22,14 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case evidenceSecurityMore = "evidence.security_more"
     case evidenceSecurityReboot = "evidence.security_reboot"
     case evidenceSecurityHeld = "evidence.security_held"
+    case evidenceIdentity = "evidence.identity"
+    case evidenceIdentityFact = "evidence.identity_fact"
+    case evidenceIdentityWriter = "evidence.identity_writer"
+    case evidenceIdentityParents = "evidence.identity_parents"
+    case evidenceIdentitySession = "evidence.identity_session"
+    case evidenceIdentityCommand = "evidence.identity_command"
+    case evidenceIdentityUnseen = "evidence.identity_unseen"
+    case evidenceIdentityDigest = "evidence.identity_digest"
 
     case kindSSHSession = "kind.ssh_session"
     case kindSSHBruteForce = "kind.ssh_bruteforce"
@@ -33,6 +41,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case kindDetectorUnhealthy = "kind.detector_unhealthy"
     case kindNewListener = "kind.new_listener"
     case kindSecurityUpdates = "kind.security_updates"
+    case kindIdentityChange = "kind.identity_change"
 
     case severityInfo = "severity.info"
     case severityWarning = "severity.warning"

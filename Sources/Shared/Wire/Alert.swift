@@ -48,6 +48,9 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case newListener = "new_listener"
     /// New pending security updates from the host's own apt lists, one alert per newly pending set of source packages.
     case securityUpdates = "security_updates"
+    /// A watched identity or persistence file changed (accounts, sudoers, keys, sshd, cron, units, loader, PAM…), or
+    /// one digest of those a package run changed.
+    case identityChange = "identity_change"
 }
 
 /// How urgent an alert is.

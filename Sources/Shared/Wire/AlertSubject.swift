@@ -9,6 +9,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
     case agent(AgentEvidence)
     case listener(ListenerEvidence)
     case securityUpdates(SecurityUpdatesEvidence)
+    case identity(IdentityEvidence)
 
     private enum CodingKeys: String, CodingKey { case type }
     private enum Discriminator: String, Codable {
@@ -19,6 +20,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case agent
         case listener
         case securityUpdates = "security_updates"
+        case identity
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +33,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case .agent: self = .agent(try AgentEvidence(from: decoder))
         case .listener: self = .listener(try ListenerEvidence(from: decoder))
         case .securityUpdates: self = .securityUpdates(try SecurityUpdatesEvidence(from: decoder))
+        case .identity: self = .identity(try IdentityEvidence(from: decoder))
         }
     }
 
@@ -57,6 +60,9 @@ public enum AlertSubject: Codable, Sendable, Equatable {
             try evidence.encode(to: encoder)
         case .securityUpdates(let evidence):
             try container.encode(Discriminator.securityUpdates, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .identity(let evidence):
+            try container.encode(Discriminator.identity, forKey: .type)
             try evidence.encode(to: encoder)
         }
     }
