@@ -12,7 +12,7 @@ struct VigilBench: AsyncParsableCommand {
         subcommands: [
             HTTPParseBenchmark.self, SealBenchmark.self, HubIngestBenchmark.self, AlertLatencyBenchmark.self, DetectionBenchmark.self,
             ConfigParseBenchmark.self,
-            PackagesBenchmark.self,
+            PackagesBenchmark.self, VulnsBenchmark.self,
             FootprintBenchmark.self,
         ]
     )
