@@ -49,7 +49,10 @@ struct InventoryIntakeTests {
                     .init(name: "package-\(index)-bin", version: "1.\(index).0-1+deb12u1+b1", architecture: "amd64"),
                 ])
         }
-        return PackageInventory(agent: agent, hostname: agent, distribution: "debian", release: "bookworm", sources: sources, collectedAt: Date())
+        // Whole seconds: the wire's dates carry no fraction.
+        return PackageInventory(
+            agent: agent, hostname: agent, distribution: "debian", release: "bookworm", sources: sources,
+            collectedAt: Date(timeIntervalSince1970: 1_800_000_000))
     }
 
     /// Sends `head` (and no body) on a fresh connection and returns the status line of the answer.

@@ -19,7 +19,7 @@ struct VulnsEndToEndTests {
             try await FakeTelegramServer.withServer { telegram in
                 let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
                 defer { hub.cleanUp() }
-                let key = await agent.key
+                let key = agent.key
                 try await hub.run { runtime, endpoint in
                     let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: key)
                     _ = try await client.post("/inventory", body: try WireCoding.encode(FeedUpdaterTests.inventory()))

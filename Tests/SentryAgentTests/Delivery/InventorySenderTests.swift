@@ -84,7 +84,7 @@ struct InventorySenderTests {
         #expect(first != nil)
         let again = await sender.sendIfChanged(lastSent: first)
         #expect(again == first)
-        try Data((Self.status + "Package: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.15-1~deb12u1\n").utf8)
+        try Data((Self.status + "\nPackage: openssl\nStatus: install ok installed\nArchitecture: amd64\nVersion: 3.0.15-1~deb12u1\n").utf8)
             .write(to: URL(filePath: directory.file("status")))
         let third = await sender.sendIfChanged(lastSent: again)
         #expect(third != first)
