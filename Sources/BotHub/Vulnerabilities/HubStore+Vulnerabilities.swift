@@ -143,26 +143,39 @@ extension HubStore {
         }
     }
 
-    /// The stored advisories of `release` for the given source packages, by source.
+    /// The stored advisories of `release` for the given source packages, by source: looked up through the primary key
+    /// (release, source, cve), a few hundred sources per statement, rather than by scanning the release.
     func advisories(release: String, sources: Set<String>) throws -> [String: [Advisory]] {
         try writer.read { db in
             var result: [String: [Advisory]] = [:]
-            let rows = try Row.fetchCursor(
-                db, sql: "SELECT source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished FROM vulnerabilityAdvisory WHERE release = ?",
-                arguments: [release])
-            while let row = try rows.next() {
-                let source: String = row["source"]
-                guard sources.contains(source) else { continue }
-                let statusText: String = row["status"]
-                // The CHECK constraint admits only the three statuses.
-                guard let status = Advisory.Status(rawValue: statusText) else { continue }
-                result[source, default: []].append(
-                    Advisory(
-                        cve: row["cve"], status: status, fixed: row["fixed"], urgency: row["urgency"], nodsaReason: row["nodsaReason"],
-                        scope: row["scope"],
-                        fixPublished: row["fixPublished"]))
+            let names = sources.sorted()
+            for start in stride(from: 0, to: names.count, by: 500) {
+                let group = Array(names[start..<min(start + 500, names.count)])
+                let placeholders = Array(repeating: "?", count: group.count).joined(separator: ", ")
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished FROM vulnerabilityAdvisory
+                        WHERE release = ? AND source IN (\(placeholders))
+                        """,
+                    arguments: StatementArguments([release] + group))
+                try Self.collect(rows, into: &result)
             }
             return result
+        }
+    }
+
+    private static func collect(_ rows: RowCursor, into result: inout [String: [Advisory]]) throws {
+        while let row = try rows.next() {
+            let source: String = row["source"]
+            let statusText: String = row["status"]
+            // The CHECK constraint admits only the three statuses.
+            guard let status = Advisory.Status(rawValue: statusText) else { continue }
+            result[source, default: []].append(
+                Advisory(
+                    cve: row["cve"], status: status, fixed: row["fixed"], urgency: row["urgency"], nodsaReason: row["nodsaReason"],
+                    scope: row["scope"],
+                    fixPublished: row["fixPublished"]))
         }
     }
 
