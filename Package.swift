@@ -88,6 +88,8 @@ let package = Package(
             dependencies: [
                 "Shared",
                 "SentryAgent",
+                // `vigil-bench vulns` times the hub's feed reader and matcher through `VulnerabilityBenchmarks`.
+                "BotHub",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -16,10 +16,12 @@ struct HubRuntime {
     let recovery: ChoiceRecovery
     let metrics: MetricsRegistry
     let metricsServer: HTTPServer?
+    /// The known-vulnerability feed (`hub.vulnerabilities`), nil while it is off.
+    var feedUpdater: FeedUpdater? = nil
 
     var services: [any Service] {
         [server, offlineMonitor, pruner, recovery]
-            + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
+            + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?, feedUpdater as (any Service)?].compactMap { $0 }
     }
 
     /// Tunables tests shorten; production uses the defaults.
@@ -130,12 +132,16 @@ struct HubRuntime {
             alertStored: wake,
             metrics: metrics
         )
+        var listen = configuration.listen
+        listen.routeBodyLimits["/inventory"] = max(InventoryIntake.maxBodyBytes, listen.maxBodyBytes)
         let server = HTTPServer(
-            configuration: configuration.listen,
-            handler: IntakeRoutes.make(intake: intake, verifier: EnvelopeVerifier(keys: agents), logger: logger),
+            configuration: listen,
+            handler: IntakeRoutes.make(
+                intake: intake, verifier: EnvelopeVerifier(keys: agents), logger: logger,
+                inventory: InventoryIntake(store: store, logger: logger, now: now)),
             logger: logger
         )
-        return HubRuntime(
+        var runtime = HubRuntime(
             store: store,
             server: server,
             notifier: notifier,
@@ -148,5 +154,12 @@ struct HubRuntime {
             metrics: metrics,
             metricsServer: configuration.metrics.enabled ? configuration.metrics.makeServer(registry: metrics, logger: logger) : nil
         )
+        if configuration.vulnerabilities.enabled {
+            runtime.feedUpdater = FeedUpdater(
+                configuration: configuration.vulnerabilities, store: store, workDirectory: "\(configuration.stateDirectory)/vulnerabilities",
+                logger: logger,
+                now: now)
+        }
+        return runtime
     }
 }

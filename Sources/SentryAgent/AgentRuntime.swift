@@ -55,6 +55,13 @@ struct AgentRuntime {
         )
         var services: [any Service] = [endpoint, detection, delivery, heartbeat, OutboxGauge(outbox: outbox, delivery: delivery, metrics: metrics)]
         if agent.metrics.enabled { services.append(agent.metrics.makeServer(registry: metrics, logger: logger)) }
+        if agent.detectors.packages.enabled {
+            // The hub matches the inventory against its vulnerability feed; hubs without the route answer 404 (logged).
+            services.append(
+                InventorySender(
+                    agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,
+                    sentPath: agent.stateDirectory + "/inventory-sent.txt", client: hubClient, logger: logger))
+        }
         return AgentRuntime(services: services, outbox: outbox, metrics: metrics)
     }
 }

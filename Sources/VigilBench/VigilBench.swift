@@ -14,6 +14,7 @@ struct VigilBench: AsyncParsableCommand {
             ConfigParseBenchmark.self,
             PackagesBenchmark.self,
             ListenersBenchmark.self,
+            VulnsBenchmark.self,
             FootprintBenchmark.self,
         ]
     )

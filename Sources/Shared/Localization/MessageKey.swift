@@ -142,6 +142,21 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case pluralTimes = "plural.times"
     case pluralSecurityUpdates = "plural.security_updates"
     case pluralPackages = "plural.packages"
+    case pluralHosts = "plural.hosts"
+    case pluralCVEs = "plural.cves"
+
+    case vulnsHeader = "vulns.header"
+    case vulnsIssue = "vulns.issue"
+    case vulnsFix = "vulns.fix"
+    case vulnsNoFix = "vulns.no_fix"
+    case vulnsMore = "vulns.more"
+    case vulnsHostsHeader = "vulns.hosts_header"
+    case vulnsHost = "vulns.host"
+    case vulnsNone = "vulns.none"
+    case vulnsNoInventory = "vulns.no_inventory"
+    case vulnsFeedCurrent = "vulns.feed_current"
+    case vulnsFeedFailed = "vulns.feed_failed"
+    case vulnsFeedNever = "vulns.feed_never"
 
     /// True for a counted phrase, stored as one template per plural form.
     public var isPlural: Bool { rawValue.hasPrefix("plural.") }

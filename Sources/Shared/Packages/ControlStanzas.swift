@@ -1,20 +1,23 @@
 /// The fields of one stanza of a dpkg control file (`/var/lib/dpkg/status`, an apt `Packages` index) that the
 /// package checks read; the others are skipped without being copied.
-struct ControlStanza: Sendable, Equatable {
-    var package: String?
-    var architecture: String?
-    var version: String?
+public struct ControlStanza: Sendable, Equatable {
+    public var package: String?
+    public var architecture: String?
+    public var version: String?
     /// `name` or `name (version)`.
-    var source: String?
+    public var source: String?
     /// `want flag status`, status files only.
-    var status: String?
+    public var status: String?
+
+    /// An empty stanza, filled field by field.
+    public init() {}
 }
 
 /// Splits a control file into stanzas (blank-line separated `Field: value` lines; continuation lines begin with a
 /// space or tab) on bytes: the status file of a stock machine is 650 KB, a security index several MB.
-enum ControlStanzas {
+public enum ControlStanzas {
     /// Calls `body` with each stanza of `bytes` that names a package, in file order.
-    static func forEach(in bytes: [UInt8], _ body: (ControlStanza) -> Void) {
+    public static func forEach(in bytes: [UInt8], _ body: (ControlStanza) -> Void) {
         bytes.withUnsafeBufferPointer { buffer in
             var stanza = ControlStanza()
             var lineStart = 0
@@ -63,7 +66,7 @@ enum ControlStanzas {
     /// The source package named by a `Source:` field, and its version when the field gives one (a binNMU's binary
     /// version differs from its source's: `Source: glibc (2.36-9)` on a `2.36-9+b1` binary). No field: the binary is
     /// its own source, at its own version.
-    static func source(_ field: String?, package: String, version: String) -> (name: String, version: String) {
+    public static func source(_ field: String?, package: String, version: String) -> (name: String, version: String) {
         guard let field, !field.isEmpty else { return (package, version) }
         guard let open = field.firstIndex(of: "("), let close = field.lastIndex(of: ")"), open < close else {
             return (field.trimmingSpaces, version)

@@ -1,32 +1,45 @@
 import FoundationEssentials
 
 /// One binary package dpkg reports as installed.
-struct InstalledPackage: Sendable, Equatable {
-    var name: String
-    var architecture: String
-    var version: DebianVersion
+public struct InstalledPackage: Sendable, Equatable {
+    public var name: String
+    public var architecture: String
+    public var version: DebianVersion
     /// The source package it was built from.
-    var source: String
+    public var source: String
     /// The source's version: the binary's own, except for binNMUs (`+b1`) and packages versioned apart from their source.
-    var sourceVersion: DebianVersion
+    public var sourceVersion: DebianVersion
     /// Marked `hold` (`apt-mark hold`): apt will not upgrade it, so an alert says so instead of offering the upgrade.
-    var held: Bool
+    public var held: Bool
+
+    /// A package as dpkg reports it.
+    public init(name: String, architecture: String, version: DebianVersion, source: String, sourceVersion: DebianVersion, held: Bool) {
+        self.name = name
+        self.architecture = architecture
+        self.version = version
+        self.source = source
+        self.sourceVersion = sourceVersion
+        self.held = held
+    }
 }
 
 /// Reads the installed packages from dpkg's status database.
-struct DpkgStatusReader: Sendable {
+public struct DpkgStatusReader: Sendable {
     /// `/var/lib/dpkg/status`, or a fixture in tests.
-    var path = "/var/lib/dpkg/status"
+    public var path = "/var/lib/dpkg/status"
+
+    /// A reader of the status database at `path`.
+    public init(path: String = "/var/lib/dpkg/status") { self.path = path }
 
     /// Why the status database could not be read, fit for a log line.
-    struct ReadError: Error, CustomStringConvertible {
-        let description: String
+    public struct ReadError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The packages whose status is `install ok installed` or `hold ok installed`; half-installed, config-files-only
     /// and deinstalled entries are left out (they have no files for an upgrade to replace). A stanza with a version
     /// dpkg would refuse is left out too and named in `refused`.
-    func read() throws(ReadError) -> (packages: [InstalledPackage], refused: [String]) {
+    public func read() throws(ReadError) -> (packages: [InstalledPackage], refused: [String]) {
         let bytes: [UInt8]
         do {
             bytes = Array(try Data(contentsOf: URL(filePath: path)))
@@ -37,7 +50,7 @@ struct DpkgStatusReader: Sendable {
     }
 
     /// The installed packages of a status file's content, and `name: reason` for each stanza whose version is refused.
-    static func parse(_ bytes: [UInt8]) -> (packages: [InstalledPackage], refused: [String]) {
+    public static func parse(_ bytes: [UInt8]) -> (packages: [InstalledPackage], refused: [String]) {
         var packages: [InstalledPackage] = []
         var refused: [String] = []
         ControlStanzas.forEach(in: bytes) { stanza in
