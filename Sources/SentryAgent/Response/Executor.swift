@@ -135,17 +135,6 @@ actor Executor {
 }
 
 extension ResponseAction {
-    /// The wire name of the action, for logs and refusals.
-    var name: String {
-        switch self {
-        case .blockIP: "block_ip"
-        case .unblockIP: "unblock_ip"
-        case .killSession: "kill_session"
-        case .reboot: "reboot"
-        case .shutdown: "shutdown"
-        }
-    }
-
     /// The `responses:` key that enables it.
     var configurationKey: String {
         switch self {

@@ -63,22 +63,30 @@ public enum ResponseAction: Codable, Sendable, Equatable {
         }
     }
 
+    /// The action's wire name (its `type`): the one spelling in JSON, the audit trail, logs and refusals.
+    public var name: String {
+        switch self {
+        case .blockIP: "block_ip"
+        case .unblockIP: "unblock_ip"
+        case .killSession: "kill_session"
+        case .reboot: "reboot"
+        case .shutdown: "shutdown"
+        }
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .type)
         switch self {
         case .blockIP(let ip, let duration):
-            try container.encode("block_ip", forKey: .type)
             try container.encode(ip, forKey: .ip)
             try container.encodeIfPresent(duration, forKey: .durationSeconds)
         case .unblockIP(let ip):
-            try container.encode("unblock_ip", forKey: .type)
             try container.encode(ip, forKey: .ip)
         case .killSession(let pid, let startTime):
-            try container.encode("kill_session", forKey: .type)
             try container.encode(pid, forKey: .pid)
             try container.encode(startTime, forKey: .startTime)
-        case .reboot: try container.encode("reboot", forKey: .type)
-        case .shutdown: try container.encode("shutdown", forKey: .type)
+        case .reboot, .shutdown: break
         }
     }
 }

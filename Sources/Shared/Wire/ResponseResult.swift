@@ -60,6 +60,9 @@ public struct AlertReceipt: Codable, Sendable, Equatable {
 }
 
 extension ResponseResult.Outcome {
+    /// Whether the action is in place now (done by this command or before it).
+    public var succeeded: Bool { self == .done || self == .alreadyDone }
+
     /// The outcome's wire name: the one spelling used in logs, metrics and the terminal.
     public var name: String {
         switch self {
