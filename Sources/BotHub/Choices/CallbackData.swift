@@ -58,33 +58,23 @@ struct CallbackData: Equatable, Sendable {
     }
 }
 
-extension AlertAction {
-    /// Destructive choices that need a second tap.
-    var needsConfirmation: Bool {
+extension CallbackData.Choice {
+    /// The alert action this choice makes or confirms; nil for the others.
+    var action: AlertAction? {
         switch self {
-        case .reboot, .shutdown, .killProcess, .stopService, .stopDisableService, .blockPort: true
-        default: false
+        case .action(let action), .confirm(let action): action
+        case .cancel, .unblock, .digestBlock, .digestShow: nil
         }
     }
 
-    /// Choices only admins may make.
-    var needsAdmin: Bool {
-        switch self {
-        case .reboot, .shutdown, .stopService, .stopDisableService: true
-        default: false
-        }
-    }
-
-    /// Choices the hub settles itself, without a command to the agent.
-    var isLocal: Bool { self == .acknowledge || self == .ignore || self == .muteProgram }
-
-    /// The block duration for block actions; nil inside means permanent.
-    var blockDuration: Duration?? {
-        switch self {
-        case .blockIP1h: .some(.seconds(3600))
-        case .blockIP24h: .some(.seconds(86_400))
-        case .blockIPPermanent: .some(nil)
-        default: nil
+    /// A choice named as on the terminal (`bothub choose`): an action's wire name or `unblock`.
+    init?(terminalName name: String) {
+        if name == "unblock" {
+            self = .unblock
+        } else if let action = AlertAction(rawValue: name) {
+            self = .action(action)
+        } else {
+            return nil
         }
     }
 }

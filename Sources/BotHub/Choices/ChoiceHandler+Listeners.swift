@@ -16,12 +16,17 @@ extension ChoiceHandler {
     /// every configured chat, for `programMuteDuration`. Critical ones still show: a muted program that opens a port
     /// in the shape of a bind shell (from /tmp, deleted, unpackaged and exposed) is not what the operator muted.
     func muteProgram(of alert: Alert, by actor: String, now: Date) throws {
-        guard let target = Self.programMuteTarget(of: alert) else { throw CommandError(description: "this alert names no program to mute") }
+        guard let target = Self.programMuteTarget(of: alert) else { throw NothingToMute() }
         let until = now.addingTimeInterval(Self.programMuteDuration)
         for chat in roster.chats {
             try store.mute(ChatMute(chatId: chat.id, target: target, until: until, includesCritical: false, mutedBy: actor))
         }
         audit("mute", actor: actor, alertID: alert.id.uuidString, detail: "\(target) in every chat until \(MessageTime.format(until))")
+    }
+
+    /// The port a listener alert is about, with its text (`tcp/8080`) for buttons and lines.
+    static func port(of alert: Alert) -> (transport: String, port: Int, text: String)? {
+        alert.subject.listenerPort.map { ($0.transport, $0.port, "\($0.transport)/\($0.port)") }
     }
 
     /// Unblock port on a listener alert whose port was blocked.
@@ -32,13 +37,14 @@ extension ChoiceHandler {
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
         let actorID = press.origin == .hubMachine ? nil : press.userID
         audit("press", actor: actor, actorID: actorID, alertID: stored.id, detail: "unblock \(port.text) by user \(press.userID)")
-        let command = ResponseCommand(
-            alertId: alert.id,
-            action: .unblockPort(transport: port.transport, port: port.port),
-            requestedBy: Operator(telegramUserId: press.userID, name: actor),
-            issuedAt: now(),
-            expiresAt: now().addingTimeInterval(settings.commandLifetime)
-        )
+        let command: ResponseCommand
+        do {
+            command = try ResponseCommand(
+                unblocking: alert, by: Operator(telegramUserId: press.userID, name: actor), issuedAt: now(), lifetime: settings.commandLifetime)
+        } catch {
+            audit("press_refused", actor: actor, actorID: actorID, alertID: stored.id, detail: "unblock: \(error)")
+            return
+        }
         audit("command", actor: actor, actorID: actorID, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
         let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
         audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
@@ -50,8 +56,13 @@ extension ChoiceHandler {
             return catalogs.outcomeLine(result, values: ["action": action, "user": actor, "time": MessageTime.format(chosenAt)], language: language)
         }
         let succeeded = result.outcome == .done || result.outcome == .alreadyDone
-        await refreshMessages(of: stored, alert: alert, extra: line, keyboard: succeeded ? .none : .unblockPort(port.text))
+        await presenter.refresh(stored, alert: alert, extra: line, keyboard: succeeded ? .none : .unblockPort(port.text))
     }
+}
+
+/// Mute program on an alert that names no executable (the choice is refused, nothing is stored).
+struct NothingToMute: Error, CustomStringConvertible {
+    var description: String { "this alert names no program to mute" }
 }
 
 extension ChatMute {

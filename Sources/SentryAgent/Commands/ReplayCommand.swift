@@ -166,10 +166,11 @@ struct ReplayCommand: ParsableCommand {
 
 /// Prints replay detections as JSON lines on standard output, written per batch (so `--follow` is live).
 final class ReplayPrinter: DetectionOutlet {
-    private let printed = Mutex(0)
+    /// A counter needs no lock: an atomic add from whichever follower thread delivers.
+    private let printed = Atomic<Int>(0)
 
     /// Alerts printed so far.
-    var count: Int { printed.withLock { $0 } }
+    var count: Int { printed.load(ordering: .relaxed) }
 
     func deliver(_ detections: [Detection]) {
         let encoder = WireCoding.encoder()
@@ -180,7 +181,7 @@ final class ReplayPrinter: DetectionOutlet {
             output.append(UInt8(ascii: "\n"))
         }
         FileOutput.standardOutput.write(output)
-        printed.withLock { $0 += detections.count }
+        _ = printed.add(detections.count, ordering: .relaxed)
     }
 }
 

@@ -157,22 +157,6 @@ actor Executor {
 }
 
 extension ResponseAction {
-    /// The wire name of the action, for logs and refusals.
-    var name: String {
-        switch self {
-        case .blockIP: "block_ip"
-        case .unblockIP: "unblock_ip"
-        case .killSession: "kill_session"
-        case .reboot: "reboot"
-        case .shutdown: "shutdown"
-        case .acceptListener: "accept_listener"
-        case .killProcess: "kill_process"
-        case .stopService: "stop_service"
-        case .blockPort: "block_port"
-        case .unblockPort: "unblock_port"
-        }
-    }
-
     /// The `responses:` key that enables it.
     var configurationKey: String {
         switch self {

@@ -89,41 +89,46 @@ public enum ResponseAction: Codable, Sendable, Equatable {
         }
     }
 
+    /// The action's wire name (its `type`): the one spelling in JSON, the audit trail, logs and refusals.
+    public var name: String {
+        switch self {
+        case .blockIP: "block_ip"
+        case .unblockIP: "unblock_ip"
+        case .killSession: "kill_session"
+        case .reboot: "reboot"
+        case .shutdown: "shutdown"
+        case .acceptListener: "accept_listener"
+        case .killProcess: "kill_process"
+        case .stopService: "stop_service"
+        case .blockPort: "block_port"
+        case .unblockPort: "unblock_port"
+        }
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .type)
         switch self {
         case .blockIP(let ip, let duration):
-            try container.encode("block_ip", forKey: .type)
             try container.encode(ip, forKey: .ip)
             try container.encodeIfPresent(duration, forKey: .durationSeconds)
         case .unblockIP(let ip):
-            try container.encode("unblock_ip", forKey: .type)
             try container.encode(ip, forKey: .ip)
         case .killSession(let pid, let startTime):
-            try container.encode("kill_session", forKey: .type)
             try container.encode(pid, forKey: .pid)
             try container.encode(startTime, forKey: .startTime)
-        case .reboot: try container.encode("reboot", forKey: .type)
-        case .shutdown: try container.encode("shutdown", forKey: .type)
+        case .reboot, .shutdown: break
         case .acceptListener(let key):
-            try container.encode("accept_listener", forKey: .type)
             try container.encode(key, forKey: .listener)
         case .killProcess(let pid, let startTime, let listener):
-            try container.encode("kill_process", forKey: .type)
             try container.encode(pid, forKey: .pid)
             try container.encode(startTime, forKey: .startTime)
             try container.encodeIfPresent(listener, forKey: .listener)
         case .stopService(let unit, let disable, let listener):
-            try container.encode("stop_service", forKey: .type)
             try container.encode(unit, forKey: .unit)
             try container.encode(disable, forKey: .disable)
             try container.encodeIfPresent(listener, forKey: .listener)
-        case .blockPort(let transport, let port):
-            try container.encode("block_port", forKey: .type)
-            try container.encode(transport, forKey: .transport)
-            try container.encode(port, forKey: .port)
-        case .unblockPort(let transport, let port):
-            try container.encode("unblock_port", forKey: .type)
+        case .blockPort(let transport, let port), .unblockPort(let transport, let port):
             try container.encode(transport, forKey: .transport)
             try container.encode(port, forKey: .port)
         }

@@ -2,7 +2,7 @@ import Foundation
 import Shared
 
 /// How the hub writes times for people, in Telegram and on the terminal alike: one instant format (minutes in UTC,
-/// short and unambiguous for operators in any zone) and one span format (`25 s`, `4 min`, `1 h 5 min`, `2 d 3 h`).
+/// short and unambiguous for operators in any zone) and one span format (`25 s`, `4 min 10 s`, `1 h 5 min`, `2 d 3 h`).
 enum MessageTime {
     /// `2026-11-29 23:51 UTC`.
     static func format(_ date: Date) -> String {
@@ -18,16 +18,10 @@ enum MessageTime {
             parts.second ?? 0)
     }
 
-    /// A remaining or elapsed time in its two largest units: `25 s`, `4 min`, `1 h 5 min`, `2 d 3 h`.
+    /// A remaining or elapsed time in its two largest units: `25 s`, `4 min 10 s`, `1 h 5 min`, `2 d 3 h`
+    /// (`DurationText.describe`, spaced for messages).
     static func span(_ seconds: TimeInterval) -> String {
-        let total = max(0, Int(seconds))
-        func pair(_ big: Int, _ bigUnit: String, _ small: Int, _ smallUnit: String) -> String {
-            small == 0 ? "\(big) \(bigUnit)" : "\(big) \(bigUnit) \(small) \(smallUnit)"
-        }
-        if total >= 86_400 { return pair(total / 86_400, "d", total % 86_400 / 3600, "h") }
-        if total >= 3600 { return pair(total / 3600, "h", total % 3600 / 60, "min") }
-        if total >= 60 { return pair(total / 60, "min", 0, "") }
-        return "\(total) s"
+        DurationText.describe(.seconds(max(0, Int64(seconds))), style: .spaced)
     }
 
     /// "25 s ago" in `language`.

@@ -199,22 +199,8 @@ struct AlertMessageRenderer {
         }
     }
 
+    /// The action's button label (`AlertAction.rule`).
     static func key(for action: AlertAction) -> MessageKey {
-        switch action {
-        case .acknowledge: .actionAcknowledge
-        case .ignore: .actionIgnore
-        case .killSession: .actionKillSession
-        case .blockIP1h: .actionBlockIP1h
-        case .blockIP24h: .actionBlockIP24h
-        case .blockIPPermanent: .actionBlockIPPermanent
-        case .reboot: .actionReboot
-        case .shutdown: .actionShutdown
-        case .acceptListener: .actionAcceptListener
-        case .killProcess: .actionKillProcess
-        case .stopService: .actionStopService
-        case .stopDisableService: .actionStopDisableService
-        case .blockPort: .actionBlockPort
-        case .muteProgram: .actionMuteProgram
-        }
+        action.rule.label
     }
 }

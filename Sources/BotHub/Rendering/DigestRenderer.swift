@@ -11,7 +11,7 @@ struct DigestRenderer {
     static func addressCounts(_ alerts: [Alert]) -> [(ip: String, count: Int)] {
         var counts: [String: Int] = [:]
         for alert in alerts {
-            if let ip = ChoiceHandler.ip(of: alert) { counts[ip, default: 0] += 1 }
+            if let ip = alert.subject.remoteAddress { counts[ip, default: 0] += 1 }
         }
         return counts.map { ($0.key, $0.value) }.sorted { $0.count != $1.count ? $0.count > $1.count : $0.ip < $1.ip }
     }
