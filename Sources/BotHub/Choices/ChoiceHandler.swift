@@ -155,6 +155,14 @@ struct ChoiceHandler: Sendable {
             await carryOut(action, stored: stored, alert: alert, press: press, actionName: actionName)
         case .unblock:
             await unblock(stored: stored, alert: alert, press: press, actionName: actionName)
+        case .simulateUpgrade(let index):
+            await simulateUpgrade(index, stored: stored, alert: alert, press: press, language: language)
+        case .confirmUpgrade(let index, let planHash):
+            await confirmUpgrade(index, planHash: planHash, stored: stored, alert: alert, press: press, actionName: actionName)
+        case .showAll:
+            await showAllUpdates(stored: stored, alert: alert, press: press, language: language)
+        case .snooze:
+            await snooze(stored: stored, alert: alert, press: press, language: language)
         }
     }
 
@@ -280,7 +288,9 @@ struct ChoiceHandler: Sendable {
     }
 
     /// Claims the alert (single use), runs the choice and shows the outcome.
-    private func carryOut(_ action: AlertAction, stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
+    func carryOut(
+        _ action: AlertAction, stored: StoredAlert, alert: Alert, press: Press, actionName: String, responseAction: ResponseAction? = nil
+    ) async {
         let actor = press.name
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         let chosenAt = now()
@@ -332,7 +342,14 @@ struct ChoiceHandler: Sendable {
 
         let operatorID = Operator(telegramUserId: press.userID, name: actor)
         let result: ResponseResult
-        switch Self.command(for: action, alert: alert, by: operatorID, now: now(), lifetime: settings.commandLifetime) {
+        let built =
+            responseAction.map {
+                Result<ResponseCommand, CommandError>.success(
+                    ResponseCommand(
+                        alertId: alert.id, action: $0, requestedBy: operatorID, issuedAt: now(),
+                        expiresAt: now().addingTimeInterval(settings.commandLifetime)))
+            } ?? Self.command(for: action, alert: alert, by: operatorID, now: now(), lifetime: settings.commandLifetime)
+        switch built {
         case .success(let command):
             // Stored before it is sent: a hub killed while the agent works sends this same id again at its next start.
             do {
@@ -370,7 +387,8 @@ struct ChoiceHandler: Sendable {
             ["action": catalogs.text(AlertMessageRenderer.key(for: action), language: language), "user": actor, "time": MessageTime.format(chosenAt)]
         }
         let line = { (language: String) in outcomeLine(result, values: valuesIn(language), language: language) }
-        let succeeded = result.outcome == .done || result.outcome == .alreadyDone
+        // A started upgrade is not reopened: its end arrives as `upgrade_finished` and is folded into these messages.
+        let succeeded = result.outcome == .done || result.outcome == .alreadyDone || result.outcome == .started
         let recorded = storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
             try store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: !succeeded)
         }
@@ -489,16 +507,17 @@ struct ChoiceHandler: Sendable {
             let messageID = found
         else { return }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
-        let shutdown = action == .shutdown
-        let prompt = catalogs.text(
-            shutdown ? .confirmShutdown : .confirmReboot,
-            language: language,
-            ["host": alert.hostname, "seconds": String(Int(settings.confirmationWindow))]
-        )
+        let keys: (prompt: MessageKey, button: MessageKey) =
+            switch action {
+            case .shutdown: (.confirmShutdown, .buttonConfirmShutdown)
+            case .restartServices: (.confirmRestartServices, .buttonConfirmRestartServices)
+            default: (.confirmReboot, .buttonConfirmReboot)
+            }
+        let prompt = catalogs.text(keys.prompt, language: language, ["host": alert.hostname, "seconds": String(Int(settings.confirmationWindow))])
         let keyboard = [
             [
                 InlineButton(
-                    text: catalogs.text(shutdown ? .buttonConfirmShutdown : .buttonConfirmReboot, language: language),
+                    text: catalogs.text(keys.button, language: language),
                     callbackData: CallbackData(choice: .confirm(action), shortID: stored.shortId).text
                 ),
                 InlineButton(
@@ -508,7 +527,7 @@ struct ChoiceHandler: Sendable {
         await edit(chatID: chatID, messageID: messageID, html: rendered.html + "\n\n" + prompt, keyboard: keyboard)
     }
 
-    private func edit(chatID: Int64, messageID: Int64, html: String, keyboard: [[InlineButton]]) async {
+    func edit(chatID: Int64, messageID: Int64, html: String, keyboard: [[InlineButton]]) async {
         guard let telegram else { return }
         do {
             try await telegram.editMessageText(chatID: chatID, messageID: messageID, html: html, keyboard: keyboard)
@@ -518,7 +537,7 @@ struct ChoiceHandler: Sendable {
     }
 
     /// An entry for what `press` did, naming the presser and their Telegram id (none for a press on the hub machine).
-    private func audit(_ event: String, by press: Press, alertID: String?, detail: String) {
+    func audit(_ event: String, by press: Press, alertID: String?, detail: String) {
         audit(event, actor: press.name, actorID: press.origin == .hubMachine ? nil : press.userID, alertID: alertID, detail: detail)
     }
 
@@ -536,7 +555,8 @@ struct ChoiceHandler: Sendable {
     static func action(of choice: CallbackData.Choice) -> AlertAction? {
         switch choice {
         case .action(let action), .confirm(let action): action
-        case .cancel, .unblock, .digestBlock, .digestShow: nil
+        case .upgrade, .confirmUpgrade: .upgradePackages
+        case .cancel, .unblock, .digestBlock, .digestShow, .showAll, .snooze: nil
         }
     }
 
@@ -546,7 +566,7 @@ struct ChoiceHandler: Sendable {
         case .sshSession(let session): session.ip
         case .sshBruteForce(let attack): attack.ip
         case .http404(let burst): burst.ip
-        case .cpu, .agent, .listener, .securityUpdates: nil
+        case .cpu, .agent, .listener, .securityUpdates, .upgradeFinished, .restartNeeded: nil
         }
     }
 
@@ -576,6 +596,14 @@ struct ChoiceHandler: Sendable {
             responseAction = .killSession(pid: session.pid, startTime: startTime)
         case .reboot: responseAction = .reboot
         case .shutdown: responseAction = .shutdown
+        case .restartServices:
+            guard case .restartNeeded(let restart) = alert.subject, !restart.units.isEmpty else {
+                return .failure(CommandError(description: "this alert names no service to restart"))
+            }
+            responseAction = .restartServices(units: restart.units)
+        case .upgradePackages:
+            // Only from a confirmed simulation, whose plan hash the command must carry (ChoiceHandler+Upgrade).
+            return .failure(CommandError(description: "an upgrade needs a confirmed plan"))
         case .acknowledge, .ignore:
             return .failure(CommandError(description: "\(action.rawValue) needs no command"))
         }
@@ -587,7 +615,7 @@ struct ChoiceHandler: Sendable {
 
     static func describe(_ outcome: ResponseResult.Outcome) -> String {
         switch outcome {
-        case .done, .alreadyDone: outcome.name
+        case .done, .alreadyDone, .started: outcome.name
         case .refused(let reason), .failed(let reason): "\(outcome.name): \(reason)"
         }
     }
@@ -664,6 +692,7 @@ extension MessageCatalogs {
         switch result.outcome {
         case .done: key = .outcomeDone
         case .alreadyDone: key = .outcomeAlreadyDone
+        case .started: key = .outcomeStarted
         case .refused(let reason):
             key = .outcomeRefused
             values["reason"] = reason

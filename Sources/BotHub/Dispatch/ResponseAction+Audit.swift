@@ -9,6 +9,9 @@ extension ResponseAction {
         case .killSession(let pid, let startTime): "kill_session pid=\(pid) start_time=\(startTime)"
         case .reboot: "reboot"
         case .shutdown: "shutdown"
+        case .upgradePackages(let pins, let planHash, let simulate):
+            "upgrade_packages\(simulate ? " simulate" : "") plan=\(planHash ?? "-") pins=\(pins.joined(separator: ","))"
+        case .restartServices(let units): "restart_services units=\(units.joined(separator: ","))"
         }
     }
 }

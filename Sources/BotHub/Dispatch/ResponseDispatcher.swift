@@ -12,13 +12,7 @@ struct ResponseDispatcher: Sendable {
 
     func dispatch(_ command: ResponseCommand, to agentID: String, now: Date) async -> ResponseResult {
         let result = await send(command, to: agentID, now: now)
-        let outcome: String
-        switch result.outcome {
-        case .done: outcome = "done"
-        case .alreadyDone: outcome = "already_done"
-        case .refused: outcome = "refused"
-        case .failed: outcome = "failed"
-        }
+        let outcome = result.outcome.name
         metrics?.increment("vigil_hub_commands_total", help: "Commands sent to agents, by outcome.", labels: ["agent": agentID, "outcome": outcome])
         return result
     }

@@ -16,9 +16,12 @@ struct ChatMute: Codable, FetchableRecord, PersistableRecord, Sendable, Equatabl
 
     /// True if this mute hides `alert` in `chatID`.
     func hides(_ alert: StoredAlert, in chatID: Int64) -> Bool {
-        chatId == chatID && (target == alert.agent || target == alert.kind.rawValue)
+        chatId == chatID && (target == alert.agent || target == alert.kind.rawValue || target == Self.kindOfAgent(alert.kind, alert.agent))
             && (includesCritical || alert.severity != .critical)
     }
+
+    /// The target of a mute of one kind from one agent (`security_updates@web-1`, what Snooze sets).
+    static func kindOfAgent(_ kind: AlertKind, _ agent: String) -> String { "\(kind.rawValue)@\(agent)" }
 }
 
 extension HubStore {

@@ -227,7 +227,7 @@ struct ReplayRecord: Codable, Equatable {
         case .cpu(let evidence):
             count = Int(evidence.percent.rounded())
             windowSeconds = evidence.windowSeconds
-        case .agent, .listener, .securityUpdates:
+        case .agent, .listener, .securityUpdates, .upgradeFinished, .restartNeeded:
             break
         }
     }

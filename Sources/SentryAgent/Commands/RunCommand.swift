@@ -78,7 +78,7 @@ struct RunCommand: AsyncParsableCommand {
                 "the hub's host does not resolve; it cannot be protected from blocks by address", metadata: ["host": "\(agent.hubEndpoint.host)"])
         }
         let responders = Executor.Responders.make(
-            configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, logger: logger)
+            configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, stateDirectory: agent.stateDirectory, logger: logger)
         let executor: Executor
         do {
             executor = try Executor(

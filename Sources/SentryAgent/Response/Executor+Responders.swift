@@ -15,6 +15,7 @@ extension Executor.Responders {
         runner: any CommandRunner = ProcessCommandRunner(),
         locator: ProgramLocator = ProgramLocator(),
         localAddresses: @escaping @Sendable () -> [IPAddress] = InterfaceAddresses.current,
+        stateDirectory: String? = nil,
         logger: Logger
     ) -> Executor.Responders {
         let record = dryRun ? RecordingCommandRunner() : nil
@@ -42,6 +43,10 @@ extension Executor.Responders {
             dryRun: dryRun,
             logger: logger
         )
-        return Executor.Responders(blocks: blocks, sessions: sessions, power: power)
+        // A dry run upgrades nothing: a recorded simulation has no plan to show, so the command is refused instead.
+        let upgrades =
+            dryRun ? nil : stateDirectory.map { PackageUpgrader(settings: .make(configuration, stateDirectory: $0), runner: runner, logger: logger) }
+        let restarts = dryRun ? nil : ServiceRestarter(runner: runner)
+        return Executor.Responders(blocks: blocks, sessions: sessions, power: power, upgrades: upgrades, restarts: restarts)
     }
 }

@@ -14,6 +14,9 @@ actor Executor {
         var blocks: BlockResponder
         var sessions: SessionKiller
         var power: PowerControl
+        /// `upgrade_packages` and `restart_services` (nil: refused as not configured).
+        var upgrades: PackageUpgrader? = nil
+        var restarts: ServiceRestarter? = nil
     }
 
     /// An `expires_at` further ahead than this is refused: it would keep a journal entry alive for that long.
@@ -90,6 +93,18 @@ actor Executor {
             (report, afterReply) = responders.power.schedule(.reboot)
         case .shutdown:
             (report, afterReply) = responders.power.schedule(.shutdown)
+        case .upgradePackages(let pins, let planHash, let simulate):
+            if let upgrades = responders.upgrades {
+                report = await upgrades.upgrade(command, pins: pins, planHash: planHash, simulate: simulate)
+            } else {
+                report = .refused("this agent has no package upgrader")
+            }
+        case .restartServices(let units):
+            if let restarts = responders.restarts {
+                report = await restarts.restart(units)
+            } else {
+                report = .refused("this agent cannot restart services")
+            }
         }
         let result = finished(command, report)
         do {
@@ -115,7 +130,8 @@ actor Executor {
         switch recorded.outcome {
         case .done, .alreadyDone:
             return ResponseResult(commandId: command.id, outcome: .alreadyDone, detail: recorded.detail, finishedAt: recorded.finishedAt)
-        case .refused, .failed:
+        case .started, .refused, .failed:
+            // A started upgrade is not started again: its end comes as an `upgrade_finished` alert.
             return recorded
         }
     }
@@ -126,11 +142,13 @@ actor Executor {
         case .killSession: configuration.killSession
         case .reboot: configuration.reboot
         case .shutdown: configuration.shutdown
+        case .upgradePackages: configuration.upgradePackages
+        case .restartServices: configuration.restartServices
         }
     }
 
     private func finished(_ command: ResponseCommand, _ report: ActionReport) -> ResponseResult {
-        ResponseResult(commandId: command.id, outcome: report.outcome, detail: report.detail, finishedAt: now())
+        ResponseResult(commandId: command.id, outcome: report.outcome, detail: report.detail, finishedAt: now(), plan: report.plan)
     }
 }
 
@@ -143,6 +161,8 @@ extension ResponseAction {
         case .killSession: "kill_session"
         case .reboot: "reboot"
         case .shutdown: "shutdown"
+        case .upgradePackages: "upgrade_packages"
+        case .restartServices: "restart_services"
         }
     }
 

@@ -42,8 +42,13 @@ public enum ResponseAction: Codable, Sendable, Equatable {
     case killSession(pid: Int32, startTime: UInt64)
     case reboot
     case shutdown
+    /// Upgrade exactly these `name=version` pins (every installed binary of the chosen source packages), if apt's
+    /// simulation still gives the plan whose hash is `planHash`; with `simulate` only answer the plan, run nothing.
+    case upgradePackages(pins: [String], planHash: String?, simulate: Bool)
+    /// `systemctl restart` these units (plain unit names, after an upgrade left them on deleted libraries).
+    case restartServices(units: [String])
 
-    private enum CodingKeys: String, CodingKey { case type, ip, durationSeconds, pid, startTime }
+    private enum CodingKeys: String, CodingKey { case type, ip, durationSeconds, pid, startTime, pins, planHash, simulate, units }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -58,6 +63,13 @@ public enum ResponseAction: Codable, Sendable, Equatable {
             self = .killSession(pid: try container.decode(Int32.self, forKey: .pid), startTime: try container.decode(UInt64.self, forKey: .startTime))
         case "reboot": self = .reboot
         case "shutdown": self = .shutdown
+        case "upgrade_packages":
+            self = .upgradePackages(
+                pins: try container.decode([String].self, forKey: .pins),
+                planHash: try container.decodeIfPresent(String.self, forKey: .planHash),
+                simulate: try container.decodeIfPresent(Bool.self, forKey: .simulate) ?? false
+            )
+        case "restart_services": self = .restartServices(units: try container.decode([String].self, forKey: .units))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown action \(other)")
         }
@@ -79,6 +91,14 @@ public enum ResponseAction: Codable, Sendable, Equatable {
             try container.encode(startTime, forKey: .startTime)
         case .reboot: try container.encode("reboot", forKey: .type)
         case .shutdown: try container.encode("shutdown", forKey: .type)
+        case .upgradePackages(let pins, let planHash, let simulate):
+            try container.encode("upgrade_packages", forKey: .type)
+            try container.encode(pins, forKey: .pins)
+            try container.encodeIfPresent(planHash, forKey: .planHash)
+            if simulate { try container.encode(true, forKey: .simulate) }
+        case .restartServices(let units):
+            try container.encode("restart_services", forKey: .type)
+            try container.encode(units, forKey: .units)
         }
     }
 }

@@ -26,7 +26,7 @@ struct ChoiceHandlerTests {
 
         static func make(
             actions: [AlertAction] = [.acknowledge, .killSession, .blockIP1h, .reboot], otherChats: [TelegramConfiguration.Chat] = [],
-            logger: Logger = Logger(label: "test")
+            logger: Logger = Logger(label: "test"), kind: AlertKind = .sshSession, subject: AlertSubject? = nil
         ) async throws -> Fixture {
             let store = try HubStore.inMemory()
             let telegram = RecordingTelegram()
@@ -57,11 +57,12 @@ struct ChoiceHandlerTests {
             let alert = Alert(
                 agent: "web-1",
                 hostname: "web-1",
-                kind: .sshSession,
+                kind: kind,
                 severity: .warning,
                 observedAt: clock.now,
-                subject: .sshSession(
-                    SSHSessionEvidence(user: "root", ip: "203.0.113.9", port: 50_000, method: "password", pid: 4242, pidStartTime: 777)),
+                subject: subject
+                    ?? .sshSession(
+                        SSHSessionEvidence(user: "root", ip: "203.0.113.9", port: 50_000, method: "password", pid: 4242, pidStartTime: 777)),
                 actions: actions
             )
             _ = try store.recordAlert(alert, chats: [chatID] + otherChats.map(\.id), now: clock.now)
