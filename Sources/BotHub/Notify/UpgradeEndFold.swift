@@ -15,11 +15,11 @@ struct UpgradeEndFold {
     /// there); false when there is no such message, and the end is sent as a message of its own.
     func fold(_ message: PendingMessage, end: UpgradeFinishedEvidence) async throws(TelegramError) -> Bool {
         guard let originalID = end.alertId?.uuidString,
-            let found = storeErrors.attempt("read_alert", context: ["alert": originalID], { try store.alert(id: originalID) }),
+            let found = storeErrors.attempt("read_alert", context: ["alert": "\(originalID)"], { try store.alert(id: originalID) }),
             let original = found,
-            let decoded = storeErrors.attempt("decode_alert", context: ["alert": originalID], { try original.decoded() }),
+            let decoded = storeErrors.attempt("decode_alert", context: ["alert": "\(originalID)"], { try original.decoded() }),
             let lookup = storeErrors.attempt(
-                "read_message_id", context: ["alert": originalID], { try store.messageID(alertID: originalID, chatID: message.chatID) }),
+                "read_message_id", context: ["alert": "\(originalID)"], { try store.messageID(alertID: originalID, chatID: message.chatID) }),
             let messageID = lookup
         else { return false }
         let language = roster.language(of: message.chatID)
@@ -33,7 +33,7 @@ struct UpgradeEndFold {
         storeErrors.perform("mark_message_sent", context: ["alert": "\(message.alert.id)"]) {
             try store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: messageID)
         }
-        storeErrors.perform("finish_alert", context: ["alert": originalID]) {
+        storeErrors.perform("finish_alert", context: ["alert": "\(originalID)"]) {
             try store.finishAlert(id: originalID, outcome: line(roster.defaultLanguage), reopen: !succeeded)
         }
         return true

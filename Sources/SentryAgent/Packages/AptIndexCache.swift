@@ -45,15 +45,15 @@ final class AptIndexCache: Sendable {
         }
         for key in paths.keys.sorted() {
             let path = paths[key] ?? ""
-            stamp += stat(path)
-            for name in (listDirectory(path) ?? []).sorted() { stamp += stat(path + "/" + name) }
+            stamp += fileStamp(path)
+            for name in (listDirectory(path) ?? []).sorted() { stamp += fileStamp(path + "/" + name) }
         }
         return stamp
     }
 
-    private static func stat(_ path: String) -> [Int64] {
-        var info = Glibc.stat()
-        guard Glibc.stat(path, &info) == 0 else { return [0] }
+    private static func fileStamp(_ path: String) -> [Int64] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return [0] }
         return [Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(info.st_size), Int64(info.st_ino)]
     }
 }

@@ -142,6 +142,22 @@ struct UpgradeChoiceTests {
         #expect(csv.hasSuffix("'=cmd,\"1,0\",\"2\"\"x\",a,false,false\r\n"))
     }
 
+    @Test("restart_needed offers Restart those services; an admin's confirmed tap sends exactly the alert's units")
+    func restartServices() async throws {
+        let hub = try await Fixture.make(
+            actions: [.restartServices, .acknowledge], kind: .restartNeeded,
+            subject: .restartNeeded(RestartNeededEvidence(units: ["nginx.service"], processes: [], rebootRequired: false, packages: ["libssl3"])))
+        atTestEnd { [agent = hub.agent] in await agent.stop() }
+        #expect(await hub.shownHTML.contains("Still running replaced files of libssl3: nginx.service"))
+        await hub.press(hub.data("restart_services"), by: ChoiceHandlerTests.bob)
+        #expect(await hub.agent.commands.isEmpty, "an operator may not restart services")
+        await hub.press(hub.data("restart_services"), by: ChoiceHandlerTests.alice)
+        #expect(await hub.agent.commands.isEmpty, "the first tap only asks")
+        #expect(await hub.shownHTML.contains("Restart those services on <b>web-1</b>?"))
+        await hub.press(hub.data("confirm_restart_services"), by: ChoiceHandlerTests.alice)
+        #expect(await hub.agent.commands.map(\.action) == [.restartServices(units: ["nginx.service"])])
+    }
+
     /// Stores `alert` as intake would and lets the notifier show it.
     static func deliver(_ alert: Alert, to hub: Fixture) async throws {
         _ = try hub.store.recordAlert(alert, chats: [ChoiceHandlerTests.chatID], now: hub.clock.now)
