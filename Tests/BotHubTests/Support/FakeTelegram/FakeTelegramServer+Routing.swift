@@ -134,7 +134,10 @@ extension FakeTelegramServer {
                 parameters[name] = .string(value)
                 textEncoded.insert(name)
             }
-        } else if contentType.hasPrefix("multipart/form-data"), let boundary = contentType.split(separator: "boundary=").last {
+        } else if contentType.hasPrefix("multipart/form-data"),
+            // The boundary is case-sensitive: read from the header as sent, not the lower-cased copy.
+            let boundary = (request.headers["Content-Type"] ?? "").split(separator: "boundary=").last
+        {
             guard let parts = multipartFields(request.body, boundary: String(boundary)) else {
                 return .failure(.badRequest("malformed multipart/form-data body"))
             }
