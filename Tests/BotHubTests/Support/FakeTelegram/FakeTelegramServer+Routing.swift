@@ -159,9 +159,14 @@ extension FakeTelegramServer {
         guard text.hasPrefix(delimiter), text.hasSuffix(delimiter + "--\r\n") || text.hasSuffix(delimiter + "--") else { return nil }
         var fields: [(String, String)] = []
         for part in text.components(separatedBy: delimiter).dropFirst() where !part.hasPrefix("--") {
-            guard part.hasPrefix("\r\n"), let split = part.range(of: "\r\n\r\n"), part.hasSuffix("\r\n") else { return nil }
-            let head = part[part.index(part.startIndex, offsetBy: 2)..<split.lowerBound]
-            let content = String(part[split.upperBound...].dropLast(2))
+            // Scalars, not Characters: "\r\n" is one Character, and the framing is counted in bytes.
+            let scalars = part.unicodeScalars
+            guard scalars.starts(with: "\r\n".unicodeScalars), scalars.reversed().starts(with: "\n\r".unicodeScalars),
+                let split = part.range(of: "\r\n\r\n")
+            else { return nil }
+            let head = String(String.UnicodeScalarView(scalars[scalars.index(scalars.startIndex, offsetBy: 2)..<split.lowerBound]))
+            let body = part[split.upperBound...].unicodeScalars
+            let content = String(String.UnicodeScalarView(body.dropLast(2)))
             guard
                 let disposition = head.components(separatedBy: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition: form-data") }),
                 let name = quoted(disposition, "name")
