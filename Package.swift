@@ -53,6 +53,8 @@ let package = Package(
         // libcurl for the hub's Telegram client (FoundationNetworking stays out of the hub); the header wraps the variadic
         // `curl_easy_setopt` in typed inline functions Swift can call.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // fanotify and name_to_handle_at for the identity watcher (glibc headers; nothing to link).
+        .systemLibrary(name: "CFanotify"),
         // Each program is a library (its whole code, so tests and fuzz targets link it) and a one-line executable.
         .target(
             name: "BotHub",
@@ -71,6 +73,8 @@ let package = Package(
             name: "SentryAgent",
             dependencies: [
                 "Shared",
+                "CFanotify",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -84,6 +88,8 @@ let package = Package(
             dependencies: [
                 "Shared",
                 "SentryAgent",
+                // `vigil-bench vulns` times the hub's feed reader and matcher through `VulnerabilityBenchmarks`.
+                "BotHub",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

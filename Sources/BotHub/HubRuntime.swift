@@ -16,10 +16,36 @@ struct HubRuntime {
     let recovery: ChoiceRecovery
     let metrics: MetricsRegistry
     let metricsServer: HTTPServer?
+    /// The known-vulnerability feed (`hub.vulnerabilities`), nil while it is off.
+    var feedUpdater: FeedUpdater? = nil
 
+    /// The services that run until shutdown: any of them returning or throwing stops the hub.
     var services: [any Service] {
-        [server, offlineMonitor, pruner, recovery]
-            + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?].compactMap { $0 }
+        [server, offlineMonitor, pruner]
+            + [notifier as (any Service)?, poller as (any Service)?, metricsServer as (any Service)?, feedUpdater as (any Service)?].compactMap { $0 }
+    }
+
+    /// How long a graceful shutdown may take (a press waiting on a stuck agent, a Telegram call) before the group
+    /// cancels what is left, and how long that cancellation may take before the process ends anyway: a hub that does
+    /// not exit cannot be restarted by systemd.
+    static let shutdownGrace: Duration = .seconds(5)
+    static let cancellationGrace: Duration = .seconds(5)
+
+    /// The group that runs the hub: `services`, plus `finishing` services that end on their own (the start-up
+    /// recovery, a Telegram reconnector) without stopping the others, and a bounded shutdown.
+    func groupConfiguration(
+        finishing: [any Service] = [], handlesSignals: Bool = true, logger: Logger
+    ) -> ServiceGroupConfiguration {
+        let finishing = ([recovery] + finishing).map {
+            ServiceGroupConfiguration.ServiceConfiguration(service: $0, successTerminationBehavior: .ignore)
+        }
+        var configuration = ServiceGroupConfiguration(
+            services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) } + finishing, logger: logger)
+        // SIGTERM (systemd's stop) and SIGINT shut down gracefully; tests drive the group themselves.
+        if handlesSignals { configuration.gracefulShutdownSignals = [.sigterm, .sigint] }
+        configuration.maximumGracefulShutdownDuration = Self.shutdownGrace
+        configuration.maximumCancellationDuration = Self.cancellationGrace
+        return configuration
     }
 
     /// Tunables tests shorten; production uses the defaults.
@@ -46,9 +72,9 @@ struct HubRuntime {
             configured: configuration.agents, enrollment: AgentEnrollmentFile(stateDirectory: configuration.stateDirectory), logger: logger,
             now: now)
         let metrics = MetricsRegistry()
-        var roster = ChatRoster(chats: configuration.telegram.chats, store: store, defaultLanguage: configuration.language)
-        roster.storeErrors = StoreErrorReporter(logger: logger, metrics: metrics)
-        let dispatcher = ResponseDispatcher(agents: agents, timeout: .seconds(15), logger: logger, metrics: metrics)
+        let wiring = HubWiring(configuration: configuration, store: store, agents: agents, logger: logger, metrics: metrics)
+        let roster = wiring.roster
+        let dispatcher = wiring.dispatcher
         let reachability = ReachabilityRecorder(store: store, logger: logger, now: now)
         let telegram = telegram.map { MeteredTelegram(wrapped: $0, metrics: metrics, reachability: reachability) as any TelegramAPI }
 
@@ -74,18 +100,7 @@ struct HubRuntime {
                 now: now,
                 metrics: metrics
             )
-            let choiceHandler = ChoiceHandler(
-                store: store,
-                catalogs: catalogs,
-                telegram: telegram,
-                roster: roster,
-                dispatcher: dispatcher,
-                settings: timing.choice,
-                logger: logger,
-                now: now,
-                strangers: strangers,
-                metrics: metrics
-            )
+            let choiceHandler = wiring.choices(catalogs: catalogs, telegram: telegram, settings: timing.choice, strangers: strangers, now: now)
             choices = choiceHandler
             let commands = ChatCommandHandler(
                 store: store,
@@ -112,11 +127,7 @@ struct HubRuntime {
             )
         }
         // Without Telegram the recovery still resends or reopens; there is no message to edit.
-        let recovery = ChoiceRecovery(
-            choices: choices
-                ?? ChoiceHandler(
-                    store: store, catalogs: catalogs, telegram: nil, roster: roster, dispatcher: dispatcher, settings: timing.choice, logger: logger,
-                    now: now, metrics: metrics))
+        let recovery = ChoiceRecovery(choices: choices ?? wiring.choices(catalogs: catalogs, telegram: nil, settings: timing.choice, now: now))
         let wake: @Sendable () -> Void = { [notifier] in notifier?.wake() }
         let intake = AlertIntake(store: store, roster: roster, logger: logger, now: now, metrics: metrics, alertStored: wake)
         let offlineMonitor = OfflineMonitor(
@@ -130,12 +141,16 @@ struct HubRuntime {
             alertStored: wake,
             metrics: metrics
         )
+        var listen = configuration.listen
+        listen.routeBodyLimits["/inventory"] = max(InventoryIntake.maxBodyBytes, listen.maxBodyBytes)
         let server = HTTPServer(
-            configuration: configuration.listen,
-            handler: IntakeRoutes.make(intake: intake, verifier: EnvelopeVerifier(keys: agents), logger: logger),
+            configuration: listen,
+            handler: IntakeRoutes.make(
+                intake: intake, verifier: EnvelopeVerifier(keys: agents), logger: logger,
+                inventory: InventoryIntake(store: store, logger: logger, now: now)),
             logger: logger
         )
-        return HubRuntime(
+        var runtime = HubRuntime(
             store: store,
             server: server,
             notifier: notifier,
@@ -148,5 +163,12 @@ struct HubRuntime {
             metrics: metrics,
             metricsServer: configuration.metrics.enabled ? configuration.metrics.makeServer(registry: metrics, logger: logger) : nil
         )
+        if configuration.vulnerabilities.enabled {
+            runtime.feedUpdater = FeedUpdater(
+                configuration: configuration.vulnerabilities, store: store, workDirectory: "\(configuration.stateDirectory)/vulnerabilities",
+                logger: logger,
+                now: now)
+        }
+        return runtime
     }
 }

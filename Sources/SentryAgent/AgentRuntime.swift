@@ -12,9 +12,10 @@ struct AgentRuntime {
 
     static let version = VigilVersion.current
 
-    static func make(configuration agent: AgentConfiguration, dryRun: Bool, logger: Logger, executor: Executor, blocks: BlockResponder) throws
-        -> AgentRuntime
-    {
+    static func make(
+        configuration agent: AgentConfiguration, dryRun: Bool, logger: Logger, executor: Executor, blocks: BlockResponder,
+        listenerDecisions: ListenerDecisions
+    ) throws -> AgentRuntime {
         let metrics = MetricsRegistry()
         let outbox = try AlertOutbox(directory: agent.stateDirectory + "/outbox", logger: logger)
         if outbox.loadReport.damagedRegions > 0 {
@@ -31,7 +32,8 @@ struct AgentRuntime {
             stateDirectory: agent.stateDirectory,
             factory: AlertFactory(agentID: agent.id, hostname: agent.hostname, responses: agent.responses),
             sink: sink,
-            logger: logger
+            logger: logger,
+            listenerDecisions: listenerDecisions
         )
         let delivery = OutboxDelivery(outbox: outbox, client: hubClient, logger: logger)
         let heartbeat = HeartbeatSender(
@@ -60,6 +62,13 @@ struct AgentRuntime {
                     factory: AlertFactory(agentID: agent.id, hostname: agent.hostname, responses: agent.responses), sink: sink, logger: logger))
         }
         if agent.metrics.enabled { services.append(agent.metrics.makeServer(registry: metrics, logger: logger)) }
+        if agent.detectors.packages.enabled {
+            // The hub matches the inventory against its vulnerability feed; hubs without the route answer 404 (logged).
+            services.append(
+                InventorySender(
+                    agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,
+                    sentPath: agent.stateDirectory + "/inventory-sent.txt", client: hubClient, logger: logger))
+        }
         return AgentRuntime(services: services, outbox: outbox, metrics: metrics)
     }
 }

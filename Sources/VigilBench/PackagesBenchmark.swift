@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SentryAgent
+import Shared
 
 /// `vigil-bench packages`: dpkg version comparisons per second, the full security scan and the status-only rescan,
 /// each beside a baseline measured in the same run.

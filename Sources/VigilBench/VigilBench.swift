@@ -13,6 +13,8 @@ struct VigilBench: AsyncParsableCommand {
             HTTPParseBenchmark.self, SealBenchmark.self, HubIngestBenchmark.self, AlertLatencyBenchmark.self, DetectionBenchmark.self,
             ConfigParseBenchmark.self,
             PackagesBenchmark.self,
+            ListenersBenchmark.self,
+            VulnsBenchmark.self,
             FootprintBenchmark.self,
         ]
     )

@@ -61,6 +61,8 @@ struct ChatCommandHandler: Sendable {
             reply = say(.commandHelp, [:])
         case "/status":
             reply = status(language: language, say)
+        case "/vulns":
+            reply = vulnerabilities(language: language)
         case "/blocks":
             await sendBlocks(chatID: chatID, language: language, say: say)
             return
@@ -93,7 +95,7 @@ struct ChatCommandHandler: Sendable {
             let count = catalogs.text(.pluralOpenAlerts, language: language, count: open[agent] ?? 0)
             return say(.commandStatusAgent, ["agent": agent, "seen": seen, "open": count])
         }
-        return ([say(.commandStatusHeader, [:])] + lines).joined(separator: "\n")
+        return ([say(.commandStatusHeader, [:])] + lines + [vulnerabilityFeedLine(language: language)].compactMap { $0 }).joined(separator: "\n")
     }
 
     /// Asks every agent for its live block list (the kernel's truth, with time left); an agent that cannot be

@@ -105,23 +105,24 @@ struct CallbackData: Equatable, Sendable {
     }
 }
 
-extension AlertAction {
-    /// Destructive choices that need a second tap.
-    var needsConfirmation: Bool { self == .reboot || self == .shutdown || self == .restartServices }
-
-    /// Choices only admins may make.
-    var needsAdmin: Bool { self == .reboot || self == .shutdown || self == .upgradePackages || self == .restartServices }
-
-    /// Choices the hub settles itself, without a command to the agent.
-    var isLocal: Bool { self == .acknowledge || self == .ignore }
-
-    /// The block duration for block actions; nil inside means permanent.
-    var blockDuration: Duration?? {
+extension CallbackData.Choice {
+    /// The alert action this choice makes or confirms; nil for the others.
+    var action: AlertAction? {
         switch self {
-        case .blockIP1h: .some(.seconds(3600))
-        case .blockIP24h: .some(.seconds(86_400))
-        case .blockIPPermanent: .some(nil)
-        default: nil
+        case .action(let action), .confirm(let action): action
+        case .upgrade, .confirmUpgrade: .upgradePackages
+        case .cancel, .unblock, .digestBlock, .digestShow, .showAll, .snooze: nil
+        }
+    }
+
+    /// A choice named as on the terminal (`bothub choose`): an action's wire name or `unblock`.
+    init?(terminalName name: String) {
+        if name == "unblock" {
+            self = .unblock
+        } else if let action = AlertAction(rawValue: name) {
+            self = .action(action)
+        } else {
+            return nil
         }
     }
 }

@@ -43,7 +43,7 @@ extension ChoiceHandler {
         }
         // Nothing was stored as sent, so nothing was sent: the choice is reopened for the operator to make again.
         let name = { (language: String) in
-            action.map { catalogs.text(AlertMessageRenderer.key(for: $0), language: language) } ?? (stored.pendingChoice ?? "?")
+            action.map { catalogs.text($0.rule.label, language: language) } ?? (stored.pendingChoice ?? "?")
         }
         let line = { (language: String) in
             catalogs.text(.outcomeInterrupted, language: language, ["action": name(language), "user": actor, "time": MessageTime.format(chosenAt)])
@@ -58,7 +58,7 @@ extension ChoiceHandler {
             "recovered", actor: nil, alertID: stored.id,
             detail: "\(stored.pendingChoice ?? "a choice") by \(actor) was interrupted before anything was sent; reopened")
         if let alert {
-            await refreshMessages(of: stored, alert: alert, extra: line, keyboard: .offered)
+            await presenter.refresh(stored, alert: alert, extra: line, keyboard: .offered)
         }
     }
 }

@@ -40,7 +40,7 @@ extension ChoiceHandler {
         guard result.outcome == .done, let plan = result.plan, let chatID = press.chatID else {
             await press.finished(.dispatched(result))
             let values = ["action": text(.actionUpgradePackages, [:]), "user": press.name, "time": MessageTime.format(now())]
-            await refreshMessages(of: stored, alert: alert, extra: { catalogs.outcomeLine(result, values: values, language: $0) }, keyboard: .offered)
+            await presenter.refresh(stored, alert: alert, extra: { catalogs.outcomeLine(result, values: values, language: $0) }, keyboard: .offered)
             return
         }
         let choice = CallbackData.confirmationChoice(index, planHash: plan.hash)
@@ -80,7 +80,7 @@ extension ChoiceHandler {
                 InlineButton(text: text(.buttonCancel, [:]), callbackData: CallbackData(choice: .cancel, shortID: stored.shortId).text),
             ]
         ]
-        await edit(chatID: chatID, messageID: messageID, html: rendered.html + "\n\n" + lines.joined(separator: "\n"), keyboard: keyboard)
+        await presenter.edit(chatID: chatID, messageID: messageID, html: rendered.html + "\n\n" + lines.joined(separator: "\n"), keyboard: keyboard)
     }
 
     /// The second tap: the confirmation of exactly this plan must be pending for this presser; then the upgrade is
@@ -98,7 +98,7 @@ extension ChoiceHandler {
         guard confirmed, let target = Self.upgradePins(index, of: alert) else {
             await press.reply(catalogs.text(.toastConfirmExpired, language: language), true)
             audit("press_refused", by: press, alertID: stored.id, detail: "upgrade plan \(planHash) not confirmed or expired")
-            await refreshMessages(of: stored, alert: alert, extra: nil, keyboard: .offered)
+            await presenter.refresh(stored, alert: alert, extra: nil, keyboard: .offered)
             return
         }
         await carryOut(
@@ -162,6 +162,6 @@ extension ChoiceHandler {
         await press.reply(catalogs.text(.toastSnoozed, language: language), false)
         audit("press", by: press, alertID: stored.id, detail: "snooze security_updates of \(alert.agent) in chat \(chatID) until \(until)")
         let values = { (language: String) in ["user": press.name, "time": MessageTime.format(until)] }
-        await refreshMessages(of: stored, alert: alert, extra: { catalogs.text(.outcomeSnoozed, language: $0, values($0)) }, keyboard: .offered)
+        await presenter.refresh(stored, alert: alert, extra: { catalogs.text(.outcomeSnoozed, language: $0, values($0)) }, keyboard: .offered)
     }
 }

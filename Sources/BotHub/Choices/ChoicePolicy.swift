@@ -45,14 +45,16 @@ struct ChoicePolicy: Sendable {
         case alreadyHandled(by: String)
         /// A digest's choice named an alert (digest buttons go to the digest's own handling).
         case notForAlerts
+        /// An alert's choice named a digest.
+        case notForDigests
     }
 
     func decide(
         _ choice: CallbackData.Choice, on stored: StoredAlert, alert: Alert, role: TelegramConfiguration.Role?, now: Date
     ) -> Decision {
-        let requested = ChoiceHandler.action(of: choice)
+        let requested = choice.action
         guard let role else { return .refuse(.notOperator) }
-        if let requested, requested.needsAdmin, role != .admin { return .refuse(.needsAdmin(requested)) }
+        if let requested, let refusal = Self.refusal(requested, role: role) { return .refuse(refusal) }
         if let requested, !alert.actions.contains(requested) { return .refuse(.notOffered(requested)) }
         guard now.timeIntervalSince(stored.receivedAt) <= settings.buttonLifetime else { return .refuse(.expired) }
         switch choice {
@@ -72,5 +74,37 @@ struct ChoicePolicy: Sendable {
             guard case .securityUpdates = alert.subject else { return .refuse(.notForAlerts) }
             return choice == .showAll ? .showAll : .snooze
         }
+    }
+
+    /// What a press on a digest's button does.
+    enum DigestDecision: Sendable, Equatable {
+        case refuse(Refusal)
+        /// Send the full list of addresses.
+        case show
+        /// Claim the digest and block the addresses its message lists (`AlertAction.blockIP1h` on each one's alert).
+        case block
+    }
+
+    /// The digest's choices under the same rules as an alert's: an operator of the chat, the role the block action
+    /// needs, and no block after `buttonLifetime` since the digest's last alert (the list stays available).
+    func decide(_ choice: CallbackData.Choice, onDigestLastAlertAt lastAlertAt: Date, role: TelegramConfiguration.Role?, now: Date) -> DigestDecision
+    {
+        guard let role else { return .refuse(.notOperator) }
+        switch choice {
+        case .digestShow: return .show
+        case .digestBlock:
+            if let refusal = Self.refusal(Self.digestBlockAction, role: role) { return .refuse(refusal) }
+            guard now.timeIntervalSince(lastAlertAt) <= settings.buttonLifetime else { return .refuse(.expired) }
+            return .block
+        case .action, .confirm, .cancel, .unblock, .upgrade, .confirmUpgrade, .showAll, .snooze: return .refuse(.notForDigests)
+        }
+    }
+
+    /// The action "Block top N" carries out on each address.
+    static let digestBlockAction = AlertAction.blockIP1h
+
+    /// Whether `role` may choose `action` (`AlertAction.rule`).
+    private static func refusal(_ action: AlertAction, role: TelegramConfiguration.Role) -> Refusal? {
+        action.rule.role == .admin && role != .admin ? .needsAdmin(action) : nil
     }
 }

@@ -1,14 +1,16 @@
 import ServiceLifecycle
 
 /// Runs `ChoiceHandler.recoverInterruptedChoices()` once at start, beside the other services (an agent that does not
-/// answer delays only this), then stays until shutdown: a service that returns would stop the whole group.
+/// answer delays only this), and ends: the hub runs it with `successTerminationBehavior: .ignore`
+/// (`HubRuntime.groupConfiguration`), so its end stops nothing else, and a shutdown meanwhile cancels it.
 struct ChoiceRecovery: Service, CustomStringConvertible {
     let choices: ChoiceHandler
 
     var description: String { "ChoiceRecovery" }
 
     func run() async throws {
-        await choices.recoverInterruptedChoices()
-        try await gracefulShutdown()
+        await cancelWhenGracefulShutdown {
+            _ = await choices.recoverInterruptedChoices()
+        }
     }
 }

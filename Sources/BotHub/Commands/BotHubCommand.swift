@@ -10,7 +10,7 @@ struct BotHubCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, CheckConfigCommand.self, AgentCommand.self, AlertsCommand.self, ShowCommand.self, ChooseCommand.self,
             StatusCommand.self, BlocksCommand.self, UnblockCommand.self, MuteCommand.self, UnmuteCommand.self, AuditCommand.self,
-            InstallBootCommand.self, UninstallBootCommand.self,
+            InstallBootCommand.self, UninstallBootCommand.self, VulnsCommand.self,
         ]
     )
 }

@@ -16,7 +16,7 @@ struct ChooseCommand: AsyncParsableCommand {
 
     @Argument(
         help:
-            "One of the alert's choices (CHOICES in `bothub alerts`): acknowledge, ignore, kill_session, block_ip_1h, block_ip_24h, block_ip_permanent, reboot, shutdown, or unblock."
+            "One of the alert's choices (CHOICES in `bothub alerts`): acknowledge, ignore, kill_session, block_ip_1h, block_ip_24h, block_ip_permanent, reboot, shutdown, accept_listener, kill_process, stop_service, stop_disable_service, block_port, mute_program, or unblock."
     )
     var choice: String
 
@@ -35,7 +35,7 @@ struct ChooseCommand: AsyncParsableCommand {
         guard AlertReference(alert) != nil else {
             throw ValidationError("ALERT: a short id from `bothub alerts` (12 to 32 hex digits) or a full alert UUID")
         }
-        guard choice == "unblock" || AlertAction(rawValue: choice) != nil else {
+        guard CallbackData.Choice(terminalName: choice) != nil else {
             throw ValidationError(
                 "CHOICE: unknown choice \(choice) (one of \((AlertAction.allCases.map(\.rawValue) + ["unblock"]).joined(separator: ", ")))")
         }
@@ -49,34 +49,32 @@ struct ChooseCommand: AsyncParsableCommand {
         let stored = try hub.alert(alert)
         let listing = try hub.listing(stored, catalogs: catalogs, now: Date())
         if let refusal = Self.refusal(choice: choice, listing: listing) { throw TerminalError(refusal) }
-        let action = AlertAction(rawValue: choice)
+        guard let parsed = CallbackData.Choice(terminalName: choice) else { throw ValidationError("CHOICE: unknown choice \(choice)") }
+        let action = parsed.action
         if let action, action.needsConfirmation, !yes {
             print("\(choice) \(listing.host) (alert \(listing.shortId)): nothing sent; re-run with --yes to confirm.")
             throw ExitCode.failure
         }
 
-        let handler = ChoiceHandler(
-            store: hub.store,
+        let wiring = HubWiring(configuration: hub.configuration, store: hub.store, agents: hub.agents, logger: logger)
+        let handler = wiring.choices(
             catalogs: catalogs,
             telegram: hub.configuration.telegram.token.map { TelegramClient(apiURL: hub.configuration.telegram.apiURL, token: $0) },
-            roster: ChatRoster(chats: hub.configuration.telegram.chats, store: hub.store, defaultLanguage: hub.configuration.language),
-            dispatcher: ResponseDispatcher(agents: hub.agents, timeout: .seconds(15), logger: logger),
             settings: ChoiceSettings(),
-            logger: logger,
             now: Date.init
         )
         let end = PressRecorder()
         let localOperator = HubTerminal.localOperator
-        let press = { (data: String) in
+        let press = { (choice: CallbackData.Choice) in
             Press(
-                userID: localOperator.telegramUserId, name: localOperator.name, origin: .hubMachine, data: data,
+                userID: localOperator.telegramUserId, name: localOperator.name, origin: .hubMachine,
+                data: CallbackData(choice: choice, shortID: stored.shortId).text,
                 reply: { text, _ in await end.replied(text) }, finished: { await end.finished($0) })
         }
+        // The same two taps a button takes: the choice, then its confirmation (`--yes` stands for the second tap).
+        await handler.process(press(parsed))
         if let action, action.needsConfirmation {
-            await handler.process(press("v1:\(choice):\(stored.shortId)"))
-            await handler.process(press("v1:confirm_\(choice):\(stored.shortId)"))
-        } else {
-            await handler.process(press("v1:\(choice):\(stored.shortId)"))
+            await handler.process(press(.confirm(action)))
         }
         let report = Self.report(await end.end, lastReply: await end.lastReply, choice: choice, listing: listing)
         print(report.line)

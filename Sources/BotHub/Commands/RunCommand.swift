@@ -71,7 +71,7 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let runtime = try HubRuntime.make(configuration: hub, catalogs: catalogs, telegram: telegram, logger: logger)
-        let group = ServiceGroup(services: runtime.services + extraServices, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(configuration: runtime.groupConfiguration(finishing: extraServices, logger: logger))
         // The lock is held until the services have stopped.
         defer { withExtendedLifetime(lock) {} }
         try await group.run()

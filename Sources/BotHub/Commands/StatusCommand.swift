@@ -40,6 +40,8 @@ struct StatusCommand: ParsableCommand {
         var telegram: TelegramReachability?
         var agents: [AgentStatus]
         var mutes: [Mute]
+        /// The known-vulnerability feed, when it was ever checked.
+        var vulnerabilityFeed: VulnerabilityFeedState?
     }
 
     func run() throws {
@@ -75,7 +77,8 @@ struct StatusCommand: ParsableCommand {
             agents: agents,
             mutes: try hub.store.activeMutes(now: now).sorted { ($0.chatId, $0.target) < ($1.chatId, $1.target) }.map {
                 Mute(chat: $0.chatId, target: $0.target, until: $0.until, includesCritical: $0.includesCritical, mutedBy: $0.mutedBy)
-            }
+            },
+            vulnerabilityFeed: try hub.store.vulnerabilityFeedState()
         )
     }
 
@@ -94,6 +97,7 @@ struct StatusCommand: ParsableCommand {
                 "telegram  UNREACHABLE since \(MessageTime.precise(telegram.since)) (\(telegram.error ?? "no answer")); last try \(ago(telegram.lastCallAt))"
             )
         }
+        if let feed = status.vulnerabilityFeed { lines.append(VulnsListCommand.feedText(feed, now: now)) }
         lines.append("")
         if status.agents.isEmpty {
             lines.append("No agents: enroll one with `bothub agent add NAME --url http://AGENT:7071 --config FILE`.")

@@ -17,6 +17,11 @@ final class CurlTransfer: @unchecked Sendable {
     private let maxResponseBytes: Int
     private var body = Data()
     private var overflowed = false
+    private let bodyFile: Int32?
+    private var received = 0
+    /// `errno` of a failed write to `bodyFile`.
+    private var writeFailure: Int32?
+    private let replyHeaders: [String]
     private let cancelled = Atomic<Bool>(false)
 
     init(_ request: CurlRequest) throws(CurlError) {
@@ -26,10 +31,13 @@ final class CurlTransfer: @unchecked Sendable {
         // libcurl would otherwise send `Expect: 100-continue` with bodies over 1 KiB and wait a second for an answer
         // that plain HTTP/1.1 servers never send.
         headers = curl_slist_append(headers, "Expect:")
+        for header in request.headers { headers = curl_slist_append(headers, header) }
         self.headers = headers
         self.errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(to: 0)
         self.maxResponseBytes = request.maxResponseBytes
+        self.bodyFile = request.bodyFile
+        self.replyHeaders = request.replyHeaders
         try configure(for: request)
     }
 
@@ -84,12 +92,39 @@ final class CurlTransfer: @unchecked Sendable {
 
     /// Libcurl's write callback: keeps the bytes, or stops the transfer (by taking none) when the reply grows too big.
     private func append(_ bytes: UnsafeRawBufferPointer) -> Int {
-        guard body.count + bytes.count <= maxResponseBytes else {
+        guard received + bytes.count <= maxResponseBytes else {
             overflowed = true
             return 0
         }
-        body.append(contentsOf: bytes)
+        received += bytes.count
+        guard let bodyFile else {
+            body.append(contentsOf: bytes)
+            return bytes.count
+        }
+        var written = 0
+        while written < bytes.count, let base = bytes.baseAddress {
+            let result = write(bodyFile, base + written, bytes.count - written)
+            if result < 0 {
+                if errno == EINTR { continue }
+                writeFailure = errno
+                return 0
+            }
+            written += result
+        }
         return bytes.count
+    }
+
+    /// The reply headers asked for, read from libcurl's header API after the transfer.
+    private func collectedHeaders() -> [String: String] {
+        var found: [String: String] = [:]
+        for name in replyHeaders {
+            var header: UnsafeMutablePointer<curl_header>?
+            // Origin 1 is CURLH_HEADER (plain server headers; a shift macro Swift does not import); request -1 is the
+            // last response, the final answer's after a 100 Continue.
+            guard curl_easy_header(easy, name, 0, 1, -1, &header) == CURLHE_OK, let value = header?.pointee.value else { continue }
+            found[name] = String(cString: value)
+        }
+        return found
     }
 
     /// Marks the transfer cancelled; the loop drops it at its next turn.
@@ -103,7 +138,9 @@ final class CurlTransfer: @unchecked Sendable {
             // libcurl always has the status of a completed transfer; if it had none, 0 reads as "no HTTP status".
             var status = 0
             if vigil_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK { status = 0 }
-            finish(.success(CurlResponse(status: status, body: body)))
+            finish(.success(CurlResponse(status: status, body: body, headers: collectedHeaders())))
+        } else if let writeFailure {
+            finish(.failure(.failed("cannot write the reply to disk: \(String(cString: strerror(writeFailure)))")))
         } else if overflowed || code == CURLE_FILESIZE_EXCEEDED {
             finish(.failure(.tooLarge(limit: maxResponseBytes)))
         } else if code == CURLE_OPERATION_TIMEDOUT {

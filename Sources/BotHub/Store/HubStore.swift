@@ -211,6 +211,7 @@ struct HubStore: Sendable {
                     CREATE INDEX message_on_digestId ON message(digestId);
                     """)
         }
+        registerVulnerabilityMigrations(&migrator)
         return migrator
     }
 }

@@ -23,7 +23,8 @@ enum TelegramGreeting: Sendable {
 }
 
 /// After a start without Telegram, retries `getMe` with backoff until Telegram answers, then says so. Meanwhile the
-/// hub stores alerts and serves agents; the notifier and the poller retry their own calls with backoff.
+/// hub stores alerts and serves agents; the notifier and the poller retry their own calls with backoff. It ends once
+/// Telegram answers, and runs with `successTerminationBehavior: .ignore` so that ending stops nothing else.
 struct TelegramReconnector: Service, CustomStringConvertible {
     var description: String { "TelegramReconnector" }
 
@@ -51,7 +52,5 @@ struct TelegramReconnector: Service, CustomStringConvertible {
                 }
             }
         }
-        // A service that returns ends the whole group: stay until the hub shuts down.
-        try? await gracefulShutdown()
     }
 }

@@ -64,6 +64,7 @@ struct AlertListing: Encodable {
         case .upgradeFinished(let end): "upgrade \(end.outcome.name): \(end.installed.prefix(3).joined(separator: ", "))"
         case .restartNeeded(let restart):
             "restart \((restart.units + restart.processes).prefix(3).joined(separator: ", "))\(restart.rebootRequired ? " + reboot" : "")"
+        case .identity(let change): "\(change.path): \(change.changes.first?.detail.prefix(60) ?? "changed")"
         }
     }
 }

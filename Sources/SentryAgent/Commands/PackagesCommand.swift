@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import Shared
 
 #if canImport(Glibc)
     import Glibc

@@ -83,7 +83,8 @@ struct ReplayCommand: ParsableCommand {
                 wallClock: { Int64(time(nil)) }, utcOffset: DetectionService.localUTCOffset())
             lines = try feed(consumer, detectors: detectors, tally: tally)
         case .http404:
-            guard let detector = DetectionService.http404Detector(detectors) else {
+            // --explain counts the lines not in the format, so it must look at every line.
+            guard let detector = DetectionService.http404Detector(detectors, parsesEveryLine: explain) else {
                 throw ValidationError("detectors.http404.log_format is not usable")
             }
             let systemClock: @Sendable () -> Int64 = { Int64(time(nil)) }
@@ -165,10 +166,11 @@ struct ReplayCommand: ParsableCommand {
 
 /// Prints replay detections as JSON lines on standard output, written per batch (so `--follow` is live).
 final class ReplayPrinter: DetectionOutlet {
-    private let printed = Mutex(0)
+    /// A counter needs no lock: an atomic add from whichever follower thread delivers.
+    private let printed = Atomic<Int>(0)
 
     /// Alerts printed so far.
-    var count: Int { printed.withLock { $0 } }
+    var count: Int { printed.load(ordering: .relaxed) }
 
     func deliver(_ detections: [Detection]) {
         let encoder = WireCoding.encoder()
@@ -179,7 +181,7 @@ final class ReplayPrinter: DetectionOutlet {
             output.append(UInt8(ascii: "\n"))
         }
         FileOutput.standardOutput.write(output)
-        printed.withLock { $0 += detections.count }
+        _ = printed.add(detections.count, ordering: .relaxed)
     }
 }
 
@@ -227,7 +229,7 @@ struct ReplayRecord: Codable, Equatable {
         case .cpu(let evidence):
             count = Int(evidence.percent.rounded())
             windowSeconds = evidence.windowSeconds
-        case .agent, .listener, .securityUpdates, .upgradeFinished, .restartNeeded:
+        case .agent, .listener, .securityUpdates, .upgradeFinished, .restartNeeded, .identity:
             break
         }
     }

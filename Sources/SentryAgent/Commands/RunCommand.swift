@@ -32,11 +32,14 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         agent.listen = DescriptorLimit.fit(agent.listen, otherConnections: agent.metrics.connectionsNeeded, logger: logger)
-        let executor = try await makeExecutor(agent, logger: logger)
+        // One writer of the listener baseline, shared by the detector and the responses that accept or forget listeners.
+        let listenerDecisions = ListenerDecisions(store: ListenerBaselineStore(stateDirectory: agent.stateDirectory))
+        let executor = try await makeExecutor(agent, listenerDecisions: listenerDecisions, logger: logger)
         let runtime: AgentRuntime
         do {
             runtime = try AgentRuntime.make(
-                configuration: agent, dryRun: dryRun, logger: logger, executor: executor.executor, blocks: executor.blocks)
+                configuration: agent, dryRun: dryRun, logger: logger, executor: executor.executor, blocks: executor.blocks,
+                listenerDecisions: listenerDecisions)
         } catch {
             logger.critical("cannot open the outbox", metadata: ["reason": "\(error)"])
             throw ExitCode.failure
@@ -56,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The state directory, locked against a second agent, the response executor with its journal there, and the
     /// firewall prepared (a failure is logged, and each block retries it and reports the reason).
-    private func makeExecutor(_ agent: AgentConfiguration, logger: Logger) async throws -> (
+    private func makeExecutor(_ agent: AgentConfiguration, listenerDecisions: ListenerDecisions, logger: Logger) async throws -> (
         executor: Executor, blocks: BlockResponder, lock: StateDirectoryLock
     ) {
         let lock: StateDirectoryLock
@@ -78,7 +81,8 @@ struct RunCommand: AsyncParsableCommand {
                 "the hub's host does not resolve; it cannot be protected from blocks by address", metadata: ["host": "\(agent.hubEndpoint.host)"])
         }
         let responders = Executor.Responders.make(
-            configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, stateDirectory: agent.stateDirectory, logger: logger)
+            configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, stateDirectory: agent.stateDirectory,
+            listenerDecisions: listenerDecisions, protectedPorts: (agent.listen.port, agent.hubEndpoint.port), logger: logger)
         let executor: Executor
         do {
             executor = try Executor(

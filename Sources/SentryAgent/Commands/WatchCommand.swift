@@ -105,6 +105,7 @@ extension DetectorsConfiguration {
         if http404.enabled, !http404.paths.isEmpty { parts.append("http404(\(http404.paths.joined(separator: ",")))") }
         if cpu.enabled { parts.append("cpu") }
         if listeners.enabled { parts.append("listeners") }
+        if identity.enabled { parts.append("identity") }
         return parts.isEmpty ? "none" : parts.joined(separator: " ")
     }
 }

@@ -36,7 +36,9 @@ struct AlertFactory: Sendable {
         case .cpu:
             guard detection.kind == .cpuSustained else { return [] }
             return [.acknowledge] + (responses.reboot ? [.reboot] : []) + (responses.shutdown ? [.shutdown] : [])
-        case .agent, .listener:
+        case .listener(let evidence):
+            return listenerActions(evidence)
+        case .agent:
             return [.acknowledge]
         case .securityUpdates:
             return [.acknowledge] + (responses.upgradePackages ? [.upgradePackages] : [])
@@ -47,7 +49,24 @@ struct AlertFactory: Sendable {
             let restart: [AlertAction] = responses.restartServices && !evidence.units.isEmpty ? [.restartServices] : []
             let reboot: [AlertAction] = responses.reboot && evidence.rebootRequired ? [.reboot] : []
             return restart + reboot + [.acknowledge]
+        case .identity:
+            return [.acknowledge]
         }
+    }
+
+    /// A new listener's answers, each only where it can work: Accept needs the identity, a kill the start time, a
+    /// stop a plain unit name (a container's process is not the host's service), a port block a port reachable from
+    /// outside; Mute needs an executable to mute.
+    private func listenerActions(_ evidence: ListenerEvidence) -> [AlertAction] {
+        var actions: [AlertAction] = [.acknowledge]
+        if responses.acceptListener, evidence.identity != nil { actions.append(.acceptListener) }
+        if responses.killProcess, let pid = evidence.pid, pid > 1, evidence.pidStartTime != nil { actions.append(.killProcess) }
+        if responses.stopService, evidence.container == nil, let unit = evidence.unit, ServiceStopper.isPlainUnitName(unit) {
+            actions += [.stopService, .stopDisableService]
+        }
+        if responses.blockPort, evidence.scope != "loopback" { actions.append(.blockPort) }
+        if evidence.exe != nil { actions.append(.muteProgram) }
+        return actions
     }
 
     /// A version-8 UUID from (agent, line origin, kind, severity), or a random one for detections without a line.

@@ -28,6 +28,8 @@ enum AlertLogLine {
             "upgrade \(evidence.commandId) \(evidence.outcome.name): \(evidence.installed.joined(separator: ", "))"
         case .restartNeeded(let evidence):
             "restart \(evidence.units.joined(separator: " ")) \(evidence.processes.joined(separator: " "))\(evidence.rebootRequired ? " reboot required" : "")"
+        case .identity(let evidence):
+            "\(evidence.path) \(evidence.changes.first?.detail ?? "changed") by \(evidence.writer?.exe ?? evidence.seenBy)"
         }
     }
 }

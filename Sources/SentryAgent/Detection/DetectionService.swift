@@ -18,6 +18,8 @@ struct DetectionService: Service {
     let factory: AlertFactory
     let sink: any AlertSink
     let logger: Logger
+    /// The listener baseline's one writer, shared with the responses (nil: the detector makes its own).
+    var listenerDecisions: ListenerDecisions? = nil
     /// Unix seconds now.
     var wallClock: @Sendable () -> Int64 = { Int64(time(nil)) }
 
@@ -40,6 +42,9 @@ struct DetectionService: Service {
                 }
                 if configuration.packages.enabled {
                     group.addTask { await runPackages() }
+                }
+                if configuration.identity.enabled {
+                    group.addTask { await runIdentity() }
                 }
                 // The SSH files even when `auto` fell back to journald: an auth.log it may not read is worth a word.
                 let sshFiles = configuration.ssh.isActive && configuration.ssh.source != .journald ? configuration.ssh.paths : []
@@ -141,7 +146,7 @@ struct DetectionService: Service {
     }
 
     /// The 404 detector for `detectors`, or nil if its log format is unusable (refused by the config reader first).
-    static func http404Detector(_ detectors: DetectorsConfiguration) -> HTTP404Detector? {
+    static func http404Detector(_ detectors: DetectorsConfiguration, parsesEveryLine: Bool = false) -> HTTP404Detector? {
         let http = detectors.http404
         let behindProxy = !http.trustedProxies.isEmpty
         guard let format = NginxLogFormat(http.logFormat, forwardedFor: behindProxy), let plainFormat = NginxLogFormat(http.logFormat) else {
@@ -152,6 +157,7 @@ struct DetectionService: Service {
             cooldownSeconds: http.cooldown.components.seconds, maxTrackedAddresses: http.maxTrackedAddresses)
         configuration.ipv6Prefix = detectors.ipv6Prefix
         configuration.trustedProxies = TrustedProxies(http.trustedProxies)
+        configuration.parsesEveryLine = parsesEveryLine
         return HTTP404Detector(configuration: configuration, format: format, plainFormat: plainFormat)
     }
 
@@ -192,10 +198,24 @@ struct DetectionService: Service {
     private func runListeners() async {
         let listeners = configuration.listeners
         var monitor = ListenerMonitor(
-            scanner: ListenerScanner(),
+            scanner: ListenerScanner.allNamespaces(),
             configuration: .init(alertExisting: listeners.alertExisting, ephemeralPorts: ListenerIdentity.ephemeralPorts()),
-            store: ListenerBaselineStore(stateDirectory: stateDirectory), logger: logger)
+            decisions: listenerDecisions ?? ListenerDecisions(store: ListenerBaselineStore(stateDirectory: stateDirectory)), logger: logger)
+        var polls = 0
+        var dnatFailing = false
         while !Task.isCancelled {
+            // The nat table changes when a container publishes a port: read every 30 polls, not at each.
+            if polls % 30 == 0 {
+                switch await DNATRule.load() {
+                case .success(let rules):
+                    monitor.setPublishing(rules)
+                    dnatFailing = false
+                case .failure(let error):
+                    if !dnatFailing { logger.warning("cannot read DNAT rules; published ports are not reported", metadata: ["error": "\(error)"]) }
+                    dnatFailing = true
+                }
+            }
+            polls += 1
             for detection in monitor.tick(time: wallClock()) {
                 let alert = factory.alert(for: detection)
                 Self.log(alert, to: logger)

@@ -17,6 +17,7 @@ enum DetectorInputs {
         }
         if detectors.cpu.enabled { parts.append("cpu") }
         if detectors.listeners.enabled { parts.append("listeners") }
+        if detectors.identity.enabled { parts.append("identity") }
         return "detectors: " + (parts.isEmpty ? "none" : parts.joined(separator: ", "))
     }
 }

@@ -6,6 +6,8 @@ struct Listener: Sendable, Equatable {
     var owner: ListenerOwner?
     /// What dpkg says about the executable.
     var package: PackageOwnership
+    /// The DNAT rules on the host that send outside traffic to it (Docker's published ports).
+    var published: [DNATRule] = []
 
     /// Whether a package owns the executable, as far as this host can tell.
     enum PackageOwnership: Sendable, Equatable {

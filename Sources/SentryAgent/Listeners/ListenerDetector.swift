@@ -4,8 +4,8 @@ import Shared
 ///
 /// A listener counts once it is present in two consecutive polls (a socket that lives for less than a poll is a
 /// test, a probe or a restart in progress, not a service). It is new when its identity is not in the baseline: the
-/// identities present at the first start (unless `alertExisting`), plus every one already alerted on, so a service
-/// alerts once, not at each restart.
+/// identities present at the first start (unless `alertExisting`) or accepted by an operator, plus every one already
+/// reported, so a service alerts once, not at each restart (unless a response forgot it: see `ListenerBaseline`).
 struct ListenerDetector {
     struct Configuration: Sendable {
         /// Alert on the listeners present at the very first start instead of taking them as the baseline.
@@ -16,11 +16,11 @@ struct ListenerDetector {
     }
 
     let configuration: Configuration
-    /// The accepted identities; nil until the first poll forms it (no baseline file yet).
-    private(set) var baseline: Set<ListenerIdentity>?
+    /// The accepted and reported identities; nil until the first poll forms it (no baseline file yet).
+    private(set) var baseline: ListenerBaseline?
     private var previous: Set<ListenerIdentity> = []
 
-    init(configuration: Configuration, baseline: Set<ListenerIdentity>?) {
+    init(configuration: Configuration, baseline: ListenerBaseline?) {
         self.configuration = configuration
         self.baseline = baseline
     }
@@ -37,27 +37,31 @@ struct ListenerDetector {
         }
         let present = Set(byIdentity.keys)
         defer { previous = present }
-        guard var accepted = baseline else {
-            baseline = configuration.alertExisting ? [] : present
+        guard var known = baseline else {
+            baseline = ListenerBaseline(accepted: configuration.alertExisting ? [] : present)
             if configuration.alertExisting { return ([], true) }
             return ([summary(present, time: time)], true)
         }
         var detections: [Detection] = []
-        for identity in present.intersection(previous).subtracting(accepted).sorted(by: { $0.description < $1.description }) {
+        let new = present.intersection(previous).filter { !known.contains($0) }
+        for identity in new.sorted(by: { $0.description < $1.description }) {
             guard let found = byIdentity[identity] else { continue }
-            accepted.insert(identity)
+            known.reported.insert(identity)
             detections.append(
                 Detection(
-                    kind: .newListener, severity: found.severity, subject: .listener(Self.evidence(found.listener, reasons: found.reasons)),
+                    kind: .newListener, severity: found.severity,
+                    subject: .listener(Self.evidence(found.listener, reasons: found.reasons, identity: identity)),
                     observedAt: time, firstSeen: time, lastSeen: time, origin: nil))
         }
-        baseline = accepted
+        baseline = known
         return (detections, !detections.isEmpty)
     }
 
-    /// Accepts an identity without an alert (the operator's Accept, or a test's setup).
-    mutating func accept(_ identity: ListenerIdentity) {
-        baseline = (baseline ?? []).union([identity])
+    /// Applies an operator's decision (Accept, or forgetting a listener that was killed), or a test's setup.
+    mutating func apply(_ decision: ListenerDecision) {
+        var known = baseline ?? ListenerBaseline()
+        known.apply(decision)
+        baseline = known
     }
 
     /// The one info alert of a first start: how many listeners form the baseline, and the first of them.
@@ -71,12 +75,14 @@ struct ListenerDetector {
             origin: nil)
     }
 
-    static func evidence(_ listener: Listener, reasons: [String]) -> ListenerEvidence {
+    static func evidence(_ listener: Listener, reasons: [String], identity: ListenerIdentity? = nil) -> ListenerEvidence {
         let socket = listener.socket
         let owner = listener.owner
         return ListenerEvidence(
             transport: socket.transport.rawValue, address: socket.address.description, port: Int(socket.port), scope: socket.scope.rawValue,
             pid: owner?.pid, pidStartTime: owner?.startTime, user: owner?.user, process: owner?.process, exe: owner?.exe,
-            commandLine: owner?.commandLine, unit: owner?.unit, container: owner?.container, package: listener.package.name, reasons: reasons)
+            commandLine: owner?.commandLine, unit: owner?.unit, container: owner?.container, package: listener.package.name, reasons: reasons,
+            identity: identity?.key, namespace: socket.namespace?.name,
+            exposedPorts: listener.published.isEmpty ? nil : listener.published.map { Int($0.externalPort) })
     }
 }

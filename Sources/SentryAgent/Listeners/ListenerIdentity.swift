@@ -1,3 +1,5 @@
+import Shared
+
 /// What makes two listeners "the same service" across restarts: protocol, bind scope, port, executable and unit or
 /// container. A pid, a start time or a specific address change on every restart or DHCP lease; these do not.
 ///
@@ -29,6 +31,22 @@ struct ListenerIdentity: Sendable, Hashable, Codable, CustomStringConvertible {
             port: socket.scope == .loopback && ephemeralPorts.contains(socket.port) ? nil : socket.port,
             executable: owner.map { $0.exePath ?? $0.process },
             placement: owner?.container ?? owner?.unit.map(Self.generalUnit))
+    }
+
+    /// The identity as it travels in the evidence and back in `accept_listener`.
+    var key: ListenerKey {
+        ListenerKey(transport: transport.rawValue, scope: scope.rawValue, port: port.map(Int.init), executable: executable, placement: placement)
+    }
+
+    /// The identity a key names; nil for a key no agent makes (an unknown protocol or scope, a port out of range).
+    init?(_ key: ListenerKey) {
+        guard let transport = ListeningSocket.Transport(rawValue: key.transport), let scope = BindScope(rawValue: key.scope) else { return nil }
+        var port: UInt16?
+        if let number = key.port {
+            guard let valid = UInt16(exactly: number), valid > 0 else { return nil }
+            port = valid
+        }
+        self.init(transport: transport, scope: scope, port: port, executable: key.executable, placement: key.placement)
     }
 
     /// `session-42.scope` → `session-*.scope`, `run-r3f2….scope` → `run-*.scope`: the same login or `systemd-run`

@@ -5,16 +5,19 @@ import Logging
 struct ListenerMonitor {
     private(set) var scanner: ListenerScanner
     private(set) var detector: ListenerDetector
-    let store: ListenerBaselineStore
+    /// The baseline file's one writer, shared with the responder that makes Accept and forgets killed listeners.
+    let decisions: ListenerDecisions
+    var store: ListenerBaselineStore { decisions.store }
     let logger: Logger
     /// True while the socket table cannot be read, so the failure is logged once, not every second.
     private var failing = false
 
-    init(scanner: ListenerScanner, configuration: ListenerDetector.Configuration, store: ListenerBaselineStore, logger: Logger) {
+    init(scanner: ListenerScanner, configuration: ListenerDetector.Configuration, decisions: ListenerDecisions, logger: Logger) {
         self.scanner = scanner
-        self.store = store
+        self.decisions = decisions
         self.logger = logger
-        var baseline: Set<ListenerIdentity>?
+        let store = decisions.store
+        var baseline: ListenerBaseline?
         do {
             baseline = try store.load()
         } catch {
@@ -22,6 +25,18 @@ struct ListenerMonitor {
             logger.warning("cannot read the listener baseline; forming a new one", metadata: ["path": "\(store.path)", "error": "\(error)"])
         }
         detector = ListenerDetector(configuration: configuration, baseline: baseline)
+        // Decisions recorded before this start are already in the file just read.
+        _ = decisions.drain()
+    }
+
+    /// A monitor with its own decisions mailbox (tests, and agents whose responses do not touch listeners).
+    init(scanner: ListenerScanner, configuration: ListenerDetector.Configuration, store: ListenerBaselineStore, logger: Logger) {
+        self.init(scanner: scanner, configuration: configuration, decisions: ListenerDecisions(store: store), logger: logger)
+    }
+
+    /// The host's DNAT rules for the next polls (the caller reads them less often than it polls).
+    mutating func setPublishing(_ rules: [DNATRule]) {
+        scanner.publishing = rules
     }
 
     /// One poll at `time` (Unix seconds): the detections to alert on.
@@ -38,10 +53,12 @@ struct ListenerMonitor {
             failing = true
             return []
         }
+        let decided = decisions.drain()
+        for decision in decided { detector.apply(decision) }
         let (detections, changed) = detector.poll(listeners, time: time)
-        if changed, let baseline = detector.baseline {
+        if changed || !decided.isEmpty, let baseline = detector.baseline {
             do {
-                try store.save(baseline)
+                try decisions.save(baseline)
             } catch {
                 logger.error("cannot save the listener baseline", metadata: ["path": "\(store.path)", "error": "\(error)"])
             }

@@ -88,12 +88,20 @@ struct CgroupPlacement: Sendable, Equatable {
         self.container = container
     }
 
-    /// Reads the unified (`0::/…`) line, else systemd's named hierarchy, else the first line.
+    /// Reads the unified (`0::/…`) line, then systemd's named hierarchy, then the first line, and keeps the first that
+    /// places the process. On a hybrid or legacy host (systemd with the v1 hierarchy) the unified line exists but
+    /// holds only `/`; the unit is in `name=systemd`.
     init(cgroupFile text: String) {
         let lines = text.split(separator: "\n")
-        let line = lines.first { $0.hasPrefix("0::") } ?? lines.first { $0.contains(":name=systemd:") } ?? lines.first
-        let path = line.flatMap { $0.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).last } ?? ""
-        self.init(path: path)
+        let candidates = [lines.first { $0.hasPrefix("0::") }, lines.first { $0.contains(":name=systemd:") }, lines.first]
+        for line in candidates.compactMap({ $0 }) {
+            let placement = Self(path: line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).last ?? "")
+            if placement.unit != nil || placement.container != nil {
+                self = placement
+                return
+            }
+        }
+        self.init()
     }
 
     init(path: Substring) {

@@ -25,7 +25,13 @@ enum ListenerSeverity {
     /// The severity an alert for `listener` carries, with the reasons behind it (most telling first).
     static func assess(_ listener: Listener) -> (severity: Severity, reasons: [String]) {
         let socket = listener.socket
-        guard socket.scope.isExposed else { return (.info, ["loopback only"]) }
+        let published = listener.published.map { "published on \($0.transport.rawValue)/\($0.externalPort) by a DNAT rule" }
+        if published.isEmpty, let namespace = socket.namespace {
+            // A container's socket is reachable from outside only through a published port; without one, the host
+            // and its neighbours reach it, nobody else.
+            return (.info, ["inside network namespace \(namespace.name), not published on the host"])
+        }
+        guard socket.scope.isExposed || !published.isEmpty else { return (.info, ["loopback only"]) }
         var critical: [String] = []
         if let owner = listener.owner, let exe = owner.exe {
             let path = owner.exePath ?? exe
@@ -44,10 +50,14 @@ enum ListenerSeverity {
                 critical.append("\(programName(path)) listening: the shape of a bind shell")
             }
         }
-        let reach = socket.scope == .any ? "reachable on every address" : "reachable on \(socket.address)"
+        let reach = published.first ?? (socket.scope == .any ? "reachable on every address" : "reachable on \(socket.address)")
         if !critical.isEmpty { return (.critical, critical + [reach]) }
         var reasons: [String] = []
-        if let service = unauthenticatedServices[socket.port] { reasons.append("\(service) port on a public address") }
+        if let service = unauthenticatedServices[socket.port]
+            ?? listener.published.lazy.compactMap({ unauthenticatedServices[$0.externalPort] }).first
+        {
+            reasons.append("\(service) port on a public address")
+        }
         if listener.owner == nil { reasons.append("owner unknown") }
         return (.warning, reasons + [reach])
     }

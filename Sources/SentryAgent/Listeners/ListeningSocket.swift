@@ -14,6 +14,8 @@ struct ListeningSocket: Sendable, Hashable {
     var inode: UInt64
     /// The uid the socket was created under.
     var uid: UInt32
+    /// The network namespace the socket lives in when it is not the agent's own (a container's).
+    var namespace: NetworkNamespaces.Namespace? = nil
 
     /// Who can reach the socket, from its bound address.
     var scope: BindScope { BindScope(address) }

@@ -22,18 +22,7 @@ struct ProcNetTable: Sendable {
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>, transport: ListeningSocket.Transport) -> [ListeningSocket] {
         let wantedState = transport == .tcp ? "0A" : "07"
         var sockets: [ListeningSocket] = []
-        var lineStart = (bytes.index(of: UInt8(ascii: "\n"), from: 0) ?? bytes.count) + 1
-        while lineStart < bytes.count {
-            let lineEnd = bytes.index(of: UInt8(ascii: "\n"), from: lineStart) ?? bytes.count
-            var columns: [Range<Int>] = []
-            var index = lineStart
-            while index < lineEnd, columns.count < 10 {
-                while index < lineEnd, bytes[index] == UInt8(ascii: " ") { index += 1 }
-                let start = index
-                while index < lineEnd, bytes[index] != UInt8(ascii: " ") { index += 1 }
-                if index > start { columns.append(start..<index) }
-            }
-            lineStart = lineEnd + 1
+        for columns in rows(in: bytes) {
             guard columns.count == 10, bytes.string(columns[3]) == wantedState else { continue }
             let local = bytes.string(columns[1])
             guard let colon = local.firstIndex(of: ":"), let port = UInt16(local[local.index(after: colon)...], radix: 16),
@@ -43,6 +32,34 @@ struct ProcNetTable: Sendable {
             sockets.append(ListeningSocket(transport: transport, address: address, port: port, inode: inode, uid: uid))
         }
         return sockets
+    }
+
+    /// The rows of a `/proc/net/{tcp,udp}{,6}` table after its header, each as the byte ranges of its first ten
+    /// space-separated columns (`sl local rem st tx:rx tr:tm retrnsmt uid timeout inode`); a short row has fewer.
+    static func rows(in bytes: UnsafeBufferPointer<UInt8>) -> Rows {
+        Rows(bytes: bytes, lineStart: (bytes.index(of: UInt8(ascii: "\n"), from: 0) ?? bytes.count) + 1)
+    }
+
+    /// Iterates a table's rows without copying them.
+    struct Rows: Sequence, IteratorProtocol {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var lineStart: Int
+
+        mutating func next() -> [Range<Int>]? {
+            guard lineStart < bytes.count else { return nil }
+            let lineEnd = bytes.index(of: UInt8(ascii: "\n"), from: lineStart) ?? bytes.count
+            var columns: [Range<Int>] = []
+            columns.reserveCapacity(10)
+            var index = lineStart
+            while index < lineEnd, columns.count < 10 {
+                while index < lineEnd, bytes[index] == UInt8(ascii: " ") { index += 1 }
+                let start = index
+                while index < lineEnd, bytes[index] != UInt8(ascii: " ") { index += 1 }
+                if index > start { columns.append(start..<index) }
+            }
+            lineStart = lineEnd + 1
+            return columns
+        }
     }
 
     /// An address as the kernel prints it: 8 or 32 hex digits, each 32-bit word in host (little-endian) order.

@@ -1,3 +1,5 @@
+import Shared
+
 /// The package checks' entry points for `vigil-bench` (which times them without the agent's process around them).
 public enum PackageChecks {
     /// Reads dpkg's status database at `path` as the detector's status-only rescan does; the installed count.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 /// A binary package with a security update waiting: what `sentry-agent packages scan` prints, one per line.
 struct PendingUpdate: Sendable, Equatable, Encodable {

@@ -16,15 +16,20 @@ extension Executor.Responders {
         locator: ProgramLocator = ProgramLocator(),
         localAddresses: @escaping @Sendable () -> [IPAddress] = InterfaceAddresses.current,
         stateDirectory: String? = nil,
+        listenerDecisions: ListenerDecisions? = nil,
+        protectedPorts: (agent: UInt16?, hub: UInt16?) = (nil, nil),
         logger: Logger
     ) -> Executor.Responders {
         let record = dryRun ? RecordingCommandRunner() : nil
         let effectiveRunner: any CommandRunner = record ?? runner
         let firewall: any Firewall
+        var portFirewall: any PortFirewall = UnavailablePortFirewall(reason: "no firewall backend")
         do {
             let backend = try FirewallSelector(locator: locator, runner: effectiveRunner).select(configuration.firewall)
             // A dry run remembers the blocks it would hold, so /blocks and Unblock make sense in a trial.
             firewall = dryRun ? DryRunFirewall(recording: backend) : backend
+            // Port blocks exist for nftables only so far; with iptables they are refused with this reason.
+            portFirewall = backend as? any PortFirewall ?? UnavailablePortFirewall(reason: "port blocks need nftables (\(backend.name) has none)")
             logger.info("firewall backend", metadata: ["backend": "\(firewall.name)", "dry_run": "\(dryRun)"])
         } catch {
             logger.error("no firewall backend: block_ip will fail", metadata: ["reason": "\(error)"])
@@ -47,6 +52,13 @@ extension Executor.Responders {
         let upgrades =
             dryRun ? nil : stateDirectory.map { PackageUpgrader(settings: .make(configuration, stateDirectory: $0), runner: runner, logger: logger) }
         let restarts = dryRun ? nil : ServiceRestarter(runner: runner)
-        return Executor.Responders(blocks: blocks, sessions: sessions, power: power, upgrades: upgrades, restarts: restarts)
+        let killer = ProcessKiller(grace: configuration.killGrace, dryRun: dryRun)
+        let listeners = ListenerResponder(decisions: listenerDecisions, killer: killer)
+        let services = ServiceStopper(systemctl: locator.path(of: "systemctl"), runner: effectiveRunner, dryRun: dryRun)
+        let portGuard = PortGuard(agentPort: protectedPorts.agent, hubPort: protectedPorts.hub, sshd: locator.path(of: "sshd"), runner: runner)
+        let ports = PortBlockResponder(firewall: portFirewall, portGuard: portGuard, exempt: configuration.neverBlock, dryRun: dryRun)
+        return Executor.Responders(
+            blocks: blocks, sessions: sessions, power: power, upgrades: upgrades, restarts: restarts, listeners: listeners, services: services,
+            ports: ports)
     }
 }

@@ -17,6 +17,12 @@ actor Executor {
         /// `upgrade_packages` and `restart_services` (nil: refused as not configured).
         var upgrades: PackageUpgrader? = nil
         var restarts: ServiceRestarter? = nil
+        /// Accept and Kill process on a new listener.
+        var listeners = ListenerResponder()
+        /// Stop service on a new listener.
+        var services = ServiceStopper()
+        /// Block port and Unblock port.
+        var ports = PortBlockResponder()
     }
 
     /// An `expires_at` further ahead than this is refused: it would keep a journal entry alive for that long.
@@ -105,6 +111,18 @@ actor Executor {
             } else {
                 report = .refused("this agent cannot restart services")
             }
+        case .acceptListener(let key):
+            report = responders.listeners.accept(key)
+        case .killProcess(let pid, let startTime, let listener):
+            report = await responders.listeners.kill(pid: pid, startTime: startTime, listener: listener)
+        case .stopService(let unit, let disable, let listener):
+            let stopped = await responders.services.stop(unit: unit, disable: disable)
+            let ended = stopped.outcome == .done && !responders.services.dryRun
+            report = ended ? responders.listeners.forget(listener, after: stopped) : stopped
+        case .blockPort(let transport, let port):
+            report = await responders.ports.block(transport: transport, port: port)
+        case .unblockPort(let transport, let port):
+            report = await responders.ports.unblock(transport: transport, port: port)
         }
         let result = finished(command, report)
         do {
@@ -144,6 +162,10 @@ actor Executor {
         case .shutdown: configuration.shutdown
         case .upgradePackages: configuration.upgradePackages
         case .restartServices: configuration.restartServices
+        case .acceptListener: configuration.acceptListener
+        case .killProcess: configuration.killProcess
+        case .stopService: configuration.stopService
+        case .blockPort, .unblockPort: configuration.blockPort
         }
     }
 
@@ -153,23 +175,11 @@ actor Executor {
 }
 
 extension ResponseAction {
-    /// The wire name of the action, for logs and refusals.
-    var name: String {
-        switch self {
-        case .blockIP: "block_ip"
-        case .unblockIP: "unblock_ip"
-        case .killSession: "kill_session"
-        case .reboot: "reboot"
-        case .shutdown: "shutdown"
-        case .upgradePackages: "upgrade_packages"
-        case .restartServices: "restart_services"
-        }
-    }
-
     /// The `responses:` key that enables it.
     var configurationKey: String {
         switch self {
         case .blockIP, .unblockIP: "block_ip"
+        case .blockPort, .unblockPort: "block_port"
         default: name
         }
     }

@@ -194,51 +194,6 @@ struct ConfigReader {
     }
 }
 
-/// Parses and prints durations in the configuration's one syntax: a number and a unit (`s`, `m`, `h`, `d`), repeated
-/// from the largest unit down (`90s`, `5m`, `1h30m`, `2d`). A bare number is not a duration: `60` could mean seconds
-/// or minutes, and a security tool should not guess.
-public enum DurationText {
-    public static func parse(_ text: String) -> Duration? {
-        let trimmed = text.trimming(while: { $0.isWhitespace && !$0.isNewline })
-        guard !trimmed.isEmpty else { return nil }
-        let units: [Character: Int64] = ["d": 86_400, "h": 3600, "m": 60, "s": 1]
-        var total: Int64 = 0
-        var digits = ""
-        var previousUnit = Int64.max
-        for character in trimmed {
-            if character.isASCII, character.isNumber {
-                digits.append(character)
-                continue
-            }
-            guard let unit = units[character], !digits.isEmpty, digits.count <= 9, unit < previousUnit, let value = Int64(digits) else {
-                return nil
-            }
-            total += value * unit
-            previousUnit = unit
-            digits = ""
-        }
-        guard digits.isEmpty else { return nil }
-        return .seconds(total)
-    }
-
-    /// Why `text` is not a duration, for a configuration problem or a usage error.
-    public static func problem(in text: String) -> String {
-        let trimmed = text.trimming(while: { $0.isWhitespace && !$0.isNewline })
-        if !trimmed.isEmpty, trimmed.allSatisfy({ $0.isASCII && $0.isNumber }) {
-            return "`\(trimmed)` needs a unit, e.g. `\(trimmed)s`"
-        }
-        return "expected a duration like 30s, 5m, 1h30m or 2d"
-    }
-
-    public static func format(_ duration: Duration) -> String {
-        let seconds = duration.components.seconds
-        if seconds % 86_400 == 0, seconds > 0 { return "\(seconds / 86_400)d" }
-        if seconds % 3600 == 0, seconds > 0 { return "\(seconds / 3600)h" }
-        if seconds % 60 == 0, seconds > 0 { return "\(seconds / 60)m" }
-        return "\(seconds)s"
-    }
-}
-
 /// Finds the known key a misspelt one was meant to be.
 enum KeySuggestion {
     /// The known key closest to `key` within two edits (insertions, deletions, substitutions), or nil.

@@ -17,6 +17,8 @@ public struct DetectorsConfiguration: Sendable, Equatable {
     public var listeners = ListenersConfiguration()
     /// Pending security updates from the host's own apt lists.
     public var packages = PackagesConfiguration()
+    /// Changes to accounts, sudoers, authorized keys, sshd, cron, units, the loader, PAM, profiles and apt sources.
+    public var identity = IdentityConfiguration()
     /// IPv6 clients are counted per network of this many bits by the 404 and brute-force detectors (one host holds a
     /// whole /64 and can use a new address per request); 128 counts each address alone. IPv4 is always per address.
     public var ipv6Prefix = 64
@@ -120,6 +122,26 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// `detectors.identity`.
+    public struct IdentityConfiguration: Sendable, Equatable {
+        public var enabled = true
+        /// Files or directories watched besides the built-in set (a directory: every file directly in it).
+        public var paths: [String] = []
+        /// Files or directories of the built-in set (or of `paths`) not to watch; a directory excludes all below it.
+        public var exclude: [String] = []
+        /// How often every watched file is checked (stat, and a hash of only those whose stat changed), which catches
+        /// what changed while the agent was down or was missed; also run at start.
+        public var verifyInterval: Duration = .seconds(300)
+        /// Every watched path is read under this directory (tests point it at a throw-away tree that mirrors `/`);
+        /// alerts still name the host's paths.
+        public var root = "/"
+        /// Changes written by dpkg or apt are collected and reported as one digest once no package-run write was
+        /// seen for this long.
+        public var packageQuiet: Duration = .seconds(10)
+
+        public init() {}
+    }
+
     /// `detectors.http404`.
     public struct HTTP404Configuration: Sendable, Equatable {
         public var enabled = true
@@ -180,6 +202,7 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         configuration.http404 = readHTTP404(reader.section("http404"))
         configuration.listeners = readListeners(reader.section("listeners"))
         configuration.packages = readPackages(reader.section("packages"))
+        configuration.identity = readIdentity(reader.section("identity"))
         configuration.ipv6Prefix = reader.int("ipv6_prefix", default: configuration.ipv6Prefix, in: 32...128)
         reader.rejectUnknownKeys()
         return configuration
@@ -241,6 +264,19 @@ public struct DetectorsConfiguration: Sendable, Equatable {
         listeners.alertExisting = reader.bool("alert_existing", default: listeners.alertExisting)
         reader.rejectUnknownKeys()
         return listeners
+    }
+
+    private static func readIdentity(_ reader: ConfigReader) -> IdentityConfiguration {
+        var identity = IdentityConfiguration()
+        identity.enabled = reader.bool("enabled", default: identity.enabled)
+        if reader.has("paths") { identity.paths = reader.absolutePaths("paths") }
+        if reader.has("exclude") { identity.exclude = reader.absolutePaths("exclude") }
+        identity.verifyInterval = reader.duration("verify_interval", default: identity.verifyInterval, in: .seconds(10)...(.seconds(86_400)))
+        identity.root = reader.string("root", default: identity.root)
+        if !identity.root.hasPrefix("/") { reader.problem("root", "must be an absolute path") }
+        identity.packageQuiet = reader.duration("package_quiet", default: identity.packageQuiet, in: .seconds(1)...(.seconds(3600)))
+        reader.rejectUnknownKeys()
+        return identity
     }
 
     private static func readPackages(_ reader: ConfigReader) -> PackagesConfiguration {

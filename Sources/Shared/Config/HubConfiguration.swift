@@ -20,6 +20,8 @@ public struct HubConfiguration: Sendable {
     public var metrics = MetricsConfiguration(port: 9102)
     /// Where the secrets came from (inline or a file), for `check-config`'s file-mode check.
     public var secretSources: [SecretSource] = []
+    /// `hub.vulnerabilities`: the known-vulnerability feed, off by default.
+    public var vulnerabilities = VulnerabilitiesConfiguration()
 
     /// An agent the hub accepts alerts from and sends commands to.
     public struct AgentEntry: Sendable, Equatable {
@@ -86,6 +88,7 @@ public struct HubConfiguration: Sendable {
         let retention = hub.duration("retention", default: .seconds(90 * 86_400), in: .seconds(86_400)...(.seconds(36_500 * 86_400)))
         let translations = hub.string("translations")
         if let translations, !translations.hasPrefix("/") { hub.problem("translations", "must be an absolute path") }
+        let vulnerabilities = VulnerabilitiesConfiguration.read(hub.section("vulnerabilities"))
         hub.rejectUnknownKeys()
 
         let listen = root.section("listen").httpServer(defaultPort: 7070)
@@ -110,7 +113,7 @@ public struct HubConfiguration: Sendable {
 
         let metrics = root.section("metrics").metrics(defaultPort: 9102)
         guard let telegram else { return nil }
-        return HubConfiguration(
+        var configuration = HubConfiguration(
             stateDirectory: stateDirectory,
             language: language,
             retention: retention,
@@ -120,6 +123,8 @@ public struct HubConfiguration: Sendable {
             agents: agents,
             metrics: metrics
         )
+        configuration.vulnerabilities = vulnerabilities
+        return configuration
     }
 }
 

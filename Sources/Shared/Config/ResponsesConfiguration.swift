@@ -29,6 +29,14 @@ public struct ResponsesConfiguration: Sendable, Equatable {
     public var aptOptions: [String] = []
     /// How long an upgrade waits for another package manager's dpkg lock (`Dpkg::Lock::Timeout`).
     public var dpkgLockTimeout: Duration = .seconds(120)
+    /// Allows `accept_listener` (a new listener taken into the accepted baseline).
+    public var acceptListener: Bool = true
+    /// Allows `kill_process` (a new listener's process, checked by pid and start time).
+    public var killProcess: Bool = true
+    /// Allows `stop_service` (`systemctl stop`, optionally `disable`, of a new listener's unit).
+    public var stopService: Bool = true
+    /// Allows `block_port` and `unblock_port`.
+    public var blockPort: Bool = true
     /// Networks the agent refuses to block, whatever the hub asks (beside loopback, its own addresses and the hub).
     public var neverBlock: [IPNetwork] = []
     /// The firewall backend.
@@ -82,6 +90,10 @@ public struct ResponsesConfiguration: Sendable, Equatable {
             responses.aptOptions.append(option)
         }
         responses.dpkgLockTimeout = reader.duration("dpkg_lock_timeout", default: responses.dpkgLockTimeout, in: .seconds(1)...(.seconds(3600)))
+        responses.acceptListener = reader.bool("accept_listener", default: responses.acceptListener)
+        responses.killProcess = reader.bool("kill_process", default: responses.killProcess)
+        responses.stopService = reader.bool("stop_service", default: responses.stopService)
+        responses.blockPort = reader.bool("block_port", default: responses.blockPort)
         for (index, text) in reader.stringList("never_block").enumerated() {
             guard let network = IPNetwork(text) else {
                 reader.problem("never_block[\(index)]", "not an address or CIDR block with its host bits zero (like 10.0.0.0/8)")

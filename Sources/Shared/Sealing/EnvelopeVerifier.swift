@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Synchronization
 
 /// Looks up the keys an agent may seal with. More than one key is valid during a key rotation's grace period.
 public protocol AgentKeyLookup: Sendable {
@@ -29,11 +30,14 @@ public struct OpenedEnvelope: Sendable {
 
 /// Verifies sealed requests in the order that costs an attacker most and us least: headers, agent, freshness,
 /// authentication, and only then the replay cache (so unauthenticated traffic can never fill it).
-public actor EnvelopeVerifier {
+///
+/// Not an actor: every check but the last is a pure function of the request, so concurrent requests open their
+/// bodies in parallel; only the replay cache is shared, and a `Mutex` holds it for one lookup and insert.
+public final class EnvelopeVerifier: Sendable {
     private let keys: any AgentKeyLookup
     private let window: Duration
     private let now: @Sendable () -> Date
-    private var replayGuard: ReplayGuard
+    private let replayGuard: Mutex<ReplayGuard>
 
     public init(
         keys: some AgentKeyLookup,
@@ -45,11 +49,11 @@ public actor EnvelopeVerifier {
         self.keys = keys
         self.window = window
         self.now = now
-        self.replayGuard = ReplayGuard(capacity: replayCapacity, perAgentFloor: replayFloorPerAgent, window: window)
+        self.replayGuard = Mutex(ReplayGuard(capacity: replayCapacity, perAgentFloor: replayFloorPerAgent, window: window))
     }
 
     /// Number of nonces the replay cache holds (for tests and metrics).
-    public var replayCacheCount: Int { replayGuard.count }
+    public var replayCacheCount: Int { replayGuard.withLock { $0.count } }
 
     /// Opens a request's sealed body or throws the reason it must be refused.
     public func open(
@@ -74,7 +78,9 @@ public actor EnvelopeVerifier {
             guard let plaintext = try? Sealer.open(message, direction: .request(method: method, path: path), key: key) else {
                 continue
             }
-            try replayGuard.admit(nonce: nonceBytes, agentID: agentID, now: current)
+            try replayGuard.withLock { (cache: inout ReplayGuard) throws(SealError) in
+                try cache.admit(nonce: nonceBytes, agentID: agentID, now: current)
+            }
             return OpenedEnvelope(agentID: agentID, key: key, nonce: nonce, plaintext: plaintext)
         }
         throw SealError(.openFailed)

@@ -19,6 +19,16 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     /// Connections one source address (an IPv6 /64) may hold at once; a newcomer past it is closed at once, so one
     /// host cannot take the whole pool.
     public var maxConnectionsPerAddress: Int
+    /// Larger body limits for a few exact paths (e.g. the hub's `/inventory`, up to 1 MiB); every other path keeps
+    /// `maxBodyBytes`. The limit is chosen from the request line, before a byte of the body is read.
+    public var routeBodyLimits: [String: Int] = [:]
+
+    /// The body limit for a request to `target` (its path, without the query).
+    public func maxBodyBytes(for target: some StringProtocol) -> Int {
+        guard !routeBodyLimits.isEmpty else { return maxBodyBytes }
+        let path = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return routeBodyLimits[String(path)] ?? maxBodyBytes
+    }
 
     public init(
         host: String = "0.0.0.0",

@@ -189,7 +189,8 @@ struct HTTPConnection: Sendable {
             socket: socket,
             maxHeadBytes: configuration.maxHeadBytes,
             maxHeaderCount: configuration.maxHeaderCount,
-            maxBodyBytes: configuration.maxBodyBytes
+            maxBodyBytes: configuration.maxBodyBytes,
+            routeBodyLimits: configuration.routeBodyLimits
         )
         var isFirst = true
         while !Task.isCancelled {

@@ -30,7 +30,7 @@ public struct InProcessTransport: HTTPTransport {
         guard let (head, rest) = try accumulator.append(bytes) else { throw HTTPParseError(.malformed("incomplete message")) }
         let parsed = try HTTPHeadParser.parseRequest(head, maxHeaderCount: configuration.maxHeaderCount)
         let length = try HTTPHeadParser.contentLength(of: parsed.headers)
-        guard length <= configuration.maxBodyBytes else { throw HTTPParseError(.bodyTooLarge) }
+        guard length <= configuration.maxBodyBytes(for: parsed.target) else { throw HTTPParseError(.bodyTooLarge) }
         guard rest.count == length else { throw HTTPParseError(.malformed("incomplete message")) }
         return HTTPRequest(method: parsed.method, target: parsed.target, headers: parsed.headers, body: rest)
     }

@@ -6,13 +6,16 @@ struct MessageReader {
     private let maxHeadBytes: Int
     private let maxHeaderCount: Int
     private let maxBodyBytes: Int
+    /// Requests only: larger limits for some paths (`HTTPServerConfiguration.routeBodyLimits`).
+    private let routeBodyLimits: [String: Int]
     private var leftover: [UInt8] = []
 
-    init(socket: AsyncSocket, maxHeadBytes: Int, maxHeaderCount: Int, maxBodyBytes: Int) {
+    init(socket: AsyncSocket, maxHeadBytes: Int, maxHeaderCount: Int, maxBodyBytes: Int, routeBodyLimits: [String: Int] = [:]) {
         self.socket = socket
         self.maxHeadBytes = maxHeadBytes
         self.maxHeaderCount = maxHeaderCount
         self.maxBodyBytes = maxBodyBytes
+        self.routeBodyLimits = routeBodyLimits
     }
 
     /// Why reading stopped without a message.
@@ -36,7 +39,8 @@ struct MessageReader {
         let (head, rest) = try await readHead(deadline: deadline)
         let parsed = try HTTPHeadParser.parseRequest(head, maxHeaderCount: maxHeaderCount)
         let length = try HTTPHeadParser.contentLength(of: parsed.headers)
-        guard length <= maxBodyBytes else { throw HTTPParseError(.bodyTooLarge) }
+        let path = parsed.target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        guard length <= routeBodyLimits[String(path)] ?? maxBodyBytes else { throw HTTPParseError(.bodyTooLarge) }
         let body = try await readBody(length: length, already: rest, deadline: deadline)
         return HTTPRequest(method: parsed.method, target: parsed.target, headers: parsed.headers, body: body)
     }

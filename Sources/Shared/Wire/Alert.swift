@@ -52,6 +52,9 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case upgradeFinished = "upgrade_finished"
     /// After an upgrade: services still run deleted (replaced) files, or the host asks for a reboot.
     case restartNeeded = "restart_needed"
+    /// A watched identity or persistence file changed (accounts, sudoers, keys, sshd, cron, units, loader, PAM…), or
+    /// one digest of those a package run changed.
+    case identityChange = "identity_change"
 }
 
 /// How urgent an alert is.
@@ -83,4 +86,16 @@ public enum AlertAction: String, Codable, Sendable, CaseIterable {
     case upgradePackages = "upgrade_packages"
     /// Restart the units a `restart_needed` alert names.
     case restartServices = "restart_services"
+    /// A new listener: take its identity into the agent's accepted baseline (never alerted again).
+    case acceptListener = "accept_listener"
+    /// A new listener: end its process, checked by pid and start time.
+    case killProcess = "kill_process"
+    /// A new listener: `systemctl stop` its unit.
+    case stopService = "stop_service"
+    /// A new listener: `systemctl stop` and `systemctl disable` its unit.
+    case stopDisableService = "stop_disable_service"
+    /// A new listener: drop its port from everywhere but loopback and `responses.never_block`.
+    case blockPort = "block_port"
+    /// A new listener: the hub hides new_listener alerts of this executable on this agent (no command to the agent).
+    case muteProgram = "mute_program"
 }

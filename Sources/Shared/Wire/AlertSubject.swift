@@ -11,6 +11,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
     case securityUpdates(SecurityUpdatesEvidence)
     case upgradeFinished(UpgradeFinishedEvidence)
     case restartNeeded(RestartNeededEvidence)
+    case identity(IdentityEvidence)
 
     private enum CodingKeys: String, CodingKey { case type }
     private enum Discriminator: String, Codable {
@@ -23,6 +24,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case securityUpdates = "security_updates"
         case upgradeFinished = "upgrade_finished"
         case restartNeeded = "restart_needed"
+        case identity
     }
 
     public init(from decoder: any Decoder) throws {
@@ -37,6 +39,7 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case .securityUpdates: self = .securityUpdates(try SecurityUpdatesEvidence(from: decoder))
         case .upgradeFinished: self = .upgradeFinished(try UpgradeFinishedEvidence(from: decoder))
         case .restartNeeded: self = .restartNeeded(try RestartNeededEvidence(from: decoder))
+        case .identity: self = .identity(try IdentityEvidence(from: decoder))
         }
     }
 
@@ -69,6 +72,9 @@ public enum AlertSubject: Codable, Sendable, Equatable {
             try evidence.encode(to: encoder)
         case .restartNeeded(let evidence):
             try container.encode(Discriminator.restartNeeded, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .identity(let evidence):
+            try container.encode(Discriminator.identity, forKey: .type)
             try evidence.encode(to: encoder)
         }
     }
@@ -201,12 +207,21 @@ public struct ListenerEvidence: Codable, Sendable, Equatable {
     public var package: String?
     /// Why the alert has its severity (`its executable belongs to no package`, `reachable on every address`).
     public var reasons: [String]
+    /// The identity the agent keys this listener by (what Accept takes into its baseline); nil from older agents.
+    public var identity: ListenerKey?
+    /// The network namespace (`net:[N]`) when it is not the host's: a container's listener.
+    public var namespace: String?
+    /// The host ports a DNAT rule (Docker's published ports) forwards to this listener: reachable from outside there.
+    public var exposedPorts: [Int]?
 
     public init(
         transport: String, address: String, port: Int, scope: String, pid: Int32? = nil, pidStartTime: UInt64? = nil, user: String? = nil,
         process: String? = nil, exe: String? = nil, commandLine: String? = nil, unit: String? = nil, container: String? = nil,
-        package: String? = nil, reasons: [String] = []
+        package: String? = nil, reasons: [String] = [], identity: ListenerKey? = nil, namespace: String? = nil, exposedPorts: [Int]? = nil
     ) {
+        self.identity = identity
+        self.namespace = namespace
+        self.exposedPorts = exposedPorts
         self.transport = transport
         self.address = address
         self.port = port
@@ -225,7 +240,35 @@ public struct ListenerEvidence: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case transport = "protocol"
-        case address, port, scope, pid, pidStartTime, user, process, exe, commandLine, unit, container, package, reasons
+        case address, port, scope, pid, pidStartTime, user, process, exe, commandLine, unit, container, package, reasons, identity, namespace
+        case exposedPorts
+    }
+}
+
+/// What makes two listeners the same service across restarts, as the agent keys it: sent in the evidence and back
+/// in `accept_listener`, so the hub never has to know the agent's rules (ephemeral ports, generalized unit names).
+public struct ListenerKey: Codable, Sendable, Hashable {
+    /// `tcp` or `udp` (`protocol` on the wire).
+    public var transport: String
+    /// `loopback`, `any` or `specific`.
+    public var scope: String
+    /// Nil for a loopback port in the ephemeral range (keyed by its executable alone).
+    public var port: Int?
+    public var executable: String?
+    /// The unit (generalized) or the container.
+    public var placement: String?
+
+    public init(transport: String, scope: String, port: Int?, executable: String?, placement: String?) {
+        self.transport = transport
+        self.scope = scope
+        self.port = port
+        self.executable = executable
+        self.placement = placement
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case transport = "protocol"
+        case scope, port, executable, placement
     }
 }
 

@@ -47,8 +47,21 @@ public enum ResponseAction: Codable, Sendable, Equatable {
     case upgradePackages(pins: [String], planHash: String?, simulate: Bool)
     /// `systemctl restart` these units (plain unit names, after an upgrade left them on deleted libraries).
     case restartServices(units: [String])
+    /// Take a listener's identity into the agent's accepted baseline.
+    case acceptListener(ListenerKey)
+    /// End a listener's process, if it is still the one that was detected (any program, unlike `killSession`);
+    /// `listener` is forgotten once it ends, so the agent alerts again if it comes back.
+    case killProcess(pid: Int32, startTime: UInt64, listener: ListenerKey?)
+    /// `systemctl stop` the unit, and `systemctl disable` it when `disable`; `listener` as for `killProcess`.
+    case stopService(unit: String, disable: Bool, listener: ListenerKey?)
+    /// Drop `transport` (`tcp`/`udp`) traffic to `port` from everywhere but loopback and `responses.never_block`.
+    case blockPort(transport: String, port: Int)
+    case unblockPort(transport: String, port: Int)
 
-    private enum CodingKeys: String, CodingKey { case type, ip, durationSeconds, pid, startTime, pins, planHash, simulate, units }
+    private enum CodingKeys: String, CodingKey {
+        case type, ip, durationSeconds, pid, startTime, listener, unit, disable, port, pins, planHash, simulate, units
+        case transport = "protocol"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -70,35 +83,74 @@ public enum ResponseAction: Codable, Sendable, Equatable {
                 simulate: try container.decodeIfPresent(Bool.self, forKey: .simulate) ?? false
             )
         case "restart_services": self = .restartServices(units: try container.decode([String].self, forKey: .units))
+        case "accept_listener": self = .acceptListener(try container.decode(ListenerKey.self, forKey: .listener))
+        case "kill_process":
+            self = .killProcess(
+                pid: try container.decode(Int32.self, forKey: .pid), startTime: try container.decode(UInt64.self, forKey: .startTime),
+                listener: try container.decodeIfPresent(ListenerKey.self, forKey: .listener))
+        case "stop_service":
+            self = .stopService(
+                unit: try container.decode(String.self, forKey: .unit), disable: try container.decode(Bool.self, forKey: .disable),
+                listener: try container.decodeIfPresent(ListenerKey.self, forKey: .listener))
+        case "block_port":
+            self = .blockPort(transport: try container.decode(String.self, forKey: .transport), port: try container.decode(Int.self, forKey: .port))
+        case "unblock_port":
+            self = .unblockPort(transport: try container.decode(String.self, forKey: .transport), port: try container.decode(Int.self, forKey: .port))
         case let other:
             throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "unknown action \(other)")
         }
     }
 
+    /// The action's wire name (its `type`): the one spelling in JSON, the audit trail, logs and refusals.
+    public var name: String {
+        switch self {
+        case .blockIP: "block_ip"
+        case .unblockIP: "unblock_ip"
+        case .killSession: "kill_session"
+        case .reboot: "reboot"
+        case .shutdown: "shutdown"
+        case .acceptListener: "accept_listener"
+        case .killProcess: "kill_process"
+        case .stopService: "stop_service"
+        case .blockPort: "block_port"
+        case .unblockPort: "unblock_port"
+        case .upgradePackages: "upgrade_packages"
+        case .restartServices: "restart_services"
+        }
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .type)
         switch self {
         case .blockIP(let ip, let duration):
-            try container.encode("block_ip", forKey: .type)
             try container.encode(ip, forKey: .ip)
             try container.encodeIfPresent(duration, forKey: .durationSeconds)
         case .unblockIP(let ip):
-            try container.encode("unblock_ip", forKey: .type)
             try container.encode(ip, forKey: .ip)
         case .killSession(let pid, let startTime):
-            try container.encode("kill_session", forKey: .type)
             try container.encode(pid, forKey: .pid)
             try container.encode(startTime, forKey: .startTime)
-        case .reboot: try container.encode("reboot", forKey: .type)
-        case .shutdown: try container.encode("shutdown", forKey: .type)
+        case .reboot, .shutdown: break
         case .upgradePackages(let pins, let planHash, let simulate):
-            try container.encode("upgrade_packages", forKey: .type)
             try container.encode(pins, forKey: .pins)
             try container.encodeIfPresent(planHash, forKey: .planHash)
             if simulate { try container.encode(true, forKey: .simulate) }
         case .restartServices(let units):
-            try container.encode("restart_services", forKey: .type)
             try container.encode(units, forKey: .units)
+        case .acceptListener(let key):
+            try container.encode(key, forKey: .listener)
+        case .killProcess(let pid, let startTime, let listener):
+            try container.encode(pid, forKey: .pid)
+            try container.encode(startTime, forKey: .startTime)
+            try container.encodeIfPresent(listener, forKey: .listener)
+        case .stopService(let unit, let disable, let listener):
+            try container.encode(unit, forKey: .unit)
+            try container.encode(disable, forKey: .disable)
+            try container.encodeIfPresent(listener, forKey: .listener)
+        case .blockPort(let transport, let port), .unblockPort(let transport, let port):
+            try container.encode(transport, forKey: .transport)
+            try container.encode(port, forKey: .port)
         }
     }
 }

@@ -53,19 +53,10 @@ public struct ResponseResult: Codable, Sendable, Equatable {
     }
 }
 
-/// The hub's sealed answer to `/alert`.
-public struct AlertReceipt: Codable, Sendable, Equatable {
-    public var alertId: UUID
-    /// True when the hub already had this alert (the agent retried); it is not shown twice.
-    public var duplicate: Bool
-
-    public init(alertId: UUID, duplicate: Bool) {
-        self.alertId = alertId
-        self.duplicate = duplicate
-    }
-}
-
 extension ResponseResult.Outcome {
+    /// Whether the action is in place now (done by this command or before it).
+    public var succeeded: Bool { self == .done || self == .alreadyDone }
+
     /// The outcome's wire name: the one spelling used in logs, metrics and the terminal.
     public var name: String {
         switch self {

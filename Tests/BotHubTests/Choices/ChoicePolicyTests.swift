@@ -62,4 +62,37 @@ struct ChoicePolicyTests {
         #expect(Self.decide(.unblock) == .unblock)
         #expect(Self.decide(.digestBlock) == .refuse(.notForAlerts))
     }
+
+    @Test("a digest's buttons follow the same rules: operators only, the list always, the block until the lifetime ends")
+    func digestChoices() {
+        let last = Self.received
+        func decide(_ choice: CallbackData.Choice, role: TelegramConfiguration.Role? = .operator, after seconds: TimeInterval = 10)
+            -> ChoicePolicy.DigestDecision
+        {
+            Self.policy.decide(choice, onDigestLastAlertAt: last, role: role, now: last.addingTimeInterval(seconds))
+        }
+        #expect(decide(.digestBlock, role: nil) == .refuse(.notOperator))
+        #expect(decide(.digestShow, role: nil) == .refuse(.notOperator))
+        #expect(decide(.digestBlock) == .block)
+        #expect(decide(.digestBlock, after: 86_401) == .refuse(.expired))
+        #expect(decide(.digestShow, after: 86_401) == .show)
+        #expect(decide(.action(.blockIP1h)) == .refuse(.notForDigests))
+    }
+
+    @Test("the action table: who may choose, what needs a second tap, what the hub settles itself")
+    func actionTable() {
+        #expect(AlertAction.allCases.filter(\.needsAdmin) == [.reboot, .shutdown, .stopService, .stopDisableService])
+        #expect(
+            AlertAction.allCases.filter(\.needsConfirmation) == [.reboot, .shutdown, .killProcess, .stopService, .stopDisableService, .blockPort])
+        #expect(AlertAction.allCases.filter(\.isLocal) == [.acknowledge, .ignore, .muteProgram])
+        // Every action the agent runs has a command; every action settled on the hub has none.
+        for action in AlertAction.allCases {
+            let command = Result { () throws(CommandConstructionError) -> ResponseAction in try ResponseAction(for: action, on: Self.alert()) }
+            if action.isLocal {
+                #expect(throws: CommandConstructionError.self) { try command.get() }
+            } else if action == .killSession || action.blockDuration != nil || action == .reboot || action == .shutdown {
+                #expect((try? command.get()) != nil, "\(action) has a command")
+            }
+        }
+    }
 }

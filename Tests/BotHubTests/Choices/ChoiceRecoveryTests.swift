@@ -87,10 +87,9 @@ struct ChoiceRecoveryTests {
         // Given a hub killed after storing its command and before the agent's answer
         let id = hub.alert.id.uuidString
         #expect(try hub.store.claimAlert(id: id, choice: "block_ip_1h", by: "@bob", now: hub.clock.now) == .claimed)
-        let command = try ChoiceHandler.command(
-            for: .blockIP1h, alert: hub.alert, by: Operator(telegramUserId: ChoiceHandlerTests.bob.id, name: "@bob"), now: hub.clock.now,
-            lifetime: 120
-        ).get()
+        let command = try ResponseCommand(
+            for: .blockIP1h, on: hub.alert, by: Operator(telegramUserId: ChoiceHandlerTests.bob.id, name: "@bob"), issuedAt: hub.clock.now,
+            lifetime: 120)
         try hub.store.recordPendingCommand(alertID: id, command: command)
 
         // When the next run recovers

@@ -41,6 +41,7 @@ extension HubProcessTests {
                   ssh: {sessions: false, brute_force: false}
                   cpu: {enabled: false}
                   listeners: {enabled: false}
+                  identity: {enabled: false}
                   http404: {enabled: false}
                 """
             try config.write(toFile: state + "/agent.yml", atomically: true, encoding: .utf8)

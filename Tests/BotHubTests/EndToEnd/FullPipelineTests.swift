@@ -38,6 +38,7 @@ extension HubProcessTests {
                       ssh: {sessions: false, brute_force: false}
                       cpu: {enabled: false}
                       listeners: {enabled: false}
+                      identity: {enabled: false}
                       http404: {paths: ['\(accessLog)']}
                     """
                 try agentConfig.write(toFile: harness.stateDirectory + "/agent.yml", atomically: true, encoding: .utf8)

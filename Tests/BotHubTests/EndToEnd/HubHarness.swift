@@ -115,7 +115,7 @@ struct HubHarness {
             logger: Self.quietLogger,
             timing: timing
         )
-        let group = ServiceGroup(configuration: .init(services: runtime.services, logger: Self.quietLogger))
+        let group = ServiceGroup(configuration: runtime.groupConfiguration(handlesSignals: false, logger: Self.quietLogger))
         let task = Task { try await group.run() }
         let port = try await runtime.server.listeningPort()
         return RunningHub(runtime: runtime, endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), group: group, task: task)

@@ -103,6 +103,46 @@ extension HubProcessTests {
         }
 
         @Test(
+            "SIGTERM while an agent holds a command: the hub exits within its shutdown bound",
+            .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs the bothub binary (swift build --build-tests)")
+        )
+        func sigtermWhileStuck() async throws {
+            let agent = FakeAgent()
+            try await agent.start()
+            defer { Task { await agent.stop() } }
+            try await FakeTelegramServer.withServer { telegram in
+                let port = try FreePort.loopback()
+                let harness = try await HubHarness.make(telegram: telegram, agents: [await agent.entry], port: port)
+                defer { harness.cleanUp() }
+                let configPath = harness.stateDirectory + "/hub.yml"
+                try harness.yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+                try await Self.withLog(configPath + ".log") {
+                    let hub = try await HubRestartTests.startHub(config: configPath, port: port)
+                    let client = SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), agentID: "web-1", key: agent.key)
+                    _ = try await client.post("/alert", body: try WireCoding.encode(Self.alert(agent: "web-1", ip: "203.0.113.53")))
+                    let shown = try await telegram.waitUntil(timeout: .seconds(30)) { $0.botMessages(in: HubHarness.chatID).first }
+
+                    // Given a press whose agent took the command and never answers
+                    await agent.hold()
+                    _ = try await telegram.pressButton(
+                        chatID: HubHarness.chatID, messageID: shown.messageID, userID: HubHarness.viewer.id, label: "Block 1 h")
+                    try await waitUntil("the command reached the agent") { await !agent.commands.isEmpty }
+
+                    // When the hub is told to stop
+                    let stopping = ContinuousClock.now
+                    kill(hub.processIdentifier, SIGTERM)
+                    try await waitUntil("the hub exited", timeout: .seconds(60), poll: .milliseconds(50)) { !hub.isRunning }
+                    let took = ContinuousClock.now - stopping
+                    print("hub exit after SIGTERM with a stuck agent: \(took)")
+                    await agent.release()
+
+                    // Then it exits within the graceful and cancellation bounds, not after the agent's 15 s timeout
+                    #expect(took < HubRuntime.shutdownGrace + HubRuntime.cancellationGrace, "exited after \(took)")
+                }
+            }
+        }
+
+        @Test(
             "an agent that never answers does not delay a press on another agent's alert",
             .enabled(if: FileManager.default.isExecutableFile(atPath: binary), "needs the bothub binary (swift build --build-tests)")
         )

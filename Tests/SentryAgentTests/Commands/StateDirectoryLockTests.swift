@@ -31,6 +31,7 @@ struct StateDirectoryLockTests {
           ssh: {sessions: false, brute_force: false}
           cpu: {enabled: false}
           listeners: {enabled: false}
+          identity: {enabled: false}
           http404: {enabled: false}
         """
     }

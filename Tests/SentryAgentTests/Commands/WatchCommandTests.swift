@@ -104,6 +104,7 @@ struct WatchCommandTests {
           http404: {paths: [\(access)], warning_count: 20}
           cpu: {enabled: false}
           listeners: {enabled: false}
+          identity: {enabled: false}
         """.write(toFile: config, atomically: true, encoding: .utf8)
 
         let watcher = try Watcher(config: config)
@@ -127,6 +128,40 @@ struct WatchCommandTests {
         #expect(brute.users == ["root"])
         // One object per line: the wire's snake_case keys, not a pretty-printed document.
         #expect(lines.allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") && $0.contains("\"observed_at\"") })
+    }
+
+    @Test(
+        "a sudoers drop-in written by a shell in a watched tree comes out as an identity_change line naming it",
+        .enabled(if: IdentityWatchSystemTests.canRun, IdentityWatchSystemTests.reason))
+    func identityChange() async throws {
+        let tree = try IdentityTree()
+        defer { tree.tree.remove(); tree.state.remove() }
+        let config = tree.state.file("agent.yml")
+        try """
+        detectors:
+          ssh: {enabled: false}
+          http404: {enabled: false}
+          cpu: {enabled: false}
+          listeners: {enabled: false}
+          identity: {root: \(tree.root)}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let watcher = try Watcher(config: config)
+        // The watch is ready once its start scan is done; until an alert shows it is, each round writes a new drop-in.
+        var round = 0
+        let line = try await waitFor("an identity_change line", timeout: .seconds(30), poll: .milliseconds(300)) { () -> String? in
+            if let line = watcher.printed.first(where: { $0.contains("identity_change") }) { return line }
+            round += 1
+            // A writer that lives past its write (the shell lingers 100 ms), as an intruder's shell does.
+            try await IdentityTree.run(
+                "/bin/sh", ["-c", "echo 'eve\(round) ALL=(ALL) NOPASSWD: ALL' > \(tree.root)/etc/sudoers.d/round-\(round); sleep 0.1"])
+            return nil
+        }
+        #expect(try await watcher.interrupt() == 0)
+        let alert = try WireCoding.decode(Alert.self, from: Array(line.utf8))
+        guard case .identity(let evidence) = alert.subject else { throw TestFailure("not an identity subject: \(alert.subject)") }
+        #expect(alert.kind == .identityChange && alert.severity == .critical)
+        #expect(evidence.path.hasPrefix("/etc/sudoers.d/round-") && evidence.writer?.exe == IdentityTree.shell, "\(line)")
+        #expect(evidence.changes.first?.change == "nopasswd_added")
     }
 
     @Test("a bad detectors: section is refused with the field named, before anything runs")

@@ -49,14 +49,15 @@ struct AgentLogLineTests {
         var detectors = DetectorsConfiguration()
         #expect(
             DetectorInputs.startLine(detectors, sshJournal: true, sshPaths: [])
-                == "detectors: ssh (journald), http404 (/var/log/nginx/access.log), cpu, listeners")
+                == "detectors: ssh (journald), http404 (/var/log/nginx/access.log), cpu, listeners, identity")
         #expect(
             DetectorInputs.startLine(detectors, sshJournal: false, sshPaths: ["/var/log/auth.log"])
-                == "detectors: ssh (/var/log/auth.log), http404 (/var/log/nginx/access.log), cpu, listeners")
+                == "detectors: ssh (/var/log/auth.log), http404 (/var/log/nginx/access.log), cpu, listeners, identity")
         detectors.ssh.enabled = false
         detectors.http404.paths = ["/a.log", "/b.log"]
         detectors.cpu.enabled = false
         detectors.listeners.enabled = false
+        detectors.identity.enabled = false
         #expect(DetectorInputs.startLine(detectors, sshJournal: true, sshPaths: []) == "detectors: http404 (/a.log, /b.log)")
         detectors.http404.enabled = false
         #expect(DetectorInputs.startLine(detectors, sshJournal: true, sshPaths: []) == "detectors: none")

@@ -211,6 +211,7 @@ struct DetectionServiceTests {
         configuration.ssh.bruteForce = false
         configuration.cpu.enabled = false
         configuration.listeners.enabled = false
+        configuration.identity.enabled = false
         configuration.http404.enabled = false
         let finished = StartedSignal()
         let service = DetectionService(

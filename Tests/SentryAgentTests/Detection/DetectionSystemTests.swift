@@ -164,6 +164,7 @@ struct DetectionSystemTests {
         configuration.ssh.bruteForce = false
         configuration.cpu.enabled = false
         configuration.listeners.enabled = false
+        configuration.identity.enabled = false
         configuration.http404.paths = [accessLog]
         let sink = RecordingSink()
         let service = Self.startService(configuration, state: directory.file("state"), sink: sink)
@@ -229,6 +230,7 @@ struct DetectionSystemTests {
         var configuration = DetectorsConfiguration()
         configuration.cpu.enabled = false
         configuration.listeners.enabled = false
+        configuration.identity.enabled = false
         configuration.http404.enabled = false
         configuration.ssh.source = .file
         configuration.ssh.paths = [sshLog]

@@ -26,7 +26,7 @@ struct ListenerDetectorTests {
 
     @Test("a new listener alerts once it is present in two consecutive polls, and only once")
     func twoPollDebounce() throws {
-        var detector = ListenerDetector(configuration: .init(), baseline: [])
+        var detector = ListenerDetector(configuration: .init(), baseline: ListenerBaseline())
         let socat = Listener.make(port: 4444, pid: 7, exe: "/tmp/socat", process: "socat", package: .unowned, unit: nil)
         #expect(detector.poll([socat], time: 1).detections.isEmpty)
         #expect(detector.poll([], time: 2).detections.isEmpty, "a socket gone by the second poll is not a service")
@@ -43,7 +43,7 @@ struct ListenerDetectorTests {
 
     @Test("a program binding 127.0.0.1:0 twenty times, once per poll, raises one info alert")
     func ephemeralRebindsAlertOnce() {
-        var detector = ListenerDetector(configuration: .init(), baseline: [])
+        var detector = ListenerDetector(configuration: .init(), baseline: ListenerBaseline())
         var alerts: [Detection] = []
         for round in 0..<20 {
             let port = UInt16(40000 + round * 7)
@@ -83,9 +83,67 @@ struct ListenerDetectorTests {
         let store = ListenerBaselineStore(stateDirectory: directory.path)
         #expect(try store.load() == nil)
         let identity = ListenerIdentity(Self.sshd, ephemeralPorts: 32768...60999)
-        try store.save([identity])
-        #expect(try store.load() == [identity])
+        let baseline = ListenerBaseline(accepted: [identity], reported: [ListenerIdentity(.make(port: 8080), ephemeralPorts: 32768...60999)])
+        try store.save(baseline)
+        #expect(try store.load() == baseline)
+        // A file written before Accept existed: a bare list, read as accepted.
+        try String(decoding: try JSONEncoder().encode([identity]), as: UTF8.self).write(toFile: store.path, atomically: true, encoding: .utf8)
+        #expect(try store.load() == ListenerBaseline(accepted: [identity]))
         try "not json".write(toFile: store.path, atomically: true, encoding: .utf8)
         #expect(throws: (any Error).self) { try store.load() }
+    }
+
+    @Test("a killed listener is forgotten and alerts again when it comes back; an accepted one never does")
+    func forgetAndAccept() throws {
+        var detector = ListenerDetector(configuration: .init(), baseline: ListenerBaseline())
+        let shell = Listener.make(port: 4444, pid: 7, exe: "/tmp/socat", process: "socat", package: .unowned, unit: nil)
+        let web = Listener.make(port: 8080, pid: 8, exe: "/usr/bin/python3", process: "python3", package: .owned("python3"), unit: nil)
+        _ = detector.poll([shell, web], time: 1)
+        let first = detector.poll([shell, web], time: 2).detections
+        #expect(first.count == 2)
+        let identities = first.compactMap { detection -> ListenerKey? in
+            guard case .listener(let evidence) = detection.subject else { return nil }
+            return evidence.identity
+        }
+        #expect(identities.count == 2, "each alert carries the identity Accept sends back")
+        let shellID = ListenerIdentity(shell, ephemeralPorts: 32768...60999)
+        let webID = ListenerIdentity(web, ephemeralPorts: 32768...60999)
+        #expect(Set(identities.compactMap(ListenerIdentity.init)) == [shellID, webID])
+        detector.apply(.forget(shellID))
+        detector.apply(.accept(webID))
+        detector.apply(.forget(webID))
+        _ = detector.poll([], time: 3)
+        _ = detector.poll([shell, web], time: 4)
+        let again = detector.poll([shell, web], time: 5).detections
+        #expect(again.count == 1, "only the forgotten listener alerts again: \(again)")
+        guard case .listener(let evidence) = again.first?.subject else { throw TestFailure("no listener alert") }
+        #expect(evidence.port == 4444)
+    }
+
+    @Test("Accept is durable at once and reaches a running detector; a detector's save never writes a pending decision away")
+    func decisionsShareTheFile() throws {
+        let directory = try TemporaryDirectory("vigil-listener-decisions")
+        let decisions = ListenerDecisions(store: ListenerBaselineStore(stateDirectory: directory.path))
+        let web = ListenerIdentity(.make(port: 8080), ephemeralPorts: 32768...60999)
+        #expect(try decisions.record(.accept(web)) == false, "no baseline formed yet: nothing written")
+        #expect(try decisions.store.load() == nil)
+        try decisions.store.save(ListenerBaseline(reported: [web]))
+        #expect(try decisions.record(.accept(web)))
+        #expect(try decisions.store.load() == ListenerBaseline(accepted: [web]))
+        // The detector saves a state from before the decision: the decision survives in the file.
+        try decisions.save(ListenerBaseline(reported: [web]))
+        #expect(try decisions.store.load() == ListenerBaseline(accepted: [web]))
+        #expect(decisions.drain() == [.accept(web)])
+        #expect(decisions.drain().isEmpty)
+    }
+
+    @Test("an identity travels as a ListenerKey and back; keys no agent makes are refused")
+    func keysRoundTrip() {
+        let identity = ListenerIdentity(Self.sshd, ephemeralPorts: 32768...60999)
+        #expect(ListenerIdentity(identity.key) == identity)
+        #expect(ListenerIdentity(ListenerKey(transport: "sctp", scope: "any", port: 1, executable: nil, placement: nil)) == nil)
+        #expect(ListenerIdentity(ListenerKey(transport: "tcp", scope: "everywhere", port: 1, executable: nil, placement: nil)) == nil)
+        #expect(ListenerIdentity(ListenerKey(transport: "tcp", scope: "any", port: 70000, executable: nil, placement: nil)) == nil)
+        #expect(ListenerIdentity(ListenerKey(transport: "tcp", scope: "any", port: 0, executable: nil, placement: nil)) == nil)
     }
 }

@@ -99,6 +99,9 @@ struct ListenerRulesTests {
         #expect(CgroupPlacement(cgroupFile: "0::/system.slice/docker-\(id).scope\n") == CgroupPlacement(container: "docker:ab12ab12ab12"))
         #expect(CgroupPlacement(cgroupFile: "12:pids:/docker/\(id)\n1:name=systemd:/docker/\(id)\n").container == "docker:ab12ab12ab12")
         #expect(CgroupPlacement(cgroupFile: "0::/\n") == CgroupPlacement())
+        // A hybrid host (systemd on the v1 hierarchy): the unified line is only `/`, the unit is in name=systemd.
+        let hybrid = "4:memory:/system.slice/nginx.service\n1:name=systemd:/system.slice/nginx.service\n0::/\n"
+        #expect(CgroupPlacement(cgroupFile: hybrid) == CgroupPlacement(unit: "nginx.service"))
     }
 
     @Test("/proc/net tables: listening TCP (0A) and unconnected UDP (07) rows only, addresses in host order")

@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 @testable import SentryAgent
 

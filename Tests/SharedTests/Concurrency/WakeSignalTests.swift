@@ -1,5 +1,6 @@
 import Shared
 import Testing
+import VigilTestSupport
 
 /// A background loop's sleep: it ends at a signal, at its deadline, or at cancellation, and a signal sent while
 /// nobody waits is kept for the next wait. Waits that must end early are given an hour: one that missed its signal
@@ -56,5 +57,29 @@ struct WakeSignalTests {
         let waiter = Task { await wake.wait(upTo: Self.forever) }
         waiter.cancel()
         await waiter.value
+    }
+
+    @Test("a wait ended by a signal leaves no timer asleep until its deadline")
+    func signalledWaitLeavesNoTimer() async throws {
+        let wake = WakeSignal()
+        // Given a hundred waits that a signal ends long before their hour-long deadlines
+        for _ in 0..<100 {
+            let waiter = Task { await wake.wait(upTo: Self.forever) }
+            try await waitUntil("the waiter sleeps") { await wake.runningTimers > 0 }
+            await wake.signal()
+            await waiter.value
+        }
+        // Then every deadline timer has ended with its wait (before, each one slept on for the hour)
+        try await waitUntil("no timer outlives its wait") { await wake.runningTimers == 0 }
+    }
+
+    @Test("a cancelled wait leaves no timer asleep either")
+    func cancelledWaitLeavesNoTimer() async throws {
+        let wake = WakeSignal()
+        let waiter = Task { await wake.wait(upTo: Self.forever) }
+        try await waitUntil("the waiter sleeps") { await wake.runningTimers > 0 }
+        waiter.cancel()
+        await waiter.value
+        try await waitUntil("no timer outlives its wait") { await wake.runningTimers == 0 }
     }
 }

@@ -64,18 +64,3 @@ struct FirewallError: Error, Sendable, Equatable, CustomStringConvertible {
         description = "\(program) failed (\(output.failureReason))"
     }
 }
-
-extension DurationText {
-    /// `1h`, `23h59m`, `42s`: the two largest units, for humans reading a Telegram message.
-    static func describe(_ duration: Duration) -> String {
-        var seconds = max(0, duration.components.seconds)
-        if seconds == 0 { return "\(max(0, duration.components.attoseconds / 1_000_000_000_000_000))ms" }
-        let units: [(Int64, String)] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")]
-        var parts: [String] = []
-        for (size, name) in units where seconds >= size && parts.count < 2 {
-            parts.append("\(seconds / size)\(name)")
-            seconds %= size
-        }
-        return parts.joined()
-    }
-}

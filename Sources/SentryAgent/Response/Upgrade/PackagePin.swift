@@ -1,3 +1,5 @@
+import Shared
+
 /// One `name=version` (or `name:arch=version`) of an `upgrade_packages` command, checked before anything runs.
 ///
 /// Pins come from the network and become apt arguments: argv only, never a shell, but a pin that is not exactly a

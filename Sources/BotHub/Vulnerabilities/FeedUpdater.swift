@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// Keeps the hub's copy of the Debian security tracker current: one download for the whole fleet, at most once per
+/// `refresh` (an hour at least), conditional (`If-None-Match` / `If-Modified-Since`: an unchanged feed costs one small
+/// reply), written to disk as it arrives and read back as a stream, so neither the download nor the parse ever holds
+/// the ~70 MB document in memory. Only the releases present in the fleet's inventories are stored.
+///
+/// A feed that cannot be fetched or parsed leaves the last good one in place; the failure is kept in the feed state,
+/// which `/status` and `bothub status` show.
+struct FeedUpdater: Service {
+    let configuration: VulnerabilitiesConfiguration
+    let store: HubStore
+    /// Where the download is written before it is parsed (the hub's state directory).
+    let workDirectory: String
+    let logger: Logger
+    let now: @Sendable () -> Date
+    /// Called after the stored advisories changed (to re-match every stored inventory).
+    var advisoriesChanged: @Sendable () async -> Void = {}
+    /// Advisories staged per transaction while parsing.
+    var batchSize = 2_000
+
+    /// What one refresh did.
+    enum Outcome: Equatable, Sendable {
+        /// The server answered 304: the stored feed is current.
+        case unchanged
+        /// A new feed was parsed and stored: this many advisories for the fleet's releases.
+        case updated(advisories: Int)
+        /// Nothing to fetch for: no agent has sent an inventory yet.
+        case skipped
+        /// The old feed (if any) stays; the reason is in the feed state.
+        case failed(String)
+    }
+
+    static var userAgent: String { "vigil-hub/\(VigilVersion.current) (known-vulnerability check for a fleet; one fetch an hour at most)" }
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await refresh()
+                try? await Task.sleep(for: configuration.refreshInterval)
+            }
+        }
+    }
+
+    /// One check of the feed.
+    func refresh() async -> Outcome {
+        let started = now()
+        let releases: Set<String>
+        let previous: VulnerabilityFeedState?
+        do {
+            releases = try store.fleetReleases()
+            previous = try store.vulnerabilityFeedState()
+        } catch {
+            logger.error("cannot read the vulnerability feed state", metadata: ["error": "\(error)"])
+            return .failed("\(error)")
+        }
+        guard !releases.isEmpty else { return .skipped }
+        // A release new to the fleet needs the whole feed again, even if the server's copy has not changed.
+        let conditional = previous.map { Set($0.releases).isSuperset(of: releases) && $0.updatedAt != nil } ?? false
+        let path = "\(workDirectory)/tracker.json.download"
+        defer { unlink(path) }
+        let response: CurlResponse
+        do {
+            response = try await download(to: path, validators: conditional ? previous : nil)
+        } catch {
+            return fail("cannot fetch \(configuration.trackerURL): \(error)", previous: previous, at: started)
+        }
+        switch response.status {
+        case 304:
+            var state = previous ?? VulnerabilityFeedState(releases: [], advisories: 0)
+            state.checkedAt = started
+            state.failure = nil
+            state.failedAt = nil
+            save(state)
+            logger.debug("the vulnerability feed is unchanged")
+            return .unchanged
+        case 200:
+            break
+        default:
+            return fail("\(configuration.trackerURL) answered HTTP \(response.status)", previous: previous, at: started)
+        }
+        do {
+            let state = VulnerabilityFeedState(
+                releases: releases.sorted(), advisories: 0, updatedAt: started, checkedAt: started, failure: nil, failedAt: nil,
+                etag: response.headers["ETag"], lastModified: response.headers["Last-Modified"])
+            let count = try store.replaceAdvisories(feedPath: path, releases: releases, state: state, batchSize: batchSize)
+            logger.info(
+                "vulnerability feed updated",
+                metadata: [
+                    "advisories": "\(count)", "releases": "\(releases.sorted().joined(separator: ","))",
+                    "seconds": "\(String(format: "%.1f", now().timeIntervalSince(started)))",
+                ])
+            await advisoriesChanged()
+            return .updated(advisories: count)
+        } catch {
+            return fail("cannot read the feed from \(configuration.trackerURL): \(error)", previous: previous, at: started)
+        }
+    }
+
+    private func download(to path: String, validators: VulnerabilityFeedState?) async throws -> CurlResponse {
+        try PrivateFile.makeDirectory(workDirectory)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw TrackerFeedError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var headers = ["User-Agent: \(Self.userAgent)"]
+        if let etag = validators?.etag { headers.append("If-None-Match: \(etag)") }
+        if let lastModified = validators?.lastModified { headers.append("If-Modified-Since: \(lastModified)") }
+        let request = CurlRequest(
+            url: configuration.trackerURL, connectTimeout: .seconds(30), totalTimeout: configuration.timeout,
+            maxResponseBytes: configuration.maxFeedBytes, headers: headers, bodyFile: descriptor, replyHeaders: ["ETag", "Last-Modified"])
+        return try await CurlTransferLoop.shared.perform(request)
+    }
+
+    private func fail(_ reason: String, previous: VulnerabilityFeedState?, at time: Date) -> Outcome {
+        logger.warning("the vulnerability feed was not updated; the last good copy stays in use", metadata: ["reason": "\(reason)"])
+        var state = previous ?? VulnerabilityFeedState(releases: [], advisories: 0)
+        state.failure = reason
+        state.failedAt = time
+        save(state)
+        return .failed(reason)
+    }
+
+    private func save(_ state: VulnerabilityFeedState) {
+        do {
+            try store.saveVulnerabilityFeedState(state)
+        } catch {
+            logger.error("cannot save the vulnerability feed state", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension FeedUpdater: CustomStringConvertible {
+    /// How the service group names this service in its logs.
+    var description: String { "FeedUpdater" }
+}

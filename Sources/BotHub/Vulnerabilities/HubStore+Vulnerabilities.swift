@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+import Shared
+
+/// The state of the vulnerability feed, for `/status` and `bothub status`.
+struct VulnerabilityFeedState: Codable, Sendable, Equatable {
+    /// The releases whose advisories are stored.
+    var releases: [String]
+    var advisories: Int
+    /// When the stored advisories last changed (a 200 that parsed).
+    var updatedAt: Date?
+    /// When the feed was last checked successfully (a 200 or a 304).
+    var checkedAt: Date?
+    /// Why the last check failed, when it did; the advisories stored before it are still in use.
+    var failure: String?
+    var failedAt: Date?
+    /// The validators of the stored copy, for the next conditional GET.
+    var etag: String?
+    var lastModified: String?
+}
+
+extension HubStore {
+    static let trackerFeedName = "debian-tracker"
+
+    /// Kept out of `migrator`'s body so that this folder's tables stay this folder's business.
+    static func registerVulnerabilityMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("vulnerabilities-v1") { db in
+            let statuses = Advisory.Status.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            for table in ["vulnerabilityAdvisory", "vulnerabilityAdvisoryNext"] {
+                try db.execute(
+                    sql: """
+                        CREATE TABLE \(table) (
+                            release TEXT NOT NULL,
+                            source TEXT NOT NULL,
+                            cve TEXT NOT NULL,
+                            status TEXT NOT NULL CHECK (status IN (\(statuses))),
+                            fixed TEXT,
+                            urgency TEXT NOT NULL,
+                            nodsaReason TEXT,
+                            scope TEXT,
+                            fixPublished BOOLEAN NOT NULL,
+                            PRIMARY KEY (release, source, cve)
+                        ) WITHOUT ROWID
+                        """)
+            }
+            try db.create(table: "vulnerabilityFeed") { table in
+                table.primaryKey("name", .text)
+                table.column("state", .text).notNull()
+            }
+            try db.create(table: "inventory") { table in
+                table.primaryKey("agent", .text)
+                table.column("release", .text).notNull().indexed()
+                table.column("receivedAt", .datetime).notNull()
+                /// The inventory as the agent sent it (wire JSON).
+                table.column("payload", .text).notNull()
+            }
+        }
+    }
+
+    // MARK: - Feed
+
+    func vulnerabilityFeedState() throws -> VulnerabilityFeedState? {
+        try writer.read { db in
+            guard let text = try String.fetchOne(db, sql: "SELECT state FROM vulnerabilityFeed WHERE name = ?", arguments: [Self.trackerFeedName])
+            else { return nil }
+            return try WireCoding.decode(VulnerabilityFeedState.self, from: Array(text.utf8))
+        }
+    }
+
+    func saveVulnerabilityFeedState(_ state: VulnerabilityFeedState) throws {
+        try writer.write { db in try Self.write(state, in: db) }
+    }
+
+    private static func write(_ state: VulnerabilityFeedState, in db: Database) throws {
+        let text = String(decoding: try WireCoding.encode(state), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO vulnerabilityFeed (name, state) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET state = excluded.state",
+            arguments: [trackerFeedName, text])
+    }
+
+    /// Adds advisories to the staging table (cleared by `clearStagedAdvisories`), in one short transaction per batch
+    /// so that a refresh never holds the write lock for the whole parse.
+    func stageAdvisories(_ entries: [TrackerFeedReader.Entry]) throws {
+        try writer.write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT OR REPLACE INTO vulnerabilityAdvisoryNext (release, source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            for entry in entries {
+                for advisory in entry.advisories {
+                    try statement.execute(arguments: [
+                        entry.release, entry.source, advisory.cve, advisory.status.rawValue, advisory.fixed, advisory.urgency, advisory.nodsaReason,
+                        advisory.scope, advisory.fixPublished,
+                    ])
+                }
+            }
+        }
+    }
+
+    func clearStagedAdvisories() throws {
+        try writer.write { db in try db.execute(sql: "DELETE FROM vulnerabilityAdvisoryNext") }
+    }
+
+    /// Replaces the stored advisories of every release with the staged ones, and saves `state`, in one transaction:
+    /// readers see the old feed or the new one, never a mix. Returns the number of advisories now stored.
+    func promoteStagedAdvisories(_ state: VulnerabilityFeedState) throws -> Int {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM vulnerabilityAdvisory")
+            try db.execute(sql: "INSERT INTO vulnerabilityAdvisory SELECT * FROM vulnerabilityAdvisoryNext")
+            try db.execute(sql: "DELETE FROM vulnerabilityAdvisoryNext")
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vulnerabilityAdvisory") ?? 0
+            var state = state
+            state.advisories = count
+            try Self.write(state, in: db)
+            return count
+        }
+    }
+
+    /// Reads the tracker feed at `path` as a stream and replaces the stored advisories with its rows for `releases`,
+    /// staged in batches of `batchSize` and promoted at the end in one transaction; a feed that fails to parse leaves
+    /// the stored advisories untouched. Returns the number of advisories now stored.
+    func replaceAdvisories(feedPath path: String, releases: Set<String>, state: VulnerabilityFeedState, batchSize: Int = 2_000) throws -> Int {
+        try clearStagedAdvisories()
+        do {
+            var batch: [TrackerFeedReader.Entry] = []
+            var staged = 0
+            try TrackerFeedReader(releases: releases).read(path: path) { entry in
+                batch.append(entry)
+                staged += entry.advisories.count
+                if staged >= batchSize {
+                    try stageAdvisories(batch)
+                    batch.removeAll(keepingCapacity: true)
+                    staged = 0
+                }
+            }
+            try stageAdvisories(batch)
+            return try promoteStagedAdvisories(state)
+        } catch {
+            // The staged rows of a failed parse would otherwise sit in the file until the next refresh.
+            try clearStagedAdvisories()
+            throw error
+        }
+    }
+
+    /// The stored advisories of `release` for the given source packages, by source: looked up through the primary key
+    /// (release, source, cve), a few hundred sources per statement, rather than by scanning the release.
+    func advisories(release: String, sources: Set<String>) throws -> [String: [Advisory]] {
+        try writer.read { db in
+            var result: [String: [Advisory]] = [:]
+            let names = sources.sorted()
+            for start in stride(from: 0, to: names.count, by: 500) {
+                let group = Array(names[start..<min(start + 500, names.count)])
+                let placeholders = Array(repeating: "?", count: group.count).joined(separator: ", ")
+                let rows = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished FROM vulnerabilityAdvisory
+                        WHERE release = ? AND source IN (\(placeholders))
+                        """,
+                    arguments: StatementArguments([release] + group))
+                try Self.collect(rows, into: &result)
+            }
+            return result
+        }
+    }
+
+    private static func collect(_ rows: RowCursor, into result: inout [String: [Advisory]]) throws {
+        while let row = try rows.next() {
+            let source: String = row["source"]
+            let statusText: String = row["status"]
+            // The CHECK constraint admits only the three statuses.
+            guard let status = Advisory.Status(rawValue: statusText) else { continue }
+            result[source, default: []].append(
+                Advisory(
+                    cve: row["cve"], status: status, fixed: row["fixed"], urgency: row["urgency"], nodsaReason: row["nodsaReason"],
+                    scope: row["scope"],
+                    fixPublished: row["fixPublished"]))
+        }
+    }
+
+    // MARK: - Inventory
+
+    /// Stores an agent's inventory, replacing its previous one.
+    func saveInventory(_ inventory: PackageInventory, receivedAt: Date) throws {
+        let payload = String(decoding: try WireCoding.encode(inventory), as: UTF8.self)
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO inventory (agent, release, receivedAt, payload) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(agent) DO UPDATE SET release = excluded.release, receivedAt = excluded.receivedAt, payload = excluded.payload
+                    """,
+                arguments: [inventory.agent, inventory.release, receivedAt, payload])
+        }
+    }
+
+    /// Every stored inventory, by agent id.
+    func inventories() throws -> [PackageInventory] {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT payload FROM inventory ORDER BY agent").map { payload in
+                try WireCoding.decode(PackageInventory.self, from: Array(payload.utf8))
+            }
+        }
+    }
+
+    /// The releases present in the fleet: the ones whose advisories the feed updater keeps.
+    func fleetReleases() throws -> Set<String> {
+        try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT release FROM inventory")) }
+    }
+}

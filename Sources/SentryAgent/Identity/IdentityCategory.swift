@@ -1,0 +1,25 @@
+/// What a watched file is for; it picks the semantic difference and the severity rules.
+enum IdentityCategory: String, Sendable, Codable, CaseIterable {
+    case passwd, shadow, group, gshadow, sudoers
+    case authorizedKeys = "authorized_keys"
+    case sshd, cron, unit, preload, loader, pam
+    case pamModule = "pam_module"
+    case profile, apt
+    case aptKey = "apt_key"
+    case modprobe, hosts
+    /// A file an operator added with `detectors.identity.paths`.
+    case other
+
+    /// Small text files whose content is kept (0600, in the state directory): the "before" of the next difference
+    /// after a restart, and what a Revert restores. Units are many and only their new content is shown; PAM
+    /// modules and keyrings are binary.
+    var keepsCopy: Bool {
+        switch self {
+        case .unit, .pamModule, .aptKey: false
+        default: true
+        }
+    }
+
+    /// The largest file whose copy is kept; bigger files are compared by hash only.
+    static let copyLimit = 256 * 1024
+}
