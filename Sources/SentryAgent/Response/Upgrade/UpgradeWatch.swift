@@ -2,6 +2,7 @@ import FoundationEssentials
 import Logging
 import ServiceLifecycle
 import Shared
+import Synchronization
 
 /// Reports how each started upgrade ended: polls the ledger, and when an upgrade's unit or process is gone, reads
 /// dpkg's status to see whether every pin is installed, then puts an `upgrade_finished` alert (and, after a success
@@ -20,6 +21,11 @@ struct UpgradeWatch: Service, CustomStringConvertible {
     var description: String { "UpgradeWatch" }
 
     private var ledger: UpgradeLedger { UpgradeLedger(directory: settings.directory) }
+
+    /// Upgrades whose process was seen gone before its exit status was recorded. This agent's own child disappears
+    /// when it is reaped, a moment before the reaper writes the status, so such an end is concluded at the next look
+    /// (a second later), with the status then on file; a process of an earlier agent has no status to wait for.
+    private let goneWithoutStatus = SeenOnce()
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -56,7 +62,8 @@ struct UpgradeWatch: Service, CustomStringConvertible {
         }
         // Not our child any more (the agent restarted): gone, or a different process under a reused pid, or a zombie.
         guard let process = settings.proc.processTicks(pid: pid), process.startTime == record.pidStartTime, process.state != "Z" else {
-            return .some(nil)
+            if let exit = ledger.exit(record.commandId) { return .some(exit) }
+            return goneWithoutStatus.seenBefore(record.commandId) ? .some(nil) : nil
         }
         return nil
     }
@@ -121,5 +128,14 @@ struct UpgradeWatch: Service, CustomStringConvertible {
             return (.failed(reason: "\(how); not installed: \(missing.joined(separator: ", "))"), installed)
         }
         return (.done, installed)
+    }
+}
+
+/// Remembers ids across looks: `seenBefore` is false the first time an id is shown, true afterwards.
+final class SeenOnce: Sendable {
+    private let ids = Mutex<Set<UUID>>([])
+
+    func seenBefore(_ id: UUID) -> Bool {
+        ids.withLock { !$0.insert(id).inserted }
     }
 }
