@@ -21,7 +21,7 @@ import pathlib
 import shutil
 import sys
 
-METHODS = ["getMe", "deleteWebhook", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery"]
+METHODS = ["getMe", "deleteWebhook", "getUpdates", "sendMessage", "editMessageText", "answerCallbackQuery", "sendDocument"]
 
 # Returned by the fake; checked only in the fields the fake emits.
 REPLY_TYPES = [
@@ -35,6 +35,7 @@ REPLY_TYPES = [
     "MessageEntity",
     "InlineKeyboardMarkup",
     "ResponseParameters",
+    "Document",
 ]
 
 PRIMITIVES = {"Integer", "String", "Boolean", "Float", "True", "InputFile"}

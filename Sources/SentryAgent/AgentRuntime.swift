@@ -54,6 +54,13 @@ struct AgentRuntime {
             trustedPeers: HostResolver.addresses(of: agent.hubEndpoint.host)
         )
         var services: [any Service] = [endpoint, detection, delivery, heartbeat, OutboxGauge(outbox: outbox, delivery: delivery, metrics: metrics)]
+        if agent.responses.upgradePackages && !dryRun {
+            // Reports upgrades that end, including those that ended while the agent was down.
+            services.append(
+                UpgradeWatch(
+                    settings: .make(agent.responses, stateDirectory: agent.stateDirectory), runner: ProcessCommandRunner(),
+                    factory: AlertFactory(agentID: agent.id, hostname: agent.hostname, responses: agent.responses), sink: sink, logger: logger))
+        }
         if agent.metrics.enabled { services.append(agent.metrics.makeServer(registry: metrics, logger: logger)) }
         if agent.detectors.packages.enabled {
             // The hub matches the inventory against its vulnerability feed; hubs without the route answer 404 (logged).

@@ -12,6 +12,9 @@ extension ResponseAction {
             "\(name) \(key.transport) \(key.scope):\(key.port.map(String.init) ?? "ephemeral") \(key.executable ?? "?")"
         case .stopService(let unit, let disable, _): "\(name) unit=\(unit)\(disable ? " disable" : "")"
         case .blockPort(let transport, let port), .unblockPort(let transport, let port): "\(name) \(transport)/\(port)"
+        case .upgradePackages(let pins, let planHash, let simulate):
+            "\(name)\(simulate ? " simulate" : "") plan=\(planHash ?? "-") pins=\(pins.joined(separator: ","))"
+        case .restartServices(let units): "\(name) units=\(units.joined(separator: ","))"
         }
     }
 }

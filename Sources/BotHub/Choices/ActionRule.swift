@@ -51,6 +51,12 @@ extension AlertAction {
         case .blockPort: ActionRule(label: .actionBlockPort, confirmation: .generic)
         // The hub stores the mute itself (`ChoiceHandler.muteProgram`); nothing goes to the agent.
         case .muteProgram: ActionRule(label: .actionMuteProgram, settlement: .onHub(outcome: .outcomeProgramMuted))
+        // Its second tap is the simulated plan (`ChoiceHandler+Upgrade`), not a plain confirmation.
+        case .upgradePackages: ActionRule(label: .actionUpgradePackages, role: .admin)
+        case .restartServices:
+            ActionRule(
+                label: .actionRestartServices, role: .admin,
+                confirmation: .init(prompt: .confirmRestartServices, button: .buttonConfirmRestartServices))
         }
     }
 

@@ -16,7 +16,19 @@ struct CallbackData: Equatable, Sendable {
         case digestBlock
         /// Lists every address of a digest.
         case digestShow
+        /// Simulates upgrading a `security_updates` alert's source package at this index of its list, or all of them
+        /// (nil): the answer is the plan, shown for a second tap.
+        case upgrade(Int?)
+        /// The second tap: upgrade with the plan whose hash the simulation gave (16 hex digits).
+        case confirmUpgrade(Int?, planHash: String)
+        /// Sends the full list of pending updates as a CSV document.
+        case showAll
+        /// Hides this agent's `security_updates` in this chat for 7 days.
+        case snooze
     }
+
+    /// Source packages of a `security_updates` alert that get their own Upgrade button.
+    static let upgradeButtons = 3
 
     var choice: Choice
     var shortID: String
@@ -36,6 +48,23 @@ struct CallbackData: Equatable, Sendable {
         case "unblock": choice = .unblock
         case "digest_block": choice = .digestBlock
         case "digest_show": choice = .digestShow
+        case "show_all": choice = .showAll
+        case "snooze_7d": choice = .snooze
+        case "upgrade_all": choice = .upgrade(nil)
+        case let upgrade where upgrade.hasPrefix("upgrade_") && upgrade != "upgrade_packages":
+            guard let index = Self.upgradeIndex(upgrade.dropFirst("upgrade_".count)) else { return nil }
+            choice = .upgrade(index)
+        case let confirm where confirm.hasPrefix("uc"):
+            // `uc<index|a>.<hash>`
+            let parts = confirm.dropFirst(2).split(separator: ".", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[1].utf8.count == 16, parts[1].utf8.allSatisfy({ Self.isHexDigit($0) }) else { return nil }
+            if parts[0] == "a" {
+                choice = .confirmUpgrade(nil, planHash: String(parts[1]))
+            } else if let index = Self.upgradeIndex(parts[0]) {
+                choice = .confirmUpgrade(index, planHash: String(parts[1]))
+            } else {
+                return nil
+            }
         case let confirm where confirm.hasPrefix("confirm_"):
             guard let action = AlertAction(rawValue: String(confirm.dropFirst("confirm_".count))), action.needsConfirmation else { return nil }
             choice = .confirm(action)
@@ -54,7 +83,25 @@ struct CallbackData: Equatable, Sendable {
         case .unblock: "v1:unblock:\(shortID)"
         case .digestBlock: "v1:digest_block:\(shortID)"
         case .digestShow: "v1:digest_show:\(shortID)"
+        case .upgrade(let index): "v1:upgrade_\(index.map(String.init) ?? "all"):\(shortID)"
+        case .confirmUpgrade(let index, let hash): "v1:\(Self.confirmationChoice(index, planHash: hash)):\(shortID)"
+        case .showAll: "v1:show_all:\(shortID)"
+        case .snooze: "v1:snooze_7d:\(shortID)"
         }
+    }
+
+    /// The confirmation's choice (`uc0.<hash>`, `uca.<hash>`): also what the store keeps for the pending confirmation.
+    static func confirmationChoice(_ index: Int?, planHash: String) -> String {
+        "uc\(index.map(String.init) ?? "a").\(planHash)"
+    }
+
+    private static func upgradeIndex(_ text: Substring) -> Int? {
+        guard text.utf8.count == 1, let index = Int(text), index >= 0, index < upgradeButtons else { return nil }
+        return index
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
     }
 }
 
@@ -63,7 +110,8 @@ extension CallbackData.Choice {
     var action: AlertAction? {
         switch self {
         case .action(let action), .confirm(let action): action
-        case .cancel, .unblock, .digestBlock, .digestShow: nil
+        case .upgrade, .confirmUpgrade: .upgradePackages
+        case .cancel, .unblock, .digestBlock, .digestShow, .showAll, .snooze: nil
         }
     }
 

@@ -170,11 +170,21 @@ struct ChoiceHandler: Sendable {
             await carryOut(action, stored: stored, alert: alert, press: press, actionName: actionName)
         case .unblock:
             await unblock(stored: stored, alert: alert, press: press, actionName: actionName)
+        case .simulateUpgrade(let index):
+            await simulateUpgrade(index, stored: stored, alert: alert, press: press, language: language)
+        case .confirmUpgrade(let index, let planHash):
+            await confirmUpgrade(index, planHash: planHash, stored: stored, alert: alert, press: press, actionName: actionName)
+        case .showAll:
+            await showAllUpdates(stored: stored, alert: alert, press: press, language: language)
+        case .snooze:
+            await snooze(stored: stored, alert: alert, press: press, language: language)
         }
     }
 
     /// Claims the alert (single use), runs the choice and shows the outcome.
-    private func carryOut(_ action: AlertAction, stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
+    func carryOut(
+        _ action: AlertAction, stored: StoredAlert, alert: Alert, press: Press, actionName: String, responseAction: ResponseAction? = nil
+    ) async {
         let actor = press.name
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         let chosenAt = now()
@@ -227,7 +237,13 @@ struct ChoiceHandler: Sendable {
         let operatorID = Operator(telegramUserId: press.userID, name: actor)
         let result: ResponseResult
         let built = Result { () throws(CommandConstructionError) -> ResponseCommand in
-            try ResponseCommand(for: action, on: alert, by: operatorID, issuedAt: now(), lifetime: settings.commandLifetime)
+            // An upgrade's command comes from its confirmed plan (`ChoiceHandler+Upgrade`); every other from the alert.
+            if let responseAction {
+                return ResponseCommand(
+                    alertId: alert.id, action: responseAction, requestedBy: operatorID, issuedAt: now(),
+                    expiresAt: now().addingTimeInterval(settings.commandLifetime))
+            }
+            return try ResponseCommand(for: action, on: alert, by: operatorID, issuedAt: now(), lifetime: settings.commandLifetime)
         }
         switch built {
         case .success(let command):
@@ -268,7 +284,8 @@ struct ChoiceHandler: Sendable {
             ["action": catalogs.text(action.rule.label, language: language), "user": actor, "time": MessageTime.format(chosenAt)]
         }
         let line = { (language: String) in catalogs.outcomeLine(result, values: valuesIn(language), language: language) }
-        let succeeded = result.outcome.succeeded
+        // A started upgrade is not reopened: its end arrives as `upgrade_finished` and is folded into these messages.
+        let succeeded = result.outcome.succeeded || result.outcome == .started
         let recorded = storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
             try store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: !succeeded)
         }
@@ -345,7 +362,7 @@ struct ChoiceHandler: Sendable {
         await presenter.refresh(stored, alert: alert, extra: line, keyboard: succeeded ? .none : .unblock(ip))
     }
 
-    private func audit(_ event: String, by press: Press, alertID: String?, detail: String) {
+    func audit(_ event: String, by press: Press, alertID: String?, detail: String) {
         auditor.record(event, by: press, alertID: alertID, detail: detail)
     }
 
@@ -355,7 +372,7 @@ struct ChoiceHandler: Sendable {
 
     static func describe(_ outcome: ResponseResult.Outcome) -> String {
         switch outcome {
-        case .done, .alreadyDone: outcome.name
+        case .done, .alreadyDone, .started: outcome.name
         case .refused(let reason), .failed(let reason): "\(outcome.name): \(reason)"
         }
     }

@@ -21,6 +21,14 @@ struct ChoicePolicy: Sendable {
         case cancel
         /// Lift the block made from this alert.
         case unblock
+        /// Ask the agent for the plan of upgrading one listed source package (or all), and show it for confirmation.
+        case simulateUpgrade(Int?)
+        /// The confirming tap on a shown plan: carried out if this presser's confirmation of that plan is pending.
+        case confirmUpgrade(Int?, planHash: String)
+        /// Send the full list of a `security_updates` alert as a document.
+        case showAll
+        /// Hide this agent's `security_updates` in the chat for 7 days.
+        case snooze
     }
 
     /// Why a press is refused, in the order the checks run.
@@ -58,6 +66,13 @@ struct ChoicePolicy: Sendable {
         case .action(let action): return .carryOut(action)
         case .unblock: return .unblock
         case .digestBlock, .digestShow: return .refuse(.notForAlerts)
+        case .upgrade(let index):
+            guard stored.status == .open else { return .refuse(.alreadyHandled(by: stored.handledBy ?? "?")) }
+            return .simulateUpgrade(index)
+        case .confirmUpgrade(let index, let planHash): return .confirmUpgrade(index, planHash: planHash)
+        case .showAll, .snooze:
+            guard case .securityUpdates = alert.subject else { return .refuse(.notForAlerts) }
+            return choice == .showAll ? .showAll : .snooze
         }
     }
 
@@ -81,7 +96,7 @@ struct ChoicePolicy: Sendable {
             if let refusal = Self.refusal(Self.digestBlockAction, role: role) { return .refuse(refusal) }
             guard now.timeIntervalSince(lastAlertAt) <= settings.buttonLifetime else { return .refuse(.expired) }
             return .block
-        case .action, .confirm, .cancel, .unblock: return .refuse(.notForDigests)
+        case .action, .confirm, .cancel, .unblock, .upgrade, .confirmUpgrade, .showAll, .snooze: return .refuse(.notForDigests)
         }
     }
 

@@ -124,6 +124,7 @@ struct UnblockCommand: AsyncParsableCommand {
             switch result.outcome {
             case .done: print("unblock \(ip) on \(agent) → done\(detail)")
             case .alreadyDone: print("unblock \(ip) on \(agent) → was not blocked\(detail)")
+            case .started: print("unblock \(ip) on \(agent) → started\(detail)")
             case .refused(let reason):
                 print("unblock \(ip) on \(agent) → refused by the agent: \(reason)\(detail)")
                 throw ExitCode.failure

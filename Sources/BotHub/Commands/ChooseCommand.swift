@@ -108,6 +108,7 @@ struct ChooseCommand: AsyncParsableCommand {
             switch result.outcome {
             case .done: return ("\(target) → done\(detail)", true)
             case .alreadyDone: return ("\(target) → already in place\(detail)", true)
+            case .started: return ("\(target) → started, the end is shown when the agent reports it\(detail)", true)
             case .refused(let reason): return ("\(target) → refused by the agent: \(reason)\(detail)", false)
             case .failed(let reason): return ("\(target) → failed: \(reason)\(detail)", false)
             }

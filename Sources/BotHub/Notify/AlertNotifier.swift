@@ -184,6 +184,17 @@ actor AlertNotifier: Service, CustomStringConvertible {
             }
             return true
         }
+        if case .upgradeFinished(let end) = alert.subject {
+            do {
+                let fold = UpgradeEndFold(store: store, catalogs: catalogs, telegram: telegram, roster: roster, storeErrors: storeErrors)
+                if try await fold.fold(message, end: end) {
+                    pacer.recordSent(to: message.chatID, at: now())
+                    return true
+                }
+            } catch {
+                return handle(error, for: message)
+            }
+        }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(
             alert, shortID: message.alert.shortId, language: roster.language(of: message.chatID))
         do {

@@ -23,8 +23,18 @@ struct AlertMessageRenderer {
         lines += evidence(alert.subject, language: language)
         lines.append(text(.alertObservedAt, ["time": MessageTime.format(alert.observedAt)]))
 
-        let buttons = alert.actions.map { action in
-            InlineButton(text: text(Self.key(for: action)), callbackData: CallbackData(choice: .action(action), shortID: shortID).text)
+        var buttons: [InlineButton] = []
+        for action in alert.actions {
+            if action == .upgradePackages, case .securityUpdates(let updates) = alert.subject {
+                buttons += Self.upgradeButtons(updates, shortID: shortID, text: text)
+            } else {
+                buttons.append(
+                    InlineButton(text: text(Self.key(for: action)), callbackData: CallbackData(choice: .action(action), shortID: shortID).text))
+            }
+        }
+        if case .securityUpdates = alert.subject {
+            buttons.append(InlineButton(text: text(.buttonShowAll), callbackData: CallbackData(choice: .showAll, shortID: shortID).text))
+            buttons.append(InlineButton(text: text(.buttonSnooze), callbackData: CallbackData(choice: .snooze, shortID: shortID).text))
         }
         // Two buttons a row keeps labels readable on a phone.
         let rows = stride(from: 0, to: buttons.count, by: 2).map { Array(buttons[$0..<min($0 + 2, buttons.count)]) }
@@ -78,9 +88,57 @@ struct AlertMessageRenderer {
             return Self.listenerLines(listener, text: text)
         case .securityUpdates(let updates):
             return securityUpdateLines(updates, language: language)
+        case .upgradeFinished(let end):
+            return [Self.upgradeEndLine(end, text: text)]
+        case .restartNeeded(let restart):
+            var lines: [String] = []
+            if !restart.units.isEmpty || !restart.processes.isEmpty {
+                lines.append(
+                    text(
+                        .evidenceRestartNeeded,
+                        [
+                            "services": (restart.units + restart.processes).prefix(10).joined(separator: ", "),
+                            "packages": restart.packages.prefix(10).joined(separator: ", "),
+                        ]))
+            }
+            if restart.rebootRequired { lines.append(text(.evidenceRebootRequired)) }
+            return lines
         case .identity(let change):
             return Self.identityLines(change, text: text)
         }
+    }
+
+    /// "✅ upgraded: openssl 3.0.17-1~deb12u2" or "❌ failed (reason)" with the tail of apt's output.
+    static func upgradeEndLine(_ end: UpgradeFinishedEvidence, text: (MessageKey, [String: String]) -> String) -> String {
+        switch end.outcome {
+        case .done, .alreadyDone, .started:
+            return text(.outcomeUpgradeDone, ["installed": end.installed.prefix(20).joined(separator: ", ")])
+        case .refused(let reason), .failed(let reason):
+            var line = text(.outcomeUpgradeFailed, ["reason": String(reason.prefix(500))])
+            // The agent bounds the tail; the hub bounds it again (a message holds 4,096 characters).
+            if let tail = end.outputTail, !tail.isEmpty { line += "\n" + text(.outcomeUpgradeOutput, ["output": String(tail.suffix(1500))]) }
+            return line
+        }
+    }
+
+    /// Upgrade <source> for the first few listed (not held) source packages that carry pins, and Upgrade all N.
+    static func upgradeButtons(_ updates: SecurityUpdatesEvidence, shortID: String, text: (MessageKey, [String: String]) -> String) -> [InlineButton]
+    {
+        var buttons: [InlineButton] = []
+        for (index, source) in updates.sources.prefix(CallbackData.upgradeButtons).enumerated() where !source.held && !(source.pins ?? []).isEmpty {
+            buttons.append(
+                InlineButton(
+                    text: text(.buttonUpgradeSource, ["source": source.source]),
+                    callbackData: CallbackData(choice: .upgrade(index), shortID: shortID).text))
+        }
+        let upgradable = updates.sources.filter { !$0.held && !($0.pins ?? []).isEmpty }.count
+        if upgradable > 1 {
+            buttons.append(
+                InlineButton(
+                    text: text(.buttonUpgradeAll, ["count": String(upgradable)]),
+                    callbackData: CallbackData(choice: .upgrade(nil), shortID: shortID).text))
+        }
+        return buttons
     }
 
     /// Which file, what changed in words, and who wrote it (or how it was found when the writer is unknown).
@@ -195,6 +253,8 @@ struct AlertMessageRenderer {
         case .detectorUnhealthy: .kindDetectorUnhealthy
         case .newListener: .kindNewListener
         case .securityUpdates: .kindSecurityUpdates
+        case .upgradeFinished: .kindUpgradeFinished
+        case .restartNeeded: .kindRestartNeeded
         case .identityChange: .kindIdentityChange
         }
     }

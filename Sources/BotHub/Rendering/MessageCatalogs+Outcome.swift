@@ -8,6 +8,7 @@ extension MessageCatalogs {
         switch result.outcome {
         case .done: key = .outcomeDone
         case .alreadyDone: key = .outcomeAlreadyDone
+        case .started: key = .outcomeStarted
         case .refused(let reason):
             key = .outcomeRefused
             values["reason"] = reason

@@ -16,9 +16,14 @@ struct ChatMute: Codable, FetchableRecord, PersistableRecord, Sendable, Equatabl
 
     /// True if this mute hides `alert` in `chatID`.
     func hides(_ alert: StoredAlert, in chatID: Int64) -> Bool {
-        chatId == chatID && (target == alert.agent || target == alert.kind.rawValue || mutesProgram(of: alert))
+        chatId == chatID
+            && (target == alert.agent || target == alert.kind.rawValue || target == Self.kindOfAgent(alert.kind, alert.agent)
+                || mutesProgram(of: alert))
             && (includesCritical || alert.severity != .critical)
     }
+
+    /// The target of a mute of one kind from one agent (`security_updates@web-1`, what Snooze sets).
+    static func kindOfAgent(_ kind: AlertKind, _ agent: String) -> String { "\(kind.rawValue)@\(agent)" }
 
     /// A Mute program target (`program:<agent>:<exe>`) naming this new_listener alert's agent and executable. The
     /// executable is in the payload only, read when such a mute exists and the alert is a listener's; a payload that

@@ -56,4 +56,10 @@ struct MeteredTelegram: TelegramAPI {
             try await wrapped.answerCallbackQuery(id: id, text: text, showAlert: showAlert)
         }
     }
+
+    func sendDocument(chatID: Int64, fileName: String, bytes: [UInt8], caption: String?) async throws(TelegramError) -> TelegramMessage {
+        try await count("sendDocument") { () async throws(TelegramError) in
+            try await wrapped.sendDocument(chatID: chatID, fileName: fileName, bytes: bytes, caption: caption)
+        }
+    }
 }

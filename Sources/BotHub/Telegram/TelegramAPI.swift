@@ -7,4 +7,6 @@ protocol TelegramAPI: Sendable {
     func sendMessage(chatID: Int64, html: String, keyboard: [[InlineButton]]) async throws(TelegramError) -> TelegramMessage
     func editMessageText(chatID: Int64, messageID: Int64, html: String, keyboard: [[InlineButton]]) async throws(TelegramError)
     func answerCallbackQuery(id: String, text: String?, showAlert: Bool) async throws(TelegramError)
+    /// Uploads `bytes` as a document named `fileName` (multipart/form-data), with an HTML caption.
+    func sendDocument(chatID: Int64, fileName: String, bytes: [UInt8], caption: String?) async throws(TelegramError) -> TelegramMessage
 }

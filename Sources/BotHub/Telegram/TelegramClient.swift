@@ -81,6 +81,17 @@ struct TelegramClient: TelegramAPI, CustomStringConvertible, CustomReflectable {
         let _: Bool = try await call("answerCallbackQuery", AnswerCallbackQueryParameters(callbackQueryId: id, text: text, showAlert: showAlert))
     }
 
+    func sendDocument(chatID: Int64, fileName: String, bytes: [UInt8], caption: String?) async throws(TelegramError) -> TelegramMessage {
+        var form = MultipartForm()
+        form.add("chat_id", String(chatID))
+        if let caption {
+            form.add("caption", caption)
+            form.add("parse_mode", "HTML")
+        }
+        form.addFile("document", fileName: fileName, contentType: "text/csv", bytes: bytes)
+        return try await send("sendDocument", body: Data(form.body), contentType: form.contentType, waiting: nil)
+    }
+
     private func call<Parameters: Encodable, Result: Decodable & Sendable>(
         _ method: String,
         _ parameters: Parameters,
@@ -92,9 +103,16 @@ struct TelegramClient: TelegramAPI, CustomStringConvertible, CustomReflectable {
         } catch {
             throw TelegramError(method: method, code: 0, detail: "cannot encode the parameters: \(error)")
         }
+        return try await send(method, body: body, contentType: "application/json", waiting: timeout)
+    }
+
+    private func send<Result: Decodable & Sendable>(
+        _ method: String, body: Data, contentType: String, waiting timeout: Duration?
+    ) async throws(TelegramError) -> Result {
         let request = CurlRequest(
             url: "\(baseURL)/bot\(token)/\(method)",
             body: body,
+            contentType: contentType,
             connectTimeout: limits.connect,
             totalTimeout: timeout ?? limits.request,
             maxResponseBytes: limits.replyBytes

@@ -61,6 +61,9 @@ struct AlertListing: Encodable {
         case .listener(let listener): "\(listener.transport) \(listener.address):\(listener.port) \(listener.process ?? "?")"
         case .securityUpdates(let updates):
             "\(updates.pendingSources) security updates (\(updates.sources.prefix(3).map(\.source).joined(separator: ", ")))"
+        case .upgradeFinished(let end): "upgrade \(end.outcome.name): \(end.installed.prefix(3).joined(separator: ", "))"
+        case .restartNeeded(let restart):
+            "restart \((restart.units + restart.processes).prefix(3).joined(separator: ", "))\(restart.rebootRequired ? " + reboot" : "")"
         case .identity(let change): "\(change.path): \(change.changes.first?.detail.prefix(60) ?? "changed")"
         }
     }

@@ -53,7 +53,7 @@ struct UnblockCommand: AsyncParsableCommand {
         let agent = try AgentConfigurationLoader.load(config)
         let report = await LocalFirewall.unblock(ip, agent: agent)
         switch report.outcome {
-        case .done, .alreadyDone:
+        case .done, .alreadyDone, .started:
             FileOutput.standardOutput.write((report.detail ?? "done") + "\n")
         case .refused(let reason):
             FileOutput.standardError.write("refused: \(reason)\n")

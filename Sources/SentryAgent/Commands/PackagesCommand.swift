@@ -94,6 +94,6 @@ struct ScanPackagesCommand: AsyncParsableCommand {
         }
         if let stale = scan.staleness(now: Int64(time(nil))) { FileOutput.standardError.write("warning: \(stale)\n") }
         for refused in scan.refused { FileOutput.standardError.write("warning: skipped \(refused)\n") }
-        FileOutput.standardOutput.write(scan.pending.map { $0.jsonLine + "\n" }.joined())
+        FileOutput.standardOutput.write(try scan.pending.map { try $0.jsonLine + "\n" }.joined())
     }
 }

@@ -229,7 +229,7 @@ struct ReplayRecord: Codable, Equatable {
         case .cpu(let evidence):
             count = Int(evidence.percent.rounded())
             windowSeconds = evidence.windowSeconds
-        case .agent, .listener, .securityUpdates, .identity:
+        case .agent, .listener, .securityUpdates, .upgradeFinished, .restartNeeded, .identity:
             break
         }
     }

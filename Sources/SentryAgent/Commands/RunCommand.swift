@@ -81,8 +81,8 @@ struct RunCommand: AsyncParsableCommand {
                 "the hub's host does not resolve; it cannot be protected from blocks by address", metadata: ["host": "\(agent.hubEndpoint.host)"])
         }
         let responders = Executor.Responders.make(
-            configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, listenerDecisions: listenerDecisions,
-            protectedPorts: (agent.listen.port, agent.hubEndpoint.port), logger: logger)
+            configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, stateDirectory: agent.stateDirectory,
+            listenerDecisions: listenerDecisions, protectedPorts: (agent.listen.port, agent.hubEndpoint.port), logger: logger)
         let executor: Executor
         do {
             executor = try Executor(

@@ -41,8 +41,14 @@ struct AlertFactory: Sendable {
         case .agent:
             return [.acknowledge]
         case .securityUpdates:
-            // Informational for now: the pinned upgrade is a later response.
-            return [.acknowledge]
+            return [.acknowledge] + (responses.upgradePackages ? [.upgradePackages] : [])
+        case .upgradeFinished:
+            // Folded into the message of the alert the upgrade was chosen on.
+            return []
+        case .restartNeeded(let evidence):
+            let restart: [AlertAction] = responses.restartServices && !evidence.units.isEmpty ? [.restartServices] : []
+            let reboot: [AlertAction] = responses.reboot && evidence.rebootRequired ? [.reboot] : []
+            return restart + reboot + [.acknowledge]
         case .identity:
             return [.acknowledge]
         }

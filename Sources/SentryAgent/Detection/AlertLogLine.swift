@@ -24,6 +24,10 @@ enum AlertLogLine {
         case .securityUpdates(let evidence):
             "\(evidence.pendingSources) sources/\(evidence.pendingPackages) packages pending, new: "
                 + evidence.sources.prefix(5).map { "\($0.source) \($0.candidate)" }.joined(separator: ", ")
+        case .upgradeFinished(let evidence):
+            "upgrade \(evidence.commandId) \(evidence.outcome.name): \(evidence.installed.joined(separator: ", "))"
+        case .restartNeeded(let evidence):
+            "restart \(evidence.units.joined(separator: " ")) \(evidence.processes.joined(separator: " "))\(evidence.rebootRequired ? " reboot required" : "")"
         case .identity(let evidence):
             "\(evidence.path) \(evidence.changes.first?.detail ?? "changed") by \(evidence.writer?.exe ?? evidence.seenBy)"
         }

@@ -12,7 +12,8 @@ extension DetectionService {
     func runPackages() async {
         let packages = configuration.packages
         let scanner = SecurityUpdateScanner(
-            runner: ProcessCommandRunner(), aptOptions: packages.aptOptions, status: DpkgStatusReader(path: packages.statusPath))
+            runner: ProcessCommandRunner(), aptOptions: packages.aptOptions, status: DpkgStatusReader(path: packages.statusPath),
+            cache: AptIndexCache())
         let alertedPath = stateDirectory + "/security-updates-alerted.txt"
         var detector = SecurityUpdatesDetector(alerted: Self.readAlerted(alertedPath))
         let (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

@@ -11,14 +11,18 @@ public enum PackageChecks {
         }
     }
 
-    /// A full scan with the system's apt: indexes, candidates, installed packages; the pending count.
-    public static func pendingSecurityUpdateCount() async throws -> Int {
+    /// A full scan with the system's apt: indexes, candidates, installed packages; the pending count. With `cached`,
+    /// the scanner keeps one `AptIndexCache` across calls (as the detector does), so calls after the first reuse the
+    /// indexes while apt's configuration and lists are unchanged.
+    public static func pendingSecurityUpdateCount(cached: Bool = false) async throws -> Int {
         do {
-            return try await SecurityUpdateScanner(runner: ProcessCommandRunner()).scan().pending.count
+            return try await SecurityUpdateScanner(runner: ProcessCommandRunner(), cache: cached ? sharedCache : nil).scan().pending.count
         } catch {
             throw PackageCheckError(description: error.description)
         }
     }
+
+    private static let sharedCache = AptIndexCache()
 }
 
 /// A package check failed; the reason fits a log line.

@@ -1,7 +1,8 @@
+import FoundationEssentials
 import Shared
 
 /// A binary package with a security update waiting: what `sentry-agent packages scan` prints, one per line.
-struct PendingUpdate: Sendable, Equatable {
+struct PendingUpdate: Sendable, Equatable, Encodable {
     var package: String
     var architecture: String
     var installed: DebianVersion
@@ -10,31 +11,32 @@ struct PendingUpdate: Sendable, Equatable {
     var sourceVersion: DebianVersion
     var held: Bool
 
-    /// One JSON object, keys in the documented order:
-    /// `{"package":…,"arch":…,"installed":…,"candidate":…,"source":…,"source_version":…,"held":…}`.
-    var jsonLine: String {
-        let strings = [
-            ("package", package), ("arch", architecture), ("installed", installed.description), ("candidate", candidate.description),
-            ("source", source), ("source_version", sourceVersion.description),
-        ]
-        return "{" + strings.map { "\"\($0)\":\(Self.quoted($1))" }.joined(separator: ",") + ",\"held\":\(held)}"
+    /// The documented field names of the CLI contract.
+    private enum CodingKeys: String, CodingKey {
+        case package, installed, candidate, source, held
+        case architecture = "arch"
+        case sourceVersion = "source_version"
     }
 
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(package, forKey: .package)
+        try container.encode(architecture, forKey: .architecture)
+        try container.encode(installed.description, forKey: .installed)
+        try container.encode(candidate.description, forKey: .candidate)
+        try container.encode(source, forKey: .source)
+        try container.encode(sourceVersion.description, forKey: .sourceVersion)
+        try container.encode(held, forKey: .held)
+    }
+
+    /// One JSON object, keys sorted (as `sentry-agent listeners` prints them): `arch`, `candidate`, `held`,
+    /// `installed`, `package`, `source`, `source_version`.
+    var jsonLine: String {
+        get throws {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try encoder.encode(self), as: UTF8.self)
         }
-        return out + "\""
     }
 }
 

@@ -48,6 +48,8 @@ struct SecurityUpdateScanner: Sendable {
     /// `-o Name=value` pairs handed to `apt-get`, as given (tests point apt at private lists this way).
     var aptOptions: [String] = []
     var status = DpkgStatusReader()
+    /// Keeps the indexes and candidates while apt's configuration and lists are unchanged (nil: always read anew).
+    var cache: AptIndexCache?
 
     /// Why a scan could not be made, fit for a log line.
     struct ScanError: Error, CustomStringConvertible {
@@ -80,10 +82,14 @@ struct SecurityUpdateScanner: Sendable {
         return candidates
     }
 
-    /// A full scan: indexes, candidates, installed packages.
+    /// A full scan: indexes, candidates, installed packages. With a cache, the indexes and candidates of the last
+    /// scan are reused while nothing they depend on changed (then only the status file is read).
     func scan() async throws(ScanError) -> SecurityScan {
+        let stamp = cache.map { _ in AptIndexCache.stamp(aptOptions: aptOptions) }
+        if let stamp, let hit = cache?.lookup(stamp) { return try rescan(candidates: hit.candidates, indexes: hit.indexes) }
         let indexes = try await securityIndexes()
         let offered = try await candidates(indexes.map { $0.index })
+        if let stamp { cache?.store(AptIndexCache.Entry(stamp: stamp, indexes: indexes, candidates: offered)) }
         return try rescan(candidates: offered, indexes: indexes)
     }
 

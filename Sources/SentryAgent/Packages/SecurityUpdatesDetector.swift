@@ -23,12 +23,13 @@ struct SecurityUpdatesDetector: Sendable {
             let (source, updates) = entry
             let candidate = updates.map(\.candidate).max() ?? updates[0].candidate
             let installed = updates.map(\.installed).min() ?? updates[0].installed
+            let names = updates.map {
+                $0.architecture == "all" || $0.architecture == nativeArchitecture ? $0.package : "\($0.package):\($0.architecture)"
+            }
             return PendingSource(
-                source: source, installed: installed.description, candidate: candidate.description,
-                packages: updates.map {
-                    $0.architecture == "all" || $0.architecture == nativeArchitecture ? $0.package : "\($0.package):\($0.architecture)"
-                },
-                held: updates.contains(where: \.held), needsReboot: isKernel(source: source, packages: updates.map(\.package)))
+                source: source, installed: installed.description, candidate: candidate.description, packages: names,
+                held: updates.contains(where: \.held), needsReboot: isKernel(source: source, packages: updates.map(\.package)),
+                pins: zip(names, updates).map { "\($0)=\($1.candidate)" })
         }.sorted { ($0.needsReboot ? 0 : 1, $0.source) < ($1.needsReboot ? 0 : 1, $1.source) }
     }
 

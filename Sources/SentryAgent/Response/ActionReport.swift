@@ -4,6 +4,8 @@ import Shared
 struct ActionReport: Sendable, Equatable {
     var outcome: ResponseResult.Outcome
     var detail: String?
+    /// The simulated plan of an upgrade (simulation or start).
+    var plan: UpgradePlan? = nil
 
     static func done(_ detail: String) -> ActionReport { ActionReport(outcome: .done, detail: detail) }
     static func alreadyDone(_ detail: String) -> ActionReport { ActionReport(outcome: .alreadyDone, detail: detail) }

@@ -15,6 +15,7 @@ extension Executor.Responders {
         runner: any CommandRunner = ProcessCommandRunner(),
         locator: ProgramLocator = ProgramLocator(),
         localAddresses: @escaping @Sendable () -> [IPAddress] = InterfaceAddresses.current,
+        stateDirectory: String? = nil,
         listenerDecisions: ListenerDecisions? = nil,
         protectedPorts: (agent: UInt16?, hub: UInt16?) = (nil, nil),
         logger: Logger
@@ -47,11 +48,17 @@ extension Executor.Responders {
             dryRun: dryRun,
             logger: logger
         )
+        // A dry run upgrades nothing: a recorded simulation has no plan to show, so the command is refused instead.
+        let upgrades =
+            dryRun ? nil : stateDirectory.map { PackageUpgrader(settings: .make(configuration, stateDirectory: $0), runner: runner, logger: logger) }
+        let restarts = dryRun ? nil : ServiceRestarter(runner: runner)
         let killer = ProcessKiller(grace: configuration.killGrace, dryRun: dryRun)
         let listeners = ListenerResponder(decisions: listenerDecisions, killer: killer)
         let services = ServiceStopper(systemctl: locator.path(of: "systemctl"), runner: effectiveRunner, dryRun: dryRun)
         let portGuard = PortGuard(agentPort: protectedPorts.agent, hubPort: protectedPorts.hub, sshd: locator.path(of: "sshd"), runner: runner)
         let ports = PortBlockResponder(firewall: portFirewall, portGuard: portGuard, exempt: configuration.neverBlock, dryRun: dryRun)
-        return Executor.Responders(blocks: blocks, sessions: sessions, power: power, listeners: listeners, services: services, ports: ports)
+        return Executor.Responders(
+            blocks: blocks, sessions: sessions, power: power, upgrades: upgrades, restarts: restarts, listeners: listeners, services: services,
+            ports: ports)
     }
 }

@@ -14,6 +14,9 @@ actor Executor {
         var blocks: BlockResponder
         var sessions: SessionKiller
         var power: PowerControl
+        /// `upgrade_packages` and `restart_services` (nil: refused as not configured).
+        var upgrades: PackageUpgrader? = nil
+        var restarts: ServiceRestarter? = nil
         /// Accept and Kill process on a new listener.
         var listeners = ListenerResponder()
         /// Stop service on a new listener.
@@ -96,6 +99,18 @@ actor Executor {
             (report, afterReply) = responders.power.schedule(.reboot)
         case .shutdown:
             (report, afterReply) = responders.power.schedule(.shutdown)
+        case .upgradePackages(let pins, let planHash, let simulate):
+            if let upgrades = responders.upgrades {
+                report = await upgrades.upgrade(command, pins: pins, planHash: planHash, simulate: simulate)
+            } else {
+                report = .refused("this agent has no package upgrader")
+            }
+        case .restartServices(let units):
+            if let restarts = responders.restarts {
+                report = await restarts.restart(units)
+            } else {
+                report = .refused("this agent cannot restart services")
+            }
         case .acceptListener(let key):
             report = responders.listeners.accept(key)
         case .killProcess(let pid, let startTime, let listener):
@@ -133,7 +148,8 @@ actor Executor {
         switch recorded.outcome {
         case .done, .alreadyDone:
             return ResponseResult(commandId: command.id, outcome: .alreadyDone, detail: recorded.detail, finishedAt: recorded.finishedAt)
-        case .refused, .failed:
+        case .started, .refused, .failed:
+            // A started upgrade is not started again: its end comes as an `upgrade_finished` alert.
             return recorded
         }
     }
@@ -144,6 +160,8 @@ actor Executor {
         case .killSession: configuration.killSession
         case .reboot: configuration.reboot
         case .shutdown: configuration.shutdown
+        case .upgradePackages: configuration.upgradePackages
+        case .restartServices: configuration.restartServices
         case .acceptListener: configuration.acceptListener
         case .killProcess: configuration.killProcess
         case .stopService: configuration.stopService
@@ -152,7 +170,7 @@ actor Executor {
     }
 
     private func finished(_ command: ResponseCommand, _ report: ActionReport) -> ResponseResult {
-        ResponseResult(commandId: command.id, outcome: report.outcome, detail: report.detail, finishedAt: now())
+        ResponseResult(commandId: command.id, outcome: report.outcome, detail: report.detail, finishedAt: now(), plan: report.plan)
     }
 }
 

@@ -14,12 +14,18 @@ struct ProgramInvocation: Sendable, Equatable, CustomStringConvertible {
     var arguments: [String]
     var standardInput: [UInt8]
     var timeout: Duration
+    /// Variables set on top of the runner's fixed environment (`DEBIAN_FRONTEND` for apt; `APT_CONFIG` in tests).
+    var environment: [String: String] = [:]
 
-    init(_ executable: String, _ arguments: [String], standardInput: [UInt8] = [], timeout: Duration = .seconds(10)) {
+    init(
+        _ executable: String, _ arguments: [String], standardInput: [UInt8] = [], timeout: Duration = .seconds(10),
+        environment: [String: String] = [:]
+    ) {
         self.executable = executable
         self.arguments = arguments
         self.standardInput = standardInput
         self.timeout = timeout
+        self.environment = environment
     }
 
     /// The argument vector, `argv[0]` first.

@@ -38,7 +38,8 @@ struct ProcessCommandRunner: CommandRunner {
         let child: SpawnedChild
         do {
             child = try ProgramSpawner.spawn(
-                prefix + invocation.argv, environment: Self.environment, standardInput: invocation.standardInput.isEmpty ? .null : .pipe,
+                prefix + invocation.argv, environment: Self.environment.merging(invocation.environment) { $1 },
+                standardInput: invocation.standardInput.isEmpty ? .null : .pipe,
                 standardOutput: .pipe, standardError: .pipe)
         } catch {
             return ProgramOutput(termination: .launchFailed(error.program.isEmpty ? error.reason : "\(error.program): \(error.reason)"))

@@ -21,6 +21,14 @@ public struct ResponsesConfiguration: Sendable, Equatable {
     public var reboot: Bool = false
     /// Allows `shutdown`.
     public var shutdown: Bool = false
+    /// Allows `upgrade_packages` (pinned, simulated security upgrades through apt).
+    public var upgradePackages: Bool = false
+    /// Allows `restart_services` (`systemctl restart` of the units an upgrade left on replaced files).
+    public var restartServices: Bool = false
+    /// `Name=value` apt options for the upgrade's simulation and run (each passed as `-o Name=value`).
+    public var aptOptions: [String] = []
+    /// How long an upgrade waits for another package manager's dpkg lock (`Dpkg::Lock::Timeout`).
+    public var dpkgLockTimeout: Duration = .seconds(120)
     /// Allows `accept_listener` (a new listener taken into the accepted baseline).
     public var acceptListener: Bool = true
     /// Allows `kill_process` (a new listener's process, checked by pid and start time).
@@ -71,6 +79,17 @@ public struct ResponsesConfiguration: Sendable, Equatable {
         responses.killSession = reader.bool("kill_session", default: responses.killSession)
         responses.reboot = reader.bool("reboot", default: responses.reboot)
         responses.shutdown = reader.bool("shutdown", default: responses.shutdown)
+        responses.upgradePackages = reader.bool("upgrade_packages", default: responses.upgradePackages)
+        responses.restartServices = reader.bool("restart_services", default: responses.restartServices)
+        for (index, option) in reader.stringList("apt_options").enumerated() {
+            // `Name=value` only: an option starting with `-` or carrying a NUL would be a different apt argument.
+            guard let equals = option.firstIndex(of: "="), option.first != "-", equals != option.startIndex, !option.utf8.contains(0) else {
+                reader.problem("apt_options[\(index)]", "expected Name=value (like Acquire::http::Proxy=http://proxy:3128)")
+                continue
+            }
+            responses.aptOptions.append(option)
+        }
+        responses.dpkgLockTimeout = reader.duration("dpkg_lock_timeout", default: responses.dpkgLockTimeout, in: .seconds(1)...(.seconds(3600)))
         responses.acceptListener = reader.bool("accept_listener", default: responses.acceptListener)
         responses.killProcess = reader.bool("kill_process", default: responses.killProcess)
         responses.stopService = reader.bool("stop_service", default: responses.stopService)

@@ -16,6 +16,8 @@ public enum ProgramSpawner {
         case pipe
         /// The parent's own stream.
         case inherit
+        /// A file opened for appending (created 0600 if missing): output of a run that may outlive the parent.
+        case appendingFile(String)
     }
 
     /// Starts `argv[0]` with `argv`. `argv[0]` is an absolute path, or with `searchPath` a name looked up on PATH.
@@ -55,6 +57,8 @@ public enum ProgramSpawner {
             // dup2 clears close-on-exec on the target only; the pipe's own descriptors close at exec.
             case .pipe: posix_spawn_file_actions_adddup2(&actions, pipes[Int(target)]?.child ?? -1, target)
             case .inherit: break
+            case .appendingFile(let path):
+                posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600)
             }
         }
         var arguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]

@@ -48,6 +48,10 @@ public enum AlertKind: String, Codable, Sendable, CaseIterable {
     case newListener = "new_listener"
     /// New pending security updates from the host's own apt lists, one alert per newly pending set of source packages.
     case securityUpdates = "security_updates"
+    /// An `upgrade_packages` command that answered `started` has ended: the hub folds this into the chosen alert's message.
+    case upgradeFinished = "upgrade_finished"
+    /// After an upgrade: services still run deleted (replaced) files, or the host asks for a reboot.
+    case restartNeeded = "restart_needed"
     /// A watched identity or persistence file changed (accounts, sudoers, keys, sshd, cron, units, loader, PAM…), or
     /// one digest of those a package run changed.
     case identityChange = "identity_change"
@@ -78,6 +82,10 @@ public enum AlertAction: String, Codable, Sendable, CaseIterable {
     case blockIPPermanent = "block_ip_permanent"
     case reboot
     case shutdown
+    /// Upgrade the pending security updates of a `security_updates` alert (pinned and simulated first).
+    case upgradePackages = "upgrade_packages"
+    /// Restart the units a `restart_needed` alert names.
+    case restartServices = "restart_services"
     /// A new listener: take its identity into the agent's accepted baseline (never alerted again).
     case acceptListener = "accept_listener"
     /// A new listener: end its process, checked by pid and start time.

@@ -9,6 +9,8 @@ public enum AlertSubject: Codable, Sendable, Equatable {
     case agent(AgentEvidence)
     case listener(ListenerEvidence)
     case securityUpdates(SecurityUpdatesEvidence)
+    case upgradeFinished(UpgradeFinishedEvidence)
+    case restartNeeded(RestartNeededEvidence)
     case identity(IdentityEvidence)
 
     private enum CodingKeys: String, CodingKey { case type }
@@ -20,6 +22,8 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case agent
         case listener
         case securityUpdates = "security_updates"
+        case upgradeFinished = "upgrade_finished"
+        case restartNeeded = "restart_needed"
         case identity
     }
 
@@ -33,6 +37,8 @@ public enum AlertSubject: Codable, Sendable, Equatable {
         case .agent: self = .agent(try AgentEvidence(from: decoder))
         case .listener: self = .listener(try ListenerEvidence(from: decoder))
         case .securityUpdates: self = .securityUpdates(try SecurityUpdatesEvidence(from: decoder))
+        case .upgradeFinished: self = .upgradeFinished(try UpgradeFinishedEvidence(from: decoder))
+        case .restartNeeded: self = .restartNeeded(try RestartNeededEvidence(from: decoder))
         case .identity: self = .identity(try IdentityEvidence(from: decoder))
         }
     }
@@ -60,6 +66,12 @@ public enum AlertSubject: Codable, Sendable, Equatable {
             try evidence.encode(to: encoder)
         case .securityUpdates(let evidence):
             try container.encode(Discriminator.securityUpdates, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .upgradeFinished(let evidence):
+            try container.encode(Discriminator.upgradeFinished, forKey: .type)
+            try evidence.encode(to: encoder)
+        case .restartNeeded(let evidence):
+            try container.encode(Discriminator.restartNeeded, forKey: .type)
             try evidence.encode(to: encoder)
         case .identity(let evidence):
             try container.encode(Discriminator.identity, forKey: .type)
@@ -293,13 +305,60 @@ public struct PendingSource: Codable, Sendable, Equatable {
     public var held: Bool
     /// A kernel: the fix takes effect only after a reboot.
     public var needsReboot: Bool
+    /// `name=version` (`name:arch=version` for a foreign architecture) of every installed binary at its own candidate:
+    /// what `upgrade_packages` needs (absent from older agents).
+    public var pins: [String]?
 
-    public init(source: String, installed: String, candidate: String, packages: [String], held: Bool, needsReboot: Bool) {
+    public init(
+        source: String, installed: String, candidate: String, packages: [String], held: Bool, needsReboot: Bool, pins: [String]? = nil
+    ) {
         self.source = source
         self.installed = installed
         self.candidate = candidate
         self.packages = packages
         self.held = held
         self.needsReboot = needsReboot
+        self.pins = pins
+    }
+}
+
+/// How an `upgrade_packages` command that answered `started` ended.
+public struct UpgradeFinishedEvidence: Codable, Sendable, Equatable {
+    /// The command that started the upgrade.
+    public var commandId: UUID
+    /// The alert it was chosen on, whose message shows the end (nil for a command from elsewhere).
+    public var alertId: UUID?
+    /// `done` (every pin installed) or `failed`.
+    public var outcome: ResponseResult.Outcome
+    /// `name version` of each pinned package as dpkg now has it.
+    public var installed: [String]
+    /// The last lines of apt's output when it failed (escaped by the hub, bounded by the agent).
+    public var outputTail: String?
+
+    public init(commandId: UUID, alertId: UUID?, outcome: ResponseResult.Outcome, installed: [String], outputTail: String? = nil) {
+        self.commandId = commandId
+        self.alertId = alertId
+        self.outcome = outcome
+        self.installed = installed
+        self.outputTail = outputTail
+    }
+}
+
+/// What an upgrade left behind: services running files it replaced, or a reboot the host asks for.
+public struct RestartNeededEvidence: Codable, Sendable, Equatable {
+    /// systemd units (`nginx.service`) whose processes still map deleted files of the upgraded packages.
+    public var units: [String]
+    /// `name[pid]` of such processes outside any unit, capped by the agent.
+    public var processes: [String]
+    /// `/var/run/reboot-required` exists.
+    public var rebootRequired: Bool
+    /// The packages it names (`/var/run/reboot-required.pkgs`), or the upgraded ones behind `units`.
+    public var packages: [String]
+
+    public init(units: [String], processes: [String], rebootRequired: Bool, packages: [String]) {
+        self.units = units
+        self.processes = processes
+        self.rebootRequired = rebootRequired
+        self.packages = packages
     }
 }

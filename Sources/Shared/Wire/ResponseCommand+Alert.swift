@@ -7,7 +7,7 @@ extension AlertSubject {
         case .sshSession(let session): session.ip
         case .sshBruteForce(let attack): attack.ip
         case .http404(let burst): burst.ip
-        case .cpu, .agent, .listener, .securityUpdates, .identity: nil
+        case .cpu, .agent, .listener, .securityUpdates, .identity, .upgradeFinished, .restartNeeded: nil
         }
     }
 
@@ -27,6 +27,7 @@ extension AlertAction {
         case .blockIPPermanent: .some(nil)
         case .acknowledge, .ignore, .killSession, .reboot, .shutdown: nil
         case .acceptListener, .killProcess, .stopService, .stopDisableService, .blockPort, .muteProgram: nil
+        case .upgradePackages, .restartServices: nil
         }
     }
 }
@@ -72,6 +73,14 @@ extension ResponseAction {
         case .blockPort:
             guard let port = alert.subject.listenerPort else { throw CommandConstructionError(description: "this alert names no port to block") }
             self = .blockPort(transport: port.transport, port: port.port)
+        case .restartServices:
+            guard case .restartNeeded(let restart) = alert.subject, !restart.units.isEmpty else {
+                throw CommandConstructionError(description: "this alert names no service to restart")
+            }
+            self = .restartServices(units: restart.units)
+        case .upgradePackages:
+            // Only from a confirmed simulation, whose plan hash the command must carry (the hub's ChoiceHandler+Upgrade).
+            throw CommandConstructionError(description: "an upgrade needs a confirmed plan")
         case .acknowledge, .ignore, .muteProgram:
             throw CommandConstructionError(description: "\(action.rawValue) needs no command")
         }

@@ -42,6 +42,11 @@ public enum ResponseAction: Codable, Sendable, Equatable {
     case killSession(pid: Int32, startTime: UInt64)
     case reboot
     case shutdown
+    /// Upgrade exactly these `name=version` pins (every installed binary of the chosen source packages), if apt's
+    /// simulation still gives the plan whose hash is `planHash`; with `simulate` only answer the plan, run nothing.
+    case upgradePackages(pins: [String], planHash: String?, simulate: Bool)
+    /// `systemctl restart` these units (plain unit names, after an upgrade left them on deleted libraries).
+    case restartServices(units: [String])
     /// Take a listener's identity into the agent's accepted baseline.
     case acceptListener(ListenerKey)
     /// End a listener's process, if it is still the one that was detected (any program, unlike `killSession`);
@@ -54,7 +59,7 @@ public enum ResponseAction: Codable, Sendable, Equatable {
     case unblockPort(transport: String, port: Int)
 
     private enum CodingKeys: String, CodingKey {
-        case type, ip, durationSeconds, pid, startTime, listener, unit, disable, port
+        case type, ip, durationSeconds, pid, startTime, listener, unit, disable, port, pins, planHash, simulate, units
         case transport = "protocol"
     }
 
@@ -71,6 +76,13 @@ public enum ResponseAction: Codable, Sendable, Equatable {
             self = .killSession(pid: try container.decode(Int32.self, forKey: .pid), startTime: try container.decode(UInt64.self, forKey: .startTime))
         case "reboot": self = .reboot
         case "shutdown": self = .shutdown
+        case "upgrade_packages":
+            self = .upgradePackages(
+                pins: try container.decode([String].self, forKey: .pins),
+                planHash: try container.decodeIfPresent(String.self, forKey: .planHash),
+                simulate: try container.decodeIfPresent(Bool.self, forKey: .simulate) ?? false
+            )
+        case "restart_services": self = .restartServices(units: try container.decode([String].self, forKey: .units))
         case "accept_listener": self = .acceptListener(try container.decode(ListenerKey.self, forKey: .listener))
         case "kill_process":
             self = .killProcess(
@@ -102,6 +114,8 @@ public enum ResponseAction: Codable, Sendable, Equatable {
         case .stopService: "stop_service"
         case .blockPort: "block_port"
         case .unblockPort: "unblock_port"
+        case .upgradePackages: "upgrade_packages"
+        case .restartServices: "restart_services"
         }
     }
 
@@ -118,6 +132,12 @@ public enum ResponseAction: Codable, Sendable, Equatable {
             try container.encode(pid, forKey: .pid)
             try container.encode(startTime, forKey: .startTime)
         case .reboot, .shutdown: break
+        case .upgradePackages(let pins, let planHash, let simulate):
+            try container.encode(pins, forKey: .pins)
+            try container.encodeIfPresent(planHash, forKey: .planHash)
+            if simulate { try container.encode(true, forKey: .simulate) }
+        case .restartServices(let units):
+            try container.encode(units, forKey: .units)
         case .acceptListener(let key):
             try container.encode(key, forKey: .listener)
         case .killProcess(let pid, let startTime, let listener):

@@ -7,18 +7,23 @@ public struct ResponseResult: Codable, Sendable, Equatable {
     /// What was done, e.g. the nft element added and its expiry.
     public var detail: String?
     public var finishedAt: Date
+    /// The simulated plan of an `upgrade_packages` command (absent for every other action).
+    public var plan: UpgradePlan?
 
-    public init(commandId: UUID, outcome: Outcome, detail: String? = nil, finishedAt: Date) {
+    public init(commandId: UUID, outcome: Outcome, detail: String? = nil, finishedAt: Date, plan: UpgradePlan? = nil) {
         self.commandId = commandId
         self.outcome = outcome
         self.detail = detail
         self.finishedAt = finishedAt
+        self.plan = plan
     }
 
     /// Encoded as `{"status": "...", "reason": "..."}`.
     public enum Outcome: Codable, Sendable, Equatable {
         case done
         case alreadyDone
+        /// Running in the background (an upgrade): the end comes later as an `upgrade_finished` alert.
+        case started
         case refused(reason: String)
         case failed(reason: String)
 
@@ -29,6 +34,7 @@ public struct ResponseResult: Codable, Sendable, Equatable {
             switch try container.decode(String.self, forKey: .status) {
             case "done": self = .done
             case "already_done": self = .alreadyDone
+            case "started": self = .started
             case "refused": self = .refused(reason: try container.decode(String.self, forKey: .reason))
             case "failed": self = .failed(reason: try container.decode(String.self, forKey: .reason))
             case let other:
@@ -40,7 +46,7 @@ public struct ResponseResult: Codable, Sendable, Equatable {
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(name, forKey: .status)
             switch self {
-            case .done, .alreadyDone: break
+            case .done, .alreadyDone, .started: break
             case .refused(let reason), .failed(let reason): try container.encode(reason, forKey: .reason)
             }
         }
@@ -56,6 +62,7 @@ extension ResponseResult.Outcome {
         switch self {
         case .done: "done"
         case .alreadyDone: "already_done"
+        case .started: "started"
         case .refused: "refused"
         case .failed: "failed"
         }

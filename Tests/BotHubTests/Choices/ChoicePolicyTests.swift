@@ -81,9 +81,12 @@ struct ChoicePolicyTests {
 
     @Test("the action table: who may choose, what needs a second tap, what the hub settles itself")
     func actionTable() {
-        #expect(AlertAction.allCases.filter(\.needsAdmin) == [.reboot, .shutdown, .stopService, .stopDisableService])
         #expect(
-            AlertAction.allCases.filter(\.needsConfirmation) == [.reboot, .shutdown, .killProcess, .stopService, .stopDisableService, .blockPort])
+            AlertAction.allCases.filter(\.needsAdmin) == [.reboot, .shutdown, .upgradePackages, .restartServices, .stopService, .stopDisableService])
+        #expect(
+            AlertAction.allCases.filter(\.needsConfirmation) == [
+                .reboot, .shutdown, .restartServices, .killProcess, .stopService, .stopDisableService, .blockPort,
+            ])
         #expect(AlertAction.allCases.filter(\.isLocal) == [.acknowledge, .ignore, .muteProgram])
         // Every action the agent runs has a command; every action settled on the hub has none.
         for action in AlertAction.allCases {

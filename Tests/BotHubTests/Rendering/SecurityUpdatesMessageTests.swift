@@ -33,7 +33,11 @@ struct SecurityUpdatesMessageTests {
         #expect(lines[1] == "🛡 39 security updates pending (90 packages) · index 6 h old")
         #expect(lines[2] == "<code>linux-signed-amd64</code> 6.1.123-1 → 6.1.140-1 (linux-image-6.1.0-30-amd64) · needs a reboot")
         #expect(lines[3] == "<code>openssl</code> 3.0.15-1~deb12u1 → 3.0.17-1~deb12u2 (libssl3, openssl)")
-        #expect(rendered.keyboard.flatMap { $0 }.map(\.callbackData) == ["v1:acknowledge:6f1c2a3b4d5e"])
+        // Without upgrade_packages offered (an agent with upgrades off): no Upgrade buttons, but the list and the snooze.
+        #expect(
+            rendered.keyboard.flatMap { $0 }.map(\.callbackData) == [
+                "v1:acknowledge:6f1c2a3b4d5e", "v1:show_all:6f1c2a3b4d5e", "v1:snooze_7d:6f1c2a3b4d5e",
+            ])
     }
 
     @Test("a stale index is said so; a long list is capped with a count of the rest; every language renders it")

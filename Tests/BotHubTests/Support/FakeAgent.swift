@@ -10,6 +10,7 @@ actor FakeAgent {
     private(set) var commands: [ResponseCommand] = []
     private var outcome: ResponseResult.Outcome = .done
     private var detail: String?
+    private var plan: UpgradePlan?
     private var task: Task<Void, any Error>?
     private(set) var port: UInt16 = 0
     /// While set, each command is recorded, then its connection held open unanswered (an agent that never answers).
@@ -39,9 +40,10 @@ actor FakeAgent {
         for await _ in stream {}
     }
 
-    func answer(_ outcome: ResponseResult.Outcome, detail: String? = nil) {
+    func answer(_ outcome: ResponseResult.Outcome, detail: String? = nil, plan: UpgradePlan? = nil) {
         self.outcome = outcome
         self.detail = detail
+        self.plan = plan
     }
 
     /// What a firewall would hold after the recorded commands.
@@ -60,7 +62,7 @@ actor FakeAgent {
 
     private func record(_ command: ResponseCommand) -> ResponseResult {
         commands.append(command)
-        return ResponseResult(commandId: command.id, outcome: outcome, detail: detail, finishedAt: Date())
+        return ResponseResult(commandId: command.id, outcome: outcome, detail: detail, finishedAt: Date(), plan: plan)
     }
 
     func start() async throws {

@@ -18,7 +18,15 @@ actor RecordingTelegram: TelegramAPI {
         var showAlert: Bool
     }
 
+    struct Document: Equatable {
+        var chatID: Int64
+        var fileName: String
+        var bytes: [UInt8]
+        var caption: String?
+    }
+
     private(set) var messages: [Sent] = []
+    private(set) var documents: [Document] = []
     private(set) var answers: [Answer] = []
     private(set) var edits = 0
     private var nextMessageID: Int64 = 100
@@ -56,6 +64,13 @@ actor RecordingTelegram: TelegramAPI {
 
     func answerCallbackQuery(id: String, text: String?, showAlert: Bool) async throws(TelegramError) {
         answers.append(Answer(id: id, text: text, showAlert: showAlert))
+    }
+
+    func sendDocument(chatID: Int64, fileName: String, bytes: [UInt8], caption: String?) async throws(TelegramError) -> TelegramMessage {
+        nextMessageID += 1
+        documents.append(Document(chatID: chatID, fileName: fileName, bytes: bytes, caption: caption))
+        return TelegramMessage(
+            messageId: nextMessageID, date: 0, chat: TelegramChat(id: chatID, type: chatID < 0 ? "supergroup" : "private"), text: nil)
     }
 
     func message(_ messageID: Int64) -> Sent? {

@@ -14,11 +14,22 @@ struct AptSandbox {
         var architecture = "amd64"
         /// `name` or `name (version)`.
         var source: String?
+        /// More control fields (`Conflicts: x`), each line ending in a newline.
+        var fields = ""
+        /// A file shipped by the package: `(path inside the package, file copied there)`.
+        var file: (path: String, from: String)?
     }
 
     let root: String
     /// `-o Name=value` pairs for `apt-get` and the scanner.
     let aptOptions: [String]
+    /// The dpkg status file apt reads.
+    var statusPath: String
+    /// Environment for apt runs: with a dpkg root, `APT_CONFIG` naming a file that empties `Dir::Etc::Parts`, so the
+    /// host's apt.conf.d hooks (`DPkg::Post-Invoke` …) never run for the sandbox.
+    var environment: [String: String] = [:]
+    /// The throw-away tree dpkg installs into (empty without one).
+    var installRoot = ""
 
     static let canRun = ["/usr/bin/dpkg-deb", "/usr/bin/apt-get", "/usr/bin/apt-ftparchive", "/usr/lib/apt/apt-helper"].allSatisfy {
         FileManager.default.isExecutableFile(atPath: $0)
@@ -42,11 +53,45 @@ struct AptSandbox {
             "Dir::State::Lists=\(root)/lists", "Dir::State::status=\(root)/state/status", "Dir::State::extended_states=\(root)/state/extended_states",
             "Dir::Cache=\(root)/cache", "APT::Sandbox::User=root",
         ].flatMap { ["-o", $0] }
-        let sandbox = AptSandbox(root: root, aptOptions: options)
+        let sandbox = AptSandbox(root: root, aptOptions: options, statusPath: root + "/state/status")
         try sandbox.install(installed)
         try await sandbox.update()
         return sandbox
     }
+
+    /// Repositories as `make`, and a throw-away dpkg root (`DPkg::Options::=--root`, its own status, admin directory and
+    /// log) into which `installed` is really installed by `apt-get install`: upgrades then run dpkg for real, and the
+    /// host's packages and dpkg database are never touched.
+    static func makeInstallable(main: [Package], security: [Package], installed: [String]) async throws -> AptSandbox {
+        let root = NSTemporaryDirectory() + "vigil-apt-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let setup = """
+            mkdir -p etc/parts etc/prefparts etc/confparts lists/partial cache/archives/partial log fs/var/lib/dpkg/info fs/var/lib/dpkg/updates
+            mkdir -p fs/var/lib/dpkg/triggers && touch fs/var/lib/dpkg/status fs/var/lib/dpkg/available
+            printf 'deb [trusted=yes] file:%s/main ./\\ndeb [trusted=yes] file:%s/security ./\\n' "$PWD" "$PWD" > etc/sources.list
+            printf 'Dir::Etc::Parts "%s/etc/confparts";\\n' "$PWD" > etc/apt.conf
+
+            """
+        try await run(
+            setup + repository("main", label: "Debian", suite: "bookworm", main)
+                + repository("security", label: "Debian-Security", suite: "bookworm-security", security), in: root)
+        let status = root + "/fs/var/lib/dpkg/status"
+        let options = [
+            "Dir::Etc::SourceList=\(root)/etc/sources.list", "Dir::Etc::SourceParts=\(root)/etc/parts",
+            "Dir::Etc::Preferences=\(root)/etc/preferences", "Dir::Etc::PreferencesParts=\(root)/etc/prefparts",
+            "Dir::State::Lists=\(root)/lists", "Dir::State::status=\(status)", "Dir::State::extended_states=\(root)/extended_states",
+            "Dir::Cache=\(root)/cache", "Dir::Log=\(root)/log", "APT::Sandbox::User=root", "DPkg::Options::=--root=\(root)/fs",
+        ]
+        var sandbox = AptSandbox(root: root, aptOptions: options.flatMap { ["-o", $0] }, statusPath: status)
+        sandbox.environment = ["APT_CONFIG": root + "/etc/apt.conf"]
+        sandbox.installRoot = root + "/fs"
+        try await sandbox.update()
+        if !installed.isEmpty { _ = try await sandbox.aptGet(["-y", "install"] + installed) }
+        return sandbox
+    }
+
+    /// The options as `Name=value` items (what `responses.apt_options` holds).
+    var optionItems: [String] { stride(from: 1, to: aptOptions.count, by: 2).map { aptOptions[$0] } }
 
     /// Replaces the security repository's packages (a new advisory, a withdrawn one) and runs `apt-get update`.
     func publishSecurity(_ packages: [Package]) async throws {
@@ -62,7 +107,6 @@ struct AptSandbox {
         try text.write(toFile: statusPath, atomically: true, encoding: .utf8)
     }
 
-    var statusPath: String { root + "/state/status" }
     var listsDirectory: String { root + "/lists" }
 
     func update() async throws {
@@ -76,6 +120,9 @@ struct AptSandbox {
         for package in packages {
             let directory = "build/\(name)/\(package.name)_\(package.version)_\(package.architecture)"
             script += "mkdir -p '\(directory)/DEBIAN'\ncat > '\(directory)/DEBIAN/control' <<'CONTROL'\n\(control(package))CONTROL\n"
+            if let file = package.file {
+                script += "mkdir -p \"$(dirname '\(directory)/\(file.path)')\"\ncp '\(file.from)' '\(directory)/\(file.path)'\n"
+            }
             script += "dpkg-deb -Zgzip -b '\(directory)' \(name)/ >/dev/null\n"
         }
         return script + """
@@ -93,12 +140,14 @@ struct AptSandbox {
 
     private static func control(_ package: Package, named: Bool = true) -> String {
         (named ? "Package: \(package.name)\n" : "") + "Version: \(package.version)\nArchitecture: \(package.architecture)\n"
-            + (package.source.map { "Source: \($0)\n" } ?? "") + "Maintainer: Vigil Tests <tests@example.invalid>\nDescription: canary\n"
+            + (package.source.map { "Source: \($0)\n" } ?? "") + package.fields
+            + "Maintainer: Vigil Tests <tests@example.invalid>\nDescription: canary\n"
     }
 
     /// Runs `apt-get` with the private options; its standard output.
     func aptGet(_ arguments: [String]) async throws -> String {
-        let output = await ProcessCommandRunner().run(ProgramInvocation("/usr/bin/apt-get", aptOptions + arguments, timeout: .seconds(120)))
+        let output = await ProcessCommandRunner().run(
+            ProgramInvocation("/usr/bin/apt-get", aptOptions + arguments, timeout: .seconds(120), environment: environment))
         guard output.succeeded else { throw SandboxFailure("apt-get \(arguments.joined(separator: " ")): \(output.failureReason)") }
         return String(decoding: output.standardOutput, as: UTF8.self)
     }

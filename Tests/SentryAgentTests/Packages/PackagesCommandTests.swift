@@ -38,7 +38,7 @@ struct PackagesCommandTests {
         #expect(
             output
                 == .success(
-                    #"{"package":"vigil-canary","arch":"amd64","installed":"1.0-1","candidate":"1.0-1+deb12u1","source":"vigil-canary","source_version":"1.0-1","held":false}"#
+                    #"{"arch":"amd64","candidate":"1.0-1+deb12u1","held":false,"installed":"1.0-1","package":"vigil-canary","source":"vigil-canary","source_version":"1.0-1"}"#
                         + "\n"))
     }
 }

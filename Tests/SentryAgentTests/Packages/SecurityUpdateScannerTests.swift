@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Synchronization
 import Testing
 import VigilTestSupport
 
@@ -58,15 +59,19 @@ struct SecurityUpdateScannerTests {
         #expect(pending.map { "\($0.package) \($0.candidate)" } == ["a 1.0-3", "b 2.0-1"])
     }
 
-    @Test("the JSON line has the documented keys in order")
+    @Test("the JSON line has the documented keys, sorted, through JSONEncoder (quotes and control characters escaped)")
     func jsonLine() throws {
         let update = PendingUpdate(
             package: "libssl3", architecture: "amd64", installed: try DebianVersion("3.0.15-1~deb12u1"),
             candidate: try DebianVersion("3.0.17-1~deb12u2"), source: "openssl", sourceVersion: try DebianVersion("3.0.15-1~deb12u1"), held: false)
         #expect(
-            update.jsonLine
-                == #"{"package":"libssl3","arch":"amd64","installed":"3.0.15-1~deb12u1","candidate":"3.0.17-1~deb12u2","source":"openssl","source_version":"3.0.15-1~deb12u1","held":false}"#
+            try update.jsonLine
+                == #"{"arch":"amd64","candidate":"3.0.17-1~deb12u2","held":false,"installed":"3.0.15-1~deb12u1","package":"libssl3","source":"openssl","source_version":"3.0.15-1~deb12u1"}"#
         )
+        var odd = update
+        odd.source = "a\"b\\c\n\u{1}"
+        let decoded = try JSONSerialization.jsonObject(with: Data(try odd.jsonLine.utf8)) as? [String: Any]
+        #expect(decoded?["source"] as? String == "a\"b\\c\n\u{1}")
     }
 
     @Test("an index older than 48 hours is reported with its age; none at all is reported too")
@@ -117,11 +122,11 @@ struct SecurityUpdateScannerSystemTests {
         #expect(scan.indexes.count == 1)
         #expect(scan.staleness(now: Int64(Date().timeIntervalSince1970)) == nil)
         #expect(
-            scan.pending.map(\.jsonLine) == [
-                #"{"package":"vigil-binnmu","arch":"amd64","installed":"1.0-1+b1","candidate":"1.0-2","source":"vigil-binnmu-src","source_version":"1.0-1","held":false}"#,
-                #"{"package":"vigil-canary","arch":"amd64","installed":"1.0-1","candidate":"1.0-1+deb12u1","source":"vigil-canary","source_version":"1.0-1","held":false}"#,
-                #"{"package":"vigil-canary-doc","arch":"all","installed":"1.0-1","candidate":"1.0-1+deb12u1","source":"vigil-canary","source_version":"1.0-1","held":false}"#,
-                #"{"package":"vigil-held","arch":"amd64","installed":"1.0-1","candidate":"1.0-2","source":"vigil-held","source_version":"1.0-1","held":true}"#,
+            try scan.pending.map { try $0.jsonLine } == [
+                #"{"arch":"amd64","candidate":"1.0-2","held":false,"installed":"1.0-1+b1","package":"vigil-binnmu","source":"vigil-binnmu-src","source_version":"1.0-1"}"#,
+                #"{"arch":"amd64","candidate":"1.0-1+deb12u1","held":false,"installed":"1.0-1","package":"vigil-canary","source":"vigil-canary","source_version":"1.0-1"}"#,
+                #"{"arch":"all","candidate":"1.0-1+deb12u1","held":false,"installed":"1.0-1","package":"vigil-canary-doc","source":"vigil-canary","source_version":"1.0-1"}"#,
+                #"{"arch":"amd64","candidate":"1.0-2","held":true,"installed":"1.0-1","package":"vigil-held","source":"vigil-held","source_version":"1.0-1"}"#,
             ])
         let simulation = try await sandbox.aptGet(["-s", "dist-upgrade"])
         #expect(simulation.contains("Inst vigil-bystander"), "the non-security update is in apt's plan, and not in the scan")
@@ -156,5 +161,41 @@ struct SecurityUpdateScannerSystemTests {
         let simulation = String(decoding: output.standardOutput, as: UTF8.self)
         print("pending security updates on this machine: \(SimulatedUpgrade.lines(scan.pending).count)")
         #expect(SimulatedUpgrade.lines(scan.pending) == SimulatedUpgrade.securityInstalls(simulation))
+    }
+
+    @Test(
+        "with a cache, a rescan reuses the indexes until apt's lists change; a new advisory is then read",
+        .enabled(if: AptSandbox.canRun, "needs dpkg-deb, apt-get and apt-ftparchive (apt-utils; .ci/run installs it)"), .timeLimit(.minutes(5)))
+    func cachedIndexes() async throws {
+        let sandbox = try await AptSandbox.make(
+            main: [], security: [Package(name: "vigil-canary", version: "1.0-2")],
+            installed: [
+                (Package(name: "vigil-canary", version: "1.0-1"), "install ok installed"),
+                (Package(name: "vigil-other", version: "1.0-1"), "install ok installed"),
+            ])
+        defer { sandbox.remove() }
+        let runs = CountingRunner()
+        var scanner = sandbox.scanner
+        scanner.runner = runs
+        scanner.cache = AptIndexCache()
+        #expect(try await scanner.scan().pending.map(\.package) == ["vigil-canary"])
+        let afterFirst = runs.count
+        #expect(afterFirst >= 2, "indextargets and cat-file ran")
+        #expect(try await scanner.scan().pending.map(\.package) == ["vigil-canary"])
+        #expect(runs.count == afterFirst, "nothing ran for an unchanged configuration")
+        try await sandbox.publishSecurity([Package(name: "vigil-canary", version: "1.0-2"), Package(name: "vigil-other", version: "1.0-2")])
+        #expect(try await scanner.scan().pending.map(\.package) == ["vigil-canary", "vigil-other"])
+        #expect(runs.count > afterFirst)
+    }
+}
+
+/// Runs programs for real and counts them.
+final class CountingRunner: CommandRunner {
+    private let runs = Mutex(0)
+    var count: Int { runs.withLock { $0 } }
+
+    func run(_ invocation: ProgramInvocation) async -> ProgramOutput {
+        runs.withLock { $0 += 1 }
+        return await ProcessCommandRunner().run(invocation)
     }
 }

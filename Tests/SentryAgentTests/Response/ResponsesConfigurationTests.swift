@@ -69,4 +69,36 @@ struct ResponsesConfigurationTests {
             ]
         }
     }
+
+    @Test("upgrades are off by default; their apt options must be Name=value and the lock timeout bounded")
+    func upgrades() throws {
+        let defaults = try AgentConfiguration.parse(yaml: Self.head, environment: [:]).responses
+        #expect(!defaults.upgradePackages && !defaults.restartServices && defaults.aptOptions.isEmpty)
+        #expect(defaults.dpkgLockTimeout == .seconds(120))
+        let yaml =
+            Self.head + """
+                responses:
+                  upgrade_packages: true
+                  restart_services: true
+                  apt_options: ["Acquire::http::Proxy=http://proxy:3128"]
+                  dpkg_lock_timeout: 30s
+                """
+        let configuration = try AgentConfiguration.parse(yaml: yaml, environment: [:]).responses
+        #expect(configuration.upgradePackages && configuration.restartServices)
+        #expect(configuration.aptOptions == ["Acquire::http::Proxy=http://proxy:3128"])
+        #expect(configuration.dpkgLockTimeout == .seconds(30))
+        let bad =
+            Self.head + """
+                responses:
+                  apt_options: ["--allow-downgrades", "=x", "Name=ok"]
+                  dpkg_lock_timeout: 2h
+                """
+        #expect {
+            try AgentConfiguration.parse(yaml: bad, environment: [:])
+        } throws: { error in
+            Set((error as? ConfigError)?.problems.map(\.field) ?? []) == [
+                "responses.apt_options[0]", "responses.apt_options[1]", "responses.dpkg_lock_timeout",
+            ]
+        }
+    }
 }

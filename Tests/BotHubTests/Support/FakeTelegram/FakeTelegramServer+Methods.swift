@@ -39,6 +39,21 @@ extension FakeTelegramServer {
         return messageJSON(message)
     }
 
+    /// `sendDocument` with an uploaded file: kept in `documents`, answered with a message carrying it.
+    func sendDocument(_ parameters: [String: TelegramJSON]) throws(FakeTelegramFailure) -> TelegramJSON {
+        let chat = try writableChat(parameters["chat_id"])
+        guard let content = parameters["document"]?.stringValue else { throw .badRequest("document is empty") }
+        let fileName = parameters["document.filename"]?.stringValue
+        documents.append(FakeTelegramDocument(chatID: chat.id, fileName: fileName, content: content, caption: parameters["caption"]?.stringValue))
+        return .object([
+            "message_id": .integer(Int64(1_000_000 + documents.count)), "date": .integer(Self.unixTime(now())),
+            "chat": .object(["id": .integer(chat.id), "type": .string(chat.kind == .private ? "private" : "supergroup")]),
+            "document": .object([
+                "file_id": .string("doc\(documents.count)"), "file_unique_id": .string("u\(documents.count)"), "file_name": .string(fileName ?? ""),
+            ]),
+        ])
+    }
+
     func editMessageText(_ parameters: [String: TelegramJSON]) throws(FakeTelegramFailure) -> TelegramJSON {
         if parameters["inline_message_id"] != nil { throw .badRequest("MESSAGE_ID_INVALID") }  // The fake sends no inline messages.
         for name in ["chat_id", "message_id"] where parameters[name] == nil {

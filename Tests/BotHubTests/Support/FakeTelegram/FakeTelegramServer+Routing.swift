@@ -12,11 +12,15 @@ extension FakeTelegramServer {
         guard route.token == token else { return finish(.failure(.unauthorized), call: call) }
         guard let method = spec.method(named: String(route.method)) else { return finish(.failure(.notFound), call: call) }
 
-        let parameters: [String: TelegramJSON]
+        var parameters: [String: TelegramJSON]
         let textEncoded: Set<String>
+        // An uploaded file's name travels beside its field, not as a Bot API parameter of its own.
+        var fileNames: [String: TelegramJSON] = [:]
         switch Self.parameters(of: request) {
         case .success(let parsed):
             (parameters, textEncoded) = parsed
+            fileNames = parameters.filter { $0.key.hasSuffix(".filename") }
+            parameters = parameters.filter { !$0.key.hasSuffix(".filename") }
         case .failure(let failure):
             recordViolations([failure.description], method: method.name)
             return finish(.failure(failure), call: call)
@@ -36,7 +40,7 @@ extension FakeTelegramServer {
             outcome = .failure(fault)
         } else {
             do {
-                outcome = .success(try await perform(method.name, report.parameters))
+                outcome = .success(try await perform(method.name, report.parameters.merging(fileNames) { $1 }))
             } catch {
                 outcome = .failure(error)
             }
@@ -57,6 +61,7 @@ extension FakeTelegramServer {
         case "sendMessage": return try sendMessage(parameters)
         case "editMessageText": return try editMessageText(parameters)
         case "answerCallbackQuery": return try answerCallbackQuery(parameters)
+        case "sendDocument": return try sendDocument(parameters)
         default: throw .notFound
         }
     }
@@ -129,10 +134,55 @@ extension FakeTelegramServer {
                 parameters[name] = .string(value)
                 textEncoded.insert(name)
             }
+        } else if contentType.hasPrefix("multipart/form-data"),
+            // The boundary is case-sensitive: read from the header as sent, not the lower-cased copy.
+            let boundary = (request.headers["Content-Type"] ?? "").split(separator: "boundary=").last
+        {
+            guard let parts = multipartFields(request.body, boundary: String(boundary)) else {
+                return .failure(.badRequest("malformed multipart/form-data body"))
+            }
+            for (name, value) in parts {
+                parameters[name] = .string(value)
+                textEncoded.insert(name)
+            }
         } else {
-            return .failure(.badRequest("unsupported Content-Type \"\(contentType)\" (the fake reads JSON and forms)"))
+            return .failure(.badRequest("unsupported Content-Type \"\(contentType)\" (the fake reads JSON, forms and multipart)"))
         }
         return .success((parameters, textEncoded))
+    }
+
+    /// The fields of a `multipart/form-data` body (RFC 7578); an uploaded file's field holds its content as text and
+    /// `<name>.filename` its file name. Nil when the body is not well formed.
+    static func multipartFields(_ body: [UInt8], boundary: String) -> [(String, String)]? {
+        let text = String(decoding: body, as: UTF8.self)
+        let delimiter = "--" + boundary
+        guard text.hasPrefix(delimiter), text.hasSuffix(delimiter + "--\r\n") || text.hasSuffix(delimiter + "--") else { return nil }
+        var fields: [(String, String)] = []
+        for part in text.components(separatedBy: delimiter).dropFirst() where !part.hasPrefix("--") {
+            // Scalars, not Characters: "\r\n" is one Character, and the framing is counted in bytes.
+            let scalars = part.unicodeScalars
+            guard scalars.starts(with: "\r\n".unicodeScalars), scalars.reversed().starts(with: "\n\r".unicodeScalars),
+                let split = part.range(of: "\r\n\r\n")
+            else { return nil }
+            let head = String(String.UnicodeScalarView(scalars[scalars.index(scalars.startIndex, offsetBy: 2)..<split.lowerBound]))
+            let body = part[split.upperBound...].unicodeScalars
+            let content = String(String.UnicodeScalarView(body.dropLast(2)))
+            guard
+                let disposition = head.components(separatedBy: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition: form-data") }),
+                let name = quoted(disposition, "name")
+            else { return nil }
+            fields.append((name, content))
+            if let fileName = quoted(disposition, "filename") { fields.append((name + ".filename", fileName)) }
+        }
+        return fields
+    }
+
+    /// `key="value"` in a header line.
+    private static func quoted(_ line: String, _ key: String) -> String? {
+        guard let start = line.range(of: "; \(key)=\"") else { return nil }
+        let rest = line[start.upperBound...]
+        guard let end = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<end])
     }
 
     private static func formFields(_ text: Substring) -> [(String, String)] {

@@ -29,6 +29,8 @@ actor FakeTelegramServer {
     private var clockOffset: TimeInterval = 0
 
     var chats: [Int64: FakeTelegramChat] = [:]
+    /// Documents uploaded with `sendDocument`, in order.
+    var documents: [FakeTelegramDocument] = []
     var users: [Int64: FakeTelegramUser] = [:]
     var updates: FakeTelegramUpdateQueue
     var pendingPoll: FakeTelegramPendingPoll?
