@@ -21,6 +21,7 @@ let package = Package(
         // For the fuzz package in Fuzz/ (a separate package, so the shipped binaries never contain a harness).
         .library(name: "Shared", targets: ["Shared"]),
         .library(name: "SentryAgent", targets: ["SentryAgent"]),
+        .library(name: "BotHub", targets: ["BotHub"]),
     ],
     dependencies: [
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
@@ -44,10 +45,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: essentialsSettings,
-            plugins: ["EmbedCatalogs"]
+            swiftSettings: essentialsSettings
         ),
-        // translations/*.yml compiled into Shared, so installed programs need no file beside them.
+        // translations/*.yml compiled into the hub (the only program that writes Telegram messages), so an installed
+        // hub needs no file beside it.
         .executableTarget(name: "CatalogEmbedder", swiftSettings: strictSettings),
         .plugin(name: "EmbedCatalogs", capability: .buildTool(), dependencies: ["CatalogEmbedder"]),
         // libcurl for the hub's Telegram client (FoundationNetworking stays out of the hub); the header wraps the variadic
@@ -66,7 +67,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedCatalogs"]
         ),
         .executableTarget(name: "BotHubMain", dependencies: ["BotHub"], swiftSettings: strictSettings),
         .target(

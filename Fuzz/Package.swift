@@ -32,7 +32,10 @@ let package = Package(
         .executableTarget(name: "FuzzSSH", dependencies: ["FuzzSupport", .product(name: "SentryAgent", package: "vigil")], swiftSettings: settings),
         .executableTarget(
             name: "FuzzConfig",
-            dependencies: ["FuzzSupport", .product(name: "Shared", package: "vigil")],
+            dependencies: [
+                "FuzzSupport", .product(name: "Shared", package: "vigil"), .product(name: "SentryAgent", package: "vigil"),
+                .product(name: "BotHub", package: "vigil"),
+            ],
             swiftSettings: settings
         ),
     ]

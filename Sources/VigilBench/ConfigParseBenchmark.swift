@@ -1,5 +1,7 @@
 import ArgumentParser
+import BotHub
 import Foundation
+import SentryAgent
 import Shared
 
 /// Cost of reading configuration at start: the example agent file through libyaml alone and through the whole

@@ -1,5 +1,7 @@
+import BotHub
 import Foundation
 import FuzzSupport
+import SentryAgent
 import Shared
 
 // Fuzzes the configuration readers: the YAML text of `agent.yml` and `hub.yml`, each input read as both.

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 /// Everything `bothub` reads from its YAML file (see `config/hub.example.yml`).
 public struct HubConfiguration: Sendable {

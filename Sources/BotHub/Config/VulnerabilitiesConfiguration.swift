@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 /// `hub.vulnerabilities`: the known-vulnerability feed the hub downloads for the whole fleet. Off by default, because
 /// it is the one part of the hub that fetches from a third party on its own schedule.

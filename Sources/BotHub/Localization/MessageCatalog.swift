@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 /// One language's messages: dotted keys to templates with `%{name}` placeholders.
 public struct MessageCatalog: Sendable, Equatable {

@@ -12,7 +12,7 @@ struct InstallBootCommand: ParsableCommand {
     @OptionGroup var options: InstallBootOptions
 
     func run() throws {
-        try options.run(for: .agent)
+        try options.run(for: .agent, grants: ResponsesConfiguration.bootGrants(configurationFile:))
         try installDocumentation()
     }
 

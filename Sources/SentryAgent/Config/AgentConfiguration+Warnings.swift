@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 #if canImport(Glibc)
     import Glibc

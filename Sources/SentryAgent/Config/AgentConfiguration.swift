@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 /// Everything `sentry-agent` reads from its YAML file (see `config/agent.example.yml`).
 public struct AgentConfiguration: Sendable {

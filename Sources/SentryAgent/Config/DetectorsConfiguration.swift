@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 /// What the agent watches and when it speaks up: the `detectors:` section of the agent configuration.
 ///

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Shared
 
 /// Which responses the agent runs, and the rails around them (the `responses:` section).
 ///

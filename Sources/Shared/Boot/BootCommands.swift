@@ -27,9 +27,10 @@ public struct InstallBootOptions: ParsableArguments {
         guard !(systemd && cron) else { throw ValidationError("choose one of --systemd and --cron") }
     }
 
-    /// Installs `program`'s boot file and, for systemd at the real root, enables and starts it.
-    public func run(for program: BootUnit.Program) throws {
-        let (unit, kind, lines) = try install(for: program)
+    /// Installs `program`'s boot file and, for systemd at the real root, enables and starts it. `grants` reads what the
+    /// program's own configuration file allows its unit (each program owns its configuration; nil keeps the defaults).
+    public func run(for program: BootUnit.Program, grants: ((_ configurationFile: String) throws -> BootGrants)? = nil) throws {
+        let (unit, kind, lines) = try install(for: program, grants: grants)
         for line in lines { print(line) }
         guard kind == .systemd, root == "/", !noStart else { return }
         guard BootInstaller.systemctl(["daemon-reload"]) == 0, BootInstaller.systemctl(["enable", "--now", unit.systemdUnitName]) == 0 else {
@@ -39,7 +40,9 @@ public struct InstallBootOptions: ParsableArguments {
     }
 
     /// Writes the boot files; returns what to tell the user (the fallback to cron, each file written).
-    func install(for program: BootUnit.Program) throws -> (unit: BootUnit, kind: BootInstaller.Kind, lines: [String]) {
+    func install(
+        for program: BootUnit.Program, grants: ((_ configurationFile: String) throws -> BootGrants)? = nil
+    ) throws -> (unit: BootUnit, kind: BootInstaller.Kind, lines: [String]) {
         var lines: [String] = []
         let kind: BootInstaller.Kind
         if systemd {
@@ -55,11 +58,11 @@ public struct InstallBootOptions: ParsableArguments {
             }
         }
         var unit = BootUnit(program: program, binary: binary ?? Self.currentExecutable(), config: config)
-        if program == .agent {
+        if let grants {
             // CAP_SYS_BOOT only for an agent whose configuration allows reboot or shutdown.
-            let responses = try ResponsesConfiguration.load(fromAgentConfiguration: "\(root == "/" ? "" : root)\(unit.config)")
-            unit.powerActions = responses.reboot || responses.shutdown
-            unit.sessionKills = responses.killSession
+            let granted = try grants("\(root == "/" ? "" : root)\(unit.config)")
+            unit.powerActions = granted.powerActions
+            unit.sessionKills = granted.sessionKills
             lines.append("power actions are \(unit.powerActions ? "enabled: the unit keeps CAP_SYS_BOOT" : "off: the unit drops CAP_SYS_BOOT")")
             lines.append("session kills are \(unit.sessionKills ? "enabled: the unit keeps CAP_SYS_PTRACE" : "off: the unit drops CAP_SYS_PTRACE")")
         }
@@ -92,5 +95,17 @@ public struct UninstallBootOptions: ParsableArguments {
         if root == "/" { _ = BootInstaller.systemctl(["disable", "--now", unit.systemdUnitName]) }
         let removed = try BootInstaller(root: root).uninstall(unit)
         print(removed.isEmpty ? "nothing to remove" : removed.map { "removed \($0)" }.joined(separator: "\n"))
+    }
+}
+
+/// The capabilities a program's configuration lets its unit keep: the agent's `responses:` section decides whether
+/// power actions (CAP_SYS_BOOT) and session kills (CAP_SYS_PTRACE) stay; the hub's unit keeps neither.
+public struct BootGrants: Sendable, Equatable {
+    public var powerActions: Bool
+    public var sessionKills: Bool
+
+    public init(powerActions: Bool, sessionKills: Bool) {
+        self.powerActions = powerActions
+        self.sessionKills = sessionKills
     }
 }

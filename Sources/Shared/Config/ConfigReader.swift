@@ -1,16 +1,16 @@
 import FoundationEssentials
 
 /// Collects problems while a configuration is read.
-final class ProblemLog {
-    private(set) var problems: [ConfigProblem] = []
+public final class ProblemLog {
+    public private(set) var problems: [ConfigProblem] = []
     /// Where each secret read so far came from, for `check-config`'s file-mode check.
-    private(set) var secrets: [SecretSource] = []
+    public private(set) var secrets: [SecretSource] = []
 
-    func add(_ field: String, _ reason: String) {
+    public func add(_ field: String, _ reason: String) {
         problems.append(ConfigProblem(field: field, reason: reason))
     }
 
-    func recordSecret(_ source: SecretSource) {
+    public func recordSecret(_ source: SecretSource) {
         secrets.append(source)
     }
 }
@@ -19,15 +19,15 @@ final class ProblemLog {
 /// every wrong type, bad value or unknown key instead of stopping at the first.
 ///
 /// Unknown keys are errors on purpose: a misspelt `never_blok` in a security tool must not silently fall back to a default.
-struct ConfigReader {
-    let path: String
+public struct ConfigReader {
+    public let path: String
     private let mapping: [String: YAMLNode]
     private let log: ProblemLog
     private let consumed: Consumed
 
     private final class Consumed { var keys: Set<String> = [] }
 
-    init(node: YAMLNode?, path: String, log: ProblemLog) {
+    public init(node: YAMLNode?, path: String, log: ProblemLog) {
         self.path = path
         self.log = log
         self.consumed = Consumed()
@@ -51,9 +51,9 @@ struct ConfigReader {
         self.mapping = mapping
     }
 
-    func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func problem(_ key: String, _ reason: String) { log.add(field(key), reason) }
+    public func problem(_ key: String, _ reason: String) { log.add(field(key), reason) }
 
     private func value(_ key: String) -> YAMLNode? {
         consumed.keys.insert(key)
@@ -62,9 +62,9 @@ struct ConfigReader {
         return node
     }
 
-    func has(_ key: String) -> Bool { value(key) != nil }
+    public func has(_ key: String) -> Bool { value(key) != nil }
 
-    func string(_ key: String) -> String? {
+    public func string(_ key: String) -> String? {
         guard let node = value(key) else { return nil }
         guard let scalar = node.scalar else {
             problem(key, "expected a string")
@@ -73,9 +73,9 @@ struct ConfigReader {
         return scalar.text
     }
 
-    func string(_ key: String, default fallback: String) -> String { string(key) ?? fallback }
+    public func string(_ key: String, default fallback: String) -> String { string(key) ?? fallback }
 
-    func int(_ key: String, default fallback: Int, in range: ClosedRange<Int>) -> Int {
+    public func int(_ key: String, default fallback: Int, in range: ClosedRange<Int>) -> Int {
         guard let node = value(key) else { return fallback }
         guard let number = node.scalar?.int else {
             problem(key, "expected a whole number")
@@ -88,7 +88,7 @@ struct ConfigReader {
         return number
     }
 
-    func int64(_ key: String) -> Int64? {
+    public func int64(_ key: String) -> Int64? {
         guard let node = value(key) else { return nil }
         guard let text = node.scalar?.text, let number = Int64(text) else {
             problem(key, "expected a whole number")
@@ -97,7 +97,7 @@ struct ConfigReader {
         return number
     }
 
-    func bool(_ key: String, default fallback: Bool) -> Bool {
+    public func bool(_ key: String, default fallback: Bool) -> Bool {
         guard let node = value(key) else { return fallback }
         guard let flag = node.scalar?.bool else {
             problem(key, "expected true or false")
@@ -107,7 +107,7 @@ struct ConfigReader {
     }
 
     /// A duration written `90s`, `5m`, `1h30m`, `7d`; a bare number is refused with the unit it needs.
-    func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>? = nil) -> Duration {
+    public func duration(_ key: String, default fallback: Duration, in range: ClosedRange<Duration>? = nil) -> Duration {
         guard let node = value(key) else { return fallback }
         guard let text = node.scalar?.text, let parsed = DurationText.parse(text) else {
             problem(key, DurationText.problem(in: node.scalar?.text ?? ""))
@@ -120,7 +120,7 @@ struct ConfigReader {
         return parsed
     }
 
-    func stringList(_ key: String) -> [String] {
+    public func stringList(_ key: String) -> [String] {
         guard let node = value(key) else { return [] }
         guard case .sequence(let items) = node.kind else {
             problem(key, "expected a list")
@@ -135,11 +135,11 @@ struct ConfigReader {
         }
     }
 
-    func section(_ key: String) -> ConfigReader {
+    public func section(_ key: String) -> ConfigReader {
         ConfigReader(node: value(key), path: field(key), log: log)
     }
 
-    func list(_ key: String) -> [ConfigReader] {
+    public func list(_ key: String) -> [ConfigReader] {
         guard let node = value(key) else { return [] }
         guard case .sequence(let items) = node.kind else {
             problem(key, "expected a list")
@@ -149,7 +149,7 @@ struct ConfigReader {
     }
 
     /// A secret given inline, as `{env: NAME}`, or as `{file: /path}` (first line, trimmed).
-    func secret(_ key: String, environment: [String: String]) -> String? {
+    public func secret(_ key: String, environment: [String: String]) -> String? {
         guard let node = value(key) else { return nil }
         if let scalar = node.scalar {
             log.recordSecret(SecretSource(field: field(key), file: nil))
@@ -177,7 +177,7 @@ struct ConfigReader {
     }
 
     /// Records every key of this mapping that no reader asked for, suggesting the known key it was probably meant to be.
-    func rejectUnknownKeys() {
+    public func rejectUnknownKeys() {
         for key in mapping.keys.sorted() where !consumed.keys.contains(key) {
             if key == "<<" {
                 // libyaml reads YAML 1.1's merge key as an ordinary key; saying so beats "unknown field `<<`".

@@ -1,6 +1,6 @@
 extension ConfigReader {
     /// Reads a `listen:` section into server limits, validating the address.
-    func httpServer(defaultPort: UInt16) -> HTTPServerConfiguration {
+    public func httpServer(defaultPort: UInt16) -> HTTPServerConfiguration {
         let defaults = HTTPServerConfiguration()
         let host = string("host", default: defaults.host)
         if IPAddress(host) == nil { problem("host", "not an IPv4 or IPv6 address") }
@@ -21,7 +21,7 @@ extension ConfigReader {
 
     /// Reads a `metrics:` section; refuses a non-loopback address unless explicitly allowed, since the counters
     /// describe the host's security posture.
-    func metrics(defaultPort: UInt16) -> MetricsConfiguration {
+    public func metrics(defaultPort: UInt16) -> MetricsConfiguration {
         var metrics = MetricsConfiguration(port: defaultPort)
         metrics.enabled = bool("enabled", default: false)
         metrics.host = string("host", default: "127.0.0.1")
@@ -38,7 +38,7 @@ extension ConfigReader {
     }
 
     /// Agent ids travel in headers and file names: letters, digits, `.`, `_`, `-`, at most 64.
-    func agentID(_ key: String) -> String? {
+    public func agentID(_ key: String) -> String? {
         guard let id = string(key) else {
             problem(key, "required")
             return nil
@@ -51,7 +51,7 @@ extension ConfigReader {
     }
 
     /// A base64 32-byte agent key, inline or from the environment or a file.
-    func agentKey(_ key: String, environment: [String: String]) -> AgentKey? {
+    public func agentKey(_ key: String, environment: [String: String]) -> AgentKey? {
         guard let text = secret(key, environment: environment) else {
             if !has(key) { problem(key, "required") }
             return nil

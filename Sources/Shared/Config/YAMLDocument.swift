@@ -2,9 +2,9 @@
 /// whose reason names the line: a tab in the indentation, a key given twice, a syntax error, an alias bomb.
 ///
 /// The messages never repeat the document: configuration files hold secrets.
-enum YAMLDocument {
+public enum YAMLDocument {
     /// The root node of `text`, or a problem of `field` naming the line.
-    static func compose(_ text: String, field: String = "(file)") throws(ConfigError) -> YAMLNode? {
+    public static func compose(_ text: String, field: String = "(file)") throws(ConfigError) -> YAMLNode? {
         do {
             return try YAMLNode.parse(text)
         } catch {

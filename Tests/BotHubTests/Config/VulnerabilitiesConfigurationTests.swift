@@ -1,6 +1,7 @@
 import Testing
 import VigilTestSupport
 
+@testable import BotHub
 @testable import Shared
 
 @Suite("hub.vulnerabilities configuration")

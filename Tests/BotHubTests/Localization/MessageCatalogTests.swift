@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilTestSupport
 
+@testable import BotHub
 @testable import Shared
 
 @Suite("Message catalogs", .serialized, .system)
@@ -123,5 +124,25 @@ struct MessageCatalogTests {
         #expect(!files.isEmpty)
         #expect(MessageCatalogs.builtInFiles == files)
         #expect(try MessageCatalogs.builtIn().languages == MessageCatalogs.load(directory: directory).languages)
+    }
+
+    @Test("a catalog whose aliases would flatten into billions of keys is refused, naming its file and line")
+    func catalogBomb() throws {
+        let clock = ContinuousClock()
+        var problems: [String] = []
+        let elapsed = clock.measure {
+            do {
+                _ = try MessageCatalog.parse(yaml: BillionLaughs.document(asMapping: true), language: "en")
+            } catch let error as ConfigError {
+                problems = error.problems.map(\.description)
+            } catch {
+                problems = ["unexpected \(error)"]
+            }
+        }
+        #expect(problems.count == 1)
+        // Mappings grow faster (a key per alias): l4 crosses 100,000 on its own, at its sixth repetition of l3.
+        #expect(problems.first?.hasPrefix("bot.en.yml: line 5, column 53: the alias *l3 repeats 14761 nodes") == true, "\(problems)")
+        print("catalog alias bomb refused in \(elapsed)")
+        #expect(elapsed < .seconds(1))
     }
 }

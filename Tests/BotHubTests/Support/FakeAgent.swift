@@ -1,3 +1,4 @@
+import BotHub
 import Foundation
 import Logging
 import Shared

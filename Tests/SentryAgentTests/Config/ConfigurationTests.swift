@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import SentryAgent
 @testable import Shared
 
 @Suite("Configuration")
@@ -36,59 +37,10 @@ struct ConfigurationTests {
         #expect(configuration.listen.port == 7071)
         #expect(configuration.listen.maxConnectionsPerAddress == 32)
         #expect(configuration.responses.reboot == false)
-    }
-
-    @Test("the example hub configuration is valid once its secrets are in the environment")
-    func hubExample() throws {
-        let configuration = try HubConfiguration.load(
-            path: Self.repositoryFile("config/hub.example.yml"),
-            environment: ["VIGIL_BOT_TOKEN": Self.token, "VIGIL_WEB1_KEY": Self.key]
-        )
-        #expect(configuration.telegram.chats.first?.operators.map(\.role) == [.admin, .operator])
-        #expect(configuration.agents.map(\.id) == ["web-1"])
-        #expect(configuration.listen.port == 7070)
-    }
-
-    @Test("every problem is reported with its dotted field path")
-    func namesEveryBadField() {
-        let yaml = """
-            hub:
-              state_dir: relative/path
-              langauge: en
-            listen:
-              port: 70000
-              request_timeout: soon
-              max_connections_per_address: 0
-            telegram:
-              token: not-a-token
-              chats:
-                - id: 42
-                  operators:
-                    - id: 7
-                      role: root
-            agents:
-              - id: web-1
-                url: http://10.0.0.5:7071
-                key: "\(Self.key)"
-              - id: web-1
-                url: http://10.0.0.6:7071
-                key: "\(Self.key)"
-              - id: "bad id"
-                url: ftp://10.0.0.7
-                key: short
-            """
-        let found = problems { _ = try HubConfiguration.parse(yaml: yaml, environment: [:]) }
-        #expect(found.contains("hub.state_dir: must be an absolute path"))
-        #expect(found.contains("hub.langauge: unknown field `langauge` (did you mean `language`?)"))
-        #expect(found.contains("listen.port: must be between 0 and 65535"))
-        #expect(found.contains { $0.hasPrefix("listen.request_timeout: expected a duration") })
-        #expect(found.contains("listen.max_connections_per_address: must be between 1 and 100000"))
-        #expect(found.contains { $0.hasPrefix("telegram.token: not a bot token") })
-        #expect(found.contains("telegram.chats[0].operators[0].role: expected admin or operator"))
-        #expect(found.contains("agents[1].id: duplicate agent id web-1"))
-        #expect(found.contains { $0.hasPrefix("agents[2].id: use 1–64") })
-        #expect(found.contains("agents[2].url: not an http://host:port URL"))
-        #expect(found.contains { $0.hasPrefix("agents[2].key: not a base64 32-byte key") })
+        // The two sections `sentry-agent` also reads on their own (detector replay, install-boot).
+        let example = Self.repositoryFile("config/agent.example.yml")
+        _ = try DetectorsConfiguration.parse(yaml: String(contentsOfFile: example, encoding: .utf8))
+        _ = try ResponsesConfiguration.load(fromAgentConfiguration: example)
     }
 
     @Test("secrets come from the environment or a file, and a missing one names its variable")

@@ -1,6 +1,8 @@
 import Shared
 import Testing
 
+@testable import SentryAgent
+
 @Suite("detectors.packages")
 struct PackagesConfigurationTests {
     private func problems(_ yaml: String) -> [String] {

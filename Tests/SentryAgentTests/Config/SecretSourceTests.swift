@@ -2,6 +2,8 @@ import Foundation
 import Shared
 import Testing
 
+@testable import SentryAgent
+
 /// `check-config` refuses a secret that others on the host can read, naming the field, the path and the fix.
 @Suite("Secret file modes")
 struct SecretSourceTests {

@@ -1,4 +1,5 @@
 import Foundation
+import SentryAgent
 import Shared
 import Testing
 

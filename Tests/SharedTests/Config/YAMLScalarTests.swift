@@ -51,25 +51,6 @@ struct YAMLScalarTests {
         #expect(try scalar("'null'").text == "null")
     }
 
-    @Test("in a configuration, null means not set (the default applies) and a quoted boolean is text, refused by field")
-    func configurationReadings() throws {
-        let key = AgentKey.generate().base64
-        let base = "agent: {id: a1, state_dir: ~}\nhub: {url: 'http://hub:7070', key: \"\(key)\"}\n"
-        let configuration = try AgentConfiguration.parse(yaml: base + "responses: {reboot: null, kill_grace: }\n", environment: [:])
-        #expect(configuration.stateDirectory == "/var/lib/vigil-agent")
-        #expect(configuration.responses.reboot == false)
-        #expect(configuration.responses.killGrace == .seconds(3))
-        do {
-            _ = try AgentConfiguration.parse(yaml: base + "responses: {reboot: \"yes\", min_ipv6_prefix: '64'}\n", environment: [:])
-            Issue.record("quoted values were read as a boolean and a number")
-        } catch let error as ConfigError {
-            #expect(
-                error.problems.map(\.description) == [
-                    "responses.reboot: expected true or false", "responses.min_ipv6_prefix: expected a whole number",
-                ])
-        }
-    }
-
     @Test("a double-quoted scalar reads back as exactly the text it was written from, whatever the text holds")
     func quotingRoundTrip() throws {
         let texts = [
