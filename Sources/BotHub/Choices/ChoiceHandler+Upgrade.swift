@@ -31,9 +31,8 @@ extension ChoiceHandler {
         }
         await press.reply(text(.toastSimulating, [:]), false)
         let command = ResponseCommand(
-            alertId: alert.id, action: .upgradePackages(pins: target.pins, planHash: nil, simulate: true),
-            requestedBy: Operator(telegramUserId: press.userID, name: press.name), issuedAt: now(),
-            expiresAt: now().addingTimeInterval(settings.commandLifetime))
+            simulatingUpgradeOf: target.pins, on: alert, by: Operator(telegramUserId: press.userID, name: press.name), issuedAt: now(),
+            lifetime: settings.commandLifetime)
         audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
         let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
         audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")

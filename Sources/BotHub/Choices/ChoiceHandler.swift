@@ -239,9 +239,7 @@ struct ChoiceHandler: Sendable {
         let built = Result { () throws(CommandConstructionError) -> ResponseCommand in
             // An upgrade's command comes from its confirmed plan (`ChoiceHandler+Upgrade`); every other from the alert.
             if let responseAction {
-                return ResponseCommand(
-                    alertId: alert.id, action: responseAction, requestedBy: operatorID, issuedAt: now(),
-                    expiresAt: now().addingTimeInterval(settings.commandLifetime))
+                return ResponseCommand(responseAction, on: alert, by: operatorID, issuedAt: now(), lifetime: settings.commandLifetime)
             }
             return try ResponseCommand(for: action, on: alert, by: operatorID, issuedAt: now(), lifetime: settings.commandLifetime)
         }

@@ -93,9 +93,20 @@ extension ResponseCommand {
     public init(
         for action: AlertAction, on alert: Alert, by requester: Operator, issuedAt: Date, lifetime: TimeInterval
     ) throws(CommandConstructionError) {
+        self.init(try ResponseAction(for: action, on: alert), on: alert, by: requester, issuedAt: issuedAt, lifetime: lifetime)
+    }
+
+    /// The sealed command carrying `action` about `alert`, refused by the agent after `lifetime` seconds: for an action
+    /// built from the alert beforehand (an upgrade's pins and confirmed plan).
+    public init(_ action: ResponseAction, on alert: Alert, by requester: Operator, issuedAt: Date, lifetime: TimeInterval) {
         self.init(
-            alertId: alert.id, action: try ResponseAction(for: action, on: alert), requestedBy: requester, issuedAt: issuedAt,
-            expiresAt: issuedAt.addingTimeInterval(lifetime))
+            alertId: alert.id, action: action, requestedBy: requester, issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(lifetime))
+    }
+
+    /// The simulated upgrade of `pins` (from `alert`'s security updates): the first tap of Upgrade, which changes nothing
+    /// on the agent and answers with the plan a second tap confirms by its hash.
+    public init(simulatingUpgradeOf pins: [String], on alert: Alert, by requester: Operator, issuedAt: Date, lifetime: TimeInterval) {
+        self.init(.upgradePackages(pins: pins, planHash: nil, simulate: true), on: alert, by: requester, issuedAt: issuedAt, lifetime: lifetime)
     }
 }
 
@@ -110,7 +121,6 @@ extension ResponseCommand {
         } else {
             throw CommandConstructionError(description: "this alert has no address or port to unblock")
         }
-        self.init(
-            alertId: alert.id, action: action, requestedBy: requester, issuedAt: issuedAt, expiresAt: issuedAt.addingTimeInterval(lifetime))
+        self.init(action, on: alert, by: requester, issuedAt: issuedAt, lifetime: lifetime)
     }
 }
