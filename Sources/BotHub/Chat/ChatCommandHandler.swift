@@ -34,8 +34,8 @@ struct ChatCommandHandler: Sendable {
         let person = chat?.operators.first { $0.userID == user.id }
         let language = roster.language(of: chatID)
         let say = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
-        storeErrors.perform("audit", context: ["chat": "\(chatID)"]) {
-            try store.audit(
+        await storeErrors.perform("audit", context: ["chat": "\(chatID)"]) {
+            try await store.audit(
                 "command", actor: user.displayName, actorID: user.id, alertID: nil, detail: "\(command) in chat \(chatID) by user \(user.id)",
                 at: now())
         }
@@ -47,7 +47,7 @@ struct ChatCommandHandler: Sendable {
         switch command {
         case "/start":
             // A message from the chat proves the bot is no longer blocked there.
-            storeErrors.perform("set_chat_blocked", context: ["chat": "\(chatID)"]) { try store.setChatBlocked(chatID, false) }
+            await storeErrors.perform("set_chat_blocked", context: ["chat": "\(chatID)"]) { try await store.setChatBlocked(chatID, false) }
             let ids = ["chat": String(chatID), "user": String(user.id)]
             if let person {
                 reply = say(.commandStartOperator, ids.merging(["role": person.role.rawValue]) { $1 })
@@ -119,7 +119,8 @@ struct ChatCommandHandler: Sendable {
                 lines.append(say(.commandBlocksEntry, ["agent": agent, "ip": entry.ip, "left": entry.left]))
                 // An Unblock button needs the alert the block came from; chat-made blocks are lifted with /unblock.
                 if let block = recorded.first(where: { $0.agent == agent && $0.ip == entry.ip }), let alertID = block.alertID,
-                    let stored = storeErrors.attempt("read_alert", context: ["alert": "\(alertID)"], { try store.alert(id: alertID) }) ?? nil
+                    let stored = await storeErrors.attempt("read_alert", context: ["alert": "\(alertID)"], { try await store.alert(id: alertID) })
+                        ?? nil
                 {
                     buttons.append([
                         InlineButton(

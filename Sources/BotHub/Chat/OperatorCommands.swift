@@ -50,7 +50,7 @@ struct OperatorCommands: Sendable {
         logger.info("\(requester.name) chose unblock \(ip) on \(agent) → \(ChoiceHandler.describe(result.outcome))")
         if result.outcome == .done || result.outcome == .alreadyDone {
             do {
-                try store.removeBlock(agent: agent, ip: ip)
+                try await store.removeBlock(agent: agent, ip: ip)
             } catch {
                 logger.error("cannot forget a lifted block", metadata: ["agent": "\(agent)", "ip": "\(ip)", "error": "\(error)"])
             }

@@ -11,13 +11,13 @@ struct ChoiceAuditor: Sendable {
     let now: @Sendable () -> Date
 
     /// An entry for what `press` did, naming the presser and their Telegram id (none for a press on the hub machine).
-    func record(_ event: String, by press: Press, alertID: String?, detail: String) {
-        record(event, actor: press.name, actorID: press.origin == .hubMachine ? nil : press.userID, alertID: alertID, detail: detail)
+    func record(_ event: String, by press: Press, alertID: String?, detail: String) async {
+        await record(event, actor: press.name, actorID: press.origin == .hubMachine ? nil : press.userID, alertID: alertID, detail: detail)
     }
 
-    func record(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) {
+    func record(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) async {
         do {
-            try store.audit(event, actor: actor, actorID: actorID, alertID: alertID, detail: detail, at: now())
+            try await store.audit(event, actor: actor, actorID: actorID, alertID: alertID, detail: detail, at: now())
         } catch {
             logger.error("cannot write audit entry", metadata: ["event": "\(event)", "error": "\(error)"])
         }

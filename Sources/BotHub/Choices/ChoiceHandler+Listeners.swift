@@ -15,13 +15,13 @@ extension ChoiceHandler {
     /// Mute program: new_listener alerts of this executable on this agent are stored and audited but not shown, in
     /// every configured chat, for `programMuteDuration`. Critical ones still show: a muted program that opens a port
     /// in the shape of a bind shell (from /tmp, deleted, unpackaged and exposed) is not what the operator muted.
-    func muteProgram(of alert: Alert, by actor: String, now: Date) throws {
+    func muteProgram(of alert: Alert, by actor: String, now: Date) async throws {
         guard let target = Self.programMuteTarget(of: alert) else { throw NothingToMute() }
         let until = now.addingTimeInterval(Self.programMuteDuration)
         for chat in roster.chats {
-            try store.mute(ChatMute(chatId: chat.id, target: target, until: until, includesCritical: false, mutedBy: actor))
+            try await store.mute(ChatMute(chatId: chat.id, target: target, until: until, includesCritical: false, mutedBy: actor))
         }
-        audit("mute", actor: actor, alertID: alert.id.uuidString, detail: "\(target) in every chat until \(MessageTime.format(until))")
+        await audit("mute", actor: actor, alertID: alert.id.uuidString, detail: "\(target) in every chat until \(MessageTime.format(until))")
     }
 
     /// The port a listener alert is about, with its text (`tcp/8080`) for buttons and lines.
@@ -36,18 +36,20 @@ extension ChoiceHandler {
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
         let actorID = press.origin == .hubMachine ? nil : press.userID
-        audit("press", actor: actor, actorID: actorID, alertID: stored.id, detail: "unblock \(port.text) by user \(press.userID)")
+        await audit("press", actor: actor, actorID: actorID, alertID: stored.id, detail: "unblock \(port.text) by user \(press.userID)")
         let command: ResponseCommand
         do {
             command = try ResponseCommand(
                 unblocking: alert, by: Operator(telegramUserId: press.userID, name: actor), issuedAt: now(), lifetime: settings.commandLifetime)
         } catch {
-            audit("press_refused", actor: actor, actorID: actorID, alertID: stored.id, detail: "unblock: \(error)")
+            await audit("press_refused", actor: actor, actorID: actorID, alertID: stored.id, detail: "unblock: \(error)")
             return
         }
-        audit("command", actor: actor, actorID: actorID, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
+        await audit(
+            "command", actor: actor, actorID: actorID, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
         let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
-        audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
+        await audit(
+            "result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
         logChoice(actor: actor, choice: "unblock \(port.text)", stored: stored, outcome: Self.describe(result.outcome))
         await press.finished(.dispatched(result))
         let chosenAt = now()

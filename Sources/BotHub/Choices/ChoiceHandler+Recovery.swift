@@ -9,7 +9,7 @@ extension ChoiceHandler {
     /// no stored command was never sent, so the alert is reopened and its messages say so. Returns how many it found.
     @discardableResult
     func recoverInterruptedChoices() async -> Int {
-        guard let interrupted = storeErrors.attempt("read_handling_alerts", { try store.handlingAlerts() }) else { return 0 }
+        guard let interrupted = await storeErrors.attempt("read_handling_alerts", { try await store.handlingAlerts() }) else { return 0 }
         for stored in interrupted {
             await recover(stored)
         }
@@ -30,11 +30,11 @@ extension ChoiceHandler {
             logger.notice(
                 "sending again a command a previous run left unanswered",
                 metadata: ["alert": "\(stored.shortId)", "agent": "\(alert.agent)", "command": "\(command.id)"])
-            audit(
+            await audit(
                 "command", actor: actor, alertID: stored.id,
                 detail: "\(command.id) \(command.action.auditText) → \(alert.agent) (sent again after a restart)")
             let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
-            audit(
+            await audit(
                 "result", actor: alert.agent, alertID: stored.id,
                 detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
             logChoice(actor: actor, choice: action.rawValue, stored: stored, outcome: Self.describe(result.outcome))
@@ -48,13 +48,13 @@ extension ChoiceHandler {
         let line = { (language: String) in
             catalogs.text(.outcomeInterrupted, language: language, ["action": name(language), "user": actor, "time": MessageTime.format(chosenAt)])
         }
-        let reopened = storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
-            try store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: true)
+        let reopened = await storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
+            try await store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: true)
         }
         guard reopened else { return }
         logger.notice(
             "reopened a choice a previous run left unfinished", metadata: ["alert": "\(stored.shortId)", "choice": "\(stored.pendingChoice ?? "-")"])
-        audit(
+        await audit(
             "recovered", actor: nil, alertID: stored.id,
             detail: "\(stored.pendingChoice ?? "a choice") by \(actor) was interrupted before anything was sent; reopened")
         if let alert {

@@ -33,9 +33,10 @@ extension ChoiceHandler {
         let command = ResponseCommand(
             simulatingUpgradeOf: target.pins, on: alert, by: Operator(telegramUserId: press.userID, name: press.name), issuedAt: now(),
             lifetime: settings.commandLifetime)
-        audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
+        await audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
         let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
-        audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
+        await audit(
+            "result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
         guard result.outcome == .done, let plan = result.plan, let chatID = press.chatID else {
             await press.finished(.dispatched(result))
             let values = ["action": text(.actionUpgradePackages, [:]), "user": press.name, "time": MessageTime.format(now())]
@@ -43,8 +44,8 @@ extension ChoiceHandler {
             return
         }
         let choice = CallbackData.confirmationChoice(index, planHash: plan.hash)
-        let saved = storeErrors.perform("save_confirmation", context: ["alert": "\(stored.id)"]) {
-            try store.saveConfirmation(
+        let saved = await storeErrors.perform("save_confirmation", context: ["alert": "\(stored.id)"]) {
+            try await store.saveConfirmation(
                 alertID: stored.id, choice: choice, userID: press.userID, expiresAt: now().addingTimeInterval(settings.confirmationWindow))
         }
         guard saved else {
@@ -53,8 +54,8 @@ extension ChoiceHandler {
         }
         await press.finished(.dispatched(result))
         guard
-            let messageID = storeErrors.attempt(
-                "read_message_id", context: ["alert": "\(stored.id)"], { try store.messageID(alertID: stored.id, chatID: chatID) }),
+            let messageID = await storeErrors.attempt(
+                "read_message_id", context: ["alert": "\(stored.id)"], { try await store.messageID(alertID: stored.id, chatID: chatID) }),
             let messageID
         else { return }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
@@ -86,8 +87,8 @@ extension ChoiceHandler {
     /// claimed and sent with the plan hash, and the agent refuses it if its own simulation no longer gives that plan.
     func confirmUpgrade(_ index: Int?, planHash: String, stored: StoredAlert, alert: Alert, press: Press, actionName: String) async {
         let language = press.chatID.map { roster.language(of: $0) } ?? roster.defaultLanguage
-        let confirmed = storeErrors.attempt("take_confirmation", context: ["alert": "\(stored.id)"]) {
-            try store.takeConfirmation(
+        let confirmed = await storeErrors.attempt("take_confirmation", context: ["alert": "\(stored.id)"]) {
+            try await store.takeConfirmation(
                 alertID: stored.id, choice: CallbackData.confirmationChoice(index, planHash: planHash), userID: press.userID, now: now())
         }
         guard let confirmed else {
@@ -96,7 +97,7 @@ extension ChoiceHandler {
         }
         guard confirmed, let target = Self.upgradePins(index, of: alert) else {
             await press.reply(catalogs.text(.toastConfirmExpired, language: language), true)
-            audit("press_refused", by: press, alertID: stored.id, detail: "upgrade plan \(planHash) not confirmed or expired")
+            await audit("press_refused", by: press, alertID: stored.id, detail: "upgrade plan \(planHash) not confirmed or expired")
             await presenter.refresh(stored, alert: alert, extra: nil, keyboard: .offered)
             return
         }
@@ -119,7 +120,7 @@ extension ChoiceHandler {
         } catch {
             logger.warning("cannot send the update list", metadata: ["chat": "\(chatID)", "error": "\(error)"])
         }
-        audit("press", by: press, alertID: stored.id, detail: "show_all")
+        await audit("press", by: press, alertID: stored.id, detail: "show_all")
     }
 
     /// `source,installed,candidate,packages,held,needs_reboot`, one row per source package (RFC 4180 quoting).
@@ -148,8 +149,8 @@ extension ChoiceHandler {
             return
         }
         let until = now().addingTimeInterval(Self.snoozeDuration)
-        let muted = storeErrors.perform("snooze", context: ["alert": "\(stored.id)"]) {
-            try store.mute(
+        let muted = await storeErrors.perform("snooze", context: ["alert": "\(stored.id)"]) {
+            try await store.mute(
                 ChatMute(
                     chatId: chatID, target: ChatMute.kindOfAgent(alert.kind, alert.agent), until: until, includesCritical: false, mutedBy: press.name)
             )
@@ -159,7 +160,7 @@ extension ChoiceHandler {
             return
         }
         await press.reply(catalogs.text(.toastSnoozed, language: language), false)
-        audit("press", by: press, alertID: stored.id, detail: "snooze security_updates of \(alert.agent) in chat \(chatID) until \(until)")
+        await audit("press", by: press, alertID: stored.id, detail: "snooze security_updates of \(alert.agent) in chat \(chatID) until \(until)")
         let values = { (language: String) in ["user": press.name, "time": MessageTime.format(until)] }
         await presenter.refresh(stored, alert: alert, extra: { catalogs.text(.outcomeSnoozed, language: $0, values($0)) }, keyboard: .offered)
     }

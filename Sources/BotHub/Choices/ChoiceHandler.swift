@@ -43,7 +43,7 @@ struct ChoiceHandler: Sendable {
         let telegram = telegram
         let logger = logger
         let origin: Press.Origin = query.message.map { .chat($0.chat.id) } ?? .noChat
-        let answers = mayAnswer(query.from, origin: origin)
+        let answers = await mayAnswer(query.from, origin: origin)
         let press = Press(
             userID: query.from.id,
             name: query.from.displayName,
@@ -63,14 +63,14 @@ struct ChoiceHandler: Sendable {
 
     /// Whether this press gets an answer: always for an operator of the chat, a few a minute for anyone else (the
     /// first one withheld in a minute is audited; every press is audited by `process` either way).
-    private func mayAnswer(_ user: TelegramUser, origin: Press.Origin) -> Bool {
+    private func mayAnswer(_ user: TelegramUser, origin: Press.Origin) async -> Bool {
         if case .chat(let chatID) = origin, roster.configured(chatID)?.operators.contains(where: { $0.userID == user.id }) == true {
             return true
         }
         switch strangers.verdict(for: user.id, now: now()) {
         case .reply: return true
         case .silenceStarts:
-            audit("reply_suppressed", actor: user.displayName, alertID: nil, detail: "user \(user.id): no more replies to presses this minute")
+            await audit("reply_suppressed", actor: user.displayName, alertID: nil, detail: "user \(user.id): no more replies to presses this minute")
             return false
         case .silent: return false
         }
@@ -81,7 +81,7 @@ struct ChoiceHandler: Sendable {
         if press.origin == .noChat {
             // Nobody is an operator of "no chat"; before this check such a press counted as the hub machine's.
             await press.reply(catalogs.text(.toastNoChat, language: roster.defaultLanguage), true)
-            audit("press_refused", by: press, alertID: nil, detail: "press without a chat by user \(press.userID): data=\(press.data ?? "-")")
+            await audit("press_refused", by: press, alertID: nil, detail: "press without a chat by user \(press.userID): data=\(press.data ?? "-")")
             return
         }
         let chatID = press.chatID ?? 0
@@ -95,7 +95,7 @@ struct ChoiceHandler: Sendable {
         let data = press.data.flatMap(CallbackData.init)
         let found: StoredAlert?
         do {
-            found = try data.flatMap { try store.alert(shortID: $0.shortID) }
+            found = if let data { try await store.alert(shortID: data.shortID) } else { nil }
         } catch {
             storeErrors.report(error, operation: "read_alert", context: ["data": "\(press.data ?? "-")"])
             await press.reply(text(.toastStoreFailed, [:]), true)
@@ -105,7 +105,7 @@ struct ChoiceHandler: Sendable {
             let alert = storeErrors.attempt("decode_alert", context: ["alert": "\(stored.id)"], { try stored.decoded() })
         else {
             await press.reply(text(.toastInvalid, [:]), false)
-            audit("press_invalid", by: press, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
+            await audit("press_invalid", by: press, alertID: nil, detail: "data=\(press.data ?? "-") user=\(press.userID)")
             return
         }
         let actionName = data.choice.action.map { text($0.rule.label, [:]) } ?? text(.actionUnblock, [:])
@@ -113,30 +113,30 @@ struct ChoiceHandler: Sendable {
         switch ChoicePolicy(settings: settings).decide(data.choice, on: stored, alert: alert, role: role(of: press), now: now()) {
         case .refuse(.notOperator):
             await press.reply(text(.toastNotOperator, [:]), true)
-            audit("press_refused", by: press, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
+            await audit("press_refused", by: press, alertID: stored.id, detail: "user \(press.userID) is not an operator of chat \(chatID)")
         case .refuse(.needsAdmin(let requested)):
             await press.reply(text(.toastNeedsAdmin, ["action": actionName]), true)
-            audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
+            await audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) needs role admin")
         case .refuse(.notForAlerts), .refuse(.notForDigests):
             await press.reply(text(.toastInvalid, [:]), false)
         case .refuse(.notOffered(let requested)):
             await press.reply(text(.toastInvalid, [:]), false)
-            audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
+            await audit("press_refused", by: press, alertID: stored.id, detail: "\(requested.rawValue) was not offered")
         case .refuse(.expired):
             await press.reply(text(.toastExpired, [:]), true)
-            audit("press_refused", by: press, alertID: stored.id, detail: "button expired")
+            await audit("press_refused", by: press, alertID: stored.id, detail: "button expired")
         case .refuse(.alreadyHandled(let by)):
             await press.reply(text(.toastHandled, ["user": by]), true)
         case .cancel:
-            storeErrors.perform("cancel_confirmation", context: ["alert": "\(stored.id)"]) {
-                _ = try store.takeConfirmation(alertID: stored.id, choice: "", userID: press.userID, now: now())
+            await storeErrors.perform("cancel_confirmation", context: ["alert": "\(stored.id)"]) {
+                _ = try await store.takeConfirmation(alertID: stored.id, choice: "", userID: press.userID, now: now())
             }
             await press.reply(text(.toastCancelled, [:]), false)
-            audit("press", by: press, alertID: stored.id, detail: "cancelled a confirmation")
+            await audit("press", by: press, alertID: stored.id, detail: "cancelled a confirmation")
             await presenter.refresh(stored, alert: alert, extra: nil, keyboard: .offered)
         case .askConfirmation(let action):
-            let saved = storeErrors.perform("save_confirmation", context: ["alert": "\(stored.id)"]) {
-                try store.saveConfirmation(
+            let saved = await storeErrors.perform("save_confirmation", context: ["alert": "\(stored.id)"]) {
+                try await store.saveConfirmation(
                     alertID: stored.id,
                     choice: action.rawValue,
                     userID: press.userID,
@@ -149,11 +149,11 @@ struct ChoiceHandler: Sendable {
             }
             await press.reply(text(.toastConfirm, [:]), false)
             await press.finished(.confirmationRequested)
-            audit("confirm_requested", by: press, alertID: stored.id, detail: action.rawValue)
+            await audit("confirm_requested", by: press, alertID: stored.id, detail: action.rawValue)
             await presenter.askConfirmation(of: stored, alert: alert, action: action, chatID: chatID, language: language)
         case .confirm(let action):
-            let confirmation = storeErrors.attempt("take_confirmation", context: ["alert": "\(stored.id)"]) {
-                try store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: press.userID, now: now())
+            let confirmation = await storeErrors.attempt("take_confirmation", context: ["alert": "\(stored.id)"]) {
+                try await store.takeConfirmation(alertID: stored.id, choice: action.rawValue, userID: press.userID, now: now())
             }
             guard let confirmation else {
                 await press.reply(text(.toastStoreFailed, [:]), true)
@@ -161,7 +161,7 @@ struct ChoiceHandler: Sendable {
             }
             guard confirmation else {
                 await press.reply(text(.toastConfirmExpired, [:]), true)
-                audit("press_refused", by: press, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
+                await audit("press_refused", by: press, alertID: stored.id, detail: "confirmation of \(action.rawValue) missing or expired")
                 await presenter.refresh(stored, alert: alert, extra: nil, keyboard: .offered)
                 return
             }
@@ -190,7 +190,7 @@ struct ChoiceHandler: Sendable {
         let chosenAt = now()
         let claim: AlertClaim
         do {
-            claim = try store.claimAlert(
+            claim = try await store.claimAlert(
                 id: stored.id, choice: action.rawValue, by: actor, now: chosenAt, staleBefore: chosenAt.addingTimeInterval(-settings.staleClaimAfter))
         } catch {
             storeErrors.report(error, operation: "claim_alert", context: ["alert": "\(stored.id)"])
@@ -202,13 +202,13 @@ struct ChoiceHandler: Sendable {
             break
         case .alreadyHandled(let by, _, _):
             await press.reply(catalogs.text(.toastHandled, language: language, ["user": by]), true)
-            audit("press_refused", by: press, alertID: stored.id, detail: "already handled by \(by)")
+            await audit("press_refused", by: press, alertID: stored.id, detail: "already handled by \(by)")
             return
         case .unknown:
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
             return
         }
-        audit("press", by: press, alertID: stored.id, detail: "\(action.rawValue) by user \(press.userID)")
+        await audit("press", by: press, alertID: stored.id, detail: "\(action.rawValue) by user \(press.userID)")
         let values = ["action": actionName, "user": actor, "time": MessageTime.format(chosenAt)]
         // Each chat reads the outcome in its own language, not the presser's.
         let valuesIn = { (language: String) in
@@ -216,9 +216,9 @@ struct ChoiceHandler: Sendable {
         }
 
         if case .onHub(let key) = action.rule.settlement {
-            let recorded = storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
-                if action == .muteProgram { try muteProgram(of: alert, by: actor, now: chosenAt) }
-                try store.finishAlert(
+            let recorded = await storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
+                if action == .muteProgram { try await muteProgram(of: alert, by: actor, now: chosenAt) }
+                try await store.finishAlert(
                     id: stored.id, outcome: catalogs.text(key, language: roster.defaultLanguage, valuesIn(roster.defaultLanguage)), reopen: false)
             }
             guard recorded else {
@@ -247,11 +247,11 @@ struct ChoiceHandler: Sendable {
         case .success(let command):
             // Stored before it is sent: a hub killed while the agent works sends this same id again at its next start.
             do {
-                try store.recordPendingCommand(alertID: stored.id, command: command)
+                try await store.recordPendingCommand(alertID: stored.id, command: command)
             } catch {
                 storeErrors.report(error, operation: "record_pending_command", context: ["alert": "\(stored.id)"])
-                storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
-                    try store.finishAlert(
+                await storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
+                    try await store.finishAlert(
                         id: stored.id, outcome: presenter.notRecordedLine(action, actor: actor, at: chosenAt, language: roster.defaultLanguage),
                         reopen: true)
                 }
@@ -262,13 +262,14 @@ struct ChoiceHandler: Sendable {
             }
             await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
             await presenter.refresh(stored, alert: alert, extra: { catalogs.text(.outcomePending, language: $0, valuesIn($0)) }, keyboard: .none)
-            audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
+            await audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
             result = await dispatcher.dispatch(command, to: alert.agent, now: now())
         case .failure(let reason):
             await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
             result = ResponseResult(commandId: UUID(), outcome: .failed(reason: reason.description), finishedAt: now())
         }
-        audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
+        await audit(
+            "result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
         logChoice(actor: actor, choice: action.rawValue, stored: stored, outcome: Self.describe(result.outcome))
         await press.finished(.dispatched(result))
         await conclude(action, stored: stored, alert: alert, result: result, actor: actor, chosenAt: chosenAt)
@@ -284,8 +285,8 @@ struct ChoiceHandler: Sendable {
         let line = { (language: String) in catalogs.outcomeLine(result, values: valuesIn(language), language: language) }
         // A started upgrade is not reopened: its end arrives as `upgrade_finished` and is folded into these messages.
         let succeeded = result.outcome.succeeded || result.outcome == .started
-        let recorded = storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
-            try store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: !succeeded)
+        let recorded = await storeErrors.perform("finish_alert", context: ["alert": "\(stored.id)"]) {
+            try await store.finishAlert(id: stored.id, outcome: line(roster.defaultLanguage), reopen: !succeeded)
         }
         guard recorded else {
             await presenter.refresh(
@@ -297,8 +298,8 @@ struct ChoiceHandler: Sendable {
         if succeeded {
             keyboard = .none
             if let duration = action.blockDuration, let ip = alert.subject.remoteAddress {
-                storeErrors.perform("record_block", context: ["alert": "\(stored.id)", "ip": "\(ip)"]) {
-                    try store.recordBlock(
+                await storeErrors.perform("record_block", context: ["alert": "\(stored.id)", "ip": "\(ip)"]) {
+                    try await store.recordBlock(
                         agent: alert.agent,
                         ip: ip,
                         until: duration.map { now().addingTimeInterval(TimeInterval($0.components.seconds)) },
@@ -334,15 +335,16 @@ struct ChoiceHandler: Sendable {
             command = try ResponseCommand(unblocking: alert, by: requester, issuedAt: now(), lifetime: settings.commandLifetime)
         } catch {
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
-            audit("press_refused", by: press, alertID: stored.id, detail: "unblock: \(error)")
+            await audit("press_refused", by: press, alertID: stored.id, detail: "unblock: \(error)")
             return
         }
         let ip = alert.subject.remoteAddress ?? "-"
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        audit("press", by: press, alertID: stored.id, detail: "unblock \(ip) by user \(press.userID)")
-        audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
+        await audit("press", by: press, alertID: stored.id, detail: "unblock \(ip) by user \(press.userID)")
+        await audit("command", by: press, alertID: stored.id, detail: "\(command.id) \(command.action.auditText) → \(alert.agent)")
         let result = await dispatcher.dispatch(command, to: alert.agent, now: now())
-        audit("result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
+        await audit(
+            "result", actor: alert.agent, alertID: stored.id, detail: "\(result.commandId) \(Self.describe(result.outcome)) \(result.detail ?? "")")
         logChoice(actor: actor, choice: "unblock \(ip)", stored: stored, outcome: Self.describe(result.outcome))
         await press.finished(.dispatched(result))
         let chosenAt = now()
@@ -353,19 +355,19 @@ struct ChoiceHandler: Sendable {
         }
         let succeeded = result.outcome.succeeded
         if succeeded {
-            storeErrors.perform("remove_block", context: ["agent": "\(alert.agent)", "ip": "\(ip)"]) {
-                try store.removeBlock(agent: alert.agent, ip: ip)
+            await storeErrors.perform("remove_block", context: ["agent": "\(alert.agent)", "ip": "\(ip)"]) {
+                try await store.removeBlock(agent: alert.agent, ip: ip)
             }
         }
         await presenter.refresh(stored, alert: alert, extra: line, keyboard: succeeded ? .none : .unblock(ip))
     }
 
-    func audit(_ event: String, by press: Press, alertID: String?, detail: String) {
-        auditor.record(event, by: press, alertID: alertID, detail: detail)
+    func audit(_ event: String, by press: Press, alertID: String?, detail: String) async {
+        await auditor.record(event, by: press, alertID: alertID, detail: detail)
     }
 
-    func audit(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) {
-        auditor.record(event, actor: actor, actorID: actorID, alertID: alertID, detail: detail)
+    func audit(_ event: String, actor: String?, actorID: Int64? = nil, alertID: String?, detail: String) async {
+        await auditor.record(event, actor: actor, actorID: actorID, alertID: alertID, detail: detail)
     }
 
     static func describe(_ outcome: ResponseResult.Outcome) -> String {

@@ -23,7 +23,7 @@ struct DigestChoices: Sendable {
         let chatID = press.chatID ?? 0
         let found: StoredDigest?
         do {
-            found = try store.digest(shortID: data.shortID)
+            found = try await store.digest(shortID: data.shortID)
         } catch {
             storeErrors.report(error, operation: "read_digest", context: ["data": "\(press.data ?? "-")"])
             await press.reply(catalogs.text(.toastStoreFailed, language: language), true)
@@ -36,28 +36,29 @@ struct DigestChoices: Sendable {
         switch ChoicePolicy(settings: settings).decide(data.choice, onDigestLastAlertAt: digest.lastAlertAt, role: role, now: now()) {
         case .refuse(.notOperator):
             await press.reply(catalogs.text(.toastNotOperator, language: language), true)
-            auditor.record(
+            await auditor.record(
                 "press_refused", by: press, alertID: nil, detail: "user \(press.userID) is not an operator of chat \(chatID) (digest \(id))")
         case .refuse(.needsAdmin(let action)):
             await press.reply(
                 catalogs.text(.toastNeedsAdmin, language: language, ["action": catalogs.text(action.rule.label, language: language)]), true)
-            auditor.record("press_refused", by: press, alertID: nil, detail: "digest \(id): \(action.rawValue) needs role admin")
+            await auditor.record("press_refused", by: press, alertID: nil, detail: "digest \(id): \(action.rawValue) needs role admin")
         case .refuse(.expired):
             await press.reply(catalogs.text(.toastExpired, language: language), true)
-            auditor.record("press_refused", by: press, alertID: nil, detail: "digest \(id) button expired")
+            await auditor.record("press_refused", by: press, alertID: nil, detail: "digest \(id) button expired")
         case .refuse:
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
         case .show:
             await press.reply(nil, false)
-            let alerts = alerts(of: id)
+            let alerts = await alerts(of: id)
             await presenter.send(chatID: chatID, html: DigestRenderer(catalogs: catalogs).renderList(digest, alerts: alerts, language: language))
         case .block:
             await block(digest, id: id, press: press, language: language)
         }
     }
 
-    private func alerts(of id: Int64) -> [Alert] {
-        (storeErrors.attempt("read_digest_alerts", context: ["digest": "\(id)"]) { try store.digestAlerts(id) } ?? []).compactMap { stored in
+    private func alerts(of id: Int64) async -> [Alert] {
+        let stored = await storeErrors.attempt("read_digest_alerts", context: ["digest": "\(id)"]) { try await store.digestAlerts(id) } ?? []
+        return stored.compactMap { stored in
             storeErrors.attempt("decode_alert", context: ["alert": "\(stored.id)"]) { try stored.decoded() }
         }
     }
@@ -72,7 +73,7 @@ struct DigestChoices: Sendable {
         }
         let claim: AlertClaim
         do {
-            claim = try store.claimDigest(id, by: actor, now: now())
+            claim = try await store.claimDigest(id, by: actor, now: now())
         } catch {
             storeErrors.report(error, operation: "claim_digest", context: ["digest": "\(id)"])
             await press.reply(catalogs.text(.toastStoreFailed, language: language), true)
@@ -83,7 +84,7 @@ struct DigestChoices: Sendable {
             break
         case .alreadyHandled(let by, _, _):
             await press.reply(catalogs.text(.toastHandled, language: language, ["user": by]), true)
-            auditor.record("press_refused", by: press, alertID: nil, detail: "digest \(id) already handled by \(by)")
+            await auditor.record("press_refused", by: press, alertID: nil, detail: "digest \(id) already handled by \(by)")
             return
         case .unknown:
             await press.reply(catalogs.text(.toastInvalid, language: language), false)
@@ -91,10 +92,10 @@ struct DigestChoices: Sendable {
         }
         let actionName = catalogs.text(.buttonDigestBlock, language: language, ["count": String(targets.count)])
         await press.reply(catalogs.text(.toastWorking, language: language, ["action": actionName]), false)
-        auditor.record("press", by: press, alertID: nil, detail: "digest \(id) block \(targets.joined(separator: " ")) by user \(press.userID)")
+        await auditor.record("press", by: press, alertID: nil, detail: "digest \(id) block \(targets.joined(separator: " ")) by user \(press.userID)")
         let requester = Operator(telegramUserId: press.userID, name: actor)
         let action = ChoicePolicy.digestBlockAction
-        let alerts = alerts(of: id)
+        let alerts = await alerts(of: id)
         let blockable = alerts.filter { $0.actions.contains(action) }
         // Exactly the addresses the message listed when it was last shown, not whatever the digest holds by now.
         let commands = targets.compactMap { ip -> (ip: String, source: Alert, command: ResponseCommand)? in
@@ -116,7 +117,7 @@ struct DigestChoices: Sendable {
                 "failed": catalogs.text(.pluralAddresses, language: language, count: commands.count - succeeded),
             ]
         )
-        storeErrors.perform("set_digest_outcome", context: ["digest": "\(id)"]) { try store.setDigestOutcome(id, outcome: line) }
+        await storeErrors.perform("set_digest_outcome", context: ["digest": "\(id)"]) { try await store.setDigestOutcome(id, outcome: line) }
         var updated = digest
         updated.outcome = line
         if let messageID = digest.messageId {
@@ -134,18 +135,19 @@ struct DigestChoices: Sendable {
                 if index >= Self.dispatchWidth, await group.next() == true { succeeded += 1 }
                 group.addTask {
                     let (ip, source, command) = target
-                    auditor.record(
+                    await auditor.record(
                         "command", by: press, alertID: source.id.uuidString, detail: "\(command.id) \(command.action.auditText) → \(source.agent)")
                     let result = await dispatcher.dispatch(command, to: source.agent, now: now())
-                    auditor.record(
+                    await auditor.record(
                         "result", actor: source.agent, alertID: source.id.uuidString,
                         detail: "\(result.commandId) \(ChoiceHandler.describe(result.outcome))")
                     guard result.outcome.succeeded else { return false }
                     let until = ChoicePolicy.digestBlockAction.blockDuration.flatMap { $0 }.map {
                         now().addingTimeInterval(TimeInterval($0.components.seconds))
                     }
-                    storeErrors.perform("record_block", context: ["digest": "\(id)", "ip": "\(ip)"]) {
-                        try store.recordBlock(agent: source.agent, ip: ip, until: until, alertID: source.id.uuidString, by: press.name, at: now())
+                    await storeErrors.perform("record_block", context: ["digest": "\(id)", "ip": "\(ip)"]) {
+                        try await store.recordBlock(
+                            agent: source.agent, ip: ip, until: until, alertID: source.id.uuidString, by: press.name, at: now())
                     }
                     return true
                 }

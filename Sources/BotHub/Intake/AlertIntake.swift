@@ -67,7 +67,7 @@ struct AlertIntake: Sendable {
             return SealedReply(status: .unprocessable, body: Array("not a Heartbeat from this agent".utf8))
         }
         do {
-            try store.recordHeartbeat(heartbeat, payload: String(decoding: envelope.plaintext, as: UTF8.self), at: now())
+            try await store.recordHeartbeat(heartbeat, payload: String(decoding: envelope.plaintext, as: UTF8.self), at: now())
             return SealedReply(body: Array("{}".utf8))
         } catch {
             logger.error("cannot store heartbeat", metadata: ["error": "\(error)"])

@@ -61,7 +61,7 @@ actor AlertNotifier: Service, CustomStringConvertible {
     func sendPending() async -> Duration {
         let pending: [PendingMessage]
         do {
-            pending = try store.pendingMessages(limit: 1000)
+            pending = try await store.pendingMessages(limit: 1000)
         } catch {
             logger.error("cannot read pending messages", metadata: ["error": "\(error)"])
             return .seconds(5)
@@ -79,15 +79,15 @@ actor AlertNotifier: Service, CustomStringConvertible {
         for message in pending where !deferredChats.contains(message.chatID) {
             if mutes.contains(where: { $0.hides(message.alert, in: message.chatID) }) {
                 // Muted alerts are stored and audited, not shown in that chat (`bothub alerts` still lists them).
-                storeErrors.perform("mark_message_muted", context: ["alert": "\(message.alert.id)"]) {
-                    try store.markMessageMuted(alertID: message.alert.id, chatID: message.chatID)
+                await storeErrors.perform("mark_message_muted", context: ["alert": "\(message.alert.id)"]) {
+                    try await store.markMessageMuted(alertID: message.alert.id, chatID: message.chatID)
                 }
                 continue
             }
-            if shouldFold(message) {
+            if await shouldFold(message) {
                 // Folding into a digest sends nothing now; the digest is shown (or edited) below at the chat's pace.
-                storeErrors.perform("fold_into_digest", context: ["alert": "\(message.alert.id)"]) {
-                    _ = try store.fold(alert: message.alert, chatID: message.chatID, window: digests.window, now: now())
+                await storeErrors.perform("fold_into_digest", context: ["alert": "\(message.alert.id)"]) {
+                    _ = try await store.fold(alert: message.alert, chatID: message.chatID, window: digests.window, now: now())
                 }
                 continue
             }
@@ -103,7 +103,7 @@ actor AlertNotifier: Service, CustomStringConvertible {
                 nextWake = min(nextWake, pacer.nextSlot(for: message.chatID, now: now()))
             }
         }
-        for digest in storeErrors.attempt("read_dirty_digests", { try store.dirtyDigests() }) ?? [] {
+        for digest in await storeErrors.attempt("read_dirty_digests", { try await store.dirtyDigests() }) ?? [] {
             let slot = pacer.nextSlot(for: digest.chatId, now: now())
             guard slot <= now() else {
                 nextWake = min(nextWake, slot)
@@ -117,26 +117,30 @@ actor AlertNotifier: Service, CustomStringConvertible {
     }
 
     /// A flood of one kind from one agent becomes a digest; the first critical alert of a kind is always shown alone.
-    private func shouldFold(_ message: PendingMessage) -> Bool {
+    private func shouldFold(_ message: PendingMessage) async -> Bool {
         let alert = message.alert
         let windowStart = alert.receivedAt.addingTimeInterval(-digests.window)
         if alert.severity == .critical,
-            storeErrors.attempt(
+            await storeErrors.attempt(
                 "count_critical_alerts",
-                { try store.criticalCount(agent: alert.agent, kind: alert.kind.rawValue, since: windowStart, before: alert.receivedAt) }) == 0
+                { try await store.criticalCount(agent: alert.agent, kind: alert.kind.rawValue, since: windowStart, before: alert.receivedAt) }) == 0
         {
             return false
         }
-        if storeErrors.attempt(
+        if await storeErrors.attempt(
             "read_open_digest",
-            { try store.hasOpenDigest(chatID: message.chatID, agent: alert.agent, kind: alert.kind.rawValue, window: digests.window, now: now()) })
+            {
+                try await store.hasOpenDigest(
+                    chatID: message.chatID, agent: alert.agent, kind: alert.kind.rawValue, window: digests.window, now: now())
+            })
             == true
         {
             return true
         }
         let count =
-            storeErrors.attempt(
-                "count_alerts", { try store.alertCount(agent: alert.agent, kind: alert.kind.rawValue, since: windowStart, until: alert.receivedAt) })
+            await storeErrors.attempt(
+                "count_alerts",
+                { try await store.alertCount(agent: alert.agent, kind: alert.kind.rawValue, since: windowStart, until: alert.receivedAt) })
             ?? 0
         return count > digests.threshold
     }
@@ -144,10 +148,11 @@ actor AlertNotifier: Service, CustomStringConvertible {
     /// Sends a new digest or edits the shown one in place.
     private func show(_ digest: StoredDigest) async {
         guard let id = digest.id else { return }
-        let alerts = (storeErrors.attempt("read_digest_alerts", context: ["digest": "\(id)"]) { try store.digestAlerts(id) } ?? []).compactMap {
-            stored in
-            storeErrors.attempt("decode_alert", context: ["alert": "\(stored.id)"]) { try stored.decoded() }
-        }
+        let alerts = (await storeErrors.attempt("read_digest_alerts", context: ["digest": "\(id)"]) { try await store.digestAlerts(id) } ?? [])
+            .compactMap {
+                stored in
+                storeErrors.attempt("decode_alert", context: ["alert": "\(stored.id)"]) { try stored.decoded() }
+            }
         let rendered = DigestRenderer(catalogs: catalogs).render(digest, alerts: alerts, language: roster.language(of: digest.chatId), now: now())
         // Stored with the message, so the block button blocks exactly what this message lists.
         let targets = DigestRenderer.offeredBlockTargets(digest, alerts: alerts).map(\.ip)
@@ -155,11 +160,11 @@ actor AlertNotifier: Service, CustomStringConvertible {
             if let messageID = digest.messageId {
                 try await telegram.editMessageText(chatID: digest.chatId, messageID: messageID, html: rendered.html, keyboard: rendered.keyboard)
                 pacer.recordSent(to: digest.chatId, at: now())
-                try store.markDigestShown(id, messageID: messageID, blockTargets: targets)
+                try await store.markDigestShown(id, messageID: messageID, blockTargets: targets)
             } else {
                 let sent = try await telegram.sendMessage(chatID: digest.chatId, html: rendered.html, keyboard: rendered.keyboard)
                 pacer.recordSent(to: digest.chatId, at: now())
-                try store.markDigestShown(id, messageID: sent.messageId, blockTargets: targets)
+                try await store.markDigestShown(id, messageID: sent.messageId, blockTargets: targets)
             }
         } catch let error as TelegramError where error.code == 429 {
             pacer.recordRateLimited(digest.chatId, retryAfter: error.retryAfter ?? 1, at: now())
@@ -173,14 +178,14 @@ actor AlertNotifier: Service, CustomStringConvertible {
     /// Sends one message; false if the chat must wait before its next message.
     private func send(_ message: PendingMessage) async -> Bool {
         guard let alert = try? message.alert.decoded() else {
-            storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
-                try store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "undecodable alert")
+            await storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
+                try await store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "undecodable alert")
             }
             return true
         }
-        if storeErrors.attempt("read_chat_blocked", { try store.isChatBlocked(message.chatID) }) == true {
-            storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
-                try store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "the bot is blocked in this chat")
+        if await storeErrors.attempt("read_chat_blocked", { try await store.isChatBlocked(message.chatID) }) == true {
+            await storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
+                try await store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: "the bot is blocked in this chat")
             }
             return true
         }
@@ -192,7 +197,7 @@ actor AlertNotifier: Service, CustomStringConvertible {
                     return true
                 }
             } catch {
-                return handle(error, for: message)
+                return await handle(error, for: message)
             }
         }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(
@@ -200,27 +205,29 @@ actor AlertNotifier: Service, CustomStringConvertible {
         do {
             // Marked first: a hub killed between Telegram accepting the message and the next write finds it
             // `sending` and sends it again (at-least-once; the README's "Delivery" says so).
-            try store.markMessageSending(alertID: message.alert.id, chatID: message.chatID)
+            try await store.markMessageSending(alertID: message.alert.id, chatID: message.chatID)
             let sent = try await telegram.sendMessage(chatID: message.chatID, html: rendered.html, keyboard: rendered.keyboard)
             pacer.recordSent(to: message.chatID, at: now())
-            try store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: sent.messageId)
-            storeErrors.perform("audit") {
-                try store.audit(
+            try await store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: sent.messageId)
+            await storeErrors.perform("audit") {
+                try await store.audit(
                     "message", actor: nil, alertID: message.alert.id, detail: "sent to chat \(message.chatID) as \(sent.messageId)", at: now())
             }
             return true
         } catch let error as TelegramError {
-            return handle(error, for: message)
+            return await handle(error, for: message)
         } catch {
             logger.error("cannot record a sent message", metadata: ["error": "\(error)"])
             return true
         }
     }
 
-    private func handle(_ error: TelegramError, for message: PendingMessage) -> Bool {
+    private func handle(_ error: TelegramError, for message: PendingMessage) async -> Bool {
         if let newChat = error.migrateToChatID {
             logger.warning("group was upgraded to a supergroup; following it", metadata: ["from": "\(message.chatID)", "to": "\(newChat)"])
-            storeErrors.perform("migrate_chat", context: ["chat": "\(message.chatID)"]) { try store.migrateChat(from: message.chatID, to: newChat) }
+            await storeErrors.perform("migrate_chat", context: ["chat": "\(message.chatID)"]) {
+                try await store.migrateChat(from: message.chatID, to: newChat)
+            }
             return false
         }
         if error.code == 429 {
@@ -236,12 +243,14 @@ actor AlertNotifier: Service, CustomStringConvertible {
         }
         if error.isForbidden {
             logger.error("the bot was blocked or removed in a chat; its alerts are not delivered", metadata: ["chat": "\(message.chatID)"])
-            storeErrors.perform("set_chat_blocked", context: ["chat": "\(message.chatID)"]) { try store.setChatBlocked(message.chatID, true) }
+            await storeErrors.perform("set_chat_blocked", context: ["chat": "\(message.chatID)"]) {
+                try await store.setChatBlocked(message.chatID, true)
+            }
         } else {
             logger.error("Telegram refused an alert message", metadata: ["chat": "\(message.chatID)", "error": "\(error)"])
         }
-        storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
-            try store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: error.description)
+        await storeErrors.perform("mark_message_failed", context: ["alert": "\(message.alert.id)"]) {
+            try await store.markMessageFailed(alertID: message.alert.id, chatID: message.chatID, reason: error.description)
         }
         return true
     }

@@ -21,14 +21,14 @@ struct OfflineMonitor: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                check()
+                await check()
                 try? await Task.sleep(for: checkEvery)
             }
         }
     }
 
     /// One pass over the agents; raises at most one alert per agent per transition.
-    func check() {
+    func check() async {
         let storeErrors = StoreErrorReporter(logger: logger, metrics: metrics)
         let heartbeats = storeErrors.attempt("read_heartbeats") { try store.lastHeartbeats() } ?? [:]
         let current = now()
@@ -36,10 +36,11 @@ struct OfflineMonitor: Service {
             guard let lastSeen = heartbeats[agent] else { continue }
             let silent = current.timeIntervalSince(lastSeen)
             let isOffline = silent > 3 * heartbeatInterval
-            let wasOffline = storeErrors.attempt("read_offline_mark", context: ["agent": "\(agent)"]) { try store.isMarkedOffline(agent) } ?? false
+            let wasOffline =
+                await storeErrors.attempt("read_offline_mark", context: ["agent": "\(agent)"]) { try await store.isMarkedOffline(agent) } ?? false
             guard isOffline != wasOffline else { continue }
             do {
-                try store.markOffline(agent, isOffline)
+                try await store.markOffline(agent, isOffline)
                 let alert = Alert(
                     agent: agent,
                     hostname: agent,
@@ -54,7 +55,10 @@ struct OfflineMonitor: Service {
                     ),
                     actions: [.acknowledge]
                 )
-                _ = try store.recordAlert(alert, chats: roster.deliveryChatIDs(), now: current)
+                // The batch writer's method: it waits for SQLite without holding a thread of the cooperative pool.
+                if case .failure(let error)? = try await store.recordAlerts([alert], chats: roster.deliveryChatIDs(), now: current).first {
+                    throw error
+                }
                 logger.warning("agent \(isOffline ? "offline" : "back online")", metadata: ["agent": "\(agent)"])
                 alertStored()
             } catch {

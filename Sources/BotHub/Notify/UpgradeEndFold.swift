@@ -15,11 +15,11 @@ struct UpgradeEndFold {
     /// there); false when there is no such message, and the end is sent as a message of its own.
     func fold(_ message: PendingMessage, end: UpgradeFinishedEvidence) async throws(TelegramError) -> Bool {
         guard let originalID = end.alertId?.uuidString,
-            let found = storeErrors.attempt("read_alert", context: ["alert": "\(originalID)"], { try store.alert(id: originalID) }),
+            let found = await storeErrors.attempt("read_alert", context: ["alert": "\(originalID)"], { try await store.alert(id: originalID) }),
             let original = found,
             let decoded = storeErrors.attempt("decode_alert", context: ["alert": "\(originalID)"], { try original.decoded() }),
-            let lookup = storeErrors.attempt(
-                "read_message_id", context: ["alert": "\(originalID)"], { try store.messageID(alertID: originalID, chatID: message.chatID) }),
+            let lookup = await storeErrors.attempt(
+                "read_message_id", context: ["alert": "\(originalID)"], { try await store.messageID(alertID: originalID, chatID: message.chatID) }),
             let messageID = lookup
         else { return false }
         let language = roster.language(of: message.chatID)
@@ -30,11 +30,11 @@ struct UpgradeEndFold {
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(decoded, shortID: original.shortId, language: language)
         let html = [rendered.html, original.outcome, line(language)].compactMap { $0 }.joined(separator: "\n\n")
         try await telegram.editMessageText(chatID: message.chatID, messageID: messageID, html: html, keyboard: succeeded ? [] : rendered.keyboard)
-        storeErrors.perform("mark_message_sent", context: ["alert": "\(message.alert.id)"]) {
-            try store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: messageID)
+        await storeErrors.perform("mark_message_sent", context: ["alert": "\(message.alert.id)"]) {
+            try await store.markMessageSent(alertID: message.alert.id, chatID: message.chatID, messageID: messageID)
         }
-        storeErrors.perform("finish_alert", context: ["alert": "\(originalID)"]) {
-            try store.finishAlert(id: originalID, outcome: line(roster.defaultLanguage), reopen: !succeeded)
+        await storeErrors.perform("finish_alert", context: ["alert": "\(originalID)"]) {
+            try await store.finishAlert(id: originalID, outcome: line(roster.defaultLanguage), reopen: !succeeded)
         }
         return true
     }

@@ -30,7 +30,9 @@ struct ChoicePresenter: Sendable {
 
     /// Re-renders the alert in every chat it was sent to, with `extra` lines (in each chat's language) below.
     func refresh(_ stored: StoredAlert, alert: Alert, extra: ((String) -> String)?, keyboard: Keyboard) async {
-        let sent = storeErrors.attempt("read_sent_messages", context: ["alert": "\(stored.id)"]) { try store.sentMessages(alertID: stored.id) }
+        let sent = await storeErrors.attempt("read_sent_messages", context: ["alert": "\(stored.id)"]) {
+            try await store.sentMessages(alertID: stored.id)
+        }
         for (chatID, messageID) in sent ?? [] {
             let language = roster.language(of: chatID)
             let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
@@ -68,8 +70,8 @@ struct ChoicePresenter: Sendable {
     /// Asks the chat the press came from to confirm `action` with a second tap.
     func askConfirmation(of stored: StoredAlert, alert: Alert, action: AlertAction, chatID: Int64, language: String) async {
         guard
-            let found = storeErrors.attempt(
-                "read_message_id", context: ["alert": "\(stored.id)"], { try store.messageID(alertID: stored.id, chatID: chatID) }),
+            let found = await storeErrors.attempt(
+                "read_message_id", context: ["alert": "\(stored.id)"], { try await store.messageID(alertID: stored.id, chatID: chatID) }),
             let messageID = found, let prompt = confirmation(of: alert, action: action, shortID: stored.shortId, language: language)
         else { return }
         await edit(chatID: chatID, messageID: messageID, html: prompt.html, keyboard: prompt.keyboard)

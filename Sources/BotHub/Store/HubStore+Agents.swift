@@ -3,8 +3,8 @@ import GRDB
 import Shared
 
 extension HubStore {
-    func recordHeartbeat(_ heartbeat: Heartbeat, payload: String, at: Date) throws {
-        try writer.write { db in
+    func recordHeartbeat(_ heartbeat: Heartbeat, payload: String, at: Date) async throws {
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO heartbeat (agent, lastSeen, payload) VALUES (?, ?, ?)
@@ -33,8 +33,8 @@ extension HubStore {
     }
 
     /// Records an active block so `/blocks` can list it; `until` nil means permanent.
-    func recordBlock(agent: String, ip: String, until: Date?, alertID: String?, by actor: String, at: Date) throws {
-        try writer.write { db in
+    func recordBlock(agent: String, ip: String, until: Date?, alertID: String?, by actor: String, at: Date) async throws {
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO block (agent, ip, until, alertId, blockedBy, blockedAt) VALUES (?, ?, ?, ?, ?, ?)
@@ -46,8 +46,8 @@ extension HubStore {
         }
     }
 
-    func removeBlock(agent: String, ip: String) throws {
-        try writer.write { db in
+    func removeBlock(agent: String, ip: String) async throws {
+        try await write { db in
             try db.execute(sql: "DELETE FROM block WHERE agent = ? AND ip = ?", arguments: [agent, ip])
         }
     }
@@ -65,14 +65,14 @@ extension HubStore {
 }
 
 extension HubStore {
-    func isMarkedOffline(_ agent: String) throws -> Bool {
-        try writer.read { db in
+    func isMarkedOffline(_ agent: String) async throws -> Bool {
+        try await read { db in
             try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: ["offline.\(agent)"]) == "1"
         }
     }
 
-    func markOffline(_ agent: String, _ offline: Bool) throws {
-        try writer.write { db in
+    func markOffline(_ agent: String, _ offline: Bool) async throws {
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO setting (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: ["offline.\(agent)", offline ? "1" : "0"]

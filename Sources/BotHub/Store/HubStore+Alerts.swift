@@ -33,7 +33,7 @@ extension HubStore {
     /// it could not be stored. Each alert is written inside its own savepoint, so one that fails (a constraint, a
     /// trigger, an undecodable payload) is rolled back alone and the rest of the batch, from every agent, is stored.
     func recordAlerts(_ alerts: [Alert], chats: [Int64], now: Date) async throws -> [Result<Bool, any Error>] {
-        try await writer.write { db in
+        try await write { db in
             var results: [Result<Bool, any Error>] = []
             var seen: Set<UUID> = []
             for alert in alerts {
@@ -94,8 +94,8 @@ extension HubStore {
     /// was recorded, so it is sent again: at-least-once).
     ///
     /// Only the notifier's single loop marks messages `sending`, so within one run no other message is in that state.
-    func pendingMessages(limit: Int = 100) throws -> [PendingMessage] {
-        try writer.read { db in
+    func pendingMessages(limit: Int = 100) async throws -> [PendingMessage] {
+        try await read { db in
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -109,15 +109,15 @@ extension HubStore {
     }
 
     /// Marks a message as being sent, just before `sendMessage`: a crash before `markMessageSent` leaves this mark.
-    func markMessageSending(alertID: String, chatID: Int64) throws {
-        try writer.write { db in
+    func markMessageSending(alertID: String, chatID: Int64) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE message SET state = ? WHERE alertId = ? AND chatId = ?", arguments: [MessageState.sending, alertID, chatID])
         }
     }
 
-    func markMessageSent(alertID: String, chatID: Int64, messageID: Int64) throws {
-        try writer.write { db in
+    func markMessageSent(alertID: String, chatID: Int64, messageID: Int64) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE message SET state = 'sent', messageId = ?, failure = NULL WHERE alertId = ? AND chatId = ?",
                 arguments: [messageID, alertID, chatID]
@@ -125,14 +125,14 @@ extension HubStore {
         }
     }
 
-    func markMessageMuted(alertID: String, chatID: Int64) throws {
-        try writer.write { db in
+    func markMessageMuted(alertID: String, chatID: Int64) async throws {
+        try await write { db in
             try db.execute(sql: "UPDATE message SET state = 'muted' WHERE alertId = ? AND chatId = ?", arguments: [alertID, chatID])
         }
     }
 
-    func markMessageFailed(alertID: String, chatID: Int64, reason: String) throws {
-        try writer.write { db in
+    func markMessageFailed(alertID: String, chatID: Int64, reason: String) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE message SET state = 'failed', failure = ? WHERE alertId = ? AND chatId = ?",
                 arguments: [reason, alertID, chatID]
@@ -141,15 +141,15 @@ extension HubStore {
     }
 
     /// The Telegram message showing `alertID` in `chatID`, if it was sent.
-    func messageID(alertID: String, chatID: Int64) throws -> Int64? {
-        try writer.read { db in
+    func messageID(alertID: String, chatID: Int64) async throws -> Int64? {
+        try await read { db in
             try Int64.fetchOne(db, sql: "SELECT messageId FROM message WHERE alertId = ? AND chatId = ?", arguments: [alertID, chatID])
         }
     }
 
     /// Every sent message of an alert, so an outcome can be shown in each chat.
-    func sentMessages(alertID: String) throws -> [(chatID: Int64, messageID: Int64)] {
-        try writer.read { db in
+    func sentMessages(alertID: String) async throws -> [(chatID: Int64, messageID: Int64)] {
+        try await read { db in
             try Row.fetchAll(
                 db,
                 sql: "SELECT chatId, messageId FROM message WHERE alertId = ? AND state = 'sent'",
@@ -158,12 +158,26 @@ extension HubStore {
         }
     }
 
+    /// For the command line (a synchronous caller); async code uses the `async` overload, which does not hold a thread.
     func alert(shortID: String) throws -> StoredAlert? {
-        try writer.read { db in try StoredAlert.filter(Column("shortId") == shortID).fetchOne(db) }
+        try writer.read { db in try Self.alert(shortID: shortID, in: db) }
     }
 
+    func alert(shortID: String) async throws -> StoredAlert? {
+        try await read { db in try Self.alert(shortID: shortID, in: db) }
+    }
+
+    private static func alert(shortID: String, in db: Database) throws -> StoredAlert? {
+        try StoredAlert.filter(Column("shortId") == shortID).fetchOne(db)
+    }
+
+    /// For the command line; async code uses the `async` overload.
     func alert(id: String) throws -> StoredAlert? {
         try writer.read { db in try StoredAlert.fetchOne(db, key: id) }
+    }
+
+    func alert(id: String) async throws -> StoredAlert? {
+        try await read { db in try StoredAlert.fetchOne(db, key: id) }
     }
 
     /// Alerts newest first (for `bothub alerts` and `/status`).
@@ -180,8 +194,8 @@ extension HubStore {
     /// An alert left `handling` since before `staleBefore` is taken over too: its command expired at the agent by
     /// then (the agent refuses a command past its `expiresAt`), so it can no longer run, and a failed write of its
     /// outcome must not keep the alert unanswerable for ever.
-    func claimAlert(id: String, choice: String, by actor: String, now: Date, staleBefore: Date? = nil) throws -> AlertClaim {
-        try writer.write { db in
+    func claimAlert(id: String, choice: String, by actor: String, now: Date, staleBefore: Date? = nil) async throws -> AlertClaim {
+        try await write { db in
             try db.execute(
                 sql: """
                     UPDATE alert SET status = 'handling', handledBy = ?, handledAt = ?, pendingChoice = ?, pendingCommand = NULL
@@ -196,9 +210,9 @@ extension HubStore {
     }
 
     /// Stores the command about to be sent for a claimed alert, so a hub killed before the answer sends it again.
-    func recordPendingCommand(alertID: String, command: ResponseCommand) throws {
+    func recordPendingCommand(alertID: String, command: ResponseCommand) async throws {
         let json = String(decoding: try WireCoding.encode(command), as: UTF8.self)
-        try writer.write { db in
+        try await write { db in
             try db.execute(
                 sql: "UPDATE alert SET pendingCommand = ? WHERE id = ? AND status = 'handling'",
                 arguments: [json, alertID]
@@ -207,15 +221,15 @@ extension HubStore {
     }
 
     /// Alerts a choice was being carried out on: at start, those a previous run left unfinished.
-    func handlingAlerts() throws -> [StoredAlert] {
-        try writer.read { db in
+    func handlingAlerts() async throws -> [StoredAlert] {
+        try await read { db in
             try StoredAlert.filter(Column("status") == AlertStatus.handling).order(Column("handledAt")).fetchAll(db)
         }
     }
 
     /// Records the outcome of a claimed alert. A failed attempt reopens it, so the operator can try again.
-    func finishAlert(id: String, outcome: String, reopen: Bool) throws {
-        try writer.write { db in
+    func finishAlert(id: String, outcome: String, reopen: Bool) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE alert SET status = ?, outcome = ?, pendingChoice = NULL, pendingCommand = NULL WHERE id = ?",
                 arguments: [reopen ? AlertStatus.open : AlertStatus.handled, outcome, id]
@@ -224,8 +238,8 @@ extension HubStore {
     }
 
     /// Reopens an alert whose block was lifted, so its buttons work again.
-    func reopenAlert(id: String) throws {
-        try writer.write { db in
+    func reopenAlert(id: String) async throws {
+        try await write { db in
             try db.execute(sql: "UPDATE alert SET status = 'open', handledBy = NULL, handledAt = NULL, outcome = NULL WHERE id = ?", arguments: [id])
         }
     }

@@ -36,8 +36,8 @@ struct StoredDigest: Codable, FetchableRecord, MutablePersistableRecord, Sendabl
 
 extension HubStore {
     /// Alerts of `kind` from `agent` received in `(since, until]`.
-    func alertCount(agent: String, kind: String, since: Date, until: Date) throws -> Int {
-        try writer.read { db in
+    func alertCount(agent: String, kind: String, since: Date, until: Date) async throws -> Int {
+        try await read { db in
             try Int.fetchOne(
                 db,
                 sql: "SELECT COUNT(*) FROM alert WHERE agent = ? AND kind = ? AND receivedAt > ? AND receivedAt <= ?",
@@ -47,8 +47,8 @@ extension HubStore {
     }
 
     /// Critical alerts of `kind` from `agent` received in `(since, until)`: the first one of a kind is never folded.
-    func criticalCount(agent: String, kind: String, since: Date, before: Date) throws -> Int {
-        try writer.read { db in
+    func criticalCount(agent: String, kind: String, since: Date, before: Date) async throws -> Int {
+        try await read { db in
             try Int.fetchOne(
                 db,
                 sql: "SELECT COUNT(*) FROM alert WHERE agent = ? AND kind = ? AND severity = 'critical' AND receivedAt > ? AND receivedAt < ?",
@@ -60,8 +60,8 @@ extension HubStore {
     /// Folds a pending message into the open digest for its chat, agent and kind (opening one if the last went quiet
     /// for longer than `window`). Returns the digest.
     @discardableResult
-    func fold(alert: StoredAlert, chatID: Int64, window: TimeInterval, now: Date) throws -> StoredDigest {
-        try writer.write { db in
+    func fold(alert: StoredAlert, chatID: Int64, window: TimeInterval, now: Date) async throws -> StoredDigest {
+        try await write { db in
             var digest =
                 try StoredDigest
                 .filter(Column("chatId") == chatID && Column("agent") == alert.agent && Column("kind") == alert.kind.rawValue)
@@ -81,8 +81,8 @@ extension HubStore {
     }
 
     /// True while a digest for this chat, agent and kind took an alert within `window`.
-    func hasOpenDigest(chatID: Int64, agent: String, kind: String, window: TimeInterval, now: Date) throws -> Bool {
-        try writer.read { db in
+    func hasOpenDigest(chatID: Int64, agent: String, kind: String, window: TimeInterval, now: Date) async throws -> Bool {
+        try await read { db in
             try StoredDigest
                 .filter(Column("chatId") == chatID && Column("agent") == agent && Column("kind") == kind)
                 .filter(Column("lastAlertAt") >= now.addingTimeInterval(-window))
@@ -90,18 +90,18 @@ extension HubStore {
         }
     }
 
-    func dirtyDigests() throws -> [StoredDigest] {
-        try writer.read { db in try StoredDigest.filter(Column("dirty") == true).order(Column("id")).fetchAll(db) }
+    func dirtyDigests() async throws -> [StoredDigest] {
+        try await read { db in try StoredDigest.filter(Column("dirty") == true).order(Column("id")).fetchAll(db) }
     }
 
-    func digest(shortID: String) throws -> StoredDigest? {
+    func digest(shortID: String) async throws -> StoredDigest? {
         guard let id = Int64(shortID, radix: 16) else { return nil }
-        return try writer.read { db in try StoredDigest.fetchOne(db, key: id) }
+        return try await read { db in try StoredDigest.fetchOne(db, key: id) }
     }
 
     /// Records the shown message and the addresses its block button listed.
-    func markDigestShown(_ id: Int64, messageID: Int64, blockTargets: [String]) throws {
-        try writer.write { db in
+    func markDigestShown(_ id: Int64, messageID: Int64, blockTargets: [String]) async throws {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE digest SET dirty = 0, messageId = ?, blockTargets = ? WHERE id = ?",
                 arguments: [messageID, blockTargets.joined(separator: " "), id]
@@ -110,8 +110,8 @@ extension HubStore {
     }
 
     /// Atomically takes a digest's block button, so it acts once however often (or wherever) it is pressed.
-    func claimDigest(_ id: Int64, by actor: String, now: Date) throws -> AlertClaim {
-        try writer.write { db in
+    func claimDigest(_ id: Int64, by actor: String, now: Date) async throws -> AlertClaim {
+        try await write { db in
             try db.execute(
                 sql: "UPDATE digest SET handledBy = ?, handledAt = ? WHERE id = ? AND handledBy IS NULL AND outcome IS NULL",
                 arguments: [actor, now, id]
@@ -122,15 +122,15 @@ extension HubStore {
         }
     }
 
-    func setDigestOutcome(_ id: Int64, outcome: String) throws {
-        try writer.write { db in
+    func setDigestOutcome(_ id: Int64, outcome: String) async throws {
+        try await write { db in
             try db.execute(sql: "UPDATE digest SET outcome = ? WHERE id = ?", arguments: [outcome, id])
         }
     }
 
     /// The alerts folded into a digest, oldest first.
-    func digestAlerts(_ id: Int64) throws -> [StoredAlert] {
-        try writer.read { db in
+    func digestAlerts(_ id: Int64) async throws -> [StoredAlert] {
+        try await read { db in
             try StoredAlert.fetchAll(
                 db,
                 sql: "SELECT alert.* FROM alert JOIN message ON message.alertId = alert.id WHERE message.digestId = ? ORDER BY alert.receivedAt",

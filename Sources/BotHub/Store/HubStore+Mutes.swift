@@ -37,8 +37,13 @@ struct ChatMute: Codable, FetchableRecord, PersistableRecord, Sendable, Equatabl
 }
 
 extension HubStore {
+    /// For synchronous callers (`bothub mute`); async code uses the `async` overload.
     func mute(_ mute: ChatMute) throws {
         try writer.write { db in try mute.upsert(db) }
+    }
+
+    func mute(_ mute: ChatMute) async throws {
+        try await write { db in try mute.upsert(db) }
     }
 
     /// Lifts the mute of `target` in `chatID` only; false if there was none.

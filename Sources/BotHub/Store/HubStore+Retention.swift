@@ -18,8 +18,8 @@ extension HubStore {
     /// digests whose last alert came before it and that no kept message points to, confirmations, audit rows,
     /// taken update ids, and blocks and mutes that ended before it. An alert still `handling` (a command in
     /// flight, or a hub stopped mid-choice) is kept whatever its age, so its outcome can still be recorded.
-    func prune(before cutoff: Date) throws -> PruneCounts {
-        try writer.write { db in
+    func prune(before cutoff: Date) async throws -> PruneCounts {
+        try await write { db in
             func delete(_ sql: String) throws -> Int {
                 try db.execute(sql: sql, arguments: [cutoff])
                 return db.changesCount

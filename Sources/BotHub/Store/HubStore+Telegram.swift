@@ -3,14 +3,14 @@ import GRDB
 
 extension HubStore {
     /// The next `getUpdates` offset (last handled update id + 1), or nil before the first batch.
-    func telegramOffset() throws -> Int64? {
-        try writer.read { db in
+    func telegramOffset() async throws -> Int64? {
+        try await read { db in
             try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'telegram.offset'").flatMap(Int64.init)
         }
     }
 
-    func saveTelegramOffset(_ offset: Int64) throws {
-        try writer.write { db in
+    func saveTelegramOffset(_ offset: Int64) async throws {
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO setting (key, value) VALUES ('telegram.offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 arguments: [String(offset)]
@@ -19,8 +19,8 @@ extension HubStore {
     }
 
     /// Marks an update as taken; false if it was taken before (a redelivery after a crash), so it is not handled twice.
-    func takeUpdate(_ updateID: Int64, now: Date) throws -> Bool {
-        try writer.write { db in
+    func takeUpdate(_ updateID: Int64, now: Date) async throws -> Bool {
+        try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO processedUpdate (updateId, at) VALUES (?, ?)", arguments: [updateID, now])
             return db.changesCount == 1
         }
@@ -40,8 +40,8 @@ extension HubStore {
     }
 
     /// Remembers that a user must tap again to confirm `choice` before `expiresAt`.
-    func saveConfirmation(alertID: String, choice: String, userID: Int64, expiresAt: Date) throws {
-        try writer.write { db in
+    func saveConfirmation(alertID: String, choice: String, userID: Int64, expiresAt: Date) async throws {
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO confirmation (alertId, choice, userId, expiresAt) VALUES (?, ?, ?, ?)
@@ -53,8 +53,8 @@ extension HubStore {
     }
 
     /// Takes (and deletes) the pending confirmation of `userID` for `alertID`, if it matches `choice` and is unexpired.
-    func takeConfirmation(alertID: String, choice: String, userID: Int64, now: Date) throws -> Bool {
-        try writer.write { db in
+    func takeConfirmation(alertID: String, choice: String, userID: Int64, now: Date) async throws -> Bool {
+        try await write { db in
             let expiresAt = try Date.fetchOne(
                 db,
                 sql: "SELECT expiresAt FROM confirmation WHERE alertId = ? AND userId = ? AND choice = ?",
@@ -69,8 +69,8 @@ extension HubStore {
 
 extension HubStore {
     /// Records that group `from` became supergroup `to` and moves its unsent messages there.
-    func migrateChat(from: Int64, to: Int64) throws {
-        try writer.write { db in
+    func migrateChat(from: Int64, to: Int64) async throws {
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO chat (id, language, migratedFrom) VALUES (?, (SELECT language FROM chat WHERE id = ?), ?)
@@ -94,8 +94,8 @@ extension HubStore {
         }
     }
 
-    func setChatBlocked(_ chatID: Int64, _ blocked: Bool) throws {
-        try writer.write { db in
+    func setChatBlocked(_ chatID: Int64, _ blocked: Bool) async throws {
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO chat (id, blocked) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET blocked = excluded.blocked",
                 arguments: [chatID, blocked]
@@ -103,7 +103,7 @@ extension HubStore {
         }
     }
 
-    func isChatBlocked(_ chatID: Int64) throws -> Bool {
-        try writer.read { db in try Bool.fetchOne(db, sql: "SELECT blocked FROM chat WHERE id = ?", arguments: [chatID]) ?? false }
+    func isChatBlocked(_ chatID: Int64) async throws -> Bool {
+        try await read { db in try Bool.fetchOne(db, sql: "SELECT blocked FROM chat WHERE id = ?", arguments: [chatID]) ?? false }
     }
 }

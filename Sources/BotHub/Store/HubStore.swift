@@ -27,6 +27,20 @@ struct HubStore: Sendable {
         try Self.migrator.migrate(writer)
     }
 
+    /// GRDB's async write for the hub's async code: the wait for SQLite (a lock held by another connection, the
+    /// commit's fsync) happens on GRDB's queue, so it never holds a thread of the cooperative pool. It runs in a task
+    /// of its own because GRDB refuses an access from a cancelled task, and what a cancelled caller writes must still
+    /// be written: a press cut short at shutdown reopens its alert and audits the result.
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Task { try await writer.write(updates) }.value
+    }
+
+    /// GRDB's async read (a reader connection of the WAL pool), off the cooperative pool and not cut short by the
+    /// caller's cancellation either.
+    func read<T: Sendable>(_ value: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await Task { try await writer.read(value) }.value
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in

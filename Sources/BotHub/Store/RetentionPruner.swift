@@ -14,7 +14,7 @@ struct RetentionPruner: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                pruneOnce()
+                await pruneOnce()
                 try? await Task.sleep(for: interval)
             }
         }
@@ -22,10 +22,10 @@ struct RetentionPruner: Service {
 
     /// One prune; a failure is logged and the next day's run tries again.
     @discardableResult
-    func pruneOnce() -> PruneCounts? {
+    func pruneOnce() async -> PruneCounts? {
         let cutoff = now().addingTimeInterval(-retention)
         do {
-            let counts = try store.prune(before: cutoff)
+            let counts = try await store.prune(before: cutoff)
             logger.info(
                 "pruned the hub database",
                 metadata: [

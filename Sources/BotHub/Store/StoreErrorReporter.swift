@@ -36,4 +36,27 @@ struct StoreErrorReporter: Sendable {
     func perform(_ operation: String, context: Logger.Metadata = [:], _ body: () throws -> Void) -> Bool {
         attempt(operation, context: context, body) != nil
     }
+
+    /// Runs `body` (the store's `async` methods, which wait for SQLite off the cooperative pool); on an error reports
+    /// it and returns nil.
+    ///
+    /// It runs on the caller's actor (`isolation`), so an actor's closure over its own state need not be sendable.
+    func attempt<T>(
+        _ operation: String, context: Logger.Metadata = [:], isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T
+    ) async -> T? {
+        do {
+            return try await body()
+        } catch {
+            report(error, operation: operation, context: context)
+            return nil
+        }
+    }
+
+    /// Runs `body` (async); on an error reports it and returns false.
+    @discardableResult
+    func perform(
+        _ operation: String, context: Logger.Metadata = [:], isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Void
+    ) async -> Bool {
+        await attempt(operation, context: context, isolation: isolation, body) != nil
+    }
 }

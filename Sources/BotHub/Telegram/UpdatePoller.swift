@@ -67,23 +67,23 @@ struct UpdatePoller: Service {
     /// One `getUpdates` round: takes each new update (in SQLite, saving the offset after each) and returns those this
     /// hub has not handled before, in order, for the caller to handle.
     func pollOnce() async throws(TelegramError) -> [TelegramUpdate] {
-        let offset = storeErrors.attempt("read_telegram_offset") { try store.telegramOffset() }
+        let offset = await storeErrors.attempt("read_telegram_offset") { try await store.telegramOffset() }
         let updates = try await telegram.getUpdates(offset: offset ?? nil, timeout: pollTimeout)
         var taken: [TelegramUpdate] = []
         for update in updates {
             // An update the store cannot take is not handled now, nor its offset saved: Telegram delivers it (and the
             // rest of the batch) again, and it is handled once the store works. The error is logged and counted.
             guard
-                let isNew = storeErrors.attempt(
-                    "take_update", context: ["update": "\(update.updateId)"], { try store.takeUpdate(update.updateId, now: now()) })
+                let isNew = await storeErrors.attempt(
+                    "take_update", context: ["update": "\(update.updateId)"], { try await store.takeUpdate(update.updateId, now: now()) })
             else { break }
             if isNew {
                 taken.append(update)
             } else {
                 logger.info("skipping an update handled before a restart", metadata: ["update": "\(update.updateId)"])
             }
-            storeErrors.perform("save_telegram_offset", context: ["update": "\(update.updateId)"]) {
-                try store.saveTelegramOffset(update.updateId + 1)
+            await storeErrors.perform("save_telegram_offset", context: ["update": "\(update.updateId)"]) {
+                try await store.saveTelegramOffset(update.updateId + 1)
             }
         }
         return taken
@@ -114,7 +114,7 @@ struct UpdatePoller: Service {
 
     /// Tells Telegram which updates were handled, so they are not delivered again to the next hub that starts.
     private func confirmOffset() async {
-        guard let found = storeErrors.attempt("read_telegram_offset", { try store.telegramOffset() }), let offset = found else { return }
+        guard let found = await storeErrors.attempt("read_telegram_offset", { try await store.telegramOffset() }), let offset = found else { return }
         // The service's task is cancelled by now; a fresh task lets this last short call go out.
         let telegram = telegram
         _ = await Task { try? await telegram.getUpdates(offset: offset, timeout: 0) }.value

@@ -182,9 +182,9 @@ extension HubStore {
     // MARK: - Inventory
 
     /// Stores an agent's inventory, replacing its previous one.
-    func saveInventory(_ inventory: PackageInventory, receivedAt: Date) throws {
+    func saveInventory(_ inventory: PackageInventory, receivedAt: Date) async throws {
         let payload = String(decoding: try WireCoding.encode(inventory), as: UTF8.self)
-        try writer.write { db in
+        try await write { db in
             try db.execute(
                 sql: """
                     INSERT INTO inventory (agent, release, receivedAt, payload) VALUES (?, ?, ?, ?)

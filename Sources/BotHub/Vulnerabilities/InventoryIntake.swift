@@ -24,7 +24,7 @@ struct InventoryIntake: Sendable {
             return SealedReply(status: .unprocessable, body: Array("not an inventory of this agent".utf8))
         }
         do {
-            try store.saveInventory(inventory, receivedAt: now())
+            try await store.saveInventory(inventory, receivedAt: now())
             logger.info(
                 "inventory received",
                 metadata: ["agent": "\(inventory.agent)", "release": "\(inventory.release)", "sources": "\(inventory.sources.count)"])

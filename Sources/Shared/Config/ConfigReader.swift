@@ -6,6 +6,8 @@ public final class ProblemLog {
     /// Where each secret read so far came from, for `check-config`'s file-mode check.
     public private(set) var secrets: [SecretSource] = []
 
+    public init() {}
+
     public func add(_ field: String, _ reason: String) {
         problems.append(ConfigProblem(field: field, reason: reason))
     }

@@ -68,7 +68,7 @@ struct ChoiceHandlerTests {
             _ = try store.recordAlert(alert, chats: [chatID] + otherChats.map(\.id), now: clock.now)
             let notifier = AlertNotifier(store: store, catalogs: catalogs, telegram: telegram, roster: roster, logger: Logger(label: "test"))
             _ = await notifier.sendPending()
-            let messageID = try #require(try store.messageID(alertID: alert.id.uuidString, chatID: chatID))
+            let messageID = try #require(try await store.messageID(alertID: alert.id.uuidString, chatID: chatID))
             return Fixture(store: store, telegram: telegram, agent: agent, handler: handler, clock: clock, alert: alert, messageID: messageID)
         }
 
@@ -214,7 +214,7 @@ struct ChoiceHandlerTests {
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         #expect(await hub.shownHTML.contains("⛔ Block 1 h: refused by the agent (203.0.113.9 is in responses.never_block)"))
         await hub.press(hub.data("acknowledge"), by: Self.bob)
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .handled)
+        #expect(try await hub.store.alert(id: hub.alert.id.uuidString)?.status == .handled)
     }
 
     @Test("an unreachable agent is reported as failed with the reason, never as done")
@@ -225,7 +225,7 @@ struct ChoiceHandlerTests {
         let html = await hub.shownHTML
         #expect(html.contains("❌ Block 1 h: failed (connection refused (is sentry-agent running on 127.0.0.1:"))
         #expect(!html.contains("✅"))
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)
+        #expect(try await hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)
     }
 
     @Test("acknowledge settles the alert without any command")

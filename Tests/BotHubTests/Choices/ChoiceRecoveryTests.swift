@@ -46,14 +46,14 @@ struct ChoiceRecoveryTests {
         hub.clock.advance(by: ChoiceSettings().staleClaimAfter + 1)
         await Self.press(hub.data("block_ip_1h"), on: hub, handler: handler)
         #expect(await hub.agent.commands.count == 2)
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .handled)
+        #expect(try await hub.store.alert(id: hub.alert.id.uuidString)?.status == .handled)
     }
 
     @Test("a claim younger than the command lifetime still refuses a second press")
     func freshClaimStillRefuses() async throws {
         let hub = try await Fixture.make()
         defer { Task { await hub.agent.stop() } }
-        #expect(try hub.store.claimAlert(id: hub.alert.id.uuidString, choice: "kill_session", by: "@alice", now: hub.clock.now) == .claimed)
+        #expect(try await hub.store.claimAlert(id: hub.alert.id.uuidString, choice: "kill_session", by: "@alice", now: hub.clock.now) == .claimed)
         hub.clock.advance(by: ChoiceSettings().commandLifetime)
         await hub.press(hub.data("block_ip_1h"), by: ChoiceHandlerTests.bob)
         #expect(await hub.agent.commands.isEmpty)
@@ -65,13 +65,13 @@ struct ChoiceRecoveryTests {
         let hub = try await Fixture.make()
         defer { Task { await hub.agent.stop() } }
         // Given a hub that stopped between the claim and storing the command
-        #expect(try hub.store.claimAlert(id: hub.alert.id.uuidString, choice: "kill_session", by: "@bob", now: hub.clock.now) == .claimed)
+        #expect(try await hub.store.claimAlert(id: hub.alert.id.uuidString, choice: "kill_session", by: "@bob", now: hub.clock.now) == .claimed)
 
         // When the next run recovers
         #expect(await hub.handler.recoverInterruptedChoices() == 1)
 
         // Then the alert is open, the message tells what happened, and a press reaches the agent
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)
+        #expect(try await hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)
         let html = await hub.shownHTML
         #expect(html.contains("Kill session: the hub stopped before carrying this out"))
         #expect(await hub.telegram.message(hub.messageID)?.keyboard.isEmpty == false)
@@ -86,18 +86,18 @@ struct ChoiceRecoveryTests {
         defer { Task { await hub.agent.stop() } }
         // Given a hub killed after storing its command and before the agent's answer
         let id = hub.alert.id.uuidString
-        #expect(try hub.store.claimAlert(id: id, choice: "block_ip_1h", by: "@bob", now: hub.clock.now) == .claimed)
+        #expect(try await hub.store.claimAlert(id: id, choice: "block_ip_1h", by: "@bob", now: hub.clock.now) == .claimed)
         let command = try ResponseCommand(
             for: .blockIP1h, on: hub.alert, by: Operator(telegramUserId: ChoiceHandlerTests.bob.id, name: "@bob"), issuedAt: hub.clock.now,
             lifetime: 120)
-        try hub.store.recordPendingCommand(alertID: id, command: command)
+        try await hub.store.recordPendingCommand(alertID: id, command: command)
 
         // When the next run recovers
         #expect(await hub.handler.recoverInterruptedChoices() == 1)
 
         // Then the same command id reached the agent, and the outcome is recorded and shown
         #expect(await hub.agent.commands.map(\.id) == [command.id])
-        let stored = try #require(try hub.store.alert(id: id))
+        let stored = try #require(try await hub.store.alert(id: id))
         #expect(stored.status == .handled)
         #expect(stored.pendingCommand == nil)
         #expect(await hub.shownHTML.contains("Block 1 h: done. Chosen by @bob"))
@@ -112,7 +112,7 @@ struct StoreCheckingDispatcher: CommandDispatching {
     let seen: SeenCommands
 
     func dispatch(_ command: ResponseCommand, to agentID: String, now: Date) async -> ResponseResult {
-        let stored = try? store.alert(id: command.alertId?.uuidString ?? "")
+        let stored = try? await store.alert(id: command.alertId?.uuidString ?? "")
         await seen.record(command, storedBeforeSending: stored?.pendingCommand.map { $0.contains(command.id.uuidString) } == true)
         return ResponseResult(commandId: command.id, outcome: .done, finishedAt: now)
     }
@@ -140,6 +140,6 @@ extension ChoiceRecoveryTests {
         let entries = await seen.entries
         #expect(entries.count == 1)
         #expect(entries.first?.storedBeforeSending == true)
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.pendingCommand == nil)
+        #expect(try await hub.store.alert(id: hub.alert.id.uuidString)?.pendingCommand == nil)
     }
 }

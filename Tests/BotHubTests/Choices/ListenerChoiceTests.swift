@@ -91,19 +91,19 @@ struct ListenerChoiceTests {
         #expect(mutes.allSatisfy { !$0.includesCritical && $0.until == hub.clock.now.addingTimeInterval(30 * 86_400) })
         #expect(await hub.shownHTML.contains("Program muted by @bob"))
 
-        func stored(_ severity: Severity, exe: String, agent: String = "web-1") throws -> StoredAlert {
+        func stored(_ severity: Severity, exe: String, agent: String = "web-1") async throws -> StoredAlert {
             var evidence = Self.evidence
             evidence.exe = exe
             let alert = Alert(
                 agent: agent, hostname: agent, kind: .newListener, severity: severity, observedAt: hub.clock.now, subject: .listener(evidence),
                 actions: [])
             _ = try hub.store.recordAlert(alert, chats: [ChoiceHandlerTests.chatID], now: hub.clock.now)
-            return try #require(try hub.store.alert(id: alert.id.uuidString))
+            return try #require(try await hub.store.alert(id: alert.id.uuidString))
         }
         let mute = try #require(mutes.first)
-        #expect(mute.hides(try stored(.warning, exe: "/usr/bin/python3"), in: ChoiceHandlerTests.chatID))
-        #expect(!mute.hides(try stored(.critical, exe: "/usr/bin/python3"), in: ChoiceHandlerTests.chatID))
-        #expect(!mute.hides(try stored(.warning, exe: "/usr/bin/node"), in: ChoiceHandlerTests.chatID))
-        #expect(!mute.hides(try stored(.warning, exe: "/usr/bin/python3", agent: "db-1"), in: ChoiceHandlerTests.chatID))
+        #expect(mute.hides(try await stored(.warning, exe: "/usr/bin/python3"), in: ChoiceHandlerTests.chatID))
+        #expect(!mute.hides(try await stored(.critical, exe: "/usr/bin/python3"), in: ChoiceHandlerTests.chatID))
+        #expect(!mute.hides(try await stored(.warning, exe: "/usr/bin/node"), in: ChoiceHandlerTests.chatID))
+        #expect(!mute.hides(try await stored(.warning, exe: "/usr/bin/python3", agent: "db-1"), in: ChoiceHandlerTests.chatID))
     }
 }

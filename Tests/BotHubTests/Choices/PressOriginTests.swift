@@ -19,7 +19,7 @@ struct PressOriginTests {
         await hub.handler.handle(query)
         #expect(await hub.agent.commands.isEmpty)
         #expect(await hub.telegram.answers.last?.text == "This button works only in the chat the alert was sent to.")
-        #expect(try hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)
+        #expect(try await hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)
         #expect(
             try hub.store.auditEntries(since: .distantPast).contains { $0.event == "press_refused" && $0.detail.hasPrefix("press without a chat") })
     }

@@ -82,7 +82,7 @@ extension HubProcessTests {
                 // which is not what this test is about.
                 let store = try HubStore.open(path: harness.stateDirectory + "/hub.sqlite")
                 try await waitUntil("the hub recorded the message id", poll: .milliseconds(10)) {
-                    try store.messageID(alertID: alert.id.uuidString, chatID: HubHarness.chatID) != nil
+                    try await store.messageID(alertID: alert.id.uuidString, chatID: HubHarness.chatID) != nil
                 }
 
                 kill(first.processIdentifier, SIGKILL)
@@ -106,7 +106,7 @@ extension HubProcessTests {
                 // The receipt is the completion signal: the hub answered "duplicate", so it stored no second message.
                 let again = try WireCoding.decode(AlertReceipt.self, from: try await client.post("/alert", body: try WireCoding.encode(alert)))
                 #expect(again.duplicate)
-                #expect(try store.pendingMessages().isEmpty)
+                #expect(try await store.pendingMessages().isEmpty)
                 #expect(await telegram.calls(to: "sendMessage").filter(\.succeeded).count == 1)
                 #expect(await telegram.answeredCallbacks.filter { $0.queryID == query }.count == 1)
 

@@ -119,7 +119,7 @@ extension HubProcessTests {
                 let client = SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: port), agentID: "web-1", key: agent.key)
                 _ = try await client.post("/alert", body: try WireCoding.encode(alert))
                 let store = try HubStore.open(path: harness.stateDirectory + "/hub.sqlite")
-                #expect(try store.alert(shortID: ShortID.make(alert.id)) != nil, "the alert is stored while Telegram is away")
+                #expect(try await store.alert(shortID: ShortID.make(alert.id)) != nil, "the alert is stored while Telegram is away")
 
                 try await telegram.goOnline()
                 let shown = try await telegram.waitUntil(timeout: .seconds(60)) { $0.botMessages(in: HubHarness.chatID).first }

@@ -36,8 +36,8 @@ struct AlertBatchTests {
 
         let results = try await store.recordAlerts([first, second], chats: [Self.chatID], now: Self.now)
         #expect(try results.map { try $0.get() } == [true, true])
-        let firstStored = try #require(try store.alert(id: first.id.uuidString))
-        let secondStored = try #require(try store.alert(id: second.id.uuidString))
+        let firstStored = try #require(try await store.alert(id: first.id.uuidString))
+        let secondStored = try #require(try await store.alert(id: second.id.uuidString))
         #expect(firstStored.shortId == "6f1c2a3b4d5e")
         #expect(secondStored.shortId == "6f1c2a3b4d5e4000", "the second gets a longer prefix of its own id")
 
@@ -77,8 +77,8 @@ struct AlertBatchTests {
             await agent.commands.map(\.action) == [
                 .blockIP(ip: "192.0.2.1", durationSeconds: 3600), .blockIP(ip: "192.0.2.2", durationSeconds: 3600),
             ])
-        #expect(try store.alert(id: first.id.uuidString)?.status == .handled)
-        #expect(try store.alert(id: second.id.uuidString)?.status == .handled)
+        #expect(try await store.alert(id: first.id.uuidString)?.status == .handled)
+        #expect(try await store.alert(id: second.id.uuidString)?.status == .handled)
     }
 
     @Test("every short id length fits in Telegram's 64-byte callback_data, and parses back")
@@ -108,10 +108,10 @@ struct AlertBatchTests {
         #expect((try? results[0].get()) == true)
         #expect((try? results[1].get()) == nil, "the poisoned alert reports its failure")
         #expect((try? results[2].get()) == true)
-        #expect(try store.alert(id: before.id.uuidString) != nil)
-        #expect(try store.alert(id: after.id.uuidString) != nil)
-        #expect(try store.alert(id: poisoned.id.uuidString) == nil)
-        #expect(try store.pendingMessages().count == 2, "nothing half-written of the failed alert")
+        #expect(try await store.alert(id: before.id.uuidString) != nil)
+        #expect(try await store.alert(id: after.id.uuidString) != nil)
+        #expect(try await store.alert(id: poisoned.id.uuidString) == nil)
+        #expect(try await store.pendingMessages().count == 2, "nothing half-written of the failed alert")
 
         // Through the batcher, as intake uses it: the others are acknowledged, the failed one is not.
         let batcher = AlertWriteBatcher(store: store, chats: { [Self.chatID] }, now: { Self.now })

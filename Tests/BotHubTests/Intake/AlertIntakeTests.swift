@@ -63,8 +63,8 @@ struct AlertIntakeTests {
             let alert = Self.alert()
             let receipt = try WireCoding.decode(AlertReceipt.self, from: try await hub.client.post("/alert", body: try WireCoding.encode(alert)))
             #expect(receipt == AlertReceipt(alertId: alert.id, duplicate: false))
-            #expect(try hub.store.alert(id: alert.id.uuidString)?.agent == "web-1")
-            #expect(try hub.store.pendingMessages().map(\.chatID) == [-100])
+            #expect(try await hub.store.alert(id: alert.id.uuidString)?.agent == "web-1")
+            #expect(try await hub.store.pendingMessages().map(\.chatID) == [-100])
         }
     }
 
@@ -75,7 +75,7 @@ struct AlertIntakeTests {
             _ = try await hub.client.post("/alert", body: try WireCoding.encode(alert))
             let second = try WireCoding.decode(AlertReceipt.self, from: try await hub.client.post("/alert", body: try WireCoding.encode(alert)))
             #expect(second.duplicate)
-            #expect(try hub.store.pendingMessages().count == 1)
+            #expect(try await hub.store.pendingMessages().count == 1)
         }
     }
 
@@ -85,7 +85,7 @@ struct AlertIntakeTests {
             let alert = Self.alert(agent: "db-1")
             let body = try WireCoding.encode(alert)
             await #expect(throws: SealedClientError.self) { try await hub.client.post("/alert", body: body) }
-            #expect(try hub.store.alert(id: alert.id.uuidString) == nil)
+            #expect(try await hub.store.alert(id: alert.id.uuidString) == nil)
         }
     }
 

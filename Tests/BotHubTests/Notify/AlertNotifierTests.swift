@@ -110,8 +110,8 @@ struct AlertNotifierTests {
         _ = try store.recordAlert(Self.alert(1), chats: [42], now: clock.now)
         await telegram.failNextSend(TelegramError(method: "sendMessage", code: 403, detail: "Forbidden: bot was blocked by the user"))
         _ = await notifier.sendPending()
-        #expect(try store.isChatBlocked(42))
-        #expect(try store.pendingMessages().isEmpty)
+        #expect(try await store.isChatBlocked(42))
+        #expect(try await store.pendingMessages().isEmpty)
     }
 
     @Test("a server error backs off and the message is sent on a later pass, not lost")

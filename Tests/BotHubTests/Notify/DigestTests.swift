@@ -70,7 +70,7 @@ struct DigestTests {
         #expect(digest.html.contains("30 × burst of HTTP 404s from 12 addresses"))
         #expect(digest.keyboard.flatMap { $0 }.map(\.text) == ["Block top 10 for 1 h", "Show all"])
         #expect(await hub.telegram.edits > 0)
-        #expect(try hub.store.pendingMessages().isEmpty)
+        #expect(try await hub.store.pendingMessages().isEmpty)
     }
 
     @Test("the first critical alert of a kind is never folded into a digest")

@@ -33,9 +33,9 @@ struct OfflineMonitorTests {
             try store.recentAlerts(limit: 100).reversed().map { try WireCoding.decode(Alert.self, from: Array($0.payload.utf8)) }
         }
 
-        func heartbeat(from agent: String = "web-1") throws {
+        func heartbeat(from agent: String = "web-1") async throws {
             let beat = Heartbeat(agent: agent, version: "1", uptimeSeconds: 5, sentAt: clock.now, queueDepth: 0, dropped: 0, detectors: [])
-            try store.recordHeartbeat(beat, payload: "{}", at: clock.now)
+            try await store.recordHeartbeat(beat, payload: "{}", at: clock.now)
         }
     }
 
@@ -55,21 +55,21 @@ struct OfflineMonitorTests {
     }
 
     @Test("silence up to three heartbeat intervals is not offline")
-    func withinThreeIntervals() throws {
+    func withinThreeIntervals() async throws {
         let setup = try Self.make()
-        try setup.heartbeat()
+        try await setup.heartbeat()
         setup.clock.advance(by: 90)
-        setup.monitor.check()
+        await setup.monitor.check()
         #expect(try setup.alerts().isEmpty)
         #expect(setup.wakes.value == 0)
     }
 
     @Test("silence past three intervals raises one critical agent_offline, shown in every delivery chat, once")
-    func offlineOnce() throws {
+    func offlineOnce() async throws {
         let setup = try Self.make()
-        try setup.heartbeat()
+        try await setup.heartbeat()
         setup.clock.advance(by: 91)
-        setup.monitor.check()
+        await setup.monitor.check()
         let alerts = try setup.alerts()
         try #require(alerts.count == 1)
         #expect(alerts[0].kind == .agentOffline)
@@ -82,26 +82,26 @@ struct OfflineMonitorTests {
         }
         #expect(evidence.lastSeen == Self.start)
         #expect(evidence.detail.hasPrefix("no heartbeat for "))
-        #expect(try setup.store.pendingMessages().map(\.chatID) == [Self.chatID])
+        #expect(try await setup.store.pendingMessages().map(\.chatID) == [Self.chatID])
         #expect(setup.wakes.value == 1, "the notifier is woken for the new alert")
 
         // Still silent at the next checks: no second alert.
         setup.clock.advance(by: 60)
-        setup.monitor.check()
-        setup.monitor.check()
+        await setup.monitor.check()
+        await setup.monitor.check()
         #expect(try setup.alerts().count == 1)
     }
 
     @Test("the first heartbeat after an outage raises agent_recovered, once")
-    func recoveredOnce() throws {
+    func recoveredOnce() async throws {
         let setup = try Self.make()
-        try setup.heartbeat()
+        try await setup.heartbeat()
         setup.clock.advance(by: 120)
-        setup.monitor.check()
+        await setup.monitor.check()
         setup.clock.advance(by: 5)
-        try setup.heartbeat()
-        setup.monitor.check()
-        setup.monitor.check()
+        try await setup.heartbeat()
+        await setup.monitor.check()
+        await setup.monitor.check()
         let alerts = try setup.alerts()
         #expect(alerts.map(\.kind) == [.agentOffline, .agentRecovered])
         #expect(alerts.last?.severity == .info)
@@ -109,23 +109,23 @@ struct OfflineMonitorTests {
 
         // And a second outage is reported again.
         setup.clock.advance(by: 91)
-        setup.monitor.check()
+        await setup.monitor.check()
         #expect(try setup.alerts().map(\.kind) == [.agentOffline, .agentRecovered, .agentOffline])
     }
 
     @Test("an agent that never sent a heartbeat is not reported (it may not be deployed yet)")
-    func neverSeenIsNotReported() throws {
+    func neverSeenIsNotReported() async throws {
         let setup = try Self.make()
-        try setup.heartbeat(from: "web-1")
+        try await setup.heartbeat(from: "web-1")
         setup.clock.advance(by: 3600)
-        setup.monitor.check()
+        await setup.monitor.check()
         #expect(try setup.alerts().map(\.agent) == ["web-1"], "db-1 never reported, so it is not offline")
     }
 
     @Test("the running service checks on its own, and stops when cancelled")
     func serviceChecksPeriodically() async throws {
         let setup = try Self.make(checkEvery: .milliseconds(20))
-        try setup.heartbeat()
+        try await setup.heartbeat()
         let service = Task { try await setup.monitor.run() }
         setup.clock.advance(by: 91)
         try await waitUntil("the service raised agent_offline") { try setup.alerts().map(\.kind) == [.agentOffline] }

@@ -23,53 +23,53 @@ struct RetentionTests {
     }
 
     @Test("rows older than the retention are pruned, newer ones and alerts still being handled are kept")
-    func prunesOldRows() throws {
+    func prunesOldRows() async throws {
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
         let store = try HubStore.inMemory()
         let old = Self.alert(ip: "192.0.2.1")
         let oldHandling = Self.alert(ip: "192.0.2.2")
         _ = try store.recordAlert(old, chats: [-1], now: clock.now)
         _ = try store.recordAlert(oldHandling, chats: [-1], now: clock.now)
-        #expect(try store.claimAlert(id: oldHandling.id.uuidString, choice: "kill_session", by: "@bob", now: clock.now) == .claimed)
-        try store.audit("press", actor: "@bob", alertID: nil, detail: "old", at: clock.now)
-        _ = try store.takeUpdate(1, now: clock.now)
+        #expect(try await store.claimAlert(id: oldHandling.id.uuidString, choice: "kill_session", by: "@bob", now: clock.now) == .claimed)
+        try await store.audit("press", actor: "@bob", alertID: nil, detail: "old", at: clock.now)
+        _ = try await store.takeUpdate(1, now: clock.now)
 
         clock.advance(by: 89 * Self.day)
         let recent = Self.alert(ip: "192.0.2.3")
         _ = try store.recordAlert(recent, chats: [-1], now: clock.now)
-        try store.audit("press", actor: "@bob", alertID: nil, detail: "recent", at: clock.now)
+        try await store.audit("press", actor: "@bob", alertID: nil, detail: "recent", at: clock.now)
 
         clock.advance(by: 2 * Self.day)  // the first rows are now 91 days old, the recent ones 2
         let pruner = RetentionPruner(store: store, retention: 90 * Self.day, logger: Logger(label: "test"), now: { clock.now })
-        let counts = try #require(pruner.pruneOnce())
+        let counts = try #require(await pruner.pruneOnce())
 
         #expect(counts.alerts == 1)
         #expect(counts.messages == 1)
         #expect(counts.auditEntries == 3, "both old alerts' rows and the old press")
         #expect(counts.processedUpdates == 1)
-        #expect(try store.alert(id: old.id.uuidString) == nil)
-        #expect(try store.alert(id: oldHandling.id.uuidString)?.status == .handling, "a choice in flight is never pruned")
-        #expect(try store.alert(id: recent.id.uuidString) != nil)
+        #expect(try await store.alert(id: old.id.uuidString) == nil)
+        #expect(try await store.alert(id: oldHandling.id.uuidString)?.status == .handling, "a choice in flight is never pruned")
+        #expect(try await store.alert(id: recent.id.uuidString) != nil)
         #expect(try store.auditEntries(since: .distantPast).map(\.detail).contains("recent"))
         #expect(!(try store.auditEntries(since: .distantPast).map(\.detail).contains("old")))
-        #expect(try store.pendingMessages().map(\.alert.id).sorted() == [oldHandling.id.uuidString, recent.id.uuidString].sorted())
+        #expect(try await store.pendingMessages().map(\.alert.id).sorted() == [oldHandling.id.uuidString, recent.id.uuidString].sorted())
 
         // A second run finds nothing more to do.
-        #expect(pruner.pruneOnce() == PruneCounts())
+        #expect(await pruner.pruneOnce() == PruneCounts())
     }
 
     @Test("digests whose alerts were pruned go with them")
-    func prunesDigests() throws {
+    func prunesDigests() async throws {
         let clock = TestClock(Date(timeIntervalSince1970: 1_800_000_000))
         let store = try HubStore.inMemory()
         let alert = Self.alert(ip: "192.0.2.9")
         _ = try store.recordAlert(alert, chats: [-1], now: clock.now)
-        let stored = try #require(try store.alert(id: alert.id.uuidString))
-        try store.fold(alert: stored, chatID: -1, window: 60, now: clock.now)
+        let stored = try #require(try await store.alert(id: alert.id.uuidString))
+        try await store.fold(alert: stored, chatID: -1, window: 60, now: clock.now)
         clock.advance(by: 91 * Self.day)
-        let counts = try store.prune(before: clock.now.addingTimeInterval(-90 * Self.day))
+        let counts = try await store.prune(before: clock.now.addingTimeInterval(-90 * Self.day))
         #expect(counts.digests == 1)
-        #expect(try store.dirtyDigests().isEmpty)
+        #expect(try await store.dirtyDigests().isEmpty)
     }
 
     @Test("hub.retention is configurable, and zero, negative or nonsense is refused naming the field")

@@ -191,7 +191,7 @@ extension HubProcessTests {
         }
 
         @Test("status: version, heartbeat age, outbox, drops, unhealthy inputs, mutes, Telegram as last recorded", enabled)
-        func status() throws {
+        func status() async throws {
             let web = HubConfiguration.AgentEntry(id: "web-1", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: 9), key: AgentKey.generate())
             let db = HubConfiguration.AgentEntry(id: "db-1", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: 9), key: AgentKey.generate())
             let hub = try Hub.make(agents: [web, db])
@@ -201,9 +201,9 @@ extension HubProcessTests {
                 detectors: [
                     DetectorHealth(name: "nginx_404", linesRead: nil, lastLineAt: nil, problem: "/var/log/nginx/access.log: permission denied")
                 ])
-            try hub.store.recordHeartbeat(
+            try await hub.store.recordHeartbeat(
                 heartbeat, payload: String(decoding: try WireCoding.encode(heartbeat), as: UTF8.self), at: Date().addingTimeInterval(-25))
-            try hub.store.mute(
+            try await hub.store.mute(
                 ChatMute(chatId: -100, target: "ssh_session", until: Date().addingTimeInterval(3900), includesCritical: false, mutedBy: "bob"))
             try hub.store.saveTelegramReachability(
                 TelegramReachability(reachable: false, since: Date(), lastCallAt: Date(), error: "getUpdates: network: connection refused"))
@@ -234,7 +234,8 @@ extension HubProcessTests {
             let alert = Self.bruteForce()
             _ = try hub.store.recordAlert(alert, chats: [], now: Date())
             // A press as the running hub records it: by Telegram user 22, configured as bob.
-            try hub.store.audit("press", actor: "@bobby", actorID: 22, alertID: alert.id.uuidString, detail: "block_ip_1h by user 22", at: Date())
+            try await hub.store.audit(
+                "press", actor: "@bobby", actorID: 22, alertID: alert.id.uuidString, detail: "block_ip_1h by user 22", at: Date())
 
             let empty = try hub.run(["blocks"])
             #expect(empty.status == 0)

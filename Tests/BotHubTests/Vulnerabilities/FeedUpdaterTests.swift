@@ -30,7 +30,7 @@ struct FeedUpdaterTests {
     @Test("200 stores the fleet's release, then 304 keeps it, then a 5xx keeps it and says so in the status")
     func conditionalAndFailure() async throws {
         let store = try HubStore.inMemory()
-        try store.saveInventory(Self.inventory(), receivedAt: Date())
+        try await store.saveInventory(Self.inventory(), receivedAt: Date())
         let directory = try TemporaryDirectory("vigil-feed")
         defer { directory.remove() }
         let server = FeedServer()
@@ -66,7 +66,7 @@ struct FeedUpdaterTests {
     @Test("a feed that breaks off mid-document is refused and the stored one stays whole")
     func malformedKeepsOld() async throws {
         let store = try HubStore.inMemory()
-        try store.saveInventory(Self.inventory(), receivedAt: Date())
+        try await store.saveInventory(Self.inventory(), receivedAt: Date())
         let directory = try TemporaryDirectory("vigil-feed")
         defer { directory.remove() }
         let server = FeedServer()
@@ -101,7 +101,7 @@ struct FeedUpdaterTests {
     @Test("a release new to the fleet is fetched in full even when the server's copy is unchanged")
     func newReleaseRefetches() async throws {
         let store = try HubStore.inMemory()
-        try store.saveInventory(Self.inventory(), receivedAt: Date())
+        try await store.saveInventory(Self.inventory(), receivedAt: Date())
         let directory = try TemporaryDirectory("vigil-feed")
         defer { directory.remove() }
         let server = FeedServer()
@@ -109,7 +109,7 @@ struct FeedUpdaterTests {
         try await server.serve { url in
             let updater = Self.updater(url: url, store: store, directory: directory.path)
             #expect(await updater.refresh() == .updated(advisories: Self.bookwormAdvisories))
-            try store.saveInventory(Self.inventory(agent: "old-1", release: "bullseye"), receivedAt: Date())
+            try await store.saveInventory(Self.inventory(agent: "old-1", release: "bullseye"), receivedAt: Date())
             // bullseye adds CVE-2024-0001 and CVE-2024-0007 of openssl.
             #expect(await updater.refresh() == .updated(advisories: Self.bookwormAdvisories + 2))
         }
