@@ -23,9 +23,12 @@ struct PressUnderLockTests {
     final class LockHolder: Sendable {
         private let locked = Atomic<Bool>(false)
         private let releasedByTest = Atomic<Bool>(false)
+        private let committed = Atomic<Bool>(false)
         private let semaphore = DispatchSemaphore(value: 0)
 
         var isLocked: Bool { locked.load(ordering: .acquiring) }
+        /// The holder has let the lock go (by `release()` or by its timeout) and ended its transaction.
+        var isCommitted: Bool { committed.load(ordering: .acquiring) }
         /// False when the lock was released by the timeout: the test could not run while it was held.
         var wasReleasedByTest: Bool { releasedByTest.load(ordering: .acquiring) }
 
@@ -42,6 +45,7 @@ struct PressUnderLockTests {
                 } catch {
                     Issue.record("the lock holder failed: \(error)")
                 }
+                committed.store(true, ordering: .releasing)
             }
             thread.start()
         }
@@ -106,15 +110,17 @@ struct PressUnderLockTests {
                 }
             }
         }
-        // Other work on the same executor: a task ticking every millisecond must reach 20 ticks while the presses
-        // wait; then it looks at the alerts (a WAL read is not blocked by the lock) and lets the lock go.
+        // Other work on the same executor: a task that yields 200 times (each turn queued behind whatever else the
+        // executor runs, and needing nothing from the global pool, which the parallel suite may keep busy) must finish
+        // while the presses wait; then it looks at the alerts (a WAL read is not blocked by the lock) and lets it go.
         let whileLocked = StatusSnapshot()
         let ticker = Task(executorPreference: executor) {
-            for _ in 0..<20 { try? await Task.sleep(for: .milliseconds(1)) }
+            for _ in 0..<200 { await Task.yield() }
             whileLocked.statuses.withLock { $0 = (try? alerts.map { try store.alert(id: $0.id.uuidString)?.status }) ?? [] }
             lock.release()
         }
         await ticker.value
+        try await waitUntil("the lock holder ends its transaction") { lock.isCommitted }
         #expect(lock.wasReleasedByTest, "the presses' executor was blocked while SQLite was locked: the ticker waited for the 3 s timeout")
         // The presses really were waiting for the lock: none had claimed its alert yet.
         #expect(whileLocked.statuses.withLock { $0 } == Array(repeating: .open, count: presses))
