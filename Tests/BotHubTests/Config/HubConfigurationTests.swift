@@ -12,12 +12,6 @@ struct HubConfigurationTests {
     static let key = AgentKey.generate().base64
     static let token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123"
 
-    /// The repository root, found from this file's path.
-    static func repositoryFile(_ relative: String, filePath: String = #filePath) -> String {
-        URL(fileURLWithPath: filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent(relative).path
-    }
-
     func problems(_ operation: () throws -> Void) -> [String] {
         do {
             try operation()
@@ -32,7 +26,7 @@ struct HubConfigurationTests {
     @Test("the example hub configuration is valid once its secrets are in the environment")
     func hubExample() throws {
         let configuration = try HubConfiguration.load(
-            path: Self.repositoryFile("config/hub.example.yml"),
+            path: repositoryPath("config/hub.example.yml"),
             environment: ["VIGIL_BOT_TOKEN": Self.token, "VIGIL_WEB1_KEY": Self.key]
         )
         #expect(configuration.telegram.chats.first?.operators.map(\.role) == [.admin, .operator])
