@@ -53,7 +53,10 @@ struct AgentRuntime {
             // The hub's connections are never pushed out to make room for a stranger's.
             trustedPeers: HostResolver.addresses(of: agent.hubEndpoint.host)
         )
-        var services: [any Service] = [endpoint, detection, delivery, heartbeat, OutboxGauge(outbox: outbox, delivery: delivery, metrics: metrics)]
+        var services: [any Service] = [
+            endpoint, detection, delivery, heartbeat, OutboxGauge(outbox: outbox, delivery: delivery, metrics: metrics),
+            StartupCodeShedder(logger: logger),
+        ]
         if agent.responses.upgradePackages && !dryRun {
             // Reports upgrades that end, including those that ended while the agent was down.
             services.append(
