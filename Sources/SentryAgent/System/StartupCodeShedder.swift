@@ -51,7 +51,7 @@ struct StartupCodeShedder: Service {
         }
         for mapping in Self.readOnlyMappings(of: executable, in: maps) {
             guard let start = UnsafeMutableRawPointer(bitPattern: mapping.start) else { continue }
-            let length = mapping.end - mapping.start
+            let length = Int(mapping.end - mapping.start)
             // Either may fail on an old kernel (EINVAL): the mapping then just stays as it is.
             _ = madvise(start, length, MADV_PAGEOUT)
             _ = madvise(start, length, MADV_RANDOM)
@@ -63,7 +63,7 @@ struct StartupCodeShedder: Service {
             report.droppedFileCache = posix_fadvise(descriptor, 0, 0, POSIX_FADV_DONTNEED) == 0
             close(descriptor)
         }
-        _ = malloc_trim(0)
+        _ = mallocTrim?(0)
         return report
     }
 
@@ -81,6 +81,12 @@ struct StartupCodeShedder: Service {
             }
             return (start, end)
         }
+    }
+
+    /// glibc's `malloc_trim` (`<malloc.h>` is not in the Glibc module): returns freed heap pages to the system.
+    private typealias MallocTrim = @convention(c) (Int) -> Int32
+    private static let mallocTrim: MallocTrim? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim").map {
+        unsafeBitCast($0, to: MallocTrim.self)
     }
 
     private static func ownExecutable() -> String? {
