@@ -6,21 +6,26 @@ import ServiceLifecycle
     import Glibc
 #endif
 
-/// Gives back the pages of the agent's own code that only its start needed, once the start is over.
+/// Gives back the pages of a program's own code that only its start needed, once the start is over.
 ///
 /// Why: the kernel maps a binary's code 64 KiB at a time (fault-around over large page-cache folios), and the start
-/// runs code spread over the whole static binary (configuration, baselines, first scans), so after start about 16 MiB
-/// of the binary is resident although the steady loop needs a fraction of it (README, "Footprint"). Once settled,
+/// runs code spread over the whole static binary (configuration, baselines, first scans), so after start most of the
+/// binary is resident although the steady loop needs a fraction of it (README, "Footprint"). Once settled,
 /// the read-only mappings of the executable are paged out (`MADV_PAGEOUT`: only pages no other process maps), the
 /// binary's now unmapped page-cache pages are dropped (`POSIX_FADV_DONTNEED`) and the mappings are marked random
 /// access (`MADV_RANDOM`: no read-ahead), so from then on the code that runs comes back 4 KiB at a time. The freed
 /// heap is returned with `malloc_trim`. Nothing is lost: a page needed later is read again from the binary.
-struct StartupCodeShedder: Service {
+public struct StartupCodeShedder: Service {
     /// How long after start the agent is taken to be settled (first polls, baselines, first scans done).
-    var settleTime: Duration = .seconds(10)
+    var settleTime: Duration
     let logger: Logger
 
-    func run() async throws {
+    public init(settleTime: Duration = .seconds(10), logger: Logger) {
+        self.settleTime = settleTime
+        self.logger = logger
+    }
+
+    public func run() async throws {
         do {
             try await Task.sleep(for: settleTime)
         } catch {
@@ -30,21 +35,21 @@ struct StartupCodeShedder: Service {
         logger.info(
             "start-up code given back",
             metadata: ["mappings": "\(report.mappings)", "bytes": "\(report.bytes)", "file_dropped": "\(report.droppedFileCache)"])
-        // A service that returns would end the service group: stay until the agent stops.
+        // A service that returns would end a service group that does not ignore it: stay until the program stops.
         try? await gracefulShutdown()
     }
 
-    struct Report: Equatable {
+    public struct Report: Equatable {
         /// Read-only mappings of the executable advised.
-        var mappings = 0
+        public var mappings = 0
         /// Their total length.
-        var bytes = 0
+        public var bytes = 0
         /// Whether the binary's page cache could be dropped (false when it was replaced on disk since start).
-        var droppedFileCache = false
+        public var droppedFileCache = false
     }
 
     /// Pages out and re-advises the read-only mappings of `/proc/self/exe`; see the type's comment.
-    static func shed() -> Report {
+    public static func shed() -> Report {
         var report = Report()
         guard let executable = ownExecutable(), let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else {
             return report
@@ -70,7 +75,7 @@ struct StartupCodeShedder: Service {
     /// The address ranges of `executable`'s mappings that are not writable (code and read-only data). A
     /// `/proc/self/maps` line is `start-end perms offset dev inode` and, after padding, the path (the only field with
     /// a slash).
-    static func readOnlyMappings(of executable: String, in maps: String) -> [(start: UInt, end: UInt)] {
+    public static func readOnlyMappings(of executable: String, in maps: String) -> [(start: UInt, end: UInt)] {
         maps.split(separator: "\n").compactMap { line in
             guard let slash = line.firstIndex(of: "/"), line[slash...] == executable[...] else { return nil }
             let fields = line[..<slash].split(separator: " ")
