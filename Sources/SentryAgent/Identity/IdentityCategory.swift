@@ -1,3 +1,5 @@
+import Shared
+
 /// What a watched file is for; it picks the semantic difference and the severity rules.
 enum IdentityCategory: String, Sendable, Codable, CaseIterable {
     case passwd, shadow, group, gshadow, sudoers
@@ -22,4 +24,15 @@ enum IdentityCategory: String, Sendable, Codable, CaseIterable {
 
     /// The largest file whose copy is kept; bigger files are compared by hash only.
     static let copyLimit = 256 * 1024
+}
+
+extension IdentityEvidence {
+    /// A Revert can work: the file exists before and after the change, and is of a kind whose content is kept and
+    /// small enough to have been kept.
+    var isRevertible: Bool {
+        guard !isDigest, sha256Before != nil, sha256After != nil, let category = IdentityCategory(rawValue: category), category.keepsCopy,
+            let size = sizeBefore
+        else { return false }
+        return size <= IdentityCategory.copyLimit
+    }
 }

@@ -62,6 +62,13 @@ struct IdentityStore: Sendable {
         try PrivateFile.replace(current, with: content)
     }
 
+    /// Forgets the copy from before the last change of `path` (an accepted change); returns why it failed, or nil.
+    func discardPreviousCopy(_ path: String) -> String? {
+        let previous = copyPath(path) + Self.previousSuffix
+        guard unlink(previous) == 0 || errno == ENOENT else { return "cannot remove \(previous): \(String(cString: strerror(errno)))" }
+        return nil
+    }
+
     /// Forgets the current copy of a removed file; the previous one stays for a Revert.
     func removeCopy(_ path: String) {
         let current = copyPath(path)
