@@ -23,7 +23,8 @@ extension DetectionService {
         let interval = identity.verifyInterval
         let watching = Task {
             await FollowerThread.run(name: "vigil-identity") {
-                let monitor = IdentityMonitor(watched: watched, detector: detector, store: store, logger: logger)
+                let monitor = IdentityMonitor(
+                    watched: watched, detector: detector, store: store, logger: logger, sshdReader: SSHDEffectiveReader.make(root: identity.root))
                 IdentityWatchLoop(monitor: monitor, verifyInterval: interval, wallClock: wallClock, logger: logger).run(stop: stop) {
                     continuation.yield($0)
                 }
