@@ -36,3 +36,14 @@ extension IdentityEvidence {
         return size <= IdentityCategory.copyLimit
     }
 }
+
+extension IdentityEvidence {
+    /// The account an account-file change is about (a member added to a group: the member), for the log's "who".
+    var changedAccount: String? {
+        guard !isDigest, ["passwd", "shadow", "group", "gshadow"].contains(category) else { return nil }
+        guard let fact = changes.first(where: { $0.target != nil && $0.change != "group_added" && $0.change != "group_removed" }),
+            let target = fact.target
+        else { return nil }
+        return fact.change.hasPrefix("group_member") ? target.split(separator: ":").first.map(String.init) : target
+    }
+}
