@@ -57,13 +57,13 @@ struct IdentityActionRunner: Sendable {
 
     private func applyChecked(_ action: ResponseAction) async -> ActionReport {
         switch action {
-        case .acceptChange(let path, let sha256): responder.accept(path: path, sha256: sha256)
-        case .revertFile(let path, let sha256, let before): responder.revert(path: path, expectedSHA256: sha256, previousSHA256: before)
-        case .removeKey(let path, let fingerprint): responder.removeKey(path: path, fingerprint: fingerprint)
-        case .lockUser(let user): await responder.lockUser(user)
-        case .removeFromGroup(let user, let group): await responder.removeFromGroup(user: user, group: group)
-        case .killWriter(let pid, let startTime): await responder.killWriter(pid: pid, startTime: startTime)
-        default: .refused("\(action.name) is not an identity action")
+        case .acceptChange(let path, let sha256): return responder.accept(path: path, sha256: sha256)
+        case .revertFile(let path, let sha256, let before): return responder.revert(path: path, expectedSHA256: sha256, previousSHA256: before)
+        case .removeKey(let path, let fingerprint): return responder.removeKey(path: path, fingerprint: fingerprint)
+        case .lockUser(let user): return await responder.lockUser(user)
+        case .removeFromGroup(let user, let group): return await responder.removeFromGroup(user: user, group: group)
+        case .killWriter(let pid, let startTime): return await responder.killWriter(pid: pid, startTime: startTime)
+        default: return .refused("\(action.name) is not an identity action")
         }
     }
 
@@ -71,9 +71,12 @@ struct IdentityActionRunner: Sendable {
     func refusal(_ action: ResponseAction) -> ActionReport? {
         switch action {
         case .acceptChange(let path, let sha256):
-            if let sha256, !Self.isSHA256(sha256) { return .refused("not a SHA-256: \(sha256)") }
-            // A removed file is no longer recorded; its path must still be one the watch could have recorded.
-            return sha256 == nil ? (Self.isPlainAbsolutePath(path) ? nil : .refused("not a watched file: \(path)")) : watchedFile(path) { _ in true }
+            guard let sha256 else {
+                // A removed file is no longer recorded; its path must still be one the watch could have recorded.
+                return Self.isPlainAbsolutePath(path) ? nil : .refused("not a watched file: \(path)")
+            }
+            guard Self.isSHA256(sha256) else { return .refused("not a SHA-256: \(sha256)") }
+            return watchedFile(path) { _ in true }
         case .revertFile(let path, let sha256, let before):
             guard Self.isSHA256(sha256), Self.isSHA256(before) else { return .refused("not a SHA-256") }
             return watchedFile(path, \.keepsCopy)
@@ -148,7 +151,8 @@ struct IdentityActionRunner: Sendable {
     }
 
     static func isSHA256(_ text: String) -> Bool {
-        text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
+        text.utf8.count == 64
+            && text.utf8.allSatisfy { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
     }
 }
 
@@ -167,7 +171,7 @@ struct IdentityApplyAnswer: Codable, Sendable, Equatable {
     /// The report `identity-apply` printed, or why the run failed.
     static func report(from output: ProgramOutput) -> ActionReport {
         guard output.succeeded else { return .failed("identity-apply: \(output.failureReason)") }
-        let last = output.standardOutput.split(separator: UInt8(ascii: "\n")).last.map(Array.init) ?? []
+        let last = output.standardOutput.split(separator: UInt8(ascii: "\n")).last.map { Array($0) } ?? []
         do {
             return try WireCoding.decode(IdentityApplyAnswer.self, from: last).report
         } catch {

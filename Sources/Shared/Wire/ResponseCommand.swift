@@ -111,13 +111,15 @@ public enum ResponseAction: Codable, Sendable, Equatable {
         case "unblock_port":
             self = .unblockPort(transport: try container.decode(String.self, forKey: .transport), port: try container.decode(Int.self, forKey: .port))
         case "accept_change":
-            self = .acceptChange(path: try container.decode(String.self, forKey: .path), sha256: try container.decodeIfPresent(String.self, forKey: .sha256))
+            self = .acceptChange(
+                path: try container.decode(String.self, forKey: .path), sha256: try container.decodeIfPresent(String.self, forKey: .sha256))
         case "revert_file":
             self = .revertFile(
                 path: try container.decode(String.self, forKey: .path), sha256: try container.decode(String.self, forKey: .sha256),
                 sha256Before: try container.decode(String.self, forKey: .sha256Before))
         case "remove_key":
-            self = .removeKey(path: try container.decode(String.self, forKey: .path), fingerprint: try container.decode(String.self, forKey: .fingerprint))
+            self = .removeKey(
+                path: try container.decode(String.self, forKey: .path), fingerprint: try container.decode(String.self, forKey: .fingerprint))
         case "lock_user": self = .lockUser(user: try container.decode(String.self, forKey: .user))
         case "remove_from_group":
             self = .removeFromGroup(user: try container.decode(String.self, forKey: .user), group: try container.decode(String.self, forKey: .group))

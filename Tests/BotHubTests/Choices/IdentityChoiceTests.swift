@@ -67,13 +67,15 @@ struct IdentityChoiceTests {
         await hub.press(hub.data("revert_file"), by: ChoiceHandlerTests.alice)
         await hub.press(hub.data("confirm_revert_file"), by: ChoiceHandlerTests.alice)
         #expect(
-            await hub.agent.commands.map(\.action) == [.revertFile(path: "/root/.ssh/authorized_keys", sha256: Self.after, sha256Before: Self.before)])
+            await hub.agent.commands.map(\.action) == [.revertFile(path: "/root/.ssh/authorized_keys", sha256: Self.after, sha256Before: Self.before)]
+        )
         #expect(await hub.shownHTML.contains("Revert: refused by the agent (/root/.ssh/authorized_keys changed again since the alert)"))
         // Refused again (the writer ended), so the alert stays open for the next choice.
         await hub.agent.answer(.refused(reason: "the process has ended or its pid was reused"))
         await hub.press(hub.data("kill_writer"), by: ChoiceHandlerTests.alice)
         await hub.press(hub.data("confirm_kill_writer"), by: ChoiceHandlerTests.alice)
         await hub.press(hub.data("kill_session"), by: ChoiceHandlerTests.alice)
-        #expect(await hub.agent.commands.map(\.action).suffix(2) == [.killWriter(pid: 4242, startTime: 777), .killSession(pid: 4100, startTime: 555)])
+        #expect(
+            await hub.agent.commands.map(\.action).suffix(2) == [.killWriter(pid: 4242, startTime: 777), .killSession(pid: 4100, startTime: 555)])
     }
 }

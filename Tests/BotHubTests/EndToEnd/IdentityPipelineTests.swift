@@ -18,7 +18,8 @@ extension HubProcessTests {
         static var agentBinary: String { FullPipelineTests.agentBinary }
         static let tools = ["/usr/sbin/useradd", "/usr/sbin/usermod", "/usr/bin/ssh-keygen", "/usr/bin/tee"]
         static var canRun: Bool {
-            getuid() == 0 && FileManager.default.isExecutableFile(atPath: agentBinary) && tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+            getuid() == 0 && FileManager.default.isExecutableFile(atPath: agentBinary)
+                && tools.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
         }
         static let reason: Comment = "needs root, the sentry-agent binary (swift build --build-tests), useradd, usermod, ssh-keygen and tee"
 

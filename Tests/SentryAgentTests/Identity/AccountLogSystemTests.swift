@@ -31,13 +31,17 @@ struct AccountLogSystemTests {
         log.record(
             program: "useradd", message: "new user: name=carol, UID=1002, GID=1002, home=/home/carol, shell=/bin/sh, from=/dev/pts/1", time: 1002)
         #expect(log.describe(account: "bob", around: 1002) == "by alice via sudo /usr/sbin/usermod -aG sudo bob")
-        #expect(log.describe(account: "carol", around: 1002) == "useradd: new user: name=carol, UID=1002, GID=1002, home=/home/carol, shell=/bin/sh, from=/dev/pts/1")
+        #expect(
+            log.describe(account: "carol", around: 1002)
+                == "useradd: new user: name=carol, UID=1002, GID=1002, home=/home/carol, shell=/bin/sh, from=/dev/pts/1")
         #expect(log.describe(account: "alice", around: 1002) == nil, "alice ran sudo; no line changed her account")
         #expect(log.describe(account: "bob", around: 1001 + 301) == nil, "older than the window")
         #expect(log.describe(account: "dave", around: 1002) == nil)
     }
 
-    @Test("an auth.log followed by the agent: the sudo line, then usermod -aG sudo → the alert says by alice via sudo usermod", .enabled(if: canRun, reason))
+    @Test(
+        "an auth.log followed by the agent: the sudo line, then usermod -aG sudo → the alert says by alice via sudo usermod",
+        .enabled(if: canRun, reason))
     func fromAuthLog() async throws {
         let tree = try IdentityTree()
         defer { tree.tree.remove(); tree.state.remove() }
@@ -62,7 +66,8 @@ struct AccountLogSystemTests {
         let service = DetectionSystemTests.startService(configuration, state: state, sink: sink)
         defer { service.cancel() }
         try await waitUntil("the auth log is followed and the identity baseline formed", timeout: .seconds(20)) {
-            FileManager.default.fileExists(atPath: state + "/positions/ssh.json") && FileManager.default.fileExists(atPath: state + "/identity/baseline.json")
+            FileManager.default.fileExists(atPath: state + "/positions/ssh.json")
+                && FileManager.default.fileExists(atPath: state + "/identity/baseline.json")
         }
 
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: authLog))

@@ -47,9 +47,12 @@ struct IdentityActionRunnerTests {
                 .acceptChange, .removeKey, .revertFile, .killWriter, .killSession, .blockIP1h, .blockIP24h, .blockIPPermanent,
             ])
         let group = Self.evidence(
-            path: "/etc/group", category: "group", [IdentityFact(change: "group_member_added", detail: "bob added to group sudo", target: "bob:sudo")],
-            writer: WriterEvidence(pid: 5000, pidStartTime: 1, exe: "/usr/sbin/usermod", commandLine: nil, loginUID: nil, loginUser: nil, parents: []))
-        #expect(factory.actions(for: Self.detection(group)) == [.acceptChange, .removeFromGroup, .revertFile], "the writer has exited: no Kill writer")
+            path: "/etc/group", category: "group",
+            [IdentityFact(change: "group_member_added", detail: "bob added to group sudo", target: "bob:sudo")],
+            writer: WriterEvidence(pid: 5000, pidStartTime: 1, exe: "/usr/sbin/usermod", commandLine: nil, loginUID: nil, loginUser: nil, parents: [])
+        )
+        #expect(
+            factory.actions(for: Self.detection(group)) == [.acceptChange, .removeFromGroup, .revertFile], "the writer has exited: no Kill writer")
         let user = Self.evidence(path: "/etc/passwd", category: "passwd", [IdentityFact(change: "user_added", detail: "user x added", target: "x")])
         #expect(factory.actions(for: Self.detection(user)) == [.acceptChange, .lockUser, .revertFile])
         let created = Self.evidence(path: "/etc/cron.d/x", category: "cron", [IdentityFact(change: "line_added", detail: "cron line")], before: nil)
@@ -97,7 +100,8 @@ struct IdentityActionRunnerTests {
         #expect(runner.invocations.isEmpty, "nothing ran for \(action)")
     }
 
-    @Test("under systemd a file-writing answer runs as `systemd-run --wait --pipe … sentry-agent identity-apply`, argv only, and its report comes back")
+    @Test(
+        "under systemd a file-writing answer runs as `systemd-run --wait --pipe … sentry-agent identity-apply`, argv only, and its report comes back")
     func transientUnit() async throws {
         let state = try Self.state(["/root/.ssh/authorized_keys": .authorizedKeys])
         defer { state.remove() }

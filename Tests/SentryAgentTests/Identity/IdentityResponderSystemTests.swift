@@ -122,9 +122,12 @@ struct IdentityResponderSystemTests {
         answers.executable = try #require(FollowerCrashTests.agentBinary)
         func apply(_ action: ResponseAction) async throws -> ActionReport {
             let argv = try answers.applyArguments(action)
-            return IdentityApplyAnswer.report(from: await ProcessCommandRunner().run(ProgramInvocation(argv[0], Array(argv.dropFirst()), timeout: .seconds(30))))
+            return IdentityApplyAnswer.report(
+                from: await ProcessCommandRunner().run(ProgramInvocation(argv[0], Array(argv.dropFirst()), timeout: .seconds(30))))
         }
-        #expect(try await apply(.removeKey(path: "/etc/hostname", fingerprint: fingerprint)).outcome == .refused(reason: "not a watched file: /etc/hostname"))
+        #expect(
+            try await apply(.removeKey(path: "/etc/hostname", fingerprint: fingerprint)).outcome
+                == .refused(reason: "not a watched file: /etc/hostname"))
         #expect(try await apply(.lockUser(user: "root")).outcome == .refused(reason: "will not lock root"))
         #expect(try Self.read(keys).contains("intruder"), "a refusal changed nothing")
         let removed = try await apply(.removeKey(path: "/root/.ssh/authorized_keys", fingerprint: fingerprint))
@@ -144,7 +147,9 @@ struct IdentityResponderSystemTests {
         let after = try #require(evidence.sha256After)
         let before = try #require(evidence.sha256Before)
         let answers = IdentityActionRunner(stateDirectory: tree.state.path, root: tree.root)
-        #expect(await answers.apply(.acceptChange(path: "/etc/hosts", sha256: before)).outcome == .refused(reason: "/etc/hosts changed again since the alert"))
+        #expect(
+            await answers.apply(.acceptChange(path: "/etc/hosts", sha256: before)).outcome
+                == .refused(reason: "/etc/hosts changed again since the alert"))
         #expect(await answers.apply(.acceptChange(path: "/etc/hosts", sha256: after)).outcome == .done)
         #expect(try Self.read(hosts).contains("203.0.113.66"))
         let revert = await answers.apply(.revertFile(path: "/etc/hosts", sha256: after, sha256Before: before))

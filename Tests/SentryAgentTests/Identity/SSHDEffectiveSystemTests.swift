@@ -25,7 +25,8 @@ struct SSHDEffectiveSystemTests {
         try #require(detections.compactMap(IdentityTree.evidence).first { $0.path == path }, "no alert for \(path)").changes
     }
 
-    @Test("a drop-in that turns passwords on says the effective value it replaced, and a restart keeps the last sshd -T", .enabled(if: canRun, reason))
+    @Test(
+        "a drop-in that turns passwords on says the effective value it replaced, and a restart keeps the last sshd -T", .enabled(if: canRun, reason))
     func effectiveValues() throws {
         let tree = try IdentityTree()
         defer { tree.tree.remove(); tree.state.remove() }

@@ -32,7 +32,8 @@ struct IdentityCommandTests {
     func roundTrip() throws {
         let actions: [ResponseAction] = [
             .acceptChange(path: "/etc/passwd", sha256: "ab"), .acceptChange(path: "/etc/cron.d/x", sha256: nil),
-            .revertFile(path: "/etc/sudoers", sha256: "aa", sha256Before: "bb"), .removeKey(path: "/root/.ssh/authorized_keys", fingerprint: Self.fingerprint),
+            .revertFile(path: "/etc/sudoers", sha256: "aa", sha256Before: "bb"),
+            .removeKey(path: "/root/.ssh/authorized_keys", fingerprint: Self.fingerprint),
             .lockUser(user: "mallory"), .removeFromGroup(user: "mallory", group: "sudo"), .killWriter(pid: 42, startTime: 7),
         ]
         for action in actions {
