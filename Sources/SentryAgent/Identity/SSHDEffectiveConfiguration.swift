@@ -65,7 +65,8 @@ struct SSHDEffectiveReader: Sendable {
 
     /// The reader for `root`'s sshd_config, or nil when no sshd is installed.
     static func make(root: String) -> SSHDEffectiveReader? {
-        guard let sshd = ["/usr/sbin/sshd", "/usr/bin/sshd"].first(where: { access($0, X_OK) == 0 }) else { return nil }
+        let candidates: [String] = ["/usr/sbin/sshd", "/usr/bin/sshd"]
+        guard let sshd = candidates.first(where: { access($0, X_OK) == 0 }) else { return nil }
         let prefix = root == "/" ? "" : root
         return SSHDEffectiveReader(sshd: sshd, configPath: prefix + "/etc/ssh/sshd_config")
     }

@@ -99,7 +99,7 @@ extension HubProcessTests {
             let admin = HubHarness.admin.id
             try await telegram.pressButton(chatID: HubHarness.chatID, messageID: message.messageID, userID: admin, label: label)
             _ = try await telegram.waitUntil(timeout: .seconds(10)) { server in
-                server.message(in: HubHarness.chatID, id: message.messageID)?.buttonLabels.contains("Yes: \(label)") == true ? true : nil
+                server.message(in: HubHarness.chatID, id: message.messageID)?.buttonLabels.joined().contains("Yes: \(label)") == true ? true : nil
             }
             try await telegram.pressButton(chatID: HubHarness.chatID, messageID: message.messageID, userID: admin, label: "Yes: \(label)")
             return try await telegram.waitUntil(timeout: .seconds(30)) { server in
@@ -160,7 +160,7 @@ extension HubProcessTests {
                 let intruder = try await tree.newKey("intruder", in: harness.stateDirectory)
                 try await Tree.run("/usr/bin/tee", ["-a", tree.keys], input: intruder.line + "\n")
                 let keyAlert = try await Self.message(telegram, containing: [intruder.fingerprint])
-                #expect(keyAlert.buttonLabels.contains("Revert"))
+                #expect(keyAlert.buttonLabels.joined().contains("Revert"))
                 let removed = try await Self.choose("Remove this key", on: keyAlert, telegram: telegram)
                 #expect(removed.contains("Remove this key: done"), "\(removed)")
                 let keysAfter = try String(contentsOfFile: tree.keys, encoding: .utf8)

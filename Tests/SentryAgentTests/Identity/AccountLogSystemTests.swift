@@ -53,7 +53,7 @@ struct AccountLogSystemTests {
         _ = FileManager.default.createFile(atPath: authLog, contents: nil)
 
         var configuration = DetectorsConfiguration()
-        configuration.ssh.sessions = false
+        // The SSH follower runs only for an SSH detector: sessions on, with nothing in the log for it.
         configuration.ssh.bruteForce = false
         configuration.ssh.source = .file
         configuration.ssh.paths = [authLog]

@@ -47,9 +47,19 @@ struct IdentityCommandTests {
 
     @Test("a writer recorded before the session's start time was added still decodes (the new field is optional)")
     func olderWriterDecodes() throws {
-        let json = #"{"pid":1,"parents":[],"ssh_session_pid":9}"#
+        let json = #"{"login_uid":1000,"parents":[],"pid":1,"ssh_session_pid":9}"#
         let writer = try WireCoding.decode(WriterEvidence.self, from: Array(json.utf8))
-        #expect(writer.sshSessionPID == 9 && writer.sshSessionStartTime == nil)
+        #expect(writer.sshSessionPID == 9 && writer.loginUID == 1000 && writer.sshSessionStartTime == nil)
+    }
+
+    @Test("the writer's session pid, login uid and session start time survive the wire (Kill session needs them on the hub)")
+    func writerRoundTrip() throws {
+        let text = String(decoding: try WireCoding.encode(Self.writer), as: UTF8.self)
+        #expect(text.contains(#""ssh_session_pid":4100"#) && text.contains(#""login_uid":1000"#) && text.contains(#""ssh_session_start_time":555"#))
+        #expect(try WireCoding.decode(WriterEvidence.self, from: Array(text.utf8)) == Self.writer)
+        let alert = Self.alert(Self.keyChange)
+        let decoded = try WireCoding.decode(Alert.self, from: try WireCoding.encode(alert))
+        #expect(try ResponseAction(for: .killSession, on: decoded) == .killSession(pid: 4100, startTime: 555))
     }
 
     @Test("a key added: Remove this key sends the path and fingerprint; Revert the hashes; Kill writer the writer; Accept the content")
