@@ -23,6 +23,8 @@ actor Executor {
         var services = ServiceStopper()
         /// Block port and Unblock port.
         var ports = PortBlockResponder()
+        /// The answers to an identity change (nil: refused as not configured).
+        var identity: IdentityActionRunner? = nil
     }
 
     /// An `expires_at` further ahead than this is refused: it would keep a journal entry alive for that long.
@@ -123,6 +125,12 @@ actor Executor {
             report = await responders.ports.block(transport: transport, port: port)
         case .unblockPort(let transport, let port):
             report = await responders.ports.unblock(transport: transport, port: port)
+        case .acceptChange, .revertFile, .removeKey, .lockUser, .removeFromGroup, .killWriter:
+            if let identity = responders.identity {
+                report = await identity.run(action, commandID: command.id)
+            } else {
+                report = .refused("this agent has no identity state to act on")
+            }
         }
         let result = finished(command, report)
         do {
@@ -166,6 +174,12 @@ actor Executor {
         case .killProcess: configuration.killProcess
         case .stopService: configuration.stopService
         case .blockPort, .unblockPort: configuration.blockPort
+        case .acceptChange: configuration.acceptChange
+        case .revertFile: configuration.revertFile
+        case .removeKey: configuration.removeKey
+        case .lockUser: configuration.lockUser
+        case .removeFromGroup: configuration.removeFromGroup
+        case .killWriter: configuration.killWriter
         }
     }
 
