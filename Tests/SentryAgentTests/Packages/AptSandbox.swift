@@ -44,9 +44,7 @@ struct AptSandbox {
             printf 'deb [trusted=yes] file:%s/main ./\\ndeb [trusted=yes] file:%s/security ./\\n' "$PWD" "$PWD" > etc/sources.list
 
             """
-        try await run(
-            setup + repository("main", label: "Debian", suite: "bookworm", main)
-                + repository("security", label: "Debian-Security", suite: "bookworm-security", security), in: root)
+        try await run(setup + repositories(main: main, security: security), in: root)
         let options = [
             "Dir::Etc::SourceList=\(root)/etc/sources.list", "Dir::Etc::SourceParts=\(root)/etc/parts",
             "Dir::Etc::Preferences=\(root)/etc/preferences", "Dir::Etc::PreferencesParts=\(root)/etc/prefparts",
@@ -72,9 +70,7 @@ struct AptSandbox {
             printf 'Dir::Etc::Parts "%s/etc/confparts";\\n' "$PWD" > etc/apt.conf
 
             """
-        try await run(
-            setup + repository("main", label: "Debian", suite: "bookworm", main)
-                + repository("security", label: "Debian-Security", suite: "bookworm-security", security), in: root)
+        try await run(setup + repositories(main: main, security: security), in: root)
         let status = root + "/fs/var/lib/dpkg/status"
         let options = [
             "Dir::Etc::SourceList=\(root)/etc/sources.list", "Dir::Etc::SourceParts=\(root)/etc/parts",
@@ -112,6 +108,17 @@ struct AptSandbox {
     func update() async throws {
         let update = try await aptGet(["update"])
         guard update.contains("Reading package lists") else { throw SandboxFailure("apt-get update: \(update)") }
+    }
+
+    /// Builds `main/` (label `Debian`) and `security/` (label `Debian-Security`, suite `bookworm-security`) under
+    /// `directory`: `deb [trusted=yes] file:<directory>/main ./` and the same for `security` serve them.
+    static func buildRepositories(in directory: String, main: [Package], security: [Package]) async throws {
+        try await run(repositories(main: main, security: security), in: directory)
+    }
+
+    private static func repositories(main: [Package], security: [Package]) -> String {
+        repository("main", label: "Debian", suite: "bookworm", main)
+            + repository("security", label: "Debian-Security", suite: "bookworm-security", security)
     }
 
     /// The shell commands that build one repository with `dpkg-deb -b` and `apt-ftparchive`.
