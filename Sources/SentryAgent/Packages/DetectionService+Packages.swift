@@ -23,7 +23,9 @@ extension DetectionService {
             scanOnce = { now in PackagesScanOutcome(try await scanner.scan(), now: now) }
             (statusPath, listsDirectory) = (packages.statusPath, packages.listsDirectory)
         case .rhel:
-            let scanner = RPMSecurityScanner(runner: ProcessCommandRunner())
+            var configured = RPMSecurityScanner(runner: ProcessCommandRunner())
+            configured.logDirectory = stateDirectory + "/dnf-log"
+            let scanner = configured
             scanOnce = { now in PackagesScanOutcome(try await scanner.scan()) }
             // rpm's database (sqlite on RHEL 9 and Fedora, Berkeley DB before) and dnf's metadata cache.
             let sqlite = "/var/lib/rpm/rpmdb.sqlite"

@@ -123,12 +123,24 @@ struct RPMSecurityScanner: Sendable {
     var rpmOptions: [String] = []
     /// Extra environment for both (tests: `HOME`, where Debian's rpm keeps its database).
     var environment: [String: String] = [:]
+    /// Where dnf writes its logs (`--setopt=logdir=`), created when missing. dnf refuses to run when it cannot open
+    /// `hawkey.log`, and under the agent's unit (`ProtectSystem=strict`) `/var/log` is read-only: the agent passes a
+    /// directory in its state directory.
+    var logDirectory: String?
 
     func scan() async throws(SecurityUpdateScanner.ScanError) -> RPMSecurityScan {
+        var options = dnfOptions
+        if let logDirectory {
+            do {
+                try FileManager.default.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+            } catch {
+                throw SecurityUpdateScanner.ScanError(description: "dnf's log directory \(logDirectory): \(error)")
+            }
+            options.append("--setopt=logdir=\(logDirectory)")
+        }
         let listed = await runner.run(
             ProgramInvocation(
-                dnf, dnfOptions + ["--cacheonly", "updateinfo", "list", "--security", "--available"], timeout: .seconds(300),
-                environment: environment))
+                dnf, options + ["--cacheonly", "updateinfo", "list", "--security", "--available"], timeout: .seconds(300), environment: environment))
         guard listed.succeeded else { throw SecurityUpdateScanner.ScanError(description: "dnf updateinfo list: \(listed.failureReason)") }
         let advisories = DnfAdvisoryList.parse(String(decoding: listed.standardOutput, as: UTF8.self))
         let queried = await runner.run(

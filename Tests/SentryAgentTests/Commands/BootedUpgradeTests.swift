@@ -28,7 +28,9 @@ struct BootedUpgradeTests {
 
     static let agentID = "boot-upgrade"
     static let canaryOld = AptSandbox.Package(name: "vigil-canary", version: "1.0-1", architecture: "all")
-    static let canaryNew = AptSandbox.Package(name: "vigil-canary", version: "1.0-1+deb12u1", architecture: "all")
+    /// Its `preinst` takes a few seconds, so the agent can be killed while the upgrade runs.
+    static let canaryNew = AptSandbox.Package(
+        name: "vigil-canary", version: "1.0-1+deb12u1", architecture: "all", preinst: "#!/bin/sh\nsleep 4")
 
     @Test(
         "under the installed unit the scan finds the canary; the confirmed upgrade runs as the transient unit vigil-upgrade-<id>, upgrades it, and its end reaches the outbox",
@@ -57,7 +59,10 @@ struct BootedUpgradeTests {
         try await Self.check(container, ["dpkg", "-i", "/srv/vigil-apt/main/vigil-canary_1.0-1_all.deb"])
 
         try await Self.check(container, ["/usr/local/bin/sentry-agent", "install-boot", "--config", "/etc/vigil/agent.yml"])
-        _ = try await BootedUnitTests.runningMainPID(container)
+        let firstPID = try await BootedUnitTests.runningMainPID(container)
+        let sandbox = try await container.run(["systemctl", "show", "--property=ProtectSystem,NoNewPrivileges,PrivateTmp", "sentry-agent.service"])
+        #expect(
+            sandbox.output.split(separator: "\n").sorted() == ["NoNewPrivileges=yes", "PrivateTmp=yes", "ProtectSystem=strict"], "\(sandbox.output)")
 
         // The packages detector's first scan, under the unit's sandbox, puts the canary in a security_updates alert.
         let outbox = container.root + "/var/lib/vigil-agent/outbox/outbox.log"
@@ -80,6 +85,15 @@ struct BootedUpgradeTests {
         #expect(started.outcome == .started, "\(started)")
 
         let unit = "vigil-upgrade-\(command.id.uuidString.lowercased()).service"
+        // The agent killed mid-upgrade: the unit is systemd's, not the agent's, so it runs on, and the agent systemd
+        // restarts (Restart=on-failure, 5 s later) reports its end.
+        try await waitUntil("the transient unit running", timeout: .seconds(10), poll: .milliseconds(100)) {
+            try await container.run(["systemctl", "is-active", unit]).output.hasPrefix("active")
+        }
+        try await Self.check(container, ["systemctl", "kill", "--signal=KILL", "sentry-agent.service"])
+        let stillRunning = try await container.run(["systemctl", "is-active", unit]).output
+        #expect(stillRunning.hasPrefix("active"), "the upgrade outlives the agent: \(stillRunning)")
+        #expect(!Self.records(outbox).contains { $0.contains("\"upgrade_finished\"") }, "not reported by the agent that was killed")
         let finished = try await waitFor("the upgrade_finished alert in the outbox", timeout: .seconds(60)) {
             Self.records(outbox).first { $0.contains("\"upgrade_finished\"") && $0.contains(command.id.uuidString) }
         }
@@ -92,14 +106,17 @@ struct BootedUpgradeTests {
         let journal = try await container.run(["journalctl", "--no-pager", "-o", "cat", "-u", unit]).output
         #expect(journal.contains("Started \(unit)"), "no start of \(unit) in the journal: \(journal)")
         #expect(journal.contains("\(unit): Deactivated successfully"), "\(journal)")
-        let log = try String(
-            contentsOfFile: container.root + "/var/lib/vigil-agent/upgrades/\(command.id.uuidString.lowercased()).log", encoding: .utf8)
-        #expect(log.contains("Unpacking vigil-canary"), "apt's output went to the ledger's log: \(log)")
+        #expect(journal.contains("apt-get -y -q -o Dpkg::Lock::Timeout=120"), "the unit ran apt with the agent's argument vector: \(journal)")
+        let secondPID = try await BootedUnitTests.mainPID(container)
+        #expect(secondPID != firstPID && secondPID != 0, "reported by the restarted agent")
+        #expect(!FileManager.default.fileExists(atPath: container.root + "/var/lib/vigil-agent/upgrades/\(command.id.uuidString.lowercased()).json"))
 
         let agentJournal = try await container.run(["journalctl", "--no-pager", "-u", "sentry-agent.service"]).output
         #expect(!agentJournal.contains("Read-only file system"), "\(agentJournal.suffix(3_000))")
         #expect(!agentJournal.contains("Operation not permitted"), "\(agentJournal.suffix(3_000))")
         #expect(!agentJournal.contains("Permission denied"), "\(agentJournal.suffix(3_000))")
+        #expect(!agentJournal.contains("security scan failed"), "\(agentJournal.suffix(3_000))")
+        print("booted upgrade: journal of \(unit):\n\(journal)")
     }
 
     static let configuration = """

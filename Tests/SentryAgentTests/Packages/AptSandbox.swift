@@ -18,6 +18,8 @@ struct AptSandbox {
         var fields = ""
         /// A file shipped by the package: `(path inside the package, file copied there)`.
         var file: (path: String, from: String)?
+        /// A `preinst` maintainer script (a slow upgrade: `sleep 5`).
+        var preinst: String?
     }
 
     let root: String
@@ -129,6 +131,9 @@ struct AptSandbox {
             script += "mkdir -p '\(directory)/DEBIAN'\ncat > '\(directory)/DEBIAN/control' <<'CONTROL'\n\(control(package))CONTROL\n"
             if let file = package.file {
                 script += "mkdir -p \"$(dirname '\(directory)/\(file.path)')\"\ncp '\(file.from)' '\(directory)/\(file.path)'\n"
+            }
+            if let preinst = package.preinst {
+                script += "cat > '\(directory)/DEBIAN/preinst' <<'PREINST'\n\(preinst)\nPREINST\nchmod 0755 '\(directory)/DEBIAN/preinst'\n"
             }
             script += "dpkg-deb -Zgzip -b '\(directory)' \(name)/ >/dev/null\n"
         }

@@ -149,6 +149,7 @@ struct RPMSecurityScannerSystemTests {
             build vigil-other 2 3.1 4.el9; build vigil-other 2 3.1 5.el9
             build vigil-bystander 0 1.0 1; build vigil-bystander 0 1.0 2
             mkdir -p repo repos fs cache
+            mkdir -p makecache-log
             cp rpms/noarch/*-2.noarch.rpm rpms/noarch/*-5.el9.noarch.rpm repo/
             createrepo_c --quiet repo
             modifyrepo_c --mdtype=updateinfo updateinfo.xml repo/repodata >/dev/null
@@ -163,15 +164,23 @@ struct RPMSecurityScannerSystemTests {
         guard built.succeeded else { throw SandboxFailure("building the rpm repository: \(built.failureReason)") }
         var scanner = RPMSecurityScanner(runner: ProcessCommandRunner())
         scanner.dnfOptions = [
-            "--installroot=\(root)/fs", "--setopt=reposdir=\(root)/repos", "--setopt=cachedir=\(root)/cache", "--setopt=logdir=\(root)/log",
-            "--releasever=9", "--nogpgcheck", "--noplugins",
+            "--installroot=\(root)/fs", "--setopt=reposdir=\(root)/repos", "--setopt=cachedir=\(root)/cache", "--releasever=9", "--nogpgcheck",
+            "--noplugins",
         ]
+        // Not created beforehand: the scanner makes it (dnf fails without one it can write).
+        scanner.logDirectory = root + "/log"
         scanner.rpmOptions = ["--root", root + "/fs"]
         scanner.environment = environment
         // The metadata cache the scan reads (`-C`): on a host, dnf's makecache timer keeps it.
         let cached = await ProcessCommandRunner().run(
-            ProgramInvocation("/usr/bin/dnf", scanner.dnfOptions + ["makecache"], timeout: .seconds(300), environment: environment))
+            ProgramInvocation(
+                "/usr/bin/dnf", scanner.dnfOptions + ["--setopt=logdir=\(root)/makecache-log", "makecache"], timeout: .seconds(300),
+                environment: environment))
         guard cached.succeeded else { throw SandboxFailure("dnf makecache: \(cached.failureReason)") }
+        // Metadata fetched three days ago: dnf states the age (it stays silent about an age of 0 s), and it is stale.
+        let aged = await ProcessCommandRunner().run(
+            ProgramInvocation("/usr/bin/find", [root + "/cache", "-exec", "touch", "-d", "3 days ago", "{}", "+"]))
+        guard aged.succeeded else { throw SandboxFailure("touch: \(aged.failureReason)") }
         return scanner
     }
 
@@ -182,12 +191,21 @@ struct RPMSecurityScannerSystemTests {
         let directory = try TemporaryDirectory("vigil-rpm")
         defer { directory.remove() }
         let scanner = try await Self.sandbox(directory.path)
+        // dnf will not start without a log directory it can write (as `/var/log` is under the agent's unit).
+        let unwritable = await ProcessCommandRunner().run(
+            ProgramInvocation(
+                "/usr/bin/dnf", scanner.dnfOptions + ["--setopt=logdir=\(directory.path)/missing", "-C", "updateinfo", "list", "--security"],
+                timeout: .seconds(300), environment: scanner.environment))
+        #expect(!unwritable.succeeded)
+        #expect(unwritable.errorText.contains("Failed to open log file"), "\(unwritable.errorText)")
         let scan = try await scanner.scan()
 
         // dnf itself, asked the same question: its (advisory, NEVRA) lines.
         let listed = await ProcessCommandRunner().run(
             ProgramInvocation(
-                "/usr/bin/dnf", scanner.dnfOptions + ["-C", "-q", "updateinfo", "list", "--security", "--available"], timeout: .seconds(300),
+                "/usr/bin/dnf",
+                scanner.dnfOptions + ["--setopt=logdir=\(directory.path)/log", "-C", "-q", "updateinfo", "list", "--security", "--available"],
+                timeout: .seconds(300),
                 environment: scanner.environment))
         #expect(listed.succeeded, "\(listed.failureReason)")
         let dnfLines = String(decoding: listed.standardOutput, as: UTF8.self).split(separator: "\n").map { line in
@@ -212,6 +230,8 @@ struct RPMSecurityScannerSystemTests {
         #expect(scan.sources.map(\.source) == ["vigil-canary", "vigil-other"])
         #expect(scan.refused == [])
         let age = try #require(scan.metadataAgeSeconds, "dnf states when it last checked the metadata")
-        #expect(age < 600)
+        #expect((3 * 86_400)..<(3 * 86_400 + 600) ~= age)
+        #expect(PackagesScanOutcome(scan).staleness == "dnf metadata 3 days old")
+        #expect(PackagesScanOutcome(scan).sources == scan.sources)
     }
 }
