@@ -65,8 +65,9 @@ struct AgentRuntime {
                     factory: AlertFactory(agentID: agent.id, hostname: agent.hostname, responses: agent.responses), sink: sink, logger: logger))
         }
         if agent.metrics.enabled { services.append(agent.metrics.makeServer(registry: metrics, logger: logger)) }
-        if agent.detectors.packages.enabled {
+        if agent.detectors.packages.enabled && PackageFamily.host == .debian {
             // The hub matches the inventory against its vulnerability feed; hubs without the route answer 404 (logged).
+            // The feed is Debian's security tracker and the inventory dpkg's: an RPM host has neither to offer.
             services.append(
                 InventorySender(
                     agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,

@@ -8,7 +8,8 @@ import Shared
 struct PackagesBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "packages",
-        abstract: "DebianVersion comparisons/s (vs a byte-wise string compare), full security scan and status-only rescan times."
+        abstract:
+            "DebianVersion and RPMVersion comparisons/s (vs a byte-wise string compare), full security scan and status-only rescan times."
     )
 
     @Option(help: "Comparisons per timed round.")
@@ -52,6 +53,15 @@ struct PackagesBenchmark: AsyncParsableCommand {
                     sum &+= strings[left].lexicographicallyPrecedes(strings[right]) ? 1 : 0
                 }
             } / Double(comparisons)
+        // rpm's order over the same strings (each is a valid EVR: rpm refuses only an empty one).
+        let rpmParsed = try versions.map { try RPMVersion($0) }
+        let perRPMCompare =
+            nanosecondsPerRun(iterations: 1, rounds: 5) {
+                for index in 0..<comparisons {
+                    let (left, right) = pairs[index & mask]
+                    sum &+= RPMVersion.compare(rpmParsed[left], rpmParsed[right])
+                }
+            } / Double(comparisons)
         let parseCount = 200_000
         let perParseAndCompare =
             nanosecondsPerRun(iterations: 1, rounds: 3) {
@@ -90,6 +100,7 @@ struct PackagesBenchmark: AsyncParsableCommand {
             "| DebianVersion.compare, \(versions.count) distinct versions of this machine | \(Self.millions(perCompare)) M/s | byte-wise `lexicographicallyPrecedes`: \(Self.millions(perByteCompare)) M/s |"
         )
         print("| DebianVersion.compare per CPU-second of one core | \(Self.millions(perCompareCPU)) M/s | |")
+        print("| RPMVersion.compare (rpmvercmp order), the same versions and pairs | \(Self.millions(perRPMCompare)) M/s | |")
         print("| parse both + compare (strings, as apt's CmpVersion) | \(Self.millions(perParseAndCompare)) M/s | |")
         print("| status-only rescan (\(installed) installed packages) | \(Self.milliseconds(statusRead)) ms | |")
         print(

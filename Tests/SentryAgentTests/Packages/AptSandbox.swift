@@ -18,6 +18,8 @@ struct AptSandbox {
         var fields = ""
         /// A file shipped by the package: `(path inside the package, file copied there)`.
         var file: (path: String, from: String)?
+        /// A `preinst` maintainer script (a slow upgrade: `sleep 5`).
+        var preinst: String?
     }
 
     let root: String
@@ -44,9 +46,7 @@ struct AptSandbox {
             printf 'deb [trusted=yes] file:%s/main ./\\ndeb [trusted=yes] file:%s/security ./\\n' "$PWD" "$PWD" > etc/sources.list
 
             """
-        try await run(
-            setup + repository("main", label: "Debian", suite: "bookworm", main)
-                + repository("security", label: "Debian-Security", suite: "bookworm-security", security), in: root)
+        try await run(setup + repositories(main: main, security: security), in: root)
         let options = [
             "Dir::Etc::SourceList=\(root)/etc/sources.list", "Dir::Etc::SourceParts=\(root)/etc/parts",
             "Dir::Etc::Preferences=\(root)/etc/preferences", "Dir::Etc::PreferencesParts=\(root)/etc/prefparts",
@@ -72,9 +72,7 @@ struct AptSandbox {
             printf 'Dir::Etc::Parts "%s/etc/confparts";\\n' "$PWD" > etc/apt.conf
 
             """
-        try await run(
-            setup + repository("main", label: "Debian", suite: "bookworm", main)
-                + repository("security", label: "Debian-Security", suite: "bookworm-security", security), in: root)
+        try await run(setup + repositories(main: main, security: security), in: root)
         let status = root + "/fs/var/lib/dpkg/status"
         let options = [
             "Dir::Etc::SourceList=\(root)/etc/sources.list", "Dir::Etc::SourceParts=\(root)/etc/parts",
@@ -114,6 +112,17 @@ struct AptSandbox {
         guard update.contains("Reading package lists") else { throw SandboxFailure("apt-get update: \(update)") }
     }
 
+    /// Builds `main/` (label `Debian`) and `security/` (label `Debian-Security`, suite `bookworm-security`) under
+    /// `directory`: `deb [trusted=yes] file:<directory>/main ./` and the same for `security` serve them.
+    static func buildRepositories(in directory: String, main: [Package], security: [Package]) async throws {
+        try await run(repositories(main: main, security: security), in: directory)
+    }
+
+    private static func repositories(main: [Package], security: [Package]) -> String {
+        repository("main", label: "Debian", suite: "bookworm", main)
+            + repository("security", label: "Debian-Security", suite: "bookworm-security", security)
+    }
+
     /// The shell commands that build one repository with `dpkg-deb -b` and `apt-ftparchive`.
     private static func repository(_ name: String, label: String, suite: String, _ packages: [Package]) -> String {
         var script = "mkdir -p \(name)\n"
@@ -122,6 +131,9 @@ struct AptSandbox {
             script += "mkdir -p '\(directory)/DEBIAN'\ncat > '\(directory)/DEBIAN/control' <<'CONTROL'\n\(control(package))CONTROL\n"
             if let file = package.file {
                 script += "mkdir -p \"$(dirname '\(directory)/\(file.path)')\"\ncp '\(file.from)' '\(directory)/\(file.path)'\n"
+            }
+            if let preinst = package.preinst {
+                script += "cat > '\(directory)/DEBIAN/preinst' <<'PREINST'\n\(preinst)\nPREINST\nchmod 0755 '\(directory)/DEBIAN/preinst'\n"
             }
             script += "dpkg-deb -Zgzip -b '\(directory)' \(name)/ >/dev/null\n"
         }
