@@ -64,10 +64,14 @@ struct AgentRuntime {
         if agent.metrics.enabled { services.append(agent.metrics.makeServer(registry: metrics, logger: logger)) }
         if agent.detectors.packages.enabled {
             // The hub matches the inventory against its vulnerability feed; hubs without the route answer 404 (logged).
-            services.append(
-                InventorySender(
-                    agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,
-                    sentPath: agent.stateDirectory + "/inventory-sent.txt", client: hubClient, logger: logger))
+            var sender = InventorySender(
+                agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,
+                sentPath: agent.stateDirectory + "/inventory-sent.txt", client: hubClient, logger: logger)
+            if agent.detectors.listeners.enabled {
+                // The hub ranks a vulnerable package that serves the network first.
+                sender.exposedPackages = { ExposedPackages.current(logger: logger) }
+            }
+            services.append(sender)
         }
         return AgentRuntime(services: services, outbox: outbox, metrics: metrics)
     }

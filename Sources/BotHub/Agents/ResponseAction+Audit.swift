@@ -15,6 +15,7 @@ extension ResponseAction {
         case .upgradePackages(let pins, let planHash, let simulate):
             "\(name)\(simulate ? " simulate" : "") plan=\(planHash ?? "-") pins=\(pins.joined(separator: ","))"
         case .restartServices(let units): "\(name) units=\(units.joined(separator: ","))"
+        case .planUpgrade(let sources): "\(name) \(sources.map { "\($0.source)>=\($0.fixed)" }.joined(separator: ","))"
         }
     }
 }
