@@ -68,10 +68,14 @@ struct AgentRuntime {
         if agent.detectors.packages.enabled && PackageFamily.host == .debian {
             // The hub matches the inventory against its vulnerability feed; hubs without the route answer 404 (logged).
             // The feed is Debian's security tracker and the inventory dpkg's: an RPM host has neither to offer.
-            services.append(
-                InventorySender(
-                    agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,
-                    sentPath: agent.stateDirectory + "/inventory-sent.txt", client: hubClient, logger: logger))
+            var sender = InventorySender(
+                agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,
+                sentPath: agent.stateDirectory + "/inventory-sent.txt", client: hubClient, logger: logger)
+            if agent.detectors.listeners.enabled {
+                // The hub ranks a vulnerable package that serves the network first.
+                sender.exposedPackages = { ExposedPackages.current(logger: logger) }
+            }
+            services.append(sender)
         }
         return AgentRuntime(services: services, outbox: outbox, metrics: metrics)
     }

@@ -21,6 +21,7 @@ extension ResponseAction {
         case .removeKey(let path, let fingerprint): "\(name) path=\(path) key=\(fingerprint)"
         case .lockUser(let user): "\(name) user=\(user)"
         case .removeFromGroup(let user, let group): "\(name) user=\(user) group=\(group)"
+        case .planUpgrade(let sources): "\(name) \(sources.map { "\($0.source)>=\($0.fixed)" }.joined(separator: ","))"
         }
     }
 }

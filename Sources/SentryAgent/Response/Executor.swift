@@ -107,6 +107,12 @@ actor Executor {
             } else {
                 report = .refused("this agent has no package upgrader")
             }
+        case .planUpgrade(let sources):
+            if let upgrades = responders.upgrades {
+                report = await upgrades.plan(sources)
+            } else {
+                report = .refused("this agent has no package upgrader")
+            }
         case .restartServices(let units):
             if let restarts = responders.restarts {
                 report = await restarts.restart(units)
@@ -168,7 +174,7 @@ actor Executor {
         case .killSession: configuration.killSession
         case .reboot: configuration.reboot
         case .shutdown: configuration.shutdown
-        case .upgradePackages: configuration.upgradePackages
+        case .upgradePackages, .planUpgrade: configuration.upgradePackages
         case .restartServices: configuration.restartServices
         case .acceptListener: configuration.acceptListener
         case .killProcess: configuration.killProcess

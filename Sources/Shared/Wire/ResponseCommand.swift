@@ -45,6 +45,11 @@ public enum ResponseAction: Codable, Sendable, Equatable {
     /// Upgrade exactly these `name=version` pins (every installed binary of the chosen source packages), if apt's
     /// simulation still gives the plan whose hash is `planHash`; with `simulate` only answer the plan, run nothing.
     case upgradePackages(pins: [String], planHash: String?, simulate: Bool)
+    /// Simulate only: upgrade every installed binary of these source packages to apt's candidate, refused when a
+    /// candidate is older than the source's fixed version. The answer's plan gives the exact pins (`package=candidate`)
+    /// and hash that a following `upgradePackages` carries (the hub's fleet view knows the fixed version, not the
+    /// host's candidate).
+    case planUpgrade(sources: [UpgradeFloor])
     /// `systemctl restart` these units (plain unit names, after an upgrade left them on deleted libraries).
     case restartServices(units: [String])
     /// Take a listener's identity into the agent's accepted baseline.
@@ -72,7 +77,7 @@ public enum ResponseAction: Codable, Sendable, Equatable {
     case killWriter(pid: Int32, startTime: UInt64)
 
     private enum CodingKeys: String, CodingKey {
-        case type, ip, durationSeconds, pid, startTime, listener, unit, disable, port, pins, planHash, simulate, units
+        case type, ip, durationSeconds, pid, startTime, listener, unit, disable, port, pins, planHash, simulate, units, sources
         case path, sha256, sha256Before, fingerprint, user, group
         case transport = "protocol"
     }
@@ -97,6 +102,7 @@ public enum ResponseAction: Codable, Sendable, Equatable {
                 simulate: try container.decodeIfPresent(Bool.self, forKey: .simulate) ?? false
             )
         case "restart_services": self = .restartServices(units: try container.decode([String].self, forKey: .units))
+        case "plan_upgrade": self = .planUpgrade(sources: try container.decode([UpgradeFloor].self, forKey: .sources))
         case "accept_listener": self = .acceptListener(try container.decode(ListenerKey.self, forKey: .listener))
         case "kill_process":
             self = .killProcess(
@@ -151,6 +157,7 @@ public enum ResponseAction: Codable, Sendable, Equatable {
         case .lockUser: "lock_user"
         case .removeFromGroup: "remove_from_group"
         case .killWriter: "kill_writer"
+        case .planUpgrade: "plan_upgrade"
         }
     }
 
@@ -173,6 +180,8 @@ public enum ResponseAction: Codable, Sendable, Equatable {
             if simulate { try container.encode(true, forKey: .simulate) }
         case .restartServices(let units):
             try container.encode(units, forKey: .units)
+        case .planUpgrade(let sources):
+            try container.encode(sources, forKey: .sources)
         case .acceptListener(let key):
             try container.encode(key, forKey: .listener)
         case .killProcess(let pid, let startTime, let listener):
@@ -202,5 +211,16 @@ public enum ResponseAction: Codable, Sendable, Equatable {
             try container.encode(user, forKey: .user)
             try container.encode(group, forKey: .group)
         }
+    }
+}
+
+/// A source package to upgrade and the version its upgrade must reach at least (the feed's fixed version).
+public struct UpgradeFloor: Codable, Sendable, Equatable, Hashable {
+    public var source: String
+    public var fixed: String
+
+    public init(source: String, fixed: String) {
+        self.source = source
+        self.fixed = fixed
     }
 }
