@@ -53,7 +53,10 @@ struct AgentRuntime {
             // The hub's connections are never pushed out to make room for a stranger's.
             trustedPeers: HostResolver.addresses(of: agent.hubEndpoint.host)
         )
-        var services: [any Service] = [endpoint, detection, delivery, heartbeat, OutboxGauge(outbox: outbox, delivery: delivery, metrics: metrics)]
+        var services: [any Service] = [
+            endpoint, detection, delivery, heartbeat, OutboxGauge(outbox: outbox, delivery: delivery, metrics: metrics),
+            StartupCodeShedder(logger: logger),
+        ]
         if agent.responses.upgradePackages && !dryRun {
             // Reports upgrades that end, including those that ended while the agent was down.
             services.append(
@@ -62,12 +65,17 @@ struct AgentRuntime {
                     factory: AlertFactory(agentID: agent.id, hostname: agent.hostname, responses: agent.responses), sink: sink, logger: logger))
         }
         if agent.metrics.enabled { services.append(agent.metrics.makeServer(registry: metrics, logger: logger)) }
-        if agent.detectors.packages.enabled {
+        if agent.detectors.packages.enabled && PackageFamily.host == .debian {
             // The hub matches the inventory against its vulnerability feed; hubs without the route answer 404 (logged).
-            services.append(
-                InventorySender(
-                    agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,
-                    sentPath: agent.stateDirectory + "/inventory-sent.txt", client: hubClient, logger: logger))
+            // The feed is Debian's security tracker and the inventory dpkg's: an RPM host has neither to offer.
+            var sender = InventorySender(
+                agentID: agent.id, hostname: agent.hostname, statusPath: agent.detectors.packages.statusPath,
+                sentPath: agent.stateDirectory + "/inventory-sent.txt", client: hubClient, logger: logger)
+            if agent.detectors.listeners.enabled {
+                // The hub ranks a vulnerable package that serves the network first.
+                sender.exposedPackages = { ExposedPackages.current(logger: logger) }
+            }
+            services.append(sender)
         }
         return AgentRuntime(services: services, outbox: outbox, metrics: metrics)
     }

@@ -8,7 +8,8 @@ import Shared
 struct PackagesBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "packages",
-        abstract: "DebianVersion comparisons/s (vs a byte-wise string compare), full security scan and status-only rescan times."
+        abstract:
+            "DebianVersion and RPMVersion comparisons/s (vs a byte-wise string compare), full security scan and status-only rescan times."
     )
 
     @Option(help: "Comparisons per timed round.")
@@ -52,6 +53,15 @@ struct PackagesBenchmark: AsyncParsableCommand {
                     sum &+= strings[left].lexicographicallyPrecedes(strings[right]) ? 1 : 0
                 }
             } / Double(comparisons)
+        // rpm's order over the same strings (each is a valid EVR: rpm refuses only an empty one).
+        let rpmParsed = try versions.map { try RPMVersion($0) }
+        let perRPMCompare =
+            nanosecondsPerRun(iterations: 1, rounds: 5) {
+                for index in 0..<comparisons {
+                    let (left, right) = pairs[index & mask]
+                    sum &+= RPMVersion.compare(rpmParsed[left], rpmParsed[right])
+                }
+            } / Double(comparisons)
         let parseCount = 200_000
         let perParseAndCompare =
             nanosecondsPerRun(iterations: 1, rounds: 3) {
@@ -70,6 +80,19 @@ struct PackagesBenchmark: AsyncParsableCommand {
         _ = try await PackageChecks.pendingSecurityUpdateCount(cached: true)
         let cachedScan = try await Self.bestSecondsAsync(rounds: 5) { pending = try await PackageChecks.pendingSecurityUpdateCount(cached: true) }
         let simulation = try Self.bestSeconds(rounds: 3) { try Self.runQuietly("/usr/bin/apt-get", ["-s", "dist-upgrade"]) }
+        // Most of a full scan is `apt-get indextargets` itself, which opens apt's package cache: with the cache file
+        // Debian keeps by default (`/var/cache/apt/pkgcache.bin`) that is a read, without it (container images set
+        // `Dir::Cache::pkgcache ""`) apt rebuilds the cache in memory from every list, each run. Both, same run:
+        let indexTargets = try Self.bestSeconds(rounds: 3) { try Self.runQuietly("/usr/bin/apt-get", ["indextargets"]) }
+        let cacheDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-apt-cache-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
+        let withCache = [
+            "-o", "Dir::Cache::pkgcache=\(cacheDirectory)/pkgcache.bin", "-o", "Dir::Cache::srcpkgcache=\(cacheDirectory)/srcpkgcache.bin",
+            "indextargets",
+        ]
+        try Self.runQuietly("/usr/bin/apt-get", withCache)  // builds the cache file once
+        let indexTargetsCached = try Self.bestSeconds(rounds: 3) { try Self.runQuietly("/usr/bin/apt-get", withCache) }
 
         print("| measure | value | baseline (same run) |")
         print("|---|---|---|")
@@ -77,12 +100,16 @@ struct PackagesBenchmark: AsyncParsableCommand {
             "| DebianVersion.compare, \(versions.count) distinct versions of this machine | \(Self.millions(perCompare)) M/s | byte-wise `lexicographicallyPrecedes`: \(Self.millions(perByteCompare)) M/s |"
         )
         print("| DebianVersion.compare per CPU-second of one core | \(Self.millions(perCompareCPU)) M/s | |")
+        print("| RPMVersion.compare (rpmvercmp order), the same versions and pairs | \(Self.millions(perRPMCompare)) M/s | |")
         print("| parse both + compare (strings, as apt's CmpVersion) | \(Self.millions(perParseAndCompare)) M/s | |")
         print("| status-only rescan (\(installed) installed packages) | \(Self.milliseconds(statusRead)) ms | |")
         print(
             "| full scan incl. `apt-get indextargets`, `apt-helper cat-file` (\(pending) pending) | \(Self.milliseconds(fullScan)) ms | `apt-get -s dist-upgrade`: \(Self.milliseconds(simulation)) ms |"
         )
         print("| rescan with apt's configuration and lists unchanged (indexes cached by their stamps) | \(Self.milliseconds(cachedScan)) ms | |")
+        print(
+            "| of the full scan, `apt-get indextargets` alone, apt's cache as configured here | \(Self.milliseconds(indexTargets)) ms | with apt's package cache file kept (Debian's default): \(Self.milliseconds(indexTargetsCached)) ms |"
+        )
     }
 
     private static func threadCPUSeconds() -> Double {

@@ -62,7 +62,8 @@ struct ChatCommandHandler: Sendable {
         case "/status":
             reply = status(language: language, say)
         case "/vulns":
-            reply = vulnerabilities(language: language)
+            await sendVulnerabilities(chatID: chatID, language: language)
+            return
         case "/blocks":
             await sendBlocks(chatID: chatID, language: language, say: say)
             return
@@ -227,7 +228,7 @@ struct ChatCommandHandler: Sendable {
         return catalogs.text(.commandLanguageChanged, language: code, ["language": code])
     }
 
-    private func send(chatID: Int64, html: String, keyboard: [[InlineButton]] = []) async {
+    func send(chatID: Int64, html: String, keyboard: [[InlineButton]] = []) async {
         do {
             _ = try await telegram.sendMessage(chatID: chatID, html: html, keyboard: keyboard)
         } catch {

@@ -57,6 +57,13 @@ extension AlertAction {
             ActionRule(
                 label: .actionRestartServices, role: .admin,
                 confirmation: .init(prompt: .confirmRestartServices, button: .buttonConfirmRestartServices))
+        // An identity change: Accept changes nothing on the host; the others undo or end something, so admins confirm.
+        case .acceptChange: ActionRule(label: .actionAcceptChange)
+        case .revertFile: ActionRule(label: .actionRevertFile, role: .admin, confirmation: .generic)
+        case .removeKey: ActionRule(label: .actionRemoveKey, role: .admin, confirmation: .generic)
+        case .lockUser: ActionRule(label: .actionLockUser, role: .admin, confirmation: .generic)
+        case .removeFromGroup: ActionRule(label: .actionRemoveFromGroup, role: .admin, confirmation: .generic)
+        case .killWriter: ActionRule(label: .actionKillWriter, role: .admin, confirmation: .generic)
         }
     }
 

@@ -25,6 +25,12 @@ struct CallbackData: Equatable, Sendable {
         case showAll
         /// Hides this agent's `security_updates` in this chat for 7 days.
         case snooze
+        /// A fleet-view Upgrade button (`FleetUpgradeChoices`; the short id is the button's own): simulate on each host.
+        case fleetUpgrade
+        /// Its second tap: upgrade each host with the plans whose combined hash this is (16 hex digits).
+        case fleetConfirm(String)
+        /// Abandons the fleet upgrade's pending plans.
+        case fleetCancel
     }
 
     /// Source packages of a `security_updates` alert that get their own Upgrade button.
@@ -50,6 +56,12 @@ struct CallbackData: Equatable, Sendable {
         case "digest_show": choice = .digestShow
         case "show_all": choice = .showAll
         case "snooze_7d": choice = .snooze
+        case "fleet_upgrade": choice = .fleetUpgrade
+        case "fleet_cancel": choice = .fleetCancel
+        case let confirm where confirm.hasPrefix("fc."):
+            let hash = confirm.dropFirst(3)
+            guard hash.utf8.count == 16, hash.utf8.allSatisfy({ Self.isHexDigit($0) }) else { return nil }
+            choice = .fleetConfirm(String(hash))
         case "upgrade_all": choice = .upgrade(nil)
         case let upgrade where upgrade.hasPrefix("upgrade_") && upgrade != "upgrade_packages":
             guard let index = Self.upgradeIndex(upgrade.dropFirst("upgrade_".count)) else { return nil }
@@ -87,6 +99,9 @@ struct CallbackData: Equatable, Sendable {
         case .confirmUpgrade(let index, let hash): "v1:\(Self.confirmationChoice(index, planHash: hash)):\(shortID)"
         case .showAll: "v1:show_all:\(shortID)"
         case .snooze: "v1:snooze_7d:\(shortID)"
+        case .fleetUpgrade: "v1:fleet_upgrade:\(shortID)"
+        case .fleetConfirm(let hash): "v1:fc.\(hash):\(shortID)"
+        case .fleetCancel: "v1:fleet_cancel:\(shortID)"
         }
     }
 
@@ -110,8 +125,16 @@ extension CallbackData.Choice {
     var action: AlertAction? {
         switch self {
         case .action(let action), .confirm(let action): action
-        case .upgrade, .confirmUpgrade: .upgradePackages
-        case .cancel, .unblock, .digestBlock, .digestShow, .showAll, .snooze: nil
+        case .upgrade, .confirmUpgrade, .fleetUpgrade, .fleetConfirm: .upgradePackages
+        case .cancel, .unblock, .digestBlock, .digestShow, .showAll, .snooze, .fleetCancel: nil
+        }
+    }
+
+    /// A fleet-view button: its short id names a `fleetUpgrade` row, not an alert or a digest.
+    var isFleetUpgrade: Bool {
+        switch self {
+        case .fleetUpgrade, .fleetConfirm, .fleetCancel: true
+        default: false
         }
     }
 

@@ -59,19 +59,13 @@ extension ChoiceHandler {
             let messageID
         else { return }
         let rendered = AlertMessageRenderer(catalogs: catalogs).render(alert, shortID: stored.shortId, language: language)
-        var lines = [
-            text(
-                .confirmUpgrade,
-                [
-                    "target": target.label, "host": alert.hostname, "seconds": String(Int(settings.confirmationWindow)),
-                    "plan": text(
-                        .upgradePlan,
-                        ["upgraded": String(plan.upgrades.count), "new": String(plan.newPackages.count), "removed": String(plan.removals.count)]),
-                ])
-        ]
-        lines += plan.upgrades.prefix(10).map {
-            text(.upgradePlanLine, ["package": $0.package, "installed": $0.installed, "candidate": $0.candidate])
-        }
+        let shown = Self.planText(plan, catalogs: catalogs, language: language)
+        let lines =
+            [
+                text(
+                    .confirmUpgrade,
+                    ["target": target.label, "host": alert.hostname, "seconds": String(Int(settings.confirmationWindow)), "plan": shown.summary])
+            ] + shown.lines
         let keyboard = [
             [
                 InlineButton(
@@ -81,6 +75,24 @@ extension ChoiceHandler {
             ]
         ]
         await presenter.edit(chatID: chatID, messageID: messageID, html: rendered.html + "\n\n" + lines.joined(separator: "\n"), keyboard: keyboard)
+    }
+
+    /// A simulated plan as the confirmations show it (an alert's Upgrade and the fleet view's): its summary and the
+    /// first ten packages with their versions.
+    static func planText(_ plan: UpgradePlan, catalogs: MessageCatalogs, language: String) -> (summary: String, lines: [String]) {
+        let summary = catalogs.text(
+            .upgradePlan, language: language,
+            ["upgraded": String(plan.upgrades.count), "new": String(plan.newPackages.count), "removed": String(plan.removals.count)])
+        let lines = plan.upgrades.prefix(10).map {
+            catalogs.text(.upgradePlanLine, language: language, ["package": $0.package, "installed": $0.installed, "candidate": $0.candidate])
+        }
+        return (summary, lines)
+    }
+
+    /// The exact pins of a simulated plan, every package at its candidate: what the confirmed `upgrade_packages` of
+    /// the fleet view carries (the agent checks them against its own simulation again).
+    static func pins(of plan: UpgradePlan) -> [String] {
+        plan.upgrades.map { "\($0.package)=\($0.candidate)" }
     }
 
     /// The second tap: the confirmation of exactly this plan must be pending for this presser; then the upgrade is

@@ -49,6 +49,7 @@ struct ChoiceHandler: Sendable {
             name: query.from.displayName,
             origin: origin,
             data: query.data,
+            messageID: query.message?.messageId,
             reply: { text, showAlert in
                 guard answers else { return }
                 do {
@@ -90,6 +91,10 @@ struct ChoiceHandler: Sendable {
 
         if let data = press.data.flatMap(CallbackData.init), data.choice == .digestBlock || data.choice == .digestShow {
             await digests.handle(press, data: data, role: role(of: press), language: language)
+            return
+        }
+        if let data = press.data.flatMap(CallbackData.init), data.choice.isFleetUpgrade {
+            await FleetUpgradeChoices(handler: self).handle(press, data: data, language: language)
             return
         }
         let data = press.data.flatMap(CallbackData.init)

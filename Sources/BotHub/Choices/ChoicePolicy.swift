@@ -65,7 +65,7 @@ struct ChoicePolicy: Sendable {
         case .confirm(let action): return .confirm(action)
         case .action(let action): return .carryOut(action)
         case .unblock: return .unblock
-        case .digestBlock, .digestShow: return .refuse(.notForAlerts)
+        case .digestBlock, .digestShow, .fleetUpgrade, .fleetConfirm, .fleetCancel: return .refuse(.notForAlerts)
         case .upgrade(let index):
             guard stored.status == .open else { return .refuse(.alreadyHandled(by: stored.handledBy ?? "?")) }
             return .simulateUpgrade(index)
@@ -96,7 +96,8 @@ struct ChoicePolicy: Sendable {
             if let refusal = Self.refusal(Self.digestBlockAction, role: role) { return .refuse(refusal) }
             guard now.timeIntervalSince(lastAlertAt) <= settings.buttonLifetime else { return .refuse(.expired) }
             return .block
-        case .action, .confirm, .cancel, .unblock, .upgrade, .confirmUpgrade, .showAll, .snooze: return .refuse(.notForDigests)
+        case .action, .confirm, .cancel, .unblock, .upgrade, .confirmUpgrade, .showAll, .snooze, .fleetUpgrade, .fleetConfirm, .fleetCancel:
+            return .refuse(.notForDigests)
         }
     }
 

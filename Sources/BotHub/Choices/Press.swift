@@ -14,6 +14,8 @@ struct Press: Sendable {
     }
     /// The button's `callback_data` (or the same form built by `bothub choose`).
     var data: String?
+    /// The message the button belongs to (Telegram only): a fleet-view button edits its own message.
+    var messageID: Int64?
     /// Answers the presser at once: a toast in Telegram (the flag makes it a dialog), a line on the terminal.
     var reply: @Sendable (String?, Bool) async -> Void
     /// Told how the choice ended (`bothub choose` prints it and sets its exit status from it).

@@ -16,7 +16,7 @@ struct ChooseCommand: AsyncParsableCommand {
 
     @Argument(
         help:
-            "One of the alert's choices (CHOICES in `bothub alerts`): acknowledge, ignore, kill_session, block_ip_1h, block_ip_24h, block_ip_permanent, reboot, shutdown, accept_listener, kill_process, stop_service, stop_disable_service, block_port, mute_program, or unblock."
+            "One of the alert's choices (CHOICES in `bothub alerts`): acknowledge, ignore, kill_session, block_ip_1h, block_ip_24h, block_ip_permanent, reboot, shutdown, accept_listener, kill_process, stop_service, stop_disable_service, block_port, mute_program, upgrade_packages, restart_services, accept_change, revert_file, remove_key, lock_user, remove_from_group, kill_writer, or unblock."
     )
     var choice: String
 

@@ -50,7 +50,8 @@ struct RunCommand: AsyncParsableCommand {
         hub.listen = DescriptorLimit.fit(hub.listen, otherConnections: hub.metrics.connectionsNeeded, logger: logger)
 
         var telegram: (any TelegramAPI)?
-        var extraServices: [any Service] = []
+        // The hub's binary is mostly code only its start runs (Foundation, GRDB's migrations, the catalogs).
+        var extraServices: [any Service] = [StartupCodeShedder(logger: logger)]
         if let token = hub.telegram.token {
             let client = TelegramClient(apiURL: hub.telegram.apiURL, token: token)
             switch await TelegramGreeting.greet(client) {

@@ -15,6 +15,9 @@ public struct VulnerabilitiesConfiguration: Sendable, Equatable {
     public var timeout: Duration = .seconds(600)
     /// A larger download is refused rather than stored (the tracker's JSON is about 70 MB).
     public var maxFeedBytes = 512 << 20
+    /// CISA's Known Exploited Vulnerabilities catalog (JSON); nil: not fetched. Its CVEs are flagged "known exploited"
+    /// and ranked first.
+    public var kevURL: String?
 
     public init() {}
 
@@ -22,15 +25,17 @@ public struct VulnerabilitiesConfiguration: Sendable, Equatable {
         var configuration = VulnerabilitiesConfiguration()
         configuration.enabled = reader.bool("enabled", default: false)
         configuration.trackerURL = reader.string("tracker_url", default: configuration.trackerURL)
-        if !(configuration.trackerURL.hasPrefix("https://") || configuration.trackerURL.hasPrefix("http://"))
-            || URL(string: configuration.trackerURL)?.host == nil
-        {
-            reader.problem("tracker_url", "not an http(s) URL")
-        }
+        if !Self.isHTTPURL(configuration.trackerURL) { reader.problem("tracker_url", "not an http(s) URL") }
+        configuration.kevURL = reader.string("kev_url")
+        if let kev = configuration.kevURL, !Self.isHTTPURL(kev) { reader.problem("kev_url", "not an http(s) URL") }
         configuration.refreshInterval = reader.duration("refresh", default: .seconds(3_600), in: .seconds(3_600)...(.seconds(7 * 86_400)))
         configuration.timeout = reader.duration("timeout", default: .seconds(600), in: .seconds(10)...(.seconds(3_600)))
         configuration.maxFeedBytes = reader.int("max_feed_mib", default: 512, in: 16...4_096) << 20
         reader.rejectUnknownKeys()
         return configuration
+    }
+
+    private static func isHTTPURL(_ text: String) -> Bool {
+        (text.hasPrefix("https://") || text.hasPrefix("http://")) && URL(string: text)?.host != nil
     }
 }

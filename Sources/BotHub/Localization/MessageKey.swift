@@ -87,6 +87,12 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case actionBlockPort = "action.block_port"
     case actionMuteProgram = "action.mute_program"
     case actionUnblockPort = "action.unblock_port"
+    case actionAcceptChange = "action.accept_change"
+    case actionRevertFile = "action.revert_file"
+    case actionRemoveKey = "action.remove_key"
+    case actionLockUser = "action.lock_user"
+    case actionRemoveFromGroup = "action.remove_from_group"
+    case actionKillWriter = "action.kill_writer"
     case outcomeProgramMuted = "outcome.program_muted"
     case confirmAction = "confirm.action"
     case buttonConfirmAction = "button.confirm_action"
@@ -181,6 +187,15 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case vulnsFeedCurrent = "vulns.feed_current"
     case vulnsFeedFailed = "vulns.feed_failed"
     case vulnsFeedNever = "vulns.feed_never"
+    case vulnsKnownExploited = "vulns.known_exploited"
+    case vulnsExposed = "vulns.exposed"
+    case buttonFleetUpgradeIssue = "button.fleet_upgrade_issue"
+    case buttonFleetUpgradeHost = "button.fleet_upgrade_host"
+    case confirmFleetUpgrade = "confirm.fleet_upgrade"
+    case fleetHostPlan = "fleet.host_plan"
+    case fleetHostOutcome = "fleet.host_outcome"
+    case fleetNothing = "fleet.nothing"
+    case fleetOutcomeHeader = "fleet.outcome_header"
 
     /// True for a counted phrase, stored as one template per plural form.
     public var isPlural: Bool { rawValue.hasPrefix("plural.") }

@@ -2,15 +2,51 @@ import Foundation
 import Shared
 
 extension ChatCommandHandler {
-    /// `/vulns`: the fleet view, worst first.
-    func vulnerabilities(language: String) -> String {
+    /// Fleet-view Upgrade buttons per kind: the worst CVEs with a fix, the hosts with the most.
+    static let fleetUpgradeButtons = 3
+
+    /// `/vulns`: the fleet view, worst first, with "Upgrade on all N" for the worst fixable CVEs and "Upgrade all on
+    /// <host>" for the worst hosts (`FleetUpgradeChoices`; admins only).
+    func sendVulnerabilities(chatID: Int64, language: String) async {
         let renderer = VulnerabilityReportRenderer(catalogs: catalogs, language: language)
+        let report: FleetVulnerabilityReport
         do {
-            return renderer.text(try FleetVulnerabilityReport.build(store: store))
+            report = try FleetVulnerabilityReport.build(store: store)
         } catch {
             logger.error("cannot build the vulnerability report", metadata: ["error": "\(error)"])
-            return catalogs.text(.commandFailed, language: language, ["reason": "the hub's database failed; see the hub log"])
+            await send(
+                chatID: chatID, html: catalogs.text(.commandFailed, language: language, ["reason": "the hub's database failed; see the hub log"]))
+            return
         }
+        await send(chatID: chatID, html: renderer.text(report), keyboard: fleetUpgradeKeyboard(report, language: language))
+    }
+
+    /// One button per row; each button's target is stored under its own short id (a CVE's hosts can be many).
+    func fleetUpgradeKeyboard(_ report: FleetVulnerabilityReport, language: String) -> [[InlineButton]] {
+        var buttons: [(label: String, target: FleetUpgradeTarget)] = []
+        for issue in report.issues.filter({ !$0.fixes.isEmpty }).prefix(Self.fleetUpgradeButtons) {
+            let hosts = issue.fixes.sorted { $0.key < $1.key }.map {
+                FleetUpgradeTarget.Host(agent: $0.key, floors: [UpgradeFloor(source: issue.source, fixed: $0.value)])
+            }
+            let label = catalogs.text(
+                .buttonFleetUpgradeIssue, language: language, ["count": String(hosts.count), "cve": issue.cve, "source": issue.source])
+            buttons.append((label, FleetUpgradeTarget(label: "\(issue.cve) \(issue.source)", hosts: hosts)))
+        }
+        for host in report.hosts.filter({ !$0.fixes.isEmpty }).prefix(Self.fleetUpgradeButtons) {
+            let label = catalogs.text(.buttonFleetUpgradeHost, language: language, ["host": host.agent])
+            buttons.append((label, FleetUpgradeTarget(label: host.agent, hosts: [FleetUpgradeTarget.Host(agent: host.agent, floors: host.fixes)])))
+        }
+        var keyboard: [[InlineButton]] = []
+        for button in buttons {
+            do {
+                let shortID = try store.saveFleetUpgrade(button.target, now: now())
+                keyboard.append([InlineButton(text: button.label, callbackData: CallbackData(choice: .fleetUpgrade, shortID: shortID).text)])
+            } catch {
+                logger.error("cannot store a fleet upgrade button; /vulns goes without it", metadata: ["error": "\(error)"])
+                return []
+            }
+        }
+        return keyboard
     }
 
     /// The feed's line for `/status`, when the feed has ever been checked.

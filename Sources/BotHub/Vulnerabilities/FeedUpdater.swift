@@ -40,6 +40,7 @@ struct FeedUpdater: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 _ = await refresh()
+                if configuration.kevURL != nil { _ = await refreshKnownExploited() }
                 try? await Task.sleep(for: configuration.refreshInterval)
             }
         }
@@ -64,7 +65,7 @@ struct FeedUpdater: Service {
         defer { unlink(path) }
         let response: CurlResponse
         do {
-            response = try await download(to: path, validators: conditional ? previous : nil)
+            response = try await download(configuration.trackerURL, to: path, validators: conditional ? previous : nil)
         } catch {
             return fail("cannot fetch \(configuration.trackerURL): \(error)", previous: previous, at: started)
         }
@@ -100,7 +101,55 @@ struct FeedUpdater: Service {
         }
     }
 
-    private func download(to path: String, validators: VulnerabilityFeedState?) async throws -> CurlResponse {
+    /// One check of CISA's Known Exploited Vulnerabilities catalog (`kev_url`), conditional like the tracker's: a
+    /// ~1 MB document of which only the `cveID`s are kept. A failure keeps the last good list and is noted in its state.
+    func refreshKnownExploited() async -> Outcome {
+        guard let url = configuration.kevURL else { return .skipped }
+        let started = now()
+        let name = HubStore.knownExploitedFeedName
+        let previous: VulnerabilityFeedState?
+        do {
+            previous = try store.vulnerabilityFeedState(name: name)
+        } catch {
+            logger.error("cannot read the KEV feed state", metadata: ["error": "\(error)"])
+            return .failed("\(error)")
+        }
+        let path = "\(workDirectory)/kev.json.download"
+        defer { unlink(path) }
+        let response: CurlResponse
+        do {
+            response = try await download(url, to: path, validators: previous?.updatedAt == nil ? nil : previous)
+        } catch {
+            return fail("cannot fetch \(url): \(error)", previous: previous, at: started, name: name)
+        }
+        switch response.status {
+        case 304:
+            var state = previous ?? VulnerabilityFeedState(releases: [], advisories: 0)
+            state.checkedAt = started
+            state.failure = nil
+            state.failedAt = nil
+            save(state, name: name)
+            return .unchanged
+        case 200:
+            break
+        default:
+            return fail("\(url) answered HTTP \(response.status)", previous: previous, at: started, name: name)
+        }
+        do {
+            let catalog = try JSONDecoder().decode(KnownExploitedCatalog.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+            let cves = Set(catalog.vulnerabilities.map(\.cveID))
+            let state = VulnerabilityFeedState(
+                releases: [], advisories: cves.count, updatedAt: started, checkedAt: started, failure: nil, failedAt: nil,
+                etag: response.headers["ETag"], lastModified: response.headers["Last-Modified"])
+            try store.replaceKnownExploited(cves, state: state)
+            logger.info("known exploited vulnerabilities updated", metadata: ["cves": "\(cves.count)"])
+            return .updated(advisories: cves.count)
+        } catch {
+            return fail("cannot read the KEV catalog from \(url): \(error)", previous: previous, at: started, name: name)
+        }
+    }
+
+    private func download(_ url: String, to path: String, validators: VulnerabilityFeedState?) async throws -> CurlResponse {
         try PrivateFile.makeDirectory(workDirectory)
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw TrackerFeedError("cannot create \(path): \(String(cString: strerror(errno)))") }
@@ -109,23 +158,23 @@ struct FeedUpdater: Service {
         if let etag = validators?.etag { headers.append("If-None-Match: \(etag)") }
         if let lastModified = validators?.lastModified { headers.append("If-Modified-Since: \(lastModified)") }
         let request = CurlRequest(
-            url: configuration.trackerURL, connectTimeout: .seconds(30), totalTimeout: configuration.timeout,
+            url: url, connectTimeout: .seconds(30), totalTimeout: configuration.timeout,
             maxResponseBytes: configuration.maxFeedBytes, headers: headers, bodyFile: descriptor, replyHeaders: ["ETag", "Last-Modified"])
         return try await CurlTransferLoop.shared.perform(request)
     }
 
-    private func fail(_ reason: String, previous: VulnerabilityFeedState?, at time: Date) -> Outcome {
+    private func fail(_ reason: String, previous: VulnerabilityFeedState?, at time: Date, name: String = HubStore.trackerFeedName) -> Outcome {
         logger.warning("the vulnerability feed was not updated; the last good copy stays in use", metadata: ["reason": "\(reason)"])
         var state = previous ?? VulnerabilityFeedState(releases: [], advisories: 0)
         state.failure = reason
         state.failedAt = time
-        save(state)
+        save(state, name: name)
         return .failed(reason)
     }
 
-    private func save(_ state: VulnerabilityFeedState) {
+    private func save(_ state: VulnerabilityFeedState, name: String = HubStore.trackerFeedName) {
         do {
-            try store.saveVulnerabilityFeedState(state)
+            try store.saveVulnerabilityFeedState(state, name: name)
         } catch {
             logger.error("cannot save the vulnerability feed state", metadata: ["error": "\(error)"])
         }
@@ -135,4 +184,13 @@ struct FeedUpdater: Service {
 extension FeedUpdater: CustomStringConvertible {
     /// How the service group names this service in its logs.
     var description: String { "FeedUpdater" }
+}
+
+/// The part of CISA's KEV JSON the hub reads: `{"vulnerabilities": [{"cveID": "CVE-…", …}, …]}`.
+struct KnownExploitedCatalog: Decodable {
+    struct Entry: Decodable {
+        var cveID: String
+    }
+
+    var vulnerabilities: [Entry]
 }

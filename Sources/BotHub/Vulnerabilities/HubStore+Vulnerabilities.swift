@@ -21,6 +21,7 @@ struct VulnerabilityFeedState: Codable, Sendable, Equatable {
 
 extension HubStore {
     static let trackerFeedName = "debian-tracker"
+    static let knownExploitedFeedName = "cisa-kev"
 
     /// Kept out of `migrator`'s body so that this folder's tables stay this folder's business.
     static func registerVulnerabilityMigrations(_ migrator: inout DatabaseMigrator) {
@@ -55,27 +56,59 @@ extension HubStore {
                 table.column("payload", .text).notNull()
             }
         }
+        migrator.registerMigration("vulnerabilities-v2-kev-fleet-upgrades") { db in
+            try db.create(table: "knownExploited") { table in
+                table.primaryKey("cve", .text)
+            }
+            try db.create(table: "fleetUpgrade") { table in
+                table.primaryKey("shortId", .text)
+                /// The hosts and source packages the button upgrades (`FleetUpgradeTarget`, wire JSON).
+                table.column("target", .text).notNull()
+                table.column("createdAt", .datetime).notNull().indexed()
+                /// The simulated plans awaiting the second tap (`FleetUpgradePlans`), who asked, until when.
+                table.column("pending", .text)
+                table.column("userId", .integer)
+                table.column("expiresAt", .datetime)
+            }
+        }
     }
 
     // MARK: - Feed
 
-    func vulnerabilityFeedState() throws -> VulnerabilityFeedState? {
+    func vulnerabilityFeedState(name: String = trackerFeedName) throws -> VulnerabilityFeedState? {
         try writer.read { db in
-            guard let text = try String.fetchOne(db, sql: "SELECT state FROM vulnerabilityFeed WHERE name = ?", arguments: [Self.trackerFeedName])
+            guard let text = try String.fetchOne(db, sql: "SELECT state FROM vulnerabilityFeed WHERE name = ?", arguments: [name])
             else { return nil }
             return try WireCoding.decode(VulnerabilityFeedState.self, from: Array(text.utf8))
         }
     }
 
-    func saveVulnerabilityFeedState(_ state: VulnerabilityFeedState) throws {
-        try writer.write { db in try Self.write(state, in: db) }
+    func saveVulnerabilityFeedState(_ state: VulnerabilityFeedState, name: String = trackerFeedName) throws {
+        try writer.write { db in try Self.write(state, name: name, in: db) }
     }
 
-    private static func write(_ state: VulnerabilityFeedState, in db: Database) throws {
+    private static func write(_ state: VulnerabilityFeedState, name: String = trackerFeedName, in db: Database) throws {
         let text = String(decoding: try WireCoding.encode(state), as: UTF8.self)
         try db.execute(
             sql: "INSERT INTO vulnerabilityFeed (name, state) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET state = excluded.state",
-            arguments: [trackerFeedName, text])
+            arguments: [name, text])
+    }
+
+    /// Replaces the known-exploited CVEs and saves the KEV feed's state, in one transaction.
+    func replaceKnownExploited(_ cves: Set<String>, state: VulnerabilityFeedState) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM knownExploited")
+            let statement = try db.makeStatement(sql: "INSERT OR IGNORE INTO knownExploited (cve) VALUES (?)")
+            for cve in cves { try statement.execute(arguments: [cve]) }
+            var state = state
+            state.advisories = cves.count
+            try Self.write(state, name: Self.knownExploitedFeedName, in: db)
+        }
+    }
+
+    /// The CVEs CISA lists as exploited in the wild (empty when the KEV feed is not configured).
+    func knownExploited() throws -> Set<String> {
+        try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT cve FROM knownExploited")) }
     }
 
     /// Adds advisories to the staging table (cleared by `clearStagedAdvisories`), in one short transaction per batch
@@ -143,39 +176,30 @@ extension HubStore {
         }
     }
 
-    /// The stored advisories of `release` for the given source packages, by source: looked up through the primary key
-    /// (release, source, cve), a few hundred sources per statement, rather than by scanning the release.
+    /// The stored advisories of `release` for the given source packages, by source: one statement per release, the
+    /// names passed as one JSON array (`json_each`) and looked up through the primary key (release, source, cve), so a
+    /// 3,000-package inventory reads only its own rows without scanning the release or preparing a statement per batch.
     func advisories(release: String, sources: Set<String>) throws -> [String: [Advisory]] {
-        try writer.read { db in
+        let names = String(decoding: try JSONEncoder().encode(sources.sorted()), as: UTF8.self)
+        return try writer.read { db in
             var result: [String: [Advisory]] = [:]
-            let names = sources.sorted()
-            for start in stride(from: 0, to: names.count, by: 500) {
-                let group = Array(names[start..<min(start + 500, names.count)])
-                let placeholders = Array(repeating: "?", count: group.count).joined(separator: ", ")
-                let rows = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished FROM vulnerabilityAdvisory
-                        WHERE release = ? AND source IN (\(placeholders))
-                        """,
-                    arguments: StatementArguments([release] + group))
-                try Self.collect(rows, into: &result)
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished FROM vulnerabilityAdvisory
+                    WHERE release = ? AND source IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [release, names])
+            // Columns by position: a name lookup per column per row is most of the read's cost in a debug build.
+            while let row = try rows.next() {
+                let source: String = row[0]
+                let statusText: String = row[2]
+                // The CHECK constraint admits only the three statuses.
+                guard let status = Advisory.Status(rawValue: statusText) else { continue }
+                result[source, default: []].append(
+                    Advisory(cve: row[1], status: status, fixed: row[3], urgency: row[4], nodsaReason: row[5], scope: row[6], fixPublished: row[7]))
             }
             return result
-        }
-    }
-
-    private static func collect(_ rows: RowCursor, into result: inout [String: [Advisory]]) throws {
-        while let row = try rows.next() {
-            let source: String = row["source"]
-            let statusText: String = row["status"]
-            // The CHECK constraint admits only the three statuses.
-            guard let status = Advisory.Status(rawValue: statusText) else { continue }
-            result[source, default: []].append(
-                Advisory(
-                    cve: row["cve"], status: status, fixed: row["fixed"], urgency: row["urgency"], nodsaReason: row["nodsaReason"],
-                    scope: row["scope"],
-                    fixPublished: row["fixPublished"]))
         }
     }
 

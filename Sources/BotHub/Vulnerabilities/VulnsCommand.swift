@@ -55,7 +55,8 @@ struct VulnsCheckCommand: ParsableCommand {
 struct VulnsListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
-        abstract: "The fleet's known vulnerabilities, worst first (impact = score × hosts), and the count per host."
+        abstract:
+            "The fleet's known vulnerabilities, known exploited first, then by impact (score × hosts, exposed hosts twice), and the count per host."
     )
 
     @Option(help: ArgumentHelp(ConfigFileLocation.help("The hub YAML file")))
@@ -82,11 +83,11 @@ struct VulnsListCommand: ParsableCommand {
     static func text(_ report: FleetVulnerabilityReport) -> String {
         guard report.inventories > 0 else { return "No agent has sent its package inventory yet." }
         guard !report.issues.isEmpty else { return "No known vulnerabilities in \(report.inventories) inventories." }
-        var issues = TextTable(header: ["CVE", "SOURCE", "URGENCY", "HOSTS", "FIX", "IMPACT"])
+        var issues = TextTable(header: ["CVE", "SOURCE", "URGENCY", "HOSTS", "EXPOSED", "KEV", "FIX", "IMPACT"])
         for issue in report.issues {
             issues.rows.append([
                 issue.cve, issue.source, issue.score.map { "\(issue.urgency) \($0)" } ?? issue.urgency, "\(issue.hosts.count)",
-                issue.fixed ?? "no fix yet", String(format: "%.1f", issue.impact),
+                "\(issue.exposedHosts)", issue.knownExploited ? "exploited" : "-", issue.fixed ?? "no fix yet", String(format: "%.1f", issue.impact),
             ])
         }
         var hosts = TextTable(header: ["HOST", "RELEASE", "CVES", "HIGH"])

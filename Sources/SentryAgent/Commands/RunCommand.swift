@@ -82,7 +82,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         let responders = Executor.Responders.make(
             configuration: agent.responses, hubAddresses: hubAddresses, dryRun: dryRun, stateDirectory: agent.stateDirectory,
-            listenerDecisions: listenerDecisions, protectedPorts: (agent.listen.port, agent.hubEndpoint.port), logger: logger)
+            listenerDecisions: listenerDecisions, protectedPorts: (agent.listen.port, agent.hubEndpoint.port),
+            identityRoot: agent.detectors.identity.root, logger: logger)
         let executor: Executor
         do {
             executor = try Executor(

@@ -10,7 +10,7 @@ struct SentryAgentCommand: AsyncParsableCommand {
         subcommands: [
             RunCommand.self, WatchCommand.self, CheckConfigCommand.self, ReplayCommand.self, StatusCommand.self, BlocksCommand.self,
             UnblockCommand.self, FollowCommand.self, InstallBootCommand.self, UninstallBootCommand.self, ListenersCommand.self,
-            PackagesCommand.self,
+            PackagesCommand.self, IdentityApplyCommand.self,
         ]
     )
 }

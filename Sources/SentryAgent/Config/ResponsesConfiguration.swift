@@ -38,6 +38,18 @@ public struct ResponsesConfiguration: Sendable, Equatable {
     public var stopService: Bool = true
     /// Allows `block_port` and `unblock_port`.
     public var blockPort: Bool = true
+    /// Allows `accept_change` (an identity change taken as it is; the copy from before it discarded).
+    public var acceptChange: Bool = true
+    /// Allows `revert_file` (an identity file restored to its kept copy from before the change).
+    public var revertFile: Bool = true
+    /// Allows `remove_key` (one key's lines removed from an authorized_keys file).
+    public var removeKey: Bool = true
+    /// Allows `lock_user` (`usermod -L -e 1` and the user's sessions ended).
+    public var lockUser: Bool = true
+    /// Allows `remove_from_group` (`gpasswd -d`).
+    public var removeFromGroup: Bool = true
+    /// Allows `kill_writer` (the process that wrote an identity change, checked by pid and start time).
+    public var killWriter: Bool = true
     /// Networks the agent refuses to block, whatever the hub asks (beside loopback, its own addresses and the hub).
     public var neverBlock: [IPNetwork] = []
     /// The firewall backend.
@@ -95,6 +107,12 @@ public struct ResponsesConfiguration: Sendable, Equatable {
         responses.killProcess = reader.bool("kill_process", default: responses.killProcess)
         responses.stopService = reader.bool("stop_service", default: responses.stopService)
         responses.blockPort = reader.bool("block_port", default: responses.blockPort)
+        responses.acceptChange = reader.bool("accept_change", default: responses.acceptChange)
+        responses.revertFile = reader.bool("revert_file", default: responses.revertFile)
+        responses.removeKey = reader.bool("remove_key", default: responses.removeKey)
+        responses.lockUser = reader.bool("lock_user", default: responses.lockUser)
+        responses.removeFromGroup = reader.bool("remove_from_group", default: responses.removeFromGroup)
+        responses.killWriter = reader.bool("kill_writer", default: responses.killWriter)
         for (index, text) in reader.stringList("never_block").enumerated() {
             guard let network = IPNetwork(text) else {
                 reader.problem("never_block[\(index)]", "not an address or CIDR block with its host bits zero (like 10.0.0.0/8)")

@@ -17,6 +17,8 @@ struct InventorySender: Service {
     let client: SealedClient
     let logger: Logger
     var interval: Duration = .seconds(600)
+    /// The binary packages owning a listener reachable from outside (nil: not known, the field is left out).
+    var exposedPackages: (@Sendable () -> Set<String>?)?
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -66,7 +68,14 @@ struct InventorySender: Service {
         let release = Self.osRelease(String(decoding: try Data(contentsOf: URL(filePath: osReleasePath)), as: UTF8.self))
         return PackageInventory(
             agent: agentID, hostname: hostname, distribution: release["ID"] ?? "debian", release: release["VERSION_CODENAME"] ?? "unknown",
-            sources: PackageInventory.sources(of: status.packages), collectedAt: now)
+            sources: PackageInventory.sources(of: status.packages), collectedAt: now,
+            exposed: exposedPackages?().map { Self.sources(of: $0, in: status.packages) })
+    }
+
+    /// The sources of the binary packages `names` (`name` or `name:arch`, as dpkg names owners), sorted.
+    static func sources(of names: Set<String>, in packages: [InstalledPackage]) -> [String] {
+        let plain = Set(names.map { String($0.split(separator: ":", maxSplits: 1)[0]) })
+        return Set(packages.filter { plain.contains($0.name) }.map(\.source)).sorted()
     }
 
     /// `KEY=value` lines of `os-release(5)`, values unquoted (single or double quotes, backslash escapes in double).

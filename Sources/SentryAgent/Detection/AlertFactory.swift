@@ -7,6 +7,8 @@ struct AlertFactory: Sendable {
     let agentID: String
     let hostname: String
     let responses: ResponsesConfiguration
+    /// Whether the process `pid` that started at the given time still runs (Kill writer is offered only then).
+    var processRuns: @Sendable (Int32, UInt64) -> Bool = { pid, startTime in ProcessTable().status(of: pid)?.startTime == startTime }
 
     func alert(for detection: Detection) -> Alert {
         Alert(
@@ -49,9 +51,30 @@ struct AlertFactory: Sendable {
             let restart: [AlertAction] = responses.restartServices && !evidence.units.isEmpty ? [.restartServices] : []
             let reboot: [AlertAction] = responses.reboot && evidence.rebootRequired ? [.reboot] : []
             return restart + reboot + [.acknowledge]
-        case .identity:
-            return [.acknowledge]
+        case .identity(let evidence):
+            return identityActions(evidence)
         }
+    }
+
+    /// An identity change's answers, each only where the evidence names what it acts on: Remove this key a key added,
+    /// Remove from group a member added, Lock user an account added (never root), Revert a small kept text file that
+    /// exists before and after, Kill writer a writer still running; Kill the session and Block the address the SSH
+    /// session the change was made from. A package-run digest is only acknowledged.
+    private func identityActions(_ evidence: IdentityEvidence) -> [AlertAction] {
+        guard !evidence.isDigest else { return [.acknowledge] }
+        var actions: [AlertAction] = responses.acceptChange ? [.acceptChange] : [.acknowledge]
+        if responses.removeKey, evidence.addedKeyFingerprint != nil { actions.append(.removeKey) }
+        if responses.removeFromGroup, evidence.addedGroupMember != nil { actions.append(.removeFromGroup) }
+        if responses.lockUser, let user = evidence.addedUser, user != "root" { actions.append(.lockUser) }
+        if responses.revertFile, evidence.isRevertible { actions.append(.revertFile) }
+        if let writer = evidence.writer {
+            if responses.killWriter, writer.pid > 1, let startTime = writer.pidStartTime, processRuns(writer.pid, startTime) {
+                actions.append(.killWriter)
+            }
+            if responses.killSession, writer.sshSessionPID != nil, writer.sshSessionStartTime != nil { actions.append(.killSession) }
+            if responses.blockIP, writer.sshFrom != nil { actions += [.blockIP1h, .blockIP24h, .blockIPPermanent] }
+        }
+        return actions
     }
 
     /// A new listener's answers, each only where it can work: Accept needs the identity, a kill the start time, a

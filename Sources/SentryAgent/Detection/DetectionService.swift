@@ -22,6 +22,8 @@ struct DetectionService: Service {
     var listenerDecisions: ListenerDecisions? = nil
     /// Unix seconds now.
     var wallClock: @Sendable () -> Int64 = { Int64(time(nil)) }
+    /// The account tools' and sudo's lines of the SSH log, read by the identity alerts ("by alice via sudo usermod…").
+    var accountLog = AccountLogCorrelator()
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -119,7 +121,7 @@ struct DetectionService: Service {
         let ssh = configuration.ssh
         let store = KnownLoginStore(path: stateDirectory + "/known-logins.tsv", capacity: ssh.maxKnownLogins)
         let bruteForce = SSHBruteForceDetector(configuration: Self.sshBruteForceConfiguration(configuration))
-        return SSHLogConsumer(
+        var consumer = SSHLogConsumer(
             sessions: ssh.sessions ? SSHSessionDetector(knownLogins: store.load()) : nil,
             bruteForce: ssh.bruteForce ? bruteForce : nil,
             sessionProcesses: SSHSessionProcesses(proc: ProcFileSystem()),
@@ -128,6 +130,8 @@ struct DetectionService: Service {
             wallClock: wallClock,
             utcOffset: Self.localUTCOffset()
         )
+        consumer.accountLog = configuration.identity.enabled ? accountLog : nil
+        return consumer
     }
 
     // MARK: - HTTP 404

@@ -55,6 +55,17 @@ struct AuthorizedKey: Sendable, Equatable {
         return "SHA256:" + digest.replacing("=", with: "")
     }
 
+    /// `SHA256:` and 43 characters of base64: a fingerprint as `fingerprint` writes it.
+    static func isFingerprint(_ text: String) -> Bool {
+        guard text.hasPrefix("SHA256:") else { return false }
+        let digest = text.utf8.dropFirst("SHA256:".utf8.count)
+        return digest.count == 43
+            && digest.allSatisfy { byte in
+                (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z")) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+            }
+    }
+
     /// The options that restrict or widen what the key may do (`command=`, `from=`), for the alert.
     var notableOptions: [String] {
         Self.splitOptions(options).filter { option in

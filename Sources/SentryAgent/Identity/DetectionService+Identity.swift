@@ -23,15 +23,22 @@ extension DetectionService {
         let interval = identity.verifyInterval
         let watching = Task {
             await FollowerThread.run(name: "vigil-identity") {
-                let monitor = IdentityMonitor(watched: watched, detector: detector, store: store, logger: logger)
+                let monitor = IdentityMonitor(
+                    watched: watched, detector: detector, store: store, logger: logger, sshdReader: SSHDEffectiveReader.make(root: identity.root))
                 IdentityWatchLoop(monitor: monitor, verifyInterval: interval, wallClock: wallClock, logger: logger).run(stop: stop) {
                     continuation.yield($0)
                 }
                 continuation.finish()
             }
         }
+        // Account tools log through syslog, possibly after their write: wait a moment for the line when the SSH
+        // follower reads a log file (journald is followed for sshd alone, so no such line would come).
+        let sshPlan = Self.sshSourcePlan(configuration.ssh) { access($0, R_OK) == 0 }
+        let patience: Duration = configuration.ssh.isActive && !sshPlan.useJournal ? .seconds(1) : .zero
+        let accountLog = accountLog
         await withTaskCancellationHandler {
-            for await detection in detections {
+            for await found in detections {
+                let detection = await Self.addingAccountLog(to: found, from: accountLog, patience: patience)
                 let alert = factory.alert(for: detection)
                 Self.log(alert, to: logger)
                 await sink.submit(alert)
@@ -40,6 +47,28 @@ extension DetectionService {
             stop.stop()
         }
         await watching.value
+    }
+
+    /// `detection` with who changed the account it names, from the log (`by alice via sudo /usr/sbin/usermod -aG sudo
+    /// bob`), as one more fact; waits up to `patience` for the line when the writer is an account tool or unknown.
+    static func addingAccountLog(to detection: Detection, from log: AccountLogCorrelator, patience: Duration) async -> Detection {
+        guard case .identity(var evidence) = detection.subject, let account = evidence.changedAccount else { return detection }
+        let writer = evidence.writer?.exe.map { FileSystemPath.lastComponent(of: $0) }
+        let deadline = ContinuousClock.now + (writer == nil || AccountLogCorrelator.tools.contains(writer ?? "") ? patience : .zero)
+        var found = log.describe(account: account, around: detection.observedAt)
+        while found == nil, ContinuousClock.now < deadline {
+            do {
+                try await Task.sleep(for: .milliseconds(50))
+            } catch {
+                break
+            }
+            found = log.describe(account: account, around: detection.observedAt)
+        }
+        guard let found else { return detection }
+        evidence.changes.append(IdentityFact(change: "logged_by", detail: found, target: account))
+        var detection = detection
+        detection.subject = .identity(evidence)
+        return detection
     }
 
     /// The `AuthorizedKeysFile` patterns of the host's sshd (`sshd -T`), or OpenSSH's default when it cannot say.

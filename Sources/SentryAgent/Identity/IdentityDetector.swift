@@ -25,6 +25,9 @@ struct IdentityDetector {
         var privileged = false
         /// dpkg's lock is held: a writer-less change is part of a package run.
         var packageLockHeld = false
+        /// For sshd_config and its drop-ins: sshd's effective configuration before and after (nil: not read, and the
+        /// file's own lines are compared instead).
+        var sshdEffective: SSHDEffectiveChange? = nil
     }
 
     /// Changes whose facts say the host got safer or nothing worse: these alone make an info alert.
@@ -96,9 +99,12 @@ struct IdentityDetector {
             return nil
         }
         let beforeContent = before == nil ? nil : (observation.beforeContent ?? [])
-        var facts =
-            before?.sha256 == after?.sha256
-            ? [] : IdentityDiff.facts(category: observation.category, path: observation.path, before: beforeContent, after: after?.content)
+        var facts: [IdentityFact] = []
+        if before?.sha256 != after?.sha256 {
+            facts =
+                observation.sshdEffective?.facts
+                ?? IdentityDiff.facts(category: observation.category, path: observation.path, before: beforeContent, after: after?.content)
+        }
         if let before, let after,
             before.stamp.permissions != after.stamp.permissions || before.stamp.owner != after.stamp.owner
                 || before.stamp.group != after.stamp.group, !after.stamp.isSymbolicLink

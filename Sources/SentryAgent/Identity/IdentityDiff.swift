@@ -243,21 +243,22 @@ enum IdentityDiff {
         return facts
     }
 
-    /// sshd settings that changed, keyword by keyword (first value wins, as in sshd). Only the file's own lines: the
-    /// effective configuration (`sshd -T`) is not compared.
+    /// sshd settings that changed, keyword by keyword (first value wins, as in sshd), from the file's own lines: what
+    /// is said when sshd's effective configuration (`SSHDEffectiveConfiguration`) cannot be read.
     static func sshd(_ before: [UInt8], _ after: [UInt8]) -> [IdentityFact] {
         let old = sshdSettings(before)
         let new = sshdSettings(after)
-        var facts: [IdentityFact] = []
-        for key in Set(old.keys).union(new.keys).sorted() where old[key] != new[key] {
-            let value = new[key] ?? "(default)"
-            let risky: Set<String> = ["permitrootlogin yes", "passwordauthentication yes", "permitemptypasswords yes"]
-            let critical = risky.contains("\(key) \(value.lowercased())") || key == "authorizedkeysfile" || key == "authorizedkeyscommand"
-            facts.append(
-                IdentityFact(
-                    change: "sshd_setting_changed", detail: "sshd \(key): \(old[key] ?? "(default)") → \(value)", target: key, critical: critical))
+        return Set(old.keys).union(new.keys).sorted().filter { old[$0] != new[$0] }.map {
+            sshdFact(key: $0, old: old[$0] ?? "(default)", new: new[$0] ?? "(default)")
         }
-        return facts
+    }
+
+    /// One sshd keyword whose value changed; critical when it opens logins (root, passwords, empty passwords) or
+    /// changes where keys are looked up.
+    static func sshdFact(key: String, old: String, new: String) -> IdentityFact {
+        let risky: Set<String> = ["permitrootlogin yes", "passwordauthentication yes", "permitemptypasswords yes"]
+        let critical = risky.contains("\(key) \(new.lowercased())") || key == "authorizedkeysfile" || key == "authorizedkeyscommand"
+        return IdentityFact(change: "sshd_setting_changed", detail: "sshd \(key): \(old) → \(new)", target: key, critical: critical)
     }
 
     static func sshdSettings(_ bytes: [UInt8]) -> [String: String] {

@@ -22,11 +22,16 @@ struct IdentityMonitor {
     var watchedDirectoriesChanged = true
     /// Set when a directory appeared: once it is watched, the caller rescans (files may predate the watch).
     var rescanRequested = false
+    /// Runs `sshd -T` when sshd_config or a drop-in changed (nil: no sshd; the files' own lines are compared).
+    let sshdReader: SSHDEffectiveReader?
+    /// sshd's effective configuration as last read (kept in the store across restarts).
+    private var sshdEffective: SSHDEffectiveConfiguration?
 
     init(
         watched: WatchedSet, detector: IdentityDetector, store: IdentityStore, logger: Logger,
-        packageLockHeld: @escaping @Sendable () -> Bool = { DpkgLock.isHeld() }
+        packageLockHeld: @escaping @Sendable () -> Bool = { DpkgLock.isHeld() }, sshdReader: SSHDEffectiveReader? = nil
     ) {
+        self.sshdReader = sshdReader
         self.watched = watched
         self.detector = detector
         self.store = store
@@ -50,6 +55,7 @@ struct IdentityMonitor {
                 remember(path, category: category, snapshot: snapshot)
             }
             save()
+            _ = readSSHDEffective()
             logger.info("identity baseline formed", metadata: ["files": "\(records.count)", "directories": "\(watched.directories.count)"])
             return []
         }
@@ -57,7 +63,31 @@ struct IdentityMonitor {
         for (path, record) in stored where record.category.keepsCopy {
             if let content = store.loadCopy(path) { copies[path] = content }
         }
-        return rescan(seenBy: "verification", time: time)
+        sshdEffective = store.loadSSHDEffective().map(SSHDEffectiveConfiguration.init(output:))
+        let detections = rescan(seenBy: "verification", time: time)
+        if sshdEffective == nil { _ = readSSHDEffective() }
+        return detections
+    }
+
+    /// Reads sshd's effective configuration now and keeps it; returns the change from the one read before, if both
+    /// are known.
+    private mutating func readSSHDEffective() -> SSHDEffectiveChange? {
+        guard let reader = sshdReader else { return nil }
+        let output: [UInt8]
+        switch reader.read() {
+        case .success(let read): output = read
+        case .failure(let error):
+            logger.warning("cannot read sshd's effective configuration", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let current = SSHDEffectiveConfiguration(output: output)
+        defer { sshdEffective = current }
+        do {
+            try store.saveSSHDEffective(output)
+        } catch {
+            logger.error("cannot keep sshd's effective configuration", metadata: ["path": "\(store.sshdEffectivePath)", "error": "\(error)"])
+        }
+        return sshdEffective.map { SSHDEffectiveChange(before: $0, after: current) }
     }
 
     /// Handles a batch of events: each changed path is read once, with the last writer the kernel named for it.
@@ -132,9 +162,10 @@ struct IdentityMonitor {
         let record = records[path]
         let before = record.map { FileSnapshot(stamp: $0.stamp, sha256: $0.sha256, content: copies[path]) }
         let privileged = watched.rootHomes.contains { path.hasPrefix($0 + "/") }
-        let observation = IdentityDetector.Observation(
+        var observation = IdentityDetector.Observation(
             path: path, category: category, before: before, beforeContent: copies[path], after: after, writer: writer, seenBy: seenBy,
             privileged: privileged, packageLockHeld: writer == nil && packageLockHeld())
+        if category == .sshd, before?.sha256 != after?.sha256 { observation.sshdEffective = readSSHDEffective() }
         let detection = detector.observe(observation, time: time)
         if let after {
             remember(path, category: category, snapshot: after)

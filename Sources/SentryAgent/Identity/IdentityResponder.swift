@@ -22,6 +22,14 @@ struct IdentityResponder: Sendable {
         self.runner = runner
     }
 
+    /// Takes the file as it is now: only while it still has the content the alert saw (`sha256`; nil: still absent).
+    /// The baseline already holds it; what goes is the copy from before the change, so no Revert can undo it later.
+    func accept(path: String, sha256: String?) -> ActionReport {
+        guard FileSnapshot.read(root + path)?.sha256 == sha256 else { return .refused("\(path) changed again since the alert") }
+        if let failure = store.discardPreviousCopy(path) { return .failed(failure) }
+        return .done(sha256 == nil ? "\(path) stays removed" : "\(path) as it is now is accepted; the copy from before the change is discarded")
+    }
+
     /// Restores the content kept from before the change, only while the file still has the content the alert saw
     /// (`expectedSHA256`) and the kept copy is the one the alert named (`previousSHA256`). Mode and owner stay.
     func revert(path: String, expectedSHA256: String, previousSHA256: String) -> ActionReport {

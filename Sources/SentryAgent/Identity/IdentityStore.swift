@@ -39,6 +39,18 @@ struct IdentityStore: Sendable {
         try PrivateFile.replace(baselinePath, with: Array(try encoder.encode(records)))
     }
 
+    var sshdEffectivePath: String { directory + "/sshd-effective.txt" }
+
+    /// The last `sshd -T` output kept; nil when none was kept yet.
+    func loadSSHDEffective() -> [UInt8]? {
+        ProcFileSystem(root: directory).read("sshd-effective.txt", limit: 1 << 20)
+    }
+
+    func saveSSHDEffective(_ output: [UInt8]) throws {
+        try PrivateFile.makeDirectory(directory)
+        try PrivateFile.replace(sshdEffectivePath, with: output)
+    }
+
     /// Where the copy of `path` is kept: the path with `%` and `/` escaped, so every name maps to one file.
     func copyPath(_ path: String) -> String {
         directory + "/copies/" + path.replacing("%", with: "%25").replacing("/", with: "%2F")
@@ -60,6 +72,13 @@ struct IdentityStore: Sendable {
             throw PrivateFileError("cannot keep the previous copy of \(path): \(String(cString: strerror(errno)))")
         }
         try PrivateFile.replace(current, with: content)
+    }
+
+    /// Forgets the copy from before the last change of `path` (an accepted change); returns why it failed, or nil.
+    func discardPreviousCopy(_ path: String) -> String? {
+        let previous = copyPath(path) + Self.previousSuffix
+        guard unlink(previous) == 0 || errno == ENOENT else { return "cannot remove \(previous): \(String(cString: strerror(errno)))" }
+        return nil
     }
 
     /// Forgets the current copy of a removed file; the previous one stays for a Revert.

@@ -48,12 +48,14 @@ struct WriterReader: Sendable {
         var isPackageRun = Self.packageTools.contains(stat.name)
         var sshFrom = clientAddress(pid: pid)
         var sshSessionPID: Int32?
+        var sshSessionStartTime: UInt64?
         var parent = stat.parentPID
         while parent > 1, parents.count < Self.parentLimit, let ancestor = proc.processTicks(pid: parent) {
             parents.append("\(ancestor.name)(\(parent))")
             if Self.packageTools.contains(ancestor.name) { isPackageRun = true }
             if sshSessionPID == nil, Self.sessionCommands.contains(ancestor.name) {
                 sshSessionPID = parent
+                sshSessionStartTime = ancestor.startTime
             } else if sshSessionPID == nil, sshFrom == nil {
                 sshFrom = clientAddress(pid: parent)
             }
@@ -63,7 +65,7 @@ struct WriterReader: Sendable {
             pid: pid, pidStartTime: stat.startTime, exe: readLink(proc.root + "/\(pid)/exe"),
             commandLine: ListenerOwnerReader.commandLine(proc.read("\(pid)/cmdline", limit: 65_536) ?? []), loginUID: loginUID,
             loginUser: loginUID.map { users.name(of: $0) }, parents: parents, sshSessionPID: sshSessionPID,
-            sshFrom: sshSessionPID == nil ? nil : sshFrom)
+            sshFrom: sshSessionPID == nil ? nil : sshFrom, sshSessionStartTime: sshSessionStartTime)
         return Writer(evidence: evidence, isPackageRun: isPackageRun)
     }
 }

@@ -26,6 +26,23 @@ public enum ListenerChecks {
         public var ownerWalks: Int { scanner.ownerWalks }
     }
 
+    /// A python program that holds 50 loopback listeners and 5,000 connected pairs (10,000 established sockets),
+    /// prints "ready" once they exist and keeps them until its standard input closes: the busy host both the benchmark
+    /// and the benchmark's test poll against.
+    public static let busyHostScript = """
+        import resource, socket, sys
+        resource.setrlimit(resource.RLIMIT_NOFILE, (12000, 12000))
+        listeners = []
+        for _ in range(50):
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1024); listeners.append(s)
+        target = listeners[0].getsockname()
+        held = []
+        for _ in range(5000):
+            c = socket.socket(); c.connect(target); a, _ = listeners[0].accept(); held += [c, a]
+        print("ready", flush=True)
+        sys.stdin.read()
+        """
+
     /// Reads and parses `/proc/net/{tcp,tcp6,udp,udp6}` whole, as netstat and osquery do; the listening count.
     public static func readProcNet() -> Int {
         ProcNetTable(proc: ProcFileSystem()).listeningSockets()?.count ?? 0

@@ -11,19 +11,37 @@ extension DetectionService {
     /// writes have settled), and at least once per interval; `security_updates` for newly pending source packages.
     func runPackages() async {
         let packages = configuration.packages
-        let scanner = SecurityUpdateScanner(
-            runner: ProcessCommandRunner(), aptOptions: packages.aptOptions, status: DpkgStatusReader(path: packages.statusPath),
-            cache: AptIndexCache())
+        let family = PackageFamily.host
+        let scanOnce: @Sendable (Int64) async throws -> PackagesScanOutcome
+        let statusPath: String
+        let listsDirectory: String
+        switch family {
+        case .debian:
+            let scanner = SecurityUpdateScanner(
+                runner: ProcessCommandRunner(), aptOptions: packages.aptOptions, status: DpkgStatusReader(path: packages.statusPath),
+                cache: AptIndexCache())
+            scanOnce = { now in PackagesScanOutcome(try await scanner.scan(), now: now) }
+            (statusPath, listsDirectory) = (packages.statusPath, packages.listsDirectory)
+        case .rhel:
+            var configured = RPMSecurityScanner(runner: ProcessCommandRunner())
+            configured.logDirectory = stateDirectory + "/dnf-log"
+            let scanner = configured
+            scanOnce = { now in PackagesScanOutcome(try await scanner.scan()) }
+            // rpm's database (sqlite on RHEL 9 and Fedora, Berkeley DB before) and dnf's metadata cache.
+            let sqlite = "/var/lib/rpm/rpmdb.sqlite"
+            statusPath = FileManager.default.fileExists(atPath: sqlite) ? sqlite : "/var/lib/rpm/Packages"
+            listsDirectory = "/var/cache/dnf"
+        }
         let alertedPath = stateDirectory + "/security-updates-alerted.txt"
         var detector = SecurityUpdatesDetector(alerted: Self.readAlerted(alertedPath))
         let (wakes, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let stop = FollowerStopSignal()
-        let statusDirectory = Self.directory(of: packages.statusPath)
-        let fingerprint = PackageFilesFingerprint(statusPath: packages.statusPath, listsDirectory: packages.listsDirectory)
+        let statusDirectory = Self.directory(of: statusPath)
+        let fingerprint = PackageFilesFingerprint(statusPath: statusPath, listsDirectory: listsDirectory)
         let interval = packages.interval
         let watching = Task {
             await FollowerThread.run(name: "vigil-packages") {
-                Self.watchPackageFiles([statusDirectory, packages.listsDirectory], fingerprint: fingerprint, interval: interval, stop: stop) {
+                Self.watchPackageFiles([statusDirectory, listsDirectory], fingerprint: fingerprint, interval: interval, stop: stop) {
                     continuation.yield()
                 }
                 continuation.finish()
@@ -34,15 +52,14 @@ extension DetectionService {
             var lastStaleness: String?
             for await _ in wakes {
                 do {
-                    let scan = try await scanner.scan()
                     let now = wallClock()
-                    let staleness = scan.staleness(now: now)
-                    if let staleness, staleness != lastStaleness { logger.warning("security updates: \(staleness)") }
-                    lastStaleness = staleness
+                    let scan = try await scanOnce(now)
+                    if let staleness = scan.staleness, staleness != lastStaleness { logger.warning("security updates: \(staleness)") }
+                    lastStaleness = scan.staleness
                     for refused in scan.refused.prefix(5) { logger.warning("security updates: skipped \(refused)") }
                     let before = detector.alerted
-                    let detection = detector.process(scan, now: now)
-                    logger.info("security scan: \(scan.pending.count) binary packages pending, \(scan.installedCount) installed")
+                    let detection = detector.process(sources: scan.sources, pendingPackages: scan.pendingPackages, indexAge: scan.indexAge, now: now)
+                    logger.info("security scan (\(family)): \(scan.pendingPackages) binary packages pending, \(scan.installedCount) installed")
                     if detector.alerted != before { Self.writeAlerted(detector.alerted, to: alertedPath, logger: logger) }
                     if let detection {
                         let alert = factory.alert(for: detection)
@@ -134,5 +151,37 @@ struct PackageFilesFingerprint: Sendable {
         var info = stat()
         guard stat(path, &info) == 0 else { return [] }
         return [Int64(info.st_mtim.tv_sec), Int64(info.st_mtim.tv_nsec), Int64(info.st_size), Int64(info.st_ino)]
+    }
+}
+
+/// One scan's findings as the detector loop needs them, from apt's lists or from dnf.
+struct PackagesScanOutcome: Sendable {
+    var sources: [PendingSource]
+    var pendingPackages: Int
+    var installedCount: Int
+    /// Seconds since the package metadata was refreshed (apt's oldest security list; dnf's last expiration check).
+    var indexAge: Int64?
+    /// "index 3 days old", or nil when the metadata can be trusted.
+    var staleness: String?
+    var refused: [String]
+
+    init(_ scan: SecurityScan, now: Int64) {
+        sources = SecurityUpdatesDetector.group(scan.pending)
+        pendingPackages = scan.pending.count
+        installedCount = scan.installedCount
+        indexAge = scan.indexAge(now: now)
+        staleness = scan.staleness(now: now)
+        refused = scan.refused
+    }
+
+    init(_ scan: RPMSecurityScan) {
+        sources = scan.sources
+        pendingPackages = scan.pending.count
+        installedCount = scan.installedCount
+        indexAge = scan.metadataAgeSeconds
+        staleness = scan.metadataAgeSeconds.flatMap { age in
+            age > SecurityScan.staleAfterSeconds ? "dnf metadata \(SecurityScan.ageText(age)) old" : nil
+        }
+        refused = scan.refused
     }
 }

@@ -51,15 +51,19 @@ struct SecurityUpdatesDetector: Sendable {
 
     /// A detection for the newly pending source packages of `scan`, or nil when every pending one was alerted before.
     mutating func process(_ scan: SecurityScan, now: Int64) -> Detection? {
-        let sources = Self.group(scan.pending)
+        process(sources: Self.group(scan.pending), pendingPackages: scan.pending.count, indexAge: scan.indexAge(now: now), now: now)
+    }
+
+    /// The same for source packages grouped by the caller (an RPM scan groups by source RPM).
+    mutating func process(sources: [PendingSource], pendingPackages: Int, indexAge: Int64?, now: Int64) -> Detection? {
         let pendingKeys = Set(sources.map(Self.key))
         let fresh = sources.filter { !alerted.contains(Self.key($0)) }
         // Forget what is no longer pending, so a later update of the same source alerts again.
         alerted = alerted.intersection(pendingKeys).union(fresh.map(Self.key))
         guard !fresh.isEmpty else { return nil }
         let evidence = SecurityUpdatesEvidence(
-            sources: Array(fresh.prefix(Self.maxSourcesListed)), pendingSources: sources.count, pendingPackages: scan.pending.count,
-            indexAgeSeconds: scan.indexAge(now: now).map { Int($0) })
+            sources: Array(fresh.prefix(Self.maxSourcesListed)), pendingSources: sources.count, pendingPackages: pendingPackages,
+            indexAgeSeconds: indexAge.map { Int($0) })
         return Detection(
             kind: .securityUpdates, severity: .warning, subject: .securityUpdates(evidence),
             observedAt: now, firstSeen: now, lastSeen: now, origin: nil)

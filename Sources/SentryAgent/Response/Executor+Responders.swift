@@ -18,6 +18,7 @@ extension Executor.Responders {
         stateDirectory: String? = nil,
         listenerDecisions: ListenerDecisions? = nil,
         protectedPorts: (agent: UInt16?, hub: UInt16?) = (nil, nil),
+        identityRoot: String = "/",
         logger: Logger
     ) -> Executor.Responders {
         let record = dryRun ? RecordingCommandRunner() : nil
@@ -57,8 +58,14 @@ extension Executor.Responders {
         let services = ServiceStopper(systemctl: locator.path(of: "systemctl"), runner: effectiveRunner, dryRun: dryRun)
         let portGuard = PortGuard(agentPort: protectedPorts.agent, hubPort: protectedPorts.hub, sshd: locator.path(of: "sshd"), runner: runner)
         let ports = PortBlockResponder(firewall: portFirewall, portGuard: portGuard, exempt: configuration.neverBlock, dryRun: dryRun)
+        let identity = stateDirectory.map { directory in
+            var identity = IdentityActionRunner(stateDirectory: directory, root: identityRoot, runner: runner)
+            identity.dryRun = dryRun
+            identity.responder.killGrace = configuration.killGrace
+            return identity
+        }
         return Executor.Responders(
             blocks: blocks, sessions: sessions, power: power, upgrades: upgrades, restarts: restarts, listeners: listeners, services: services,
-            ports: ports)
+            ports: ports, identity: identity)
     }
 }

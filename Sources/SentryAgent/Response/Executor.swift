@@ -23,6 +23,8 @@ actor Executor {
         var services = ServiceStopper()
         /// Block port and Unblock port.
         var ports = PortBlockResponder()
+        /// The answers to an identity change (nil: refused as not configured).
+        var identity: IdentityActionRunner? = nil
     }
 
     /// An `expires_at` further ahead than this is refused: it would keep a journal entry alive for that long.
@@ -105,6 +107,12 @@ actor Executor {
             } else {
                 report = .refused("this agent has no package upgrader")
             }
+        case .planUpgrade(let sources):
+            if let upgrades = responders.upgrades {
+                report = await upgrades.plan(sources)
+            } else {
+                report = .refused("this agent has no package upgrader")
+            }
         case .restartServices(let units):
             if let restarts = responders.restarts {
                 report = await restarts.restart(units)
@@ -123,6 +131,12 @@ actor Executor {
             report = await responders.ports.block(transport: transport, port: port)
         case .unblockPort(let transport, let port):
             report = await responders.ports.unblock(transport: transport, port: port)
+        case .acceptChange, .revertFile, .removeKey, .lockUser, .removeFromGroup, .killWriter:
+            if let identity = responders.identity {
+                report = await identity.run(action, commandID: command.id)
+            } else {
+                report = .refused("this agent has no identity state to act on")
+            }
         }
         let result = finished(command, report)
         do {
@@ -160,12 +174,18 @@ actor Executor {
         case .killSession: configuration.killSession
         case .reboot: configuration.reboot
         case .shutdown: configuration.shutdown
-        case .upgradePackages: configuration.upgradePackages
+        case .upgradePackages, .planUpgrade: configuration.upgradePackages
         case .restartServices: configuration.restartServices
         case .acceptListener: configuration.acceptListener
         case .killProcess: configuration.killProcess
         case .stopService: configuration.stopService
         case .blockPort, .unblockPort: configuration.blockPort
+        case .acceptChange: configuration.acceptChange
+        case .revertFile: configuration.revertFile
+        case .removeKey: configuration.removeKey
+        case .lockUser: configuration.lockUser
+        case .removeFromGroup: configuration.removeFromGroup
+        case .killWriter: configuration.killWriter
         }
     }
 

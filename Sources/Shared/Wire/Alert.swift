@@ -98,4 +98,16 @@ public enum AlertAction: String, Codable, Sendable, CaseIterable {
     case blockPort = "block_port"
     /// A new listener: the hub hides new_listener alerts of this executable on this agent (no command to the agent).
     case muteProgram = "mute_program"
+    /// An identity change: the file as it is now stays the agent's baseline; the copy kept from before is discarded.
+    case acceptChange = "accept_change"
+    /// An identity change: the kept copy from before is restored, only while the file still has the alert's content.
+    case revertFile = "revert_file"
+    /// A key added to an authorized_keys file: exactly that key's line is removed.
+    case removeKey = "remove_key"
+    /// A user added: `usermod -L -e 1` (no password, expired, so no key login either) and their sessions ended.
+    case lockUser = "lock_user"
+    /// A member added to a group: `gpasswd -d`.
+    case removeFromGroup = "remove_from_group"
+    /// The process that wrote the change, checked by pid and start time.
+    case killWriter = "kill_writer"
 }

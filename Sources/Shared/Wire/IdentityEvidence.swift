@@ -81,12 +81,24 @@ public struct WriterEvidence: Codable, Sendable, Equatable {
     /// The client address of that session, from `SSH_CONNECTION` in the environment of the writer or its nearest
     /// ancestor that has it (before `sudo` reset it).
     public var sshFrom: String?
+    /// The start time (`/proc/<pid>/stat` field 22) of `sshSessionPID`, so Kill the session cannot hit a reused pid.
+    public var sshSessionStartTime: UInt64?
+
+    /// The wire's snake_case keys come back through `convertFromSnakeCase` as `loginUid` and `sshSessionPid`: the
+    /// acronyms are spelt that way here so that `login_uid` and `ssh_session_pid` decode at all.
+    private enum CodingKeys: String, CodingKey {
+        case pid, pidStartTime, exe, commandLine, parents, sshFrom, sshSessionStartTime
+        case loginUID = "loginUid"
+        case loginUser
+        case sshSessionPID = "sshSessionPid"
+    }
 
     public init(
         pid: Int32, pidStartTime: UInt64?, exe: String?, commandLine: String?, loginUID: UInt32?, loginUser: String?, parents: [String],
-        sshSessionPID: Int32? = nil, sshFrom: String? = nil
+        sshSessionPID: Int32? = nil, sshFrom: String? = nil, sshSessionStartTime: UInt64? = nil
     ) {
         self.sshSessionPID = sshSessionPID
+        self.sshSessionStartTime = sshSessionStartTime
         self.sshFrom = sshFrom
         self.pid = pid
         self.pidStartTime = pidStartTime

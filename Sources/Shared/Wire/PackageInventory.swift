@@ -12,6 +12,9 @@ public struct PackageInventory: Codable, Sendable, Equatable {
     public var release: String
     public var sources: [SourcePackage]
     public var collectedAt: Date
+    /// The source packages whose programs hold a listening socket bound beyond loopback (reachable from outside),
+    /// sorted; the hub doubles their vulnerabilities' impact. Absent from agents that do not scan listeners.
+    public var exposed: [String]?
 
     /// One installed source package: its version (a binNMU's `Source: name (version)`, not the binary's) and the
     /// binaries built from it that are installed.
@@ -40,7 +43,11 @@ public struct PackageInventory: Codable, Sendable, Equatable {
         }
     }
 
-    public init(agent: String, hostname: String, distribution: String, release: String, sources: [SourcePackage], collectedAt: Date) {
+    public init(
+        agent: String, hostname: String, distribution: String, release: String, sources: [SourcePackage], collectedAt: Date,
+        exposed: [String]? = nil
+    ) {
+        self.exposed = exposed
         self.agent = agent
         self.hostname = hostname
         self.distribution = distribution

@@ -7,7 +7,9 @@ extension AlertSubject {
         case .sshSession(let session): session.ip
         case .sshBruteForce(let attack): attack.ip
         case .http404(let burst): burst.ip
-        case .cpu, .agent, .listener, .securityUpdates, .identity, .upgradeFinished, .restartNeeded: nil
+        // The client of the SSH session the change was made from.
+        case .identity(let change): change.writer?.sshFrom
+        case .cpu, .agent, .listener, .securityUpdates, .upgradeFinished, .restartNeeded: nil
         }
     }
 
@@ -28,6 +30,7 @@ extension AlertAction {
         case .acknowledge, .ignore, .killSession, .reboot, .shutdown: nil
         case .acceptListener, .killProcess, .stopService, .stopDisableService, .blockPort, .muteProgram: nil
         case .upgradePackages, .restartServices: nil
+        case .acceptChange, .revertFile, .removeKey, .lockUser, .removeFromGroup, .killWriter: nil
         }
     }
 }
@@ -49,6 +52,14 @@ extension ResponseAction {
             }
             self = .blockIP(ip: ip, durationSeconds: duration.map { Int($0.components.seconds) })
         case .killSession:
+            if case .identity(let change) = alert.subject {
+                // The SSH session the change was made from.
+                guard let writer = change.writer, let pid = writer.sshSessionPID, let startTime = writer.sshSessionStartTime else {
+                    throw CommandConstructionError(description: "the change was made from no SSH session recorded with its start time")
+                }
+                self = .killSession(pid: pid, startTime: startTime)
+                return
+            }
             guard case .sshSession(let session) = alert.subject, let startTime = session.pidStartTime else {
                 throw CommandConstructionError(description: "the session's start time was not recorded, so it cannot be killed safely")
             }
@@ -78,6 +89,11 @@ extension ResponseAction {
                 throw CommandConstructionError(description: "this alert names no service to restart")
             }
             self = .restartServices(units: restart.units)
+        case .acceptChange, .revertFile, .removeKey, .lockUser, .removeFromGroup, .killWriter:
+            guard case .identity(let change) = alert.subject else {
+                throw CommandConstructionError(description: "this alert is not an identity change")
+            }
+            self = try ResponseAction(identity: action, on: change)
         case .upgradePackages:
             // Only from a confirmed simulation, whose plan hash the command must carry (the hub's ChoiceHandler+Upgrade).
             throw CommandConstructionError(description: "an upgrade needs a confirmed plan")

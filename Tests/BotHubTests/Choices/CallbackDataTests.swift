@@ -11,7 +11,7 @@ struct CallbackDataTests {
 
     static var everyChoice: [CallbackData.Choice] {
         AlertAction.allCases.map { .action($0) } + AlertAction.allCases.filter(\.needsConfirmation).map { .confirm($0) }
-            + [.cancel, .unblock, .digestBlock, .digestShow]
+            + [.cancel, .unblock, .digestBlock, .digestShow, .fleetUpgrade, .fleetConfirm("0123456789abcdef"), .fleetCancel]
     }
 
     @Test("every choice reads back as itself, with its short id")

@@ -82,10 +82,14 @@ struct ChoicePolicyTests {
     @Test("the action table: who may choose, what needs a second tap, what the hub settles itself")
     func actionTable() {
         #expect(
-            AlertAction.allCases.filter(\.needsAdmin) == [.reboot, .shutdown, .upgradePackages, .restartServices, .stopService, .stopDisableService])
+            AlertAction.allCases.filter(\.needsAdmin) == [
+                .reboot, .shutdown, .upgradePackages, .restartServices, .stopService, .stopDisableService, .revertFile, .removeKey, .lockUser,
+                .removeFromGroup, .killWriter,
+            ])
         #expect(
             AlertAction.allCases.filter(\.needsConfirmation) == [
-                .reboot, .shutdown, .restartServices, .killProcess, .stopService, .stopDisableService, .blockPort,
+                .reboot, .shutdown, .restartServices, .killProcess, .stopService, .stopDisableService, .blockPort, .revertFile, .removeKey,
+                .lockUser, .removeFromGroup, .killWriter,
             ])
         #expect(AlertAction.allCases.filter(\.isLocal) == [.acknowledge, .ignore, .muteProgram])
         // Every action the agent runs has a command; every action settled on the hub has none.

@@ -20,10 +20,7 @@ extension HubProcessTests {
         )
         func logLineToOutcome() async throws {
             try await FakeTelegramServer.withServer { telegram in
-                let key = AgentKey.generate()
-                let agentPort = try FreePort.loopback()
-                let entry = HubConfiguration.AgentEntry(id: "web-1", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: agentPort), key: key)
-                let harness = try await HubHarness.make(telegram: telegram, agents: [entry])
+                let (harness, key, agentPort) = try await HubHarness.makeForOneAgent(telegram: telegram)
                 defer { harness.cleanUp() }
                 let hub = try await harness.start()
 
@@ -41,16 +38,8 @@ extension HubProcessTests {
                       identity: {enabled: false}
                       http404: {paths: ['\(accessLog)']}
                     """
-                try agentConfig.write(toFile: harness.stateDirectory + "/agent.yml", atomically: true, encoding: .utf8)
-                let agent = Process()
-                agent.executableURL = URL(fileURLWithPath: Self.agentBinary)
-                agent.arguments = [
-                    "run", "--config", harness.stateDirectory + "/agent.yml", "--dry-run", "--log-level", "trace", "--log-format", "json",
-                ]
-                let agentLog = harness.stateDirectory + "/agent.log"
-                _ = FileManager.default.createFile(atPath: agentLog, contents: nil)
-                agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: agentLog))
-                try agent.run()
+                let (agent, agentLog) = try harness.startAgent(
+                    yaml: agentConfig, arguments: ["--dry-run", "--log-level", "trace", "--log-format", "json"])
                 defer {
                     agent.terminate()
                     agent.waitUntilExit()

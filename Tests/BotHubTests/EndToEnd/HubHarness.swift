@@ -141,3 +141,27 @@ extension Optional {
         try require(self, message)
     }
 }
+
+extension HubHarness {
+    /// A hub configured for one agent, `web-1`, with a fresh key and a free loopback port for its responses.
+    static func makeForOneAgent(telegram: FakeTelegramServer) async throws -> (harness: HubHarness, key: AgentKey, agentPort: UInt16) {
+        let key = AgentKey.generate()
+        let agentPort = try FreePort.loopback()
+        let entry = HubConfiguration.AgentEntry(id: "web-1", responseEndpoint: HTTPEndpoint(host: "127.0.0.1", port: agentPort), key: key)
+        return (try await make(telegram: telegram, agents: [entry]), key, agentPort)
+    }
+
+    /// Starts the real `sentry-agent run` (built beside the tests) with `yaml` as its configuration, written in the
+    /// state directory with its log (`agent.log`); the caller terminates it.
+    func startAgent(yaml: String, arguments: [String] = []) throws -> (process: Process, log: String) {
+        try yaml.write(toFile: stateDirectory + "/agent.yml", atomically: true, encoding: .utf8)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: HubProcessTests.FullPipelineTests.agentBinary)
+        agent.arguments = ["run", "--config", stateDirectory + "/agent.yml"] + arguments
+        let log = stateDirectory + "/agent.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        agent.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        try agent.run()
+        return (agent, log)
+    }
+}

@@ -101,4 +101,33 @@ struct InventorySenderTests {
         #expect(inventories[1].sources.map(\.name) == ["curl", "glibc", "openssl"])
         #expect(String(decoding: try Data(contentsOf: URL(filePath: directory.file("inventory-sent.txt"))), as: UTF8.self) == (third ?? "") + "\n")
     }
+
+    @Test("exposed: the sources of the packages owning a listener beyond loopback; absent without a listener scan, and part of the hash")
+    func exposedSources() throws {
+        let directory = try TemporaryDirectory("vigil-inventory")
+        defer { directory.remove() }
+        try Data(Self.status.utf8).write(to: URL(filePath: directory.file("status")))
+        try Data(Self.osRelease.utf8).write(to: URL(filePath: directory.file("os-release")))
+        let client = SealedClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: 7070), agentID: "web-1", key: Self.key)
+        var sender = InventorySender(
+            agentID: "web-1", hostname: "web-1", statusPath: directory.file("status"), osReleasePath: directory.file("os-release"),
+            sentPath: directory.file("inventory-sent.txt"), client: client, logger: Logger(label: "test"))
+        let plain = try sender.build(now: Date())
+        #expect(plain.exposed == nil)
+
+        // libc-bin's program on every address, curl's on loopback only, an unpackaged program on every address.
+        let listeners = [
+            Listener.make(address: "0.0.0.0", port: 80, pid: 1, package: .owned("libc-bin:amd64")),
+            Listener.make(address: "127.0.0.1", port: 8080, pid: 2, package: .owned("curl")),
+            Listener.make(address: "::", port: 9000, pid: 3, package: .unowned),
+        ]
+        let exposed = ExposedPackages.exposed(listeners)
+        #expect(exposed == ["libc-bin:amd64"])
+        sender.exposedPackages = { exposed }
+        let withExposure = try sender.build(now: Date())
+        #expect(withExposure.exposed == ["glibc"])
+        #expect(try withExposure.contentHash() != plain.contentHash(), "a package newly exposed is sent again")
+        let decoded = try WireCoding.decode(PackageInventory.self, from: try WireCoding.encode(plain))
+        #expect(decoded.exposed == nil, "an inventory without the field still decodes")
+    }
 }

@@ -106,4 +106,53 @@ struct IdentityResponderSystemTests {
         #expect(await responder.killWriter(pid: child.pid, startTime: status.startTime + 1).outcome != .done)
         #expect(await responder.killWriter(pid: child.pid, startTime: status.startTime).outcome == .done)
     }
+
+    @Test(
+        "identity-apply, run as a child process as the transient unit runs it, removes the key and refuses what the watch does not record",
+        .enabled(if: canRun && FollowerCrashTests.agentBinary != nil, reason))
+    func applyAsChild() async throws {
+        let tree = try IdentityTree()
+        defer { tree.tree.remove(); tree.state.remove() }
+        let keys = tree.root + "/root/.ssh/authorized_keys"
+        try IdentityTree.write(keys, "\(IdentityDiffTests.key) intruder\n")
+        var monitor = Self.monitor(tree)
+        _ = monitor.start(time: 0)
+        let fingerprint = try #require(AuthorizedKey(line: Substring(IdentityDiffTests.key))?.fingerprint)
+        var answers = IdentityActionRunner(stateDirectory: tree.state.path, root: tree.root)
+        answers.executable = try #require(FollowerCrashTests.agentBinary)
+        func apply(_ action: ResponseAction) async throws -> ActionReport {
+            let argv = try answers.applyArguments(action)
+            return IdentityApplyAnswer.report(
+                from: await ProcessCommandRunner().run(ProgramInvocation(argv[0], Array(argv.dropFirst()), timeout: .seconds(30))))
+        }
+        #expect(
+            try await apply(.removeKey(path: "/etc/hostname", fingerprint: fingerprint)).outcome
+                == .refused(reason: "not a watched file: /etc/hostname"))
+        #expect(try await apply(.lockUser(user: "root")).outcome == .refused(reason: "will not lock root"))
+        #expect(try Self.read(keys).contains("intruder"), "a refusal changed nothing")
+        let removed = try await apply(.removeKey(path: "/root/.ssh/authorized_keys", fingerprint: fingerprint))
+        #expect(removed == .done("removed key \(fingerprint) from /root/.ssh/authorized_keys"))
+        #expect(try Self.read(keys) == "")
+    }
+
+    @Test("Accept keeps the file and discards the copy from before, so a later Revert has nothing to restore", .enabled(if: canRun, reason))
+    func acceptDiscardsPrevious() async throws {
+        let tree = try IdentityTree()
+        defer { tree.tree.remove(); tree.state.remove() }
+        let hosts = tree.root + "/etc/hosts"
+        var monitor = Self.monitor(tree)
+        _ = monitor.start(time: 0)
+        try await IdentityTree.run("/usr/bin/tee", ["-a", hosts], input: "203.0.113.66 security.debian.org\n")
+        let evidence = try #require(monitor.rescan(seenBy: "rescan", time: 1).compactMap(IdentityTree.evidence).first { $0.path == "/etc/hosts" })
+        let after = try #require(evidence.sha256After)
+        let before = try #require(evidence.sha256Before)
+        let answers = IdentityActionRunner(stateDirectory: tree.state.path, root: tree.root)
+        #expect(
+            await answers.apply(.acceptChange(path: "/etc/hosts", sha256: before)).outcome
+                == .refused(reason: "/etc/hosts changed again since the alert"))
+        #expect(await answers.apply(.acceptChange(path: "/etc/hosts", sha256: after)).outcome == .done)
+        #expect(try Self.read(hosts).contains("203.0.113.66"))
+        let revert = await answers.apply(.revertFile(path: "/etc/hosts", sha256: after, sha256Before: before))
+        #expect(revert.outcome == .refused(reason: "no kept copy of /etc/hosts from before the change"))
+    }
 }

@@ -11,21 +11,6 @@ import VigilTestSupport
 /// What one poll of the socket table costs on a busy host, against the two ways the other tools read it.
 @Suite("listeners benchmark", .serialized, .system)
 struct ListenerBenchmarkTests {
-    /// 50 loopback listeners and 5,000 connected pairs (10,000 established sockets) held until standard input closes.
-    static let busyHost = """
-        import resource, socket, sys
-        resource.setrlimit(resource.RLIMIT_NOFILE, (12000, 12000))
-        listeners = []
-        for _ in range(50):
-            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1024); listeners.append(s)
-        target = listeners[0].getsockname()
-        held = []
-        for _ in range(5000):
-            c = socket.socket(); c.connect(target); a, _ = listeners[0].accept(); held += [c, a]
-        print("ready", flush=True)
-        sys.stdin.read()
-        """
-
     static func threadCPU() -> Duration {
         var time = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
@@ -48,7 +33,7 @@ struct ListenerBenchmarkTests {
         // Given a host with 50 listeners and 10,000 established connections,
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", Self.busyHost]
+        process.arguments = ["-c", ListenerChecks.busyHostScript]
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input

@@ -37,6 +37,13 @@ extension WireGoldenTests {
             RestartNeededEvidence(units: ["nginx.service"], processes: ["python3[4242]"], rebootRequired: true, packages: ["libssl3"])),
         actions: [.restartServices, .reboot, .acknowledge])
 
+    /// The fleet view's first tap (issue 17): no alert, the source packages and their fixed versions.
+    static let planCommand = ResponseCommand(
+        id: commandID, alertId: nil, action: .planUpgrade(sources: [UpgradeFloor(source: "openssl", fixed: "3.0.16-1~deb12u1")]),
+        requestedBy: Operator(telegramUserId: 11_111_111, name: "alice"), issuedAt: instant, expiresAt: instant.addingTimeInterval(300))
+
+    @Test("a plan_upgrade command") func planCommandGolden() throws { try check(Self.planCommand, golden: "command-plan-upgrade") }
+
     @Test("an upgrade command") func upgradeCommandGolden() throws { try check(Self.upgradeCommand, golden: "command-upgrade-packages") }
     @Test("a restart command") func restartCommandGolden() throws { try check(Self.restartCommand, golden: "command-restart-services") }
     @Test("a started result with its plan") func startedGolden() throws { try check(Self.startedResult, golden: "result-started") }

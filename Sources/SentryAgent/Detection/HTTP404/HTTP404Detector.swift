@@ -134,13 +134,10 @@ struct HTTP404Detector {
     /// False only when `line` cannot hold the status 404: the bytes "404" appear nowhere in it.
     @inline(__always)
     static func mayBeNotFound(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
-        var position = 0
-        while let four = line.index(of: UInt8(ascii: "4"), from: position) {
-            if four + 2 < line.count, line[four + 1] == UInt8(ascii: "0"), line[four + 2] == UInt8(ascii: "4") { return true }
-            position = four + 1
-        }
-        return false
+        line.index(of: notFoundDigits, from: 0) != nil
     }
+
+    private static let notFoundDigits: [UInt8] = Array("404".utf8)
 
     /// Evicts addresses idle for a window (and past their cooldowns), judging "now" from the wall clock when the log
     /// has been quiet: the log time of the last line plus the wall-clock time since it was read.

@@ -14,15 +14,9 @@ extension UnsafeBufferPointer where Element == UInt8 {
     }
 
     /// The index of the first occurrence of `needle` at or after `start`, or nil.
+    @inline(__always)
     func index(of needle: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first else { return start }
-        var position = start
-        while let candidate = index(of: first, from: position) {
-            if candidate + needle.count > count { return nil }
-            if matches(needle, at: candidate) { return candidate }
-            position = candidate + 1
-        }
-        return nil
+        needle.withUnsafeBufferPointer { index(of: $0, from: start) }
     }
 
     /// True when `literal` appears exactly at `position`.
@@ -48,11 +42,7 @@ extension UnsafeBufferPointer where Element == UInt8 {
     /// True when `literal` appears exactly at `position`.
     @inline(__always)
     func matches(_ literal: [UInt8], at position: Int) -> Bool {
-        guard position >= 0, position + literal.count <= count, let base = baseAddress else { return false }
-        return literal.withUnsafeBufferPointer { needle in
-            guard let needleBase = needle.baseAddress else { return true }
-            return memcmp(base + position, needleBase, needle.count) == 0
-        }
+        literal.withUnsafeBufferPointer { matches($0, at: position) }
     }
 
     /// The index just past the run of ASCII digits starting at `position` (== `position` if none).

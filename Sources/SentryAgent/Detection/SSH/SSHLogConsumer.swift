@@ -23,6 +23,8 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
     /// sshd messages a detector reads: accepted logins and failed attempts.
     private(set) var recognised = 0
     private(set) var detections = 0
+    /// Remembers the account tools' and sudo's lines of the same log, for the identity alerts (live only).
+    var accountLog: AccountLogCorrelator? = nil
 
     init(
         sessions: SSHSessionDetector?, bruteForce: SSHBruteForceDetector?, sessionProcesses: SSHSessionProcesses?,
@@ -44,6 +46,9 @@ struct SSHLogConsumer: LineConsumer, JournalEntryConsumer {
         if header.time != nil {
             if syslogStreams.count >= 1024 { syslogStreams.removeAll() }
             syslogStreams.insert(origin.stream)
+            if let accountLog, let time = header.time, (4...9).contains(header.program.count) {
+                accountLog.record(program: line.string(header.program), message: line.string(header.message), time: time)
+            }
             // sshd always logs with its pid: `logger -t sshd` and other programs' lines are not sshd's.
             guard header.pid != nil, header.isSSHServer(line) else { return }
         } else if syslogStreams.contains(origin.stream) {

@@ -78,19 +78,31 @@ struct PackageUpgrader: Sendable {
 
     /// apt's simulation of exactly these pins, refused when it does anything else.
     private func simulate(_ pins: [PackagePin]) async -> Result<UpgradePlan, ActionReportRefusal> {
-        let output = await runner.run(
-            ProgramInvocation(
-                settings.aptGet, settings.aptArguments + ["-s", "-q", "install", "--only-upgrade"] + pins.map(\.description),
-                timeout: .seconds(120), environment: settings.aptEnvironment))
-        guard output.succeeded else {
-            // `E: Version '…' for '…' was not found`: the candidate was withdrawn (or never offered).
-            return .failure(ActionReportRefusal(report: .refused("plan changed, rescan: apt-get -s: \(output.failureReason)")))
+        let plan: UpgradePlan
+        switch await simulation(of: pins.map(\.description)) {
+        case .success(let simulated): plan = simulated
+        // `E: Version '…' for '…' was not found`: the candidate was withdrawn (or never offered).
+        case .failure(let reason): return .failure(ActionReportRefusal(report: .refused("plan changed, rescan: apt-get -s: \(reason)")))
         }
-        let plan = AptSimulation.plan(String(decoding: output.standardOutput, as: UTF8.self))
         if let deviation = AptSimulation.deviation(of: plan, from: pins) {
             return .failure(ActionReportRefusal(report: .refused("plan changed, rescan: \(deviation)")))
         }
         return .success(plan)
+    }
+
+    /// apt's simulated `install --only-upgrade` of `packages` (pins or plain names), parsed; apt's failure otherwise.
+    func simulation(of packages: [String]) async -> Result<UpgradePlan, SimulationFailure> {
+        let output = await runner.run(
+            ProgramInvocation(
+                settings.aptGet, settings.aptArguments + ["-s", "-q", "install", "--only-upgrade"] + packages, timeout: .seconds(120),
+                environment: settings.aptEnvironment))
+        guard output.succeeded else { return .failure(SimulationFailure(description: output.failureReason)) }
+        return .success(AptSimulation.plan(String(decoding: output.standardOutput, as: UTF8.self)))
+    }
+
+    /// Why apt's simulation failed (its own message).
+    struct SimulationFailure: Error, CustomStringConvertible {
+        let description: String
     }
 
     /// The upgrade's argument vector: the pins only, old conffiles kept, a bounded wait for the dpkg lock.

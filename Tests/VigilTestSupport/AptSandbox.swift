@@ -1,42 +1,61 @@
 import Foundation
-import Shared
-
-@testable import SentryAgent
 
 /// Two local `file:` repositories built with `dpkg-deb -b` and `apt-ftparchive` (one labelled `Debian-Security`,
 /// suite `bookworm-security`), a private dpkg status file, and apt options that point apt at them only: the host's
-/// sources, lists, cache and status are never read or written.
-struct AptSandbox {
+/// sources, lists, cache and status are never read or written. Shared by the agent's upgrade tests and the hub's
+/// fleet-upgrade test with real agents.
+public struct AptSandbox: Sendable {
     /// A binary package as the repositories and the status file describe it.
-    struct Package {
-        var name: String
-        var version: String
-        var architecture = "amd64"
+    public struct Package: Sendable {
+        public var name: String
+        public var version: String
+        public var architecture = "amd64"
         /// `name` or `name (version)`.
-        var source: String?
+        public var source: String?
         /// More control fields (`Conflicts: x`), each line ending in a newline.
-        var fields = ""
+        public var fields = ""
         /// A file shipped by the package: `(path inside the package, file copied there)`.
-        var file: (path: String, from: String)?
+        public var file: (path: String, from: String)?
+        /// A `preinst` maintainer script (a slow upgrade: `sleep 5`).
+        public var preinst: String?
+
+        public init(
+            name: String, version: String, architecture: String = "amd64", source: String? = nil, fields: String = "",
+            file: (path: String, from: String)? = nil, preinst: String? = nil
+        ) {
+            self.name = name
+            self.version = version
+            self.architecture = architecture
+            self.source = source
+            self.fields = fields
+            self.file = file
+            self.preinst = preinst
+        }
     }
 
-    let root: String
+    public let root: String
     /// `-o Name=value` pairs for `apt-get` and the scanner.
-    let aptOptions: [String]
+    public let aptOptions: [String]
     /// The dpkg status file apt reads.
-    var statusPath: String
+    public var statusPath: String
     /// Environment for apt runs: with a dpkg root, `APT_CONFIG` naming a file that empties `Dir::Etc::Parts`, so the
     /// host's apt.conf.d hooks (`DPkg::Post-Invoke` …) never run for the sandbox.
-    var environment: [String: String] = [:]
+    public var environment: [String: String] = [:]
     /// The throw-away tree dpkg installs into (empty without one).
-    var installRoot = ""
+    public var installRoot = ""
 
-    static let canRun = ["/usr/bin/dpkg-deb", "/usr/bin/apt-get", "/usr/bin/apt-ftparchive", "/usr/lib/apt/apt-helper"].allSatisfy {
+    init(root: String, aptOptions: [String], statusPath: String) {
+        self.root = root
+        self.aptOptions = aptOptions
+        self.statusPath = statusPath
+    }
+
+    public static let canRun = ["/usr/bin/dpkg-deb", "/usr/bin/apt-get", "/usr/bin/apt-ftparchive", "/usr/lib/apt/apt-helper"].allSatisfy {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
     /// Builds both repositories and the status file, then runs `apt-get update` with the private options.
-    static func make(main: [Package], security: [Package], installed: [(Package, status: String)]) async throws -> AptSandbox {
+    public static func make(main: [Package], security: [Package], installed: [(Package, status: String)]) async throws -> AptSandbox {
         let root = NSTemporaryDirectory() + "vigil-apt-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let setup = """
@@ -44,9 +63,7 @@ struct AptSandbox {
             printf 'deb [trusted=yes] file:%s/main ./\\ndeb [trusted=yes] file:%s/security ./\\n' "$PWD" "$PWD" > etc/sources.list
 
             """
-        try await run(
-            setup + repository("main", label: "Debian", suite: "bookworm", main)
-                + repository("security", label: "Debian-Security", suite: "bookworm-security", security), in: root)
+        try await run(setup + repositories(main: main, security: security), in: root)
         let options = [
             "Dir::Etc::SourceList=\(root)/etc/sources.list", "Dir::Etc::SourceParts=\(root)/etc/parts",
             "Dir::Etc::Preferences=\(root)/etc/preferences", "Dir::Etc::PreferencesParts=\(root)/etc/prefparts",
@@ -62,7 +79,7 @@ struct AptSandbox {
     /// Repositories as `make`, and a throw-away dpkg root (`DPkg::Options::=--root`, its own status, admin directory and
     /// log) into which `installed` is really installed by `apt-get install`: upgrades then run dpkg for real, and the
     /// host's packages and dpkg database are never touched.
-    static func makeInstallable(main: [Package], security: [Package], installed: [String]) async throws -> AptSandbox {
+    public static func makeInstallable(main: [Package], security: [Package], installed: [String]) async throws -> AptSandbox {
         let root = NSTemporaryDirectory() + "vigil-apt-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let setup = """
@@ -72,9 +89,7 @@ struct AptSandbox {
             printf 'Dir::Etc::Parts "%s/etc/confparts";\\n' "$PWD" > etc/apt.conf
 
             """
-        try await run(
-            setup + repository("main", label: "Debian", suite: "bookworm", main)
-                + repository("security", label: "Debian-Security", suite: "bookworm-security", security), in: root)
+        try await run(setup + repositories(main: main, security: security), in: root)
         let status = root + "/fs/var/lib/dpkg/status"
         let options = [
             "Dir::Etc::SourceList=\(root)/etc/sources.list", "Dir::Etc::SourceParts=\(root)/etc/parts",
@@ -91,10 +106,10 @@ struct AptSandbox {
     }
 
     /// The options as `Name=value` items (what `responses.apt_options` holds).
-    var optionItems: [String] { stride(from: 1, to: aptOptions.count, by: 2).map { aptOptions[$0] } }
+    public var optionItems: [String] { stride(from: 1, to: aptOptions.count, by: 2).map { aptOptions[$0] } }
 
     /// Replaces the security repository's packages (a new advisory, a withdrawn one) and runs `apt-get update`.
-    func publishSecurity(_ packages: [Package]) async throws {
+    public func publishSecurity(_ packages: [Package]) async throws {
         try await Self.run(
             "rm -rf security build/security\n" + Self.repository("security", label: "Debian-Security", suite: "bookworm-security", packages), in: root
         )
@@ -102,16 +117,27 @@ struct AptSandbox {
     }
 
     /// Rewrites the private dpkg status file (what dpkg would after installing or removing).
-    func install(_ installed: [(Package, status: String)]) throws {
+    public func install(_ installed: [(Package, status: String)]) throws {
         let text = installed.map { "Package: \($0.0.name)\nStatus: \($0.status)\n" + Self.control($0.0, named: false) + "\n" }.joined()
         try text.write(toFile: statusPath, atomically: true, encoding: .utf8)
     }
 
-    var listsDirectory: String { root + "/lists" }
+    public var listsDirectory: String { root + "/lists" }
 
-    func update() async throws {
+    public func update() async throws {
         let update = try await aptGet(["update"])
         guard update.contains("Reading package lists") else { throw SandboxFailure("apt-get update: \(update)") }
+    }
+
+    /// Builds `main/` (label `Debian`) and `security/` (label `Debian-Security`, suite `bookworm-security`) under
+    /// `directory`: `deb [trusted=yes] file:<directory>/main ./` and the same for `security` serve them.
+    public static func buildRepositories(in directory: String, main: [Package], security: [Package]) async throws {
+        try await run(repositories(main: main, security: security), in: directory)
+    }
+
+    private static func repositories(main: [Package], security: [Package]) -> String {
+        repository("main", label: "Debian", suite: "bookworm", main)
+            + repository("security", label: "Debian-Security", suite: "bookworm-security", security)
     }
 
     /// The shell commands that build one repository with `dpkg-deb -b` and `apt-ftparchive`.
@@ -123,6 +149,9 @@ struct AptSandbox {
             if let file = package.file {
                 script += "mkdir -p \"$(dirname '\(directory)/\(file.path)')\"\ncp '\(file.from)' '\(directory)/\(file.path)'\n"
             }
+            if let preinst = package.preinst {
+                script += "cat > '\(directory)/DEBIAN/preinst' <<'PREINST'\n\(preinst)\nPREINST\nchmod 0755 '\(directory)/DEBIAN/preinst'\n"
+            }
             script += "dpkg-deb -Zgzip -b '\(directory)' \(name)/ >/dev/null\n"
         }
         return script + """
@@ -133,9 +162,29 @@ struct AptSandbox {
     }
 
     private static func run(_ script: String, in directory: String) async throws {
-        let built = await ProcessCommandRunner().run(
-            ProgramInvocation("/bin/sh", ["-c", "set -e\ncd '\(directory)'\n" + script], timeout: .seconds(120)))
-        guard built.succeeded else { throw SandboxFailure("building the repositories: \(built.failureReason)") }
+        let built = try await runProgram(["/bin/sh", "-c", "set -e\ncd '\(directory)'\n" + script], environment: [:])
+        guard built.status == 0 else { throw SandboxFailure("building the repositories: exit \(built.status): \(built.error)") }
+    }
+
+    /// Runs `argv` to its end with `environment` added to a fixed PATH and `LC_ALL=C`; its exit status and output.
+    private static func runProgram(_ argv: [String], environment: [String: String]) async throws -> (status: Int32, output: String, error: String) {
+        try await Task.detached {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: argv[0])
+            process.arguments = Array(argv.dropFirst())
+            process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"].merging(environment) { $1 }
+            let output = Pipe()
+            let error = Pipe()
+            process.standardOutput = output
+            process.standardError = error
+            process.standardInput = FileHandle.nullDevice
+            try process.run()
+            // Both pipes drained before the wait, so a chatty child never blocks on a full pipe.
+            let errorText = Task.detached { String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+            let outputText = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, outputText, await errorText.value)
+        }.value
     }
 
     private static func control(_ package: Package, named: Bool = true) -> String {
@@ -145,44 +194,20 @@ struct AptSandbox {
     }
 
     /// Runs `apt-get` with the private options; its standard output.
-    func aptGet(_ arguments: [String]) async throws -> String {
-        let output = await ProcessCommandRunner().run(
-            ProgramInvocation("/usr/bin/apt-get", aptOptions + arguments, timeout: .seconds(120), environment: environment))
-        guard output.succeeded else { throw SandboxFailure("apt-get \(arguments.joined(separator: " ")): \(output.failureReason)") }
-        return String(decoding: output.standardOutput, as: UTF8.self)
+    public func aptGet(_ arguments: [String]) async throws -> String {
+        let output = try await Self.runProgram(["/usr/bin/apt-get"] + aptOptions + arguments, environment: environment)
+        guard output.status == 0 else {
+            throw SandboxFailure("apt-get \(arguments.joined(separator: " ")): exit \(output.status): \(output.error)")
+        }
+        return output.output
     }
 
-    /// The scanner configured like apt here.
-    var scanner: SecurityUpdateScanner {
-        SecurityUpdateScanner(runner: ProcessCommandRunner(), aptOptions: aptOptions, status: DpkgStatusReader(path: statusPath))
-    }
-
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(atPath: root)
     }
 }
 
-struct SandboxFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// apt's simulation as the reference for "pending": `Inst name [installed] (candidate Label:Version/Suite [arch])`
-/// lines whose candidate comes from a security archive, for packages already installed.
-enum SimulatedUpgrade {
-    static func securityInstalls(_ simulation: String) -> [String] {
-        simulation.split(separator: "\n").compactMap { line -> String? in
-            let words = line.split(separator: " ")
-            guard words.first == "Inst", words.count >= 4, words[2].hasPrefix("["), words[3].hasPrefix("(") else { return nil }
-            guard let open = line.firstIndex(of: "("), line[open...].contains("Debian-Security:") || line[open...].contains("-security") else {
-                return nil
-            }
-            return "\(words[1]) \(words[2].dropFirst().dropLast()) \(words[3].dropFirst())"
-        }.sorted()
-    }
-
-    /// The same shape from a scan's non-held pending updates (apt keeps held ones back).
-    static func lines(_ pending: [PendingUpdate]) -> [String] {
-        pending.filter { !$0.held }.map { "\($0.package) \($0.installed) \($0.candidate)" }.sorted()
-    }
+public struct SandboxFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
