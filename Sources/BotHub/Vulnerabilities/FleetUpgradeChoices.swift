@@ -51,7 +51,7 @@ struct FleetUpgradeChoices: Sendable {
         guard handler.role(of: press) == .admin else {
             let refusal: MessageKey = handler.role(of: press) == nil ? .toastNotOperator : .toastNeedsAdmin
             await press.reply(text(refusal, ["action": text(.actionUpgradePackages, [:])]), true)
-            handler.audit("press_refused", by: press, alertID: nil, detail: "fleet upgrade \(data.shortID): needs role admin")
+            await handler.audit("press_refused", by: press, alertID: nil, detail: "fleet upgrade \(data.shortID): needs role admin")
             return
         }
         let found = handler.storeErrors.attempt("read_fleet_upgrade", context: ["button": "\(data.shortID)"]) {
@@ -73,7 +73,7 @@ struct FleetUpgradeChoices: Sendable {
                 _ = try store.takeFleetUpgradePlans(shortID: row.shortID, userID: press.userID, hash: nil, now: handler.now())
             }
             await press.reply(text(.toastCancelled, [:]), false)
-            handler.audit("press", by: press, alertID: nil, detail: "cancelled fleet upgrade \(row.shortID)")
+            await handler.audit("press", by: press, alertID: nil, detail: "cancelled fleet upgrade \(row.shortID)")
         default:
             await press.reply(text(.toastInvalid, [:]), false)
         }
@@ -83,7 +83,7 @@ struct FleetUpgradeChoices: Sendable {
     private func simulate(_ row: StoredFleetUpgrade, press: Press, language: String) async {
         let text = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
         await press.reply(text(.toastSimulating, [:]), false)
-        handler.audit("press", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) (\(row.target.label)): simulate")
+        await handler.audit("press", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) (\(row.target.label)): simulate")
         let results = await dispatchAll(row.target.hosts.map { ($0.agent, ResponseAction.planUpgrade(sources: $0.floors)) }, press: press)
         var plans = FleetUpgradePlans(hosts: [])
         var lines: [String] = []
@@ -144,11 +144,11 @@ struct FleetUpgradeChoices: Sendable {
         }
         guard let plans = taken else {
             await press.reply(text(.toastConfirmExpired, [:]), true)
-            handler.audit("press_refused", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) plan \(hash) not confirmed or expired")
+            await handler.audit("press_refused", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) plan \(hash) not confirmed or expired")
             return
         }
         await press.reply(text(.toastWorking, ["action": text(.actionUpgradePackages, [:])]), false)
-        handler.audit("press", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) (\(row.target.label)): confirm \(hash)")
+        await handler.audit("press", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) (\(row.target.label)): confirm \(hash)")
         let chosenAt = handler.now()
         let results = await dispatchAll(
             plans.hosts.map { ($0.agent, ResponseAction.upgradePackages(pins: $0.pins, planHash: $0.planHash, simulate: false)) }, press: press)
@@ -176,12 +176,14 @@ struct FleetUpgradeChoices: Sendable {
                 let command = ResponseCommand(
                     alertId: nil, action: next.action, requestedBy: requester, issuedAt: handler.now(),
                     expiresAt: handler.now().addingTimeInterval(handler.settings.commandLifetime))
-                handler.audit("command", by: press, alertID: nil, detail: "\(command.id) \(command.action.auditText) → \(next.agent)")
-                group.addTask { [handler] in (next.agent, await handler.dispatcher.dispatch(command, to: next.agent, now: handler.now())) }
+                group.addTask { [handler] in
+                    await handler.audit("command", by: press, alertID: nil, detail: "\(command.id) \(command.action.auditText) → \(next.agent)")
+                    return (next.agent, await handler.dispatcher.dispatch(command, to: next.agent, now: handler.now()))
+                }
             }
             for _ in 0..<Self.dispatchWidth { startNext() }
             while let (agent, result) = await group.next() {
-                handler.audit(
+                await handler.audit(
                     "result", actor: agent, alertID: nil,
                     detail: "\(result.commandId) \(ChoiceHandler.describe(result.outcome)) \(result.detail ?? "")")
                 results[agent] = result
