@@ -144,7 +144,8 @@ struct FleetUpgradeChoices: Sendable {
         }
         guard let plans = taken else {
             await press.reply(text(.toastConfirmExpired, [:]), true)
-            await handler.audit("press_refused", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) plan \(hash) not confirmed or expired")
+            await handler.audit(
+                "press_refused", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) plan \(hash) not confirmed or expired")
             return
         }
         await press.reply(text(.toastWorking, ["action": text(.actionUpgradePackages, [:])]), false)
