@@ -29,8 +29,10 @@ struct TelegramClientTransportTests {
             let error = await #expect(throws: TelegramError.self) { _ = try await client.getMe() }
             let elapsed = ContinuousClock.now - started
             #expect(server.requests.count == 1)
+            // The configured 1 s, not the default 30 s: the upper bound leaves room for a loaded machine (4.2 s seen
+            // when the whole suite ran beside two release builds).
             #expect(elapsed >= .milliseconds(900))
-            #expect(elapsed < .seconds(3))
+            #expect(elapsed < .seconds(10))
             #expect(error?.code == 0)
             #expect(error?.isTransient == true)
             #expect(error?.detail.contains("timed out") == true)
