@@ -46,7 +46,7 @@ struct ListenersBenchmark: AsyncParsableCommand {
             "| alert after bind, poll every \(interval) ms, \(trials) binds | p50 \(Self.ms(p50)), p99 \(Self.ms(p99)) (max \(Self.ms(worst))) | two polls of \(interval) ms: \(Self.ms(2 * Double(interval) / 1000)) worst case |"
         )
         print(
-            "| the run's first bind, untimed above (it builds dpkg's file-list index, which the detector builds at start) | \(Self.ms(firstBind)) | |"
+            "| the run's first bind, untimed above (the run's first lookup of a new executable in dpkg's lists, which the detector makes for its baseline at start) | \(Self.ms(firstBind)) | |"
         )
         print(
             "| idle overhead: resident growth over \(idlePolls) steady polls | \(String(format: "%.3f", idle.growth)) MiB | one-time cost of the first polls (owner walk, dpkg index): \(String(format: "%.2f", idle.setup)) MiB over \(String(format: "%.1f", idle.before)) MiB |"
@@ -105,8 +105,8 @@ struct ListenersBenchmark: AsyncParsableCommand {
     }
 
     /// p50, p99 and the worst bind-to-alert time (seconds) over `trials` binds at random phases of the poll, and the
-    /// first bind's time apart: its alert is the first to look a new executable up in dpkg's file lists, which builds
-    /// the index — a cost the detector pays once when its first start forms the baseline, not per new listener.
+    /// first bind's time apart: its alert is the first to look a new executable up in dpkg's file lists, a cost the
+    /// detector pays when its first start forms the baseline, not per new listener.
     private func alertLatency() async throws -> (Double, Double, Double, [Double], Double) {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-bench-listeners-\(getpid())").path
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
