@@ -46,7 +46,7 @@ struct IdentityHostSystemTests {
             named.append(sudo.evidence.writer?.exe)
             if sudo.evidence.writer?.exe == "/usr/sbin/usermod" { break }
             since = .now
-            try await IdentityTree.run("/usr/sbin/gpasswd", ["-d", user, "sudo"])
+            try await IdentityTree.run("/usr/bin/gpasswd", ["-d", user, "sudo"])
             _ = try await tree.waitForChange("/etc/group", change: "group_member_removed", after: since)
         }
         #expect(named.contains("/usr/sbin/usermod"), "writers seen: \(named)")
