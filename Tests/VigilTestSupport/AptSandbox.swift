@@ -168,23 +168,9 @@ public struct AptSandbox: Sendable {
 
     /// Runs `argv` to its end with `environment` added to a fixed PATH and `LC_ALL=C`; its exit status and output.
     private static func runProgram(_ argv: [String], environment: [String: String]) async throws -> (status: Int32, output: String, error: String) {
-        try await Task.detached {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: argv[0])
-            process.arguments = Array(argv.dropFirst())
-            process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"].merging(environment) { $1 }
-            let output = Pipe()
-            let error = Pipe()
-            process.standardOutput = output
-            process.standardError = error
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            // Both pipes drained before the wait, so a chatty child never blocks on a full pipe.
-            let errorText = Task.detached { String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-            let outputText = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, outputText, await errorText.value)
-        }.value
+        let run = try await ProgramRun.run(
+            argv, environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"].merging(environment) { $1 })
+        return (run.status, run.output, run.errors)
     }
 
     private static func control(_ package: Package, named: Bool = true) -> String {

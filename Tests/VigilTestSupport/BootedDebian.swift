@@ -37,7 +37,7 @@ public final class BootedDebian: Sendable {
         for directory in ["upper", "work", "merged"] {
             try FileManager.default.createDirectory(atPath: scratch + "/" + directory, withIntermediateDirectories: true)
         }
-        try Self.check(
+        try await Self.check(
             [
                 "/usr/bin/mount", "-t", "overlay", "overlay", "-o", "lowerdir=\(Self.imagePath),upperdir=\(scratch)/upper,workdir=\(scratch)/work",
                 root,
@@ -59,7 +59,7 @@ public final class BootedDebian: Sendable {
             nspawn = process
             initPID = try await Self.containerInit(of: process.processIdentifier, log: scratch + "/console.log")
         } catch {
-            _ = try? Self.check(["/usr/bin/umount", "-l", root])
+            _ = try? await Self.check(["/usr/bin/umount", "-l", root])
             throw error
         }
         // Until systemd's bus is up, `is-system-running` answers "offline" at once instead of waiting.
@@ -86,7 +86,7 @@ public final class BootedDebian: Sendable {
         process.standardError = pipe
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let reader = Task.detached { pipe.fileHandleForReading.readDataToEndOfFile() }
+        let reader = Task { await offPool { pipe.fileHandleForReading.readDataToEndOfFile() } }
         let finished = (try? await waitUntil("\(argv[0]) in the container", timeout: timeout) { !process.isRunning }) != nil
         if !finished { process.terminate() }
         let output = String(decoding: await reader.value, as: UTF8.self)
@@ -103,7 +103,7 @@ public final class BootedDebian: Sendable {
                 _ = try? await waitUntil("nspawn killed", timeout: .seconds(10)) { !self.nspawn.isRunning }
             }
         }
-        _ = try? Self.check(["/usr/bin/umount", root])
+        _ = try? await Self.check(["/usr/bin/umount", root])
         try? FileManager.default.removeItem(atPath: scratch)
     }
 
@@ -152,16 +152,8 @@ public final class BootedDebian: Sendable {
         (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    private static func check(_ argv: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("\(argv.joined(separator: " ")): \(output)") }
+    private static func check(_ argv: [String]) async throws {
+        let run = try await ProgramRun.run(argv, mergingErrors: true)
+        guard run.status == 0 else { throw TestFailure("\(argv.joined(separator: " ")): \(run.output)") }
     }
 }

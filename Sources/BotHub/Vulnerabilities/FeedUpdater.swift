@@ -64,30 +64,21 @@ struct FeedUpdater: Service {
         let path = "\(workDirectory)/tracker.json.download"
         defer { unlink(path) }
         let response: CurlResponse
-        do {
-            response = try await download(configuration.trackerURL, to: path, validators: conditional ? previous : nil)
-        } catch {
-            return fail("cannot fetch \(configuration.trackerURL): \(error)", previous: previous, at: started)
-        }
-        switch response.status {
-        case 304:
-            var state = previous ?? VulnerabilityFeedState(releases: [], advisories: 0)
-            state.checkedAt = started
-            state.failure = nil
-            state.failedAt = nil
-            save(state)
-            logger.debug("the vulnerability feed is unchanged")
-            return .unchanged
-        case 200:
-            break
-        default:
-            return fail("\(configuration.trackerURL) answered HTTP \(response.status)", previous: previous, at: started)
+        switch await fetch(
+            configuration.trackerURL, to: path, name: HubStore.trackerFeedName, previous: previous, conditional: conditional, at: started)
+        {
+        case .finished(let outcome): return outcome
+        case .fetched(let fetched): response = fetched
         }
         do {
             let state = VulnerabilityFeedState(
                 releases: releases.sorted(), advisories: 0, updatedAt: started, checkedAt: started, failure: nil, failedAt: nil,
                 etag: response.headers["ETag"], lastModified: response.headers["Last-Modified"])
-            let count = try store.replaceAdvisories(feedPath: path, releases: releases, state: state, batchSize: batchSize)
+            // Parsing and storing a real feed takes tens of seconds of CPU: on a thread of its own, not the pool's.
+            let (store, batchSize) = (store, batchSize)
+            let count = try await DedicatedThread.run {
+                Result { try store.replaceAdvisories(feedPath: path, releases: releases, state: state, batchSize: batchSize) }
+            }.get()
             logger.info(
                 "vulnerability feed updated",
                 metadata: [
@@ -117,10 +108,47 @@ struct FeedUpdater: Service {
         let path = "\(workDirectory)/kev.json.download"
         defer { unlink(path) }
         let response: CurlResponse
+        switch await fetch(url, to: path, name: name, previous: previous, conditional: previous?.updatedAt != nil, at: started) {
+        case .finished(let outcome): return outcome
+        case .fetched(let fetched): response = fetched
+        }
         do {
-            response = try await download(url, to: path, validators: previous?.updatedAt == nil ? nil : previous)
+            let store = store
+            let cves = try await DedicatedThread.run {
+                Result { () throws -> Set<String> in
+                    let catalog = try JSONDecoder().decode(KnownExploitedCatalog.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+                    let cves = Set(catalog.vulnerabilities.map(\.cveID))
+                    let state = VulnerabilityFeedState(
+                        releases: [], advisories: cves.count, updatedAt: started, checkedAt: started, failure: nil, failedAt: nil,
+                        etag: response.headers["ETag"], lastModified: response.headers["Last-Modified"])
+                    try store.replaceKnownExploited(cves, state: state)
+                    return cves
+                }
+            }.get()
+            logger.info("known exploited vulnerabilities updated", metadata: ["cves": "\(cves.count)"])
+            return .updated(advisories: cves.count)
         } catch {
-            return fail("cannot fetch \(url): \(error)", previous: previous, at: started, name: name)
+            return fail("cannot read the KEV catalog from \(url): \(error)", previous: previous, at: started, name: name)
+        }
+    }
+
+    /// How a conditional download ended: a new document to read, or the refresh's outcome already (304, or a failure
+    /// that keeps the last good copy).
+    private enum Fetch {
+        case fetched(CurlResponse)
+        case finished(Outcome)
+    }
+
+    /// The conditional download both feeds share: a 304 marks the feed checked; a failed fetch or an HTTP error keeps
+    /// the last good copy and notes the failure in the feed's state.
+    private func fetch(
+        _ url: String, to path: String, name: String, previous: VulnerabilityFeedState?, conditional: Bool, at started: Date
+    ) async -> Fetch {
+        let response: CurlResponse
+        do {
+            response = try await download(url, to: path, validators: conditional ? previous : nil)
+        } catch {
+            return .finished(fail("cannot fetch \(url): \(error)", previous: previous, at: started, name: name))
         }
         switch response.status {
         case 304:
@@ -129,23 +157,12 @@ struct FeedUpdater: Service {
             state.failure = nil
             state.failedAt = nil
             save(state, name: name)
-            return .unchanged
+            logger.debug("a vulnerability feed is unchanged", metadata: ["feed": "\(name)"])
+            return .finished(.unchanged)
         case 200:
-            break
+            return .fetched(response)
         default:
-            return fail("\(url) answered HTTP \(response.status)", previous: previous, at: started, name: name)
-        }
-        do {
-            let catalog = try JSONDecoder().decode(KnownExploitedCatalog.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
-            let cves = Set(catalog.vulnerabilities.map(\.cveID))
-            let state = VulnerabilityFeedState(
-                releases: [], advisories: cves.count, updatedAt: started, checkedAt: started, failure: nil, failedAt: nil,
-                etag: response.headers["ETag"], lastModified: response.headers["Last-Modified"])
-            try store.replaceKnownExploited(cves, state: state)
-            logger.info("known exploited vulnerabilities updated", metadata: ["cves": "\(cves.count)"])
-            return .updated(advisories: cves.count)
-        } catch {
-            return fail("cannot read the KEV catalog from \(url): \(error)", previous: previous, at: started, name: name)
+            return .finished(fail("\(url) answered HTTP \(response.status)", previous: previous, at: started, name: name))
         }
     }
 

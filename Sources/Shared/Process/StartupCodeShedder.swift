@@ -26,8 +26,9 @@ public struct StartupCodeShedder: Service {
     }
 
     public func run() async throws {
+        // A stop while settling ends the wait at once: a program stopped soon after its start must not wait for it.
         do {
-            try await Task.sleep(for: settleTime)
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: settleTime) }
         } catch {
             return  // stopped before settling: nothing to give back
         }

@@ -221,8 +221,10 @@ struct ChoiceHandlerTests {
     func unreachableAgent() async throws {
         let hub = try await Fixture.make()
         await hub.agent.stop()  // returns once the listener is closed
+        let refusing = try RefusingPort(await hub.agent.port)
         await hub.press(hub.data("block_ip_1h"), by: Self.bob)
         let html = await hub.shownHTML
+        withExtendedLifetime(refusing) {}
         #expect(html.contains("❌ Block 1 h: failed (connection refused (is sentry-agent running on 127.0.0.1:"))
         #expect(!html.contains("✅"))
         #expect(try await hub.store.alert(id: hub.alert.id.uuidString)?.status == .open)

@@ -57,18 +57,6 @@ struct PressUnderLockTests {
         let statuses = Mutex<[AlertStatus?]>([])
     }
 
-    /// A task executor with one thread of its own (a serial dispatch queue): the presses and the ticker share it, so
-    /// the test measures what blocking does to the executor the presses run on, whatever the rest of the test process
-    /// keeps the global pool busy with.
-    final class OneThreadExecutor: TaskExecutor {
-        private let queue = DispatchQueue(label: "vigil.test.one-thread-executor")
-
-        func enqueue(_ job: consuming ExecutorJob) {
-            let job = UnownedJob(job)
-            queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
-        }
-    }
-
     @Test("presses waiting for a write lock held by another connection leave the cooperative pool free, then all complete")
     func pressesWaitOffThePool() async throws {
         let directory = try TemporaryDirectory()

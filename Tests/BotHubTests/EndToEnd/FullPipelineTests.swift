@@ -70,7 +70,7 @@ extension HubProcessTests {
                 #expect(await telegram.specViolations.isEmpty)
                 await hub.stop()
                 agent.terminate()
-                agent.waitUntilExit()
+                await ProgramRun.waitForExit(agent)
 
                 // A whole run at trace level: the log has content, but never the key or a message body.
                 let log = try String(contentsOfFile: agentLog, encoding: .utf8)

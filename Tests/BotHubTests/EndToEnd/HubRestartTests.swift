@@ -86,7 +86,7 @@ extension HubProcessTests {
                 }
 
                 kill(first.processIdentifier, SIGKILL)
-                first.waitUntilExit()
+                await ProgramRun.waitForExit(first)
                 #expect(first.terminationReason == .uncaughtSignal)
 
                 let query = try await telegram.pressButton(
@@ -112,7 +112,7 @@ extension HubProcessTests {
 
                 // A graceful stop confirms the offset: nothing is redelivered to the next start.
                 second.terminate()
-                second.waitUntilExit()
+                await ProgramRun.waitForExit(second)
                 #expect(await telegram.pendingUpdateCount == 0)
                 let pollsBefore = await telegram.lastPollID
                 let third = try await Self.startHub(config: configPath, port: port)
@@ -122,7 +122,7 @@ extension HubProcessTests {
                     (server.pendingPoll?.id ?? 0) > pollsBefore ? true : nil
                 }
                 third.terminate()
-                third.waitUntilExit()
+                await ProgramRun.waitForExit(third)
                 #expect(await agent.commands.count == 1, "no update was handled twice")
 
                 // Three runs at trace level: neither the bot token nor the agent key appears in the hub's log.

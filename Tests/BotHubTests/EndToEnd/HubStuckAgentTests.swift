@@ -71,7 +71,7 @@ extension HubProcessTests {
 
                     // When the hub is killed mid-dispatch and started again (the agent now answers)
                     kill(first.processIdentifier, SIGKILL)
-                    first.waitUntilExit()
+                    await ProgramRun.waitForExit(first)
                     #expect(first.terminationReason == .uncaughtSignal)
                     await agent.release()
                     let second = try await HubRestartTests.startHub(config: configPath, port: port)

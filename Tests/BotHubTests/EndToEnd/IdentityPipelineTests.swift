@@ -50,23 +50,9 @@ extension HubProcessTests {
             /// Runs a real program to completion (argv only); throws with its standard error when it fails.
             @discardableResult
             static func run(_ program: String, _ arguments: [String], input: String? = nil) async throws -> String {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: program)
-                process.arguments = arguments
-                let output = Pipe()
-                let error = Pipe()
-                let standardInput = Pipe()
-                process.standardOutput = output
-                process.standardError = error
-                process.standardInput = standardInput
-                try process.run()
-                if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
-                try standardInput.fileHandleForWriting.close()
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                let reason = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else { throw HarnessError(description: "\(program) \(arguments): \(reason)") }
-                return text
+                let run = try await ProgramRun.run([program] + arguments, input: input ?? "")
+                guard run.status == 0 else { throw HarnessError(description: "\(program) \(arguments): \(run.errors)") }
+                return run.output
             }
 
             /// A fresh ed25519 key made by ssh-keygen: its authorized_keys line and its fingerprint as ssh-keygen prints it.

@@ -23,20 +23,23 @@ struct InstalledHub {
     }
 
     /// Runs the binary to completion from `/` (at most 30 s); returns its exit status and its output (stdout and stderr).
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        // A command that should have exited but did not (a hub that started after all) fails the test, not the suite.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let (binary, workingDirectory) = (binary, workingDirectory)
+        return try await offPool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+            process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory)
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            // A command that should have exited but did not (a hub that started after all) fails the test, not the suite.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 30) { if process.isRunning { process.terminate() } }
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
     }
 
     func remove() {
@@ -68,7 +71,7 @@ extension HubProcessTests {
                 // The bot token is inline: check-config refuses it in a file others can read.
                 #expect(chmod(config, 0o600) == 0)
 
-                let check = try installed.run(["check-config", "--config", config])
+                let check = try await installed.run(["check-config", "--config", config])
                 #expect(check.status == 0, "\(check.output)")
                 #expect(check.output.contains("OK"))
                 #expect(check.output.contains("catalogs: en, es"))
@@ -85,7 +88,7 @@ extension HubProcessTests {
                 #expect(!shown.text.contains("alert."), "a raw catalog key means the catalogs were not loaded")
 
                 // A second hub on the same state directory is refused by the lock, naming the running one.
-                let second = try installed.run(["run", "--config", config])
+                let second = try await installed.run(["run", "--config", config])
                 #expect(second.status != 0)
                 #expect(second.output.contains("another bothub (pid \(hub.processIdentifier)) is already running"), "\(second.output)")
             }
@@ -143,7 +146,7 @@ extension HubProcessTests {
                 let config = harness.stateDirectory + "/hub.yml"
                 let wrongToken = "999999:" + String(repeating: "x", count: 35)
                 try harness.yaml.replacingOccurrences(of: telegram.token, with: wrongToken).write(toFile: config, atomically: true, encoding: .utf8)
-                let result = try installed.run(["run", "--config", config])
+                let result = try await installed.run(["run", "--config", config])
                 #expect(result.status != 0)
                 #expect(result.output.contains("Telegram refused the bot token"), "\(result.output)")
                 #expect(result.output.contains("HTTP 401"), "\(result.output)")
@@ -154,7 +157,7 @@ extension HubProcessTests {
             "a damaged agents.yml: check-config fails naming it, `agent list` shows the bad entry's reason, the hub will not start",
             .enabled(if: binaryBuilt, "needs the bothub binary (swift build --build-tests)")
         )
-        func damagedEnrollment() throws {
+        func damagedEnrollment() async throws {
             let installed = try InstalledHub.make()
             defer { installed.remove() }
             let state = try EnrollmentTests.directory()
@@ -167,19 +170,19 @@ extension HubProcessTests {
             try
                 "- {id: web-1, url: \"http://127.0.0.1:7071\", key: \"\(AgentKey.generate().base64)\"}\n- {id: web-2, url: \"http://127.0.0.1:7072\"}\n"
                 .write(toFile: agents, atomically: true, encoding: .utf8)
-            let check = try installed.run(["check-config", config])
+            let check = try await installed.run(["check-config", config])
             #expect(check.status != 0)
             #expect(check.output.contains("agents.yml entry 2 (web-2): key is missing"), "\(check.output)")
-            let list = try installed.run(["agent", "list", "--config", config])
+            let list = try await installed.run(["agent", "list", "--config", config])
             #expect(list.output.contains("web-1\thttp://127.0.0.1:7071\tenrolled"), "\(list.output)")
             #expect(list.output.contains("REJECTED: agents.yml entry 2 (web-2): key is missing"), "\(list.output)")
             #expect(!list.output.contains("DecodingError"))
 
             try "- id: web-1\n  url: [unclosed\n".write(toFile: agents, atomically: true, encoding: .utf8)
-            let broken = try installed.run(["check-config", config])
+            let broken = try await installed.run(["check-config", config])
             #expect(broken.status != 0)
             #expect(broken.output.contains("agents.yml: line 3, column 1: not valid YAML"), "\(broken.output)")
-            let run = try installed.run(["run", "--config", config])
+            let run = try await installed.run(["run", "--config", config])
             #expect(run.status != 0)
             #expect(run.output.contains("agents.yml: line 3, column 1: not valid YAML"), "\(run.output)")
         }
@@ -188,24 +191,24 @@ extension HubProcessTests {
             "`bothub audit` before the hub ever ran says there is no database yet and where, not SQLite error 14",
             .enabled(if: binaryBuilt, "needs the bothub binary (swift build --build-tests)")
         )
-        func noDatabaseYet() throws {
+        func noDatabaseYet() async throws {
             let installed = try InstalledHub.make()
             defer { installed.remove() }
             let state = try EnrollmentTests.directory()
             defer { try? FileManager.default.removeItem(atPath: state) }
             let config = "\(state)/hub.yml"
             try "hub:\n  state_dir: \(state)\n".write(toFile: config, atomically: true, encoding: .utf8)
-            let result = try installed.run(["audit", "--config", config])
+            let result = try await installed.run(["audit", "--config", config])
             #expect(result.status != 0)
             #expect(result.output.contains("no database at \(state)/hub.sqlite: has `bothub run` started"), "\(result.output)")
             #expect(!FileManager.default.fileExists(atPath: "\(state)/hub.sqlite"), "a read-only command creates no database")
         }
 
         @Test("`bothub --version` prints the one version string", .enabled(if: binaryBuilt, "needs the bothub binary (swift build --build-tests)"))
-        func version() throws {
+        func version() async throws {
             let installed = try InstalledHub.make()
             defer { installed.remove() }
-            let result = try installed.run(["--version"])
+            let result = try await installed.run(["--version"])
             #expect(result.status == 0)
             #expect(result.output == "\(VigilVersion.current)\n")
         }

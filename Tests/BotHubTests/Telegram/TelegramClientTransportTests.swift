@@ -144,7 +144,7 @@ struct TelegramClientTransportTests {
         let key = directory.appendingPathComponent("key.pem").path
         let certificate = directory.appendingPathComponent("cert.pem").path
         // Valid in every way but its issuer: the name and address match, so only the missing trust can fail it.
-        let made = try Self.run(
+        let made = try await Self.run(
             Self.openssl,
             [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
@@ -187,15 +187,8 @@ struct TelegramClientTransportTests {
         try await body()
     }
 
-    static func run(_ program: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
+    static func run(_ program: String, _ arguments: [String]) async throws -> Int32 {
+        try await ProgramRun.run([program] + arguments).status
     }
 
     /// A loopback port nothing listens on right now (bound, read, released).

@@ -51,24 +51,12 @@ extension HubProcessTests {
                 return Hub(directory: directory, config: directory + "/hub.yml", store: store)
             }
 
-            func run(_ arguments: [String]) throws -> Run {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: HubTerminalTests.binary)
+            func run(_ arguments: [String]) async throws -> Run {
                 var arguments = arguments
                 arguments += ["--config", config]
                 if ["alerts", "show", "choose"].contains(arguments[0]) { arguments += ["--translations", repositoryPath("translations")] }
-                process.arguments = arguments
-                let output = Pipe()
-                let errors = Pipe()
-                process.standardOutput = output
-                process.standardError = errors
-                try process.run()
-                let printed = output.fileHandleForReading.readDataToEndOfFile()
-                let complained = errors.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return Run(
-                    status: process.terminationStatus, output: String(decoding: printed, as: UTF8.self),
-                    errors: String(decoding: complained, as: UTF8.self))
+                let run = try await ProgramRun.run([HubTerminalTests.binary] + arguments)
+                return Run(status: run.status, output: run.output, errors: run.errors)
             }
 
             func cleanUp() {
@@ -84,7 +72,7 @@ extension HubProcessTests {
         }
 
         @Test("alerts: a header, the subject, the choices left; --json; show has the evidence; ids in any case and as UUIDs", enabled)
-        func alertsAndShow() throws {
+        func alertsAndShow() async throws {
             let hub = try Hub.make(agents: [])
             defer { hub.cleanUp() }
             let alert = Self.bruteForce()
@@ -95,7 +83,7 @@ extension HubProcessTests {
             _ = try hub.store.recordAlert(cpu, chats: [], now: Date().addingTimeInterval(1))
             let short = ShortID.make(alert.id)
 
-            let list = try hub.run(["alerts"])
+            let list = try await hub.run(["alerts"])
             #expect(list.status == 0)
             let lines = list.output.split(separator: "\n").map(String.init)
             #expect(lines.first?.hasPrefix("ID") == true && lines.first?.contains("SUBJECT") == true && lines.first?.contains("CHOICES") == true)
@@ -105,7 +93,7 @@ extension HubProcessTests {
                 })
             #expect(lines.contains { $0.contains("97.2% CPU") || $0.contains("97.3% CPU") })
 
-            let json = try hub.run(["alerts", "--json"])
+            let json = try await hub.run(["alerts", "--json"])
             let decoded = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]])
             #expect(decoded.count == 2)
             #expect(
@@ -114,12 +102,12 @@ extension HubProcessTests {
                 })
 
             for id in [short.uppercased(), alert.id.uuidString, alert.id.uuidString.lowercased()] {
-                let shown = try hub.run(["show", id])
+                let shown = try await hub.run(["show", id])
                 #expect(shown.status == 0, "\(id): \(shown.errors)")
                 #expect(shown.output.contains("203.0.113.7 failed 12 times in the last minute; users tried: root, admin"))
                 #expect(shown.output.contains("choices   acknowledge, block_ip_1h, block_ip_24h"))
             }
-            let missing = try hub.run(["show", "000000000000"])
+            let missing = try await hub.run(["show", "000000000000"])
             #expect(missing.status == 1)
             #expect(missing.errors.contains("no alert 000000000000"))
         }
@@ -138,23 +126,23 @@ extension HubProcessTests {
             _ = try hub.store.recordAlert(alert, chats: [], now: Date())
             let short = ShortID.make(alert.id)
 
-            let unknown = try hub.run(["choose", "000000000000", "block_ip_1h"])
+            let unknown = try await hub.run(["choose", "000000000000", "block_ip_1h"])
             #expect(unknown.status == 1)
             #expect(unknown.errors.contains("no alert 000000000000"))
 
-            let notOffered = try hub.run(["choose", short, "reboot"])
+            let notOffered = try await hub.run(["choose", short, "reboot"])
             #expect(notOffered.status == 1)
             #expect(notOffered.errors.contains("reboot is not offered for \(short) (offered: acknowledge, block_ip_1h, block_ip_24h)"))
             #expect(await agent.commands.isEmpty)
 
             await agent.answer(.done, detail: "blocked 203.0.113.7 for 1h")
-            let blocked = try hub.run(["choose", short.uppercased(), "block_ip_1h"])
+            let blocked = try await hub.run(["choose", short.uppercased(), "block_ip_1h"])
             #expect(blocked.status == 0, "\(blocked.errors)")
             #expect(blocked.output == "block_ip_1h on web-1/\(short) → done (blocked 203.0.113.7 for 1h)\n")
 
             // The unblock prints its own result, not the block's.
             await agent.answer(.done, detail: "unblocked 203.0.113.7")
-            let unblocked = try hub.run(["choose", short, "unblock"])
+            let unblocked = try await hub.run(["choose", short, "unblock"])
             #expect(unblocked.status == 0, "\(unblocked.errors)")
             #expect(unblocked.output == "unblock on web-1/\(short) → done (unblocked 203.0.113.7)\n")
             #expect(await agent.commands.map(\.action).last == .unblockIP(ip: "203.0.113.7"))
@@ -163,13 +151,13 @@ extension HubProcessTests {
             let second = Self.bruteForce(ip: "203.0.113.8")
             _ = try hub.store.recordAlert(second, chats: [], now: Date())
             await agent.answer(.refused(reason: "203.0.113.8 is in never_block"))
-            let refused = try hub.run(["choose", ShortID.make(second.id), "block_ip_24h"])
+            let refused = try await hub.run(["choose", ShortID.make(second.id), "block_ip_24h"])
             #expect(refused.status == 1)
             #expect(refused.output.contains("block_ip_24h on web-1/\(ShortID.make(second.id)) → refused by the agent: 203.0.113.8 is in never_block"))
             var elsewhere = Self.bruteForce(ip: "203.0.113.9")
             elsewhere.agent = "web-2"
             _ = try hub.store.recordAlert(elsewhere, chats: [], now: Date())
-            let unreachable = try hub.run(["choose", ShortID.make(elsewhere.id), "block_ip_1h"])
+            let unreachable = try await hub.run(["choose", ShortID.make(elsewhere.id), "block_ip_1h"])
             #expect(unreachable.status == 1)
             #expect(
                 unreachable.output
@@ -178,11 +166,11 @@ extension HubProcessTests {
         }
 
         @Test("a missing database is named with what to do, not as SQLite error 14", enabled)
-        func missingDatabase() throws {
+        func missingDatabase() async throws {
             let hub = try Hub.make(agents: [], createDatabase: false)
             defer { hub.cleanUp() }
             for command in [["alerts"], ["status"], ["audit"], ["blocks"], ["show", "000000000000"]] {
-                let run = try hub.run(command)
+                let run = try await hub.run(command)
                 #expect(run.status == 1, "\(command)")
                 #expect(run.errors.contains("no database at \(hub.directory)/state/hub.sqlite: has `bothub run"), "\(command): \(run.errors)")
                 #expect(!run.errors.contains("SQLite error"))
@@ -208,7 +196,7 @@ extension HubProcessTests {
             try hub.store.saveTelegramReachability(
                 TelegramReachability(reachable: false, since: Date(), lastCallAt: Date(), error: "getUpdates: network: connection refused"))
 
-            let run = try hub.run(["status"])
+            let run = try await hub.run(["status"])
             #expect(run.status == 0, "\(run.errors)")
             #expect(run.output.contains("telegram  UNREACHABLE since"))
             #expect(run.output.contains("getUpdates: network: connection refused"))
@@ -219,7 +207,8 @@ extension HubProcessTests {
             #expect(run.output.contains("chat -100:\n    ssh_session until"))
             #expect(run.output.contains("(1 h 5 min left; by bob)") || run.output.contains("(1 h 4 min left; by bob)"))
 
-            let json = try #require(try JSONSerialization.jsonObject(with: Data(try hub.run(["status", "--json"]).output.utf8)) as? [String: Any])
+            let statusJSON = try await hub.run(["status", "--json"]).output
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(statusJSON.utf8)) as? [String: Any])
             let agents = try #require(json["agents"] as? [[String: Any]])
             #expect(agents.first { ($0["id"] as? String) == "web-1" }?["outbox"] as? Int == 3)
         }
@@ -237,33 +226,33 @@ extension HubProcessTests {
             try await hub.store.audit(
                 "press", actor: "@bobby", actorID: 22, alertID: alert.id.uuidString, detail: "block_ip_1h by user 22", at: Date())
 
-            let empty = try hub.run(["blocks"])
+            let empty = try await hub.run(["blocks"])
             #expect(empty.status == 0)
             #expect(empty.output == "No active blocks.\n")
 
-            let unknown = try hub.run(["unblock", "nope", "203.0.113.7"])
+            let unknown = try await hub.run(["unblock", "nope", "203.0.113.7"])
             #expect(unknown.status == 1)
             #expect(unknown.errors.contains("unknown agent nope (known: web-1)"))
 
             await agent.answer(.done, detail: "unblocked 203.0.113.7")
-            let unblock = try hub.run(["unblock", "web-1", "203.0.113.7"])
+            let unblock = try await hub.run(["unblock", "web-1", "203.0.113.7"])
             #expect(unblock.status == 0, "\(unblock.errors)")
             #expect(unblock.output == "unblock 203.0.113.7 on web-1 → done (unblocked 203.0.113.7)\n")
             #expect(await agent.commands.map(\.action) == [.unblockIP(ip: "203.0.113.7")])
 
             // One chat configured: the mute is in that chat.
-            #expect(try hub.run(["mute", "web-1", "2h"]).output.hasPrefix("web-1 muted in chat -100 until "))
+            #expect(try await hub.run(["mute", "web-1", "2h"]).output.hasPrefix("web-1 muted in chat -100 until "))
             #expect(
                 try hub.store.activeMutes(now: Date()).map { "\($0.chatId) \($0.target) \($0.mutedBy)" } == [
                     "-100 web-1 \(HubTerminal.localOperator.name)"
                 ])
-            let badMute = try hub.run(["mute", "nothing", "2h"])
+            let badMute = try await hub.run(["mute", "nothing", "2h"])
             #expect(badMute.status == 1)
             #expect(badMute.errors.contains("nothing is neither an agent nor an alert kind"))
-            #expect(try hub.run(["unmute", "web-1"]).output == "web-1 unmuted in chat -100.\n")
-            #expect(try hub.run(["unmute", "web-1"]).status == 1)
+            #expect(try await hub.run(["unmute", "web-1"]).output == "web-1 unmuted in chat -100.\n")
+            #expect(try await hub.run(["unmute", "web-1"]).status == 1)
 
-            let audit = try hub.run(["audit", "--ip", "203.0.113.7"])
+            let audit = try await hub.run(["audit", "--ip", "203.0.113.7"])
             #expect(audit.status == 0)
             let lines = audit.output.split(separator: "\n").map(String.init)
             #expect(lines.first?.hasPrefix("TIME") == true)
@@ -272,7 +261,7 @@ extension HubProcessTests {
             #expect(
                 lines.allSatisfy { $0.hasPrefix("TIME") || $0.range(of: #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC"#, options: .regularExpression) != nil }
             )
-            let commands = try hub.run(["audit", "--kind", "command", "--agent", "web-1", "--json"])
+            let commands = try await hub.run(["audit", "--kind", "command", "--agent", "web-1", "--json"])
             let rows = try #require(try JSONSerialization.jsonObject(with: Data(commands.output.utf8)) as? [[String: Any]])
             #expect(rows.count == 1)
             #expect(rows.first?["event"] as? String == "command")

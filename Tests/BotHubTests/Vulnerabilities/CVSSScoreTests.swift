@@ -44,8 +44,8 @@ struct CVSSScoreTests {
     /// Random vectors (base metrics always, temporal and environmental ones sometimes) scored by us and by the `cvss`
     /// package from PyPI (Red Hat's reference implementation), which must agree on every one.
     @Test("agrees with the cvss package from PyPI on 3,000 random vectors")
-    func oracle() throws {
-        guard Self.run(["python3", "-c", "import cvss"]).status == 0 else {
+    func oracle() async throws {
+        guard await Self.run(["python3", "-c", "import cvss"]).status == 0 else {
             print("skipped: the cvss oracle is not installed (pip install --break-system-packages cvss, or apt install python3-cvss)")
             return
         }
@@ -67,7 +67,7 @@ struct CVSSScoreTests {
         defer { directory.remove() }
         try Data(vectors.joined(separator: "\n").utf8).write(to: URL(filePath: directory.file("vectors")))
         let script = "import sys\nfrom cvss import CVSS3\nfor line in open(sys.argv[1]):\n    print(CVSS3(line.strip()).scores()[0])\n"
-        let result = Self.run(["python3", "-c", script, directory.file("vectors")])
+        let result = await Self.run(["python3", "-c", script, directory.file("vectors")])
         try #require(result.status == 0, "the oracle failed: \(result.output)")
         let oracle = result.output.split(separator: "\n").map { Double($0) }
         try #require(oracle.count == vectors.count)
@@ -79,20 +79,12 @@ struct CVSSScoreTests {
         #expect(disagreements.isEmpty, "\(disagreements.count) disagreements, e.g. \(disagreements.prefix(5))")
     }
 
-    private static func run(_ arguments: [String]) -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/env")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
+    private static func run(_ arguments: [String]) async -> (status: Int32, output: String) {
         do {
-            try process.run()
+            let run = try await ProgramRun.run(["/usr/bin/env"] + arguments, mergingErrors: true)
+            return (run.status, run.output)
         } catch {
             return (-1, "\(error)")
         }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
     }
 }

@@ -55,28 +55,34 @@ struct InventoryIntakeTests {
             collectedAt: Date(timeIntervalSince1970: 1_800_000_000))
     }
 
-    /// Sends `head` (and no body) on a fresh connection and returns the status line of the answer.
-    static func statusLine(port: UInt16, head: String) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    /// Sends `head` (and no body) on a fresh connection and returns the status line of the answer. The socket blocks:
+    /// it is used off the cooperative pool, where the hub under test must be free to answer.
+    static func statusLine(port: UInt16, head: String) async throws -> String {
+        try await offPool {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { throw TestFailure("socket: errno \(errno)") }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw TestFailure("connect: errno \(errno)") }
+            // A hub that never answers fails the test after 30 s instead of hanging it.
+            var timeout = timeval(tv_sec: 30, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            _ = Array(head.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            var reply: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while !reply.contains(UInt8(ascii: "\n")) {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { break }
+                reply += buffer[0..<count]
+            }
+            return String(decoding: reply, as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? ""
         }
-        guard connected == 0 else { throw TestFailure("connect: errno \(errno)") }
-        _ = Array(head.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-        var reply: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !reply.contains(UInt8(ascii: "\n")) {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            guard count > 0 else { break }
-            reply += buffer[0..<count]
-        }
-        return String(decoding: reply, as: UTF8.self).split(separator: "\r\n").first.map(String.init) ?? ""
     }
 
     @Test("a 3,000-package inventory (well over 64 KiB) is accepted and stored")
@@ -96,10 +102,12 @@ struct InventoryIntakeTests {
         try await Self.withHub { hub in
             let over = InventoryIntake.maxBodyBytes + 1
             #expect(
-                try Self.statusLine(port: hub.port, head: "POST /inventory HTTP/1.1\r\nHost: hub\r\nContent-Length: \(over)\r\n\r\n").contains(
+                try await Self.statusLine(port: hub.port, head: "POST /inventory HTTP/1.1\r\nHost: hub\r\nContent-Length: \(over)\r\n\r\n").contains(
                     " 413 "))
-            #expect(try Self.statusLine(port: hub.port, head: "POST /alert HTTP/1.1\r\nHost: hub\r\nContent-Length: 65537\r\n\r\n").contains(" 413 "))
-            #expect(try Self.statusLine(port: hub.port, head: "GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n").contains(" 200 "))
+            #expect(
+                try await Self.statusLine(port: hub.port, head: "POST /alert HTTP/1.1\r\nHost: hub\r\nContent-Length: 65537\r\n\r\n").contains(
+                    " 413 "))
+            #expect(try await Self.statusLine(port: hub.port, head: "GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n").contains(" 200 "))
             _ = try await hub.client.post("/inventory", body: try WireCoding.encode(Self.inventory(count: 10)))
             #expect(try hub.store.inventories().count == 1)
         }

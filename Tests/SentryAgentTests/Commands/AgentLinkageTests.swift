@@ -20,18 +20,18 @@ struct AgentLinkageTests {
     static let yamsSymbolPrefix = "$s4Yams"
 
     @Test("sentry-agent needs neither libFoundation nor ICU (ldd and its symbols)")
-    func agentBinary() throws {
+    func agentBinary() async throws {
         guard let binary = FollowerCrashTests.agentBinary else {
             Issue.record("sentry-agent must be built beside the tests")
             return
         }
-        let libraries = try Self.output(of: ["/usr/bin/ldd", binary], withErrors: true)
+        let libraries = try await Self.output(of: ["/usr/bin/ldd", binary], withErrors: true)
         let linked = Self.foundationLibraries.filter { libraries.contains($0) }
         // Static binaries have no dynamic section: their symbol table says what was linked in.
-        let symbols = try Self.symbols(of: binary, dynamic: !libraries.contains("not a dynamic executable"))
+        let symbols = try await Self.symbols(of: binary, dynamic: !libraries.contains("not a dynamic executable"))
         let foundationSymbols = symbols.filter { symbol in Self.foundationSymbolPrefixes.contains { symbol.hasPrefix($0) } }
         guard linked.isEmpty, foundationSymbols.isEmpty else {
-            let usesYams = try Self.symbols(of: binary, dynamic: false).contains { $0.hasPrefix(Self.yamsSymbolPrefix) }
+            let usesYams = try await Self.symbols(of: binary, dynamic: false).contains { $0.hasPrefix(Self.yamsSymbolPrefix) }
             let why =
                 usesYams
                 ? "Yams is still linked and imports full Foundation: this passes once configuration is read through libyaml (issue 13). "
@@ -48,7 +48,7 @@ struct AgentLinkageTests {
     }
 
     @Test("no object file of Shared or SentryAgent refers to Foundation, except the YAML readers built on Yams")
-    func objectFiles() throws {
+    func objectFiles() async throws {
         guard let binary = FollowerCrashTests.agentBinary else {
             Issue.record("sentry-agent must be built beside the tests")
             return
@@ -61,7 +61,7 @@ struct AgentLinkageTests {
             let objects = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".o") }.sorted()
             for object in objects {
                 let path = directory.appendingPathComponent(object).path
-                let symbols = try Self.symbols(of: path, dynamic: false)
+                let symbols = try await Self.symbols(of: path, dynamic: false)
                 checked += 1
                 // Files that read YAML through Yams use the Foundation types Yams' API is made of (until libyaml).
                 if symbols.contains(where: { $0.hasPrefix(Self.yamsSymbolPrefix) }) { continue }
@@ -74,24 +74,16 @@ struct AgentLinkageTests {
     }
 
     /// Every symbol name in `path` (`nm -D` for the dynamic table, plain `nm` for the full one).
-    static func symbols(of path: String, dynamic: Bool) throws -> [String] {
-        try output(of: ["/usr/bin/nm", "--no-sort"] + (dynamic ? ["-D"] : []) + [path]).split(separator: "\n").compactMap { line in
+    static func symbols(of path: String, dynamic: Bool) async throws -> [String] {
+        try await output(of: ["/usr/bin/nm", "--no-sort"] + (dynamic ? ["-D"] : []) + [path]).split(separator: "\n").compactMap { line in
             line.split(separator: " ").last.map(String.init)
         }
     }
 
     /// What `argv` prints on standard output, and on standard error `withErrors` (ldd says "not a dynamic executable"
     /// there; nm's complaints about stripped binaries are dropped).
-    static func output(of argv: [String], withErrors: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = withErrors ? output : FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    static func output(of argv: [String], withErrors: Bool = false) async throws -> String {
+        let run = try await ProgramRun.run(argv, mergingErrors: withErrors)
+        return run.output
     }
 }

@@ -52,7 +52,7 @@ struct AgentLogBinaryTests {
             try await Task.sleep(for: .milliseconds(50))
         }
         agent.terminate()
-        agent.waitUntilExit()
+        await ProgramRun.waitForExit(agent)
 
         let logged = lines()
         let messages = logged.compactMap { $0["message"] as? String }

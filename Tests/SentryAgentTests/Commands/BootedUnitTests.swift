@@ -22,11 +22,12 @@ struct BootedUnitTests {
     )
     func agentUnderItsUnit() async throws {
         let key = AgentKey.generate().base64
-        let container = try await BootedDebian(readOnlyBinds: try Self.bindsForDebugBinary()) { root in
+        let toolchainLibraries = await Self.toolchainLibraryDirectory()
+        let container = try await BootedDebian(readOnlyBinds: try await Self.bindsForDebugBinary()) { root in
             try Self.writeFile(root + "/etc/vigil/agent.yml", Self.configuration, mode: 0o600)
             try Self.writeFile(root + "/etc/vigil/agent.env", "VIGIL_AGENT_KEY=\(key)\n", mode: 0o600)
             // The test's build is linked against the toolchain's shared runtime, bound read-only at the same path.
-            try Self.writeFile(root + "/etc/ld.so.conf.d/swift-toolchain.conf", Self.toolchainLibraryDirectory + "\n", mode: 0o644)
+            try Self.writeFile(root + "/etc/ld.so.conf.d/swift-toolchain.conf", toolchainLibraries + "\n", mode: 0o644)
         }
         atTestEnd { await container.shutDown() }
         try await container.run(["ldconfig"])
@@ -85,9 +86,9 @@ struct BootedUnitTests {
         """
 
     /// The directory holding the toolchain's shared Swift runtime the debug build links against.
-    static var toolchainLibraryDirectory: String {
+    static func toolchainLibraryDirectory() async -> String {
         // `ldd sentry-agent`: the binary is the last argument.
-        let ldd = (try? AgentCLI.run([], prefix: ["/usr/bin/ldd"]).output) ?? ""
+        let ldd = (try? await AgentCLI.run([], prefix: ["/usr/bin/ldd"]).output) ?? ""
         let library = ldd.split(separator: "\n").first { $0.contains("libswiftCore.so") }
         let path = library?.split(separator: " ").first { $0.hasPrefix("/") }.map(String.init) ?? "/usr/lib/swift/linux/libswiftCore.so"
         return (path as NSString).deletingLastPathComponent
@@ -95,9 +96,9 @@ struct BootedUnitTests {
 
     /// The agent at the path the unit runs, and the toolchain (`<toolchain>/usr/lib/swift/linux`) at its own path
     /// unless it is the system's own `/usr`, which the container must keep.
-    static func bindsForDebugBinary() throws -> [(String, String)] {
+    static func bindsForDebugBinary() async throws -> [(String, String)] {
         let agent = try #require(FollowerCrashTests.agentBinary)
-        let toolchain = URL(fileURLWithPath: toolchainLibraryDirectory).deletingLastPathComponent().deletingLastPathComponent()
+        let toolchain = URL(fileURLWithPath: await toolchainLibraryDirectory()).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().path
         let runtime = toolchain == "/" || toolchain.isEmpty ? [] : [(toolchain, toolchain)]
         return [(agent, "/usr/local/bin/sentry-agent")] + runtime

@@ -38,11 +38,12 @@ struct BootedUpgradeTests {
     )
     func upgradeAsTransientUnit() async throws {
         let key = AgentKey.generate()
-        let container = try await BootedDebian(readOnlyBinds: try BootedUnitTests.bindsForDebugBinary()) { root in
+        let toolchainLibraries = await BootedUnitTests.toolchainLibraryDirectory()
+        let container = try await BootedDebian(readOnlyBinds: try await BootedUnitTests.bindsForDebugBinary()) { root in
             try BootedUnitTests.writeFile(root + "/etc/vigil/agent.yml", Self.configuration, mode: 0o600)
             try BootedUnitTests.writeFile(root + "/etc/vigil/agent.env", "VIGIL_AGENT_KEY=\(key.base64)\n", mode: 0o600)
             try BootedUnitTests.writeFile(
-                root + "/etc/ld.so.conf.d/swift-toolchain.conf", BootedUnitTests.toolchainLibraryDirectory + "\n", mode: 0o644)
+                root + "/etc/ld.so.conf.d/swift-toolchain.conf", toolchainLibraries + "\n", mode: 0o644)
             // The container's apt knows only the two local repositories (this is the throw-away overlay, not the image).
             try BootedUnitTests.writeFile(
                 root + "/etc/apt/sources.list",

@@ -20,20 +20,20 @@ struct CheckConfigCommandTests {
     }
 
     @Test("the file is taken from --config, from the argument, or from $VIGIL_CONFIG")
-    func whereTheFileComesFrom() throws {
+    func whereTheFileComesFrom() async throws {
         let directory = try TemporaryDirectory("vigil-check")
         let path = try Self.write("detectors: {ssh: {enabled: false}, http404: {enabled: false}}", in: directory)
         for arguments in [["check-config", "--config", path], ["check-config", path]] {
-            let result = try AgentCLI.run(arguments)
+            let result = try await AgentCLI.run(arguments)
             #expect(result.status == 0)
             #expect(result.output == "\(path): OK (agent web-1, hub http://127.0.0.1:9)\n")
         }
         var environment = ProcessInfo.processInfo.environment
         environment["VIGIL_CONFIG"] = path
-        let fromEnvironment = try AgentCLI.run(["check-config"], environment: environment)
+        let fromEnvironment = try await AgentCLI.run(["check-config"], environment: environment)
         #expect(fromEnvironment.output.hasPrefix("\(path): OK"))
         environment["VIGIL_CONFIG"] = nil
-        let installed = try AgentCLI.run(["check-config"], environment: environment)
+        let installed = try await AgentCLI.run(["check-config"], environment: environment)
         if !FileManager.default.fileExists(atPath: "/etc/vigil/agent.yml") {
             #expect(installed.status == 1)
             #expect(installed.output == "/etc/vigil/agent.yml: (file): cannot read /etc/vigil/agent.yml\n")
@@ -41,7 +41,7 @@ struct CheckConfigCommandTests {
     }
 
     @Test("warnings, exit 0: a missing log file, a missing explicit ssh path (no journald fallback), a state_dir that cannot be created")
-    func warnings() throws {
+    func warnings() async throws {
         let directory = try TemporaryDirectory("vigil-check-warn")
         let blocker = directory.file("blocker")
         _ = FileManager.default.createFile(atPath: blocker, contents: Data("a file, not a directory".utf8))
@@ -54,7 +54,7 @@ struct CheckConfigCommandTests {
           http404: {paths: [\(directory.file("access.log"))]}
         """.write(toFile: path, atomically: true, encoding: .utf8)
         #expect(chmod(path, 0o600) == 0)
-        let result = try AgentCLI.run(["check-config", "--config", path])
+        let result = try await AgentCLI.run(["check-config", "--config", path])
         #expect(result.status == 0)
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(
@@ -79,8 +79,8 @@ struct CheckConfigCommandTests {
 @Suite("sentry-agent completions", .serialized, .system)
 struct CompletionScriptTests {
     @Test("bash, zsh and fish completion scripts generate and name every subcommand", arguments: ["bash", "zsh", "fish"])
-    func completions(shell: String) throws {
-        let result = try AgentCLI.run(["--generate-completion-script", shell])
+    func completions(shell: String) async throws {
+        let result = try await AgentCLI.run(["--generate-completion-script", shell])
         #expect(result.status == 0)
         for command in ["run", "watch", "check-config", "replay", "status", "blocks", "unblock", "install-boot"] {
             #expect(result.output.contains(command), "\(shell) completion lacks \(command)")
@@ -88,16 +88,15 @@ struct CompletionScriptTests {
     }
 
     @Test("scripts/generate-docs writes a man page per program with a section per subcommand, and the completions")
-    func generatedDocumentation() throws {
+    func generatedDocumentation() async throws {
         let binary = try #require(FollowerCrashTests.agentBinary)
         let bin = (binary as NSString).deletingLastPathComponent
         guard FileManager.default.isExecutableFile(atPath: bin + "/bothub") else { return }
         let output = try TemporaryDirectory("vigil-docs")
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/generate-docs").path
-        let process = try Process.run(URL(fileURLWithPath: script), arguments: [bin, output.path])
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let generated = try await ProgramRun.run([script, bin, output.path], mergingErrors: true)
+        #expect(generated.status == 0, "\(generated.output)")
         let page = try String(contentsOfFile: output.file("man/man1/sentry-agent.1"), encoding: .utf8)
         #expect(page.hasPrefix(".TH \"SENTRY-AGENT\" 1"))
         for command in ["watch", "replay", "status", "blocks", "unblock"] { #expect(page.contains("\n.SS \(command)\n")) }

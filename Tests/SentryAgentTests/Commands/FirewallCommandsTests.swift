@@ -34,35 +34,35 @@ struct FirewallCommandsTests {
             #expect(await responder.block(ip: pair.clientIPv6.description, durationSeconds: nil).outcome == .done)
             let inside = ["/usr/bin/nsenter", "--net=/run/netns/\(pair.agent)"]
 
-            let listed = try AgentCLI.run(["blocks", "--config", config], prefix: inside)
+            let listed = try await AgentCLI.run(["blocks", "--config", config], prefix: inside)
             #expect(listed.status == 0, "\(listed.errors)")
             #expect(listed.output.hasPrefix("nftables: 2 blocked\n"), "\(listed.output)")
             #expect(listed.output.contains("\(pair.clientIPv6)  permanent\n"))
             #expect(listed.output.contains("\(pair.clientIPv4)") && listed.output.contains("59m"))
 
-            let json = try AgentCLI.run(["blocks", "--json", "--config", config], prefix: inside)
+            let json = try await AgentCLI.run(["blocks", "--json", "--config", config], prefix: inside)
             let list = try WireCoding.decode(BlockList.self, from: Array(json.output.utf8))
             #expect(list.backend == "nftables")
             #expect(Set(list.entries.map(\.ip)) == [pair.clientIPv4.description, pair.clientIPv6.description])
 
-            let unblocked = try AgentCLI.run(["unblock", pair.clientIPv4.description, "--config", config], prefix: inside)
+            let unblocked = try await AgentCLI.run(["unblock", pair.clientIPv4.description, "--config", config], prefix: inside)
             #expect(unblocked.status == 0, "\(unblocked.errors)")
             #expect(unblocked.output == "unblocked \(pair.clientIPv4) (nftables)\n")
             #expect(try await responder.list().map(\.address) == [pair.clientIPv6])
 
-            let again = try AgentCLI.run(["unblock", pair.clientIPv4.description, "--config", config], prefix: inside)
+            let again = try await AgentCLI.run(["unblock", pair.clientIPv4.description, "--config", config], prefix: inside)
             #expect(again.status == 0)
             #expect(again.output == "\(pair.clientIPv4) was not blocked\n")
         }
     }
 
     @Test("unblock refuses what /response refuses, before any firewall program runs, with exit status 1")
-    func refusals() throws {
+    func refusals() async throws {
         let directory = try TemporaryDirectory("vigil-fw-refuse")
-        let hostile = try AgentCLI.run(["unblock", "1.2.3.4; nft flush ruleset", "--config", try Self.config(in: directory)])
+        let hostile = try await AgentCLI.run(["unblock", "1.2.3.4; nft flush ruleset", "--config", try Self.config(in: directory)])
         #expect(hostile.status == 1)
         #expect(hostile.errors.hasPrefix("refused: "), "\(hostile.errors)")
-        let disabled = try AgentCLI.run(["unblock", "192.0.2.1", "--config", try Self.config(in: directory, blockIP: false)])
+        let disabled = try await AgentCLI.run(["unblock", "192.0.2.1", "--config", try Self.config(in: directory, blockIP: false)])
         #expect(disabled.status == 1)
         #expect(disabled.errors == "refused: unblock_ip is disabled in this agent's configuration (responses.block_ip)\n")
     }

@@ -31,21 +31,10 @@ struct StartupCodeShedderTests {
     func settledAgentGivesBackItsCode() async throws {
         let binary = try #require(FollowerCrashTests.agentBinary)
         let directory = try TemporaryDirectory()
-        let config = directory.file("agent.yml")
-        let log = directory.file("agent.log")
-        try StateDirectoryLockTests.configuration(state: directory.file("state")).write(toFile: config, atomically: true, encoding: .utf8)
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: binary)
-        agent.arguments = ["run", "--config", config]
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        agent.standardOutput = output
-        agent.standardError = output
-        try agent.run()
+        let (agent, logText) = try Self.startAgent(binary, in: directory)
         defer {
             if agent.isRunning { kill(agent.processIdentifier, SIGKILL) }
         }
-        let logText = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
 
         // Resident size of the binary's own mappings, sampled while the agent runs its start (the largest sample is
         // the figure compared: the last ones may already follow the shedding, which is logged just after),
@@ -67,6 +56,44 @@ struct StartupCodeShedderTests {
         kill(agent.processIdentifier, SIGTERM)
         try await waitUntil("the agent stops", timeout: .seconds(20)) { !agent.isRunning }
         #expect(agent.terminationStatus == 0, "\(logText())")
+    }
+
+    @Test(
+        "an agent stopped while it settles stops at once, giving nothing back",
+        .enabled(if: FollowerCrashTests.agentBinary != nil, "needs the sentry-agent binary (swift build --build-tests)")
+    )
+    func stopWhileSettling() async throws {
+        let binary = try #require(FollowerCrashTests.agentBinary)
+        let directory = try TemporaryDirectory()
+        let (agent, logText) = try Self.startAgent(binary, in: directory)
+        defer {
+            if agent.isRunning { kill(agent.processIdentifier, SIGKILL) }
+        }
+        try await waitUntil("the agent listens", timeout: .seconds(20)) { logText().contains("listening") || !agent.isRunning }
+
+        // Stopped well inside the 10 s settle time: the stop must not wait for it (it did, and stalled every test
+        // that stopped an agent it had just started).
+        kill(agent.processIdentifier, SIGTERM)
+        try await waitUntil("the agent stops", timeout: .seconds(20)) { !agent.isRunning }
+        #expect(agent.terminationStatus == 0, "\(logText())")
+        #expect(logText().contains("stopped"), "\(logText())")
+        #expect(!logText().contains("start-up code given back"), "the stop waited for the settle time: \(logText())")
+    }
+
+    /// `sentry-agent run` with nothing to detect, its output in a file in `directory`; the process and a reader of that file.
+    static func startAgent(_ binary: String, in directory: TemporaryDirectory) throws -> (Process, () -> String) {
+        let config = directory.file("agent.yml")
+        let log = directory.file("agent.log")
+        try StateDirectoryLockTests.configuration(state: directory.file("state")).write(toFile: config, atomically: true, encoding: .utf8)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: binary)
+        agent.arguments = ["run", "--config", config]
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        agent.standardOutput = output
+        agent.standardError = output
+        try agent.run()
+        return (agent, { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" })
     }
 
     /// The summed `Rss:` of `pid`'s mappings of `binary`, from `/proc/PID/smaps`.

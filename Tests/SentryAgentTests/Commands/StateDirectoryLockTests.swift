@@ -77,8 +77,11 @@ struct StateDirectoryLockTests {
         try second.run()
         // Without the lock the second agent would run on: stop it so the test fails instead of hanging.
         DispatchQueue.global().asyncAfter(deadline: .now() + 20) { if second.isRunning { second.terminate() } }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        second.waitUntilExit()
+        let output = await offPool {
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            second.waitUntilExit()
+            return output
+        }
         #expect(second.terminationStatus != 0)
         #expect(output.contains("pid \(first.processIdentifier)"), "\(output)")
         #expect(output.contains(state), "\(output)")
@@ -103,15 +106,8 @@ struct StateDirectoryLockTests {
         "`sentry-agent --version` prints the version the heartbeats carry",
         .enabled(if: FollowerCrashTests.agentBinary != nil, "needs the sentry-agent binary (swift build --build-tests)")
     )
-    func version() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(FollowerCrashTests.agentBinary))
-        process.arguments = ["--version"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+    func version() async throws {
+        let output = try await ProgramRun.run([try #require(FollowerCrashTests.agentBinary), "--version"]).output
         #expect(output == "\(VigilVersion.current)\n")
         #expect(AgentRuntime.version == VigilVersion.current)
     }

@@ -42,7 +42,7 @@ struct StatusCommandTests {
         #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
         defer { close(lock) }
 
-        let result = try AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state, in: directory)])
+        let result = try await AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state, in: directory)])
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.contains("agent process    running, pid \(getpid()) holds \(state)/lock"), "\(result.output)")
         #expect(result.output.contains("outbox           2 alerts waiting for the hub, oldest observed "))
@@ -51,14 +51,14 @@ struct StatusCommandTests {
     }
 
     @Test("without a lock holder it says the agent is not running; a missing state directory is explained")
-    func notRunning() throws {
+    func notRunning() async throws {
         let directory = try TemporaryDirectory("vigil-status-idle")
         let state = directory.file("state")
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        let idle = try AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state, in: directory)])
+        let idle = try await AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state, in: directory)])
         #expect(idle.output.contains("agent process    none holds \(state)/lock (not running)"))
         #expect(idle.output.contains("outbox           0 alerts waiting for the hub\n"))
-        let absent = try AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state + "/never", in: directory)])
+        let absent = try await AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state + "/never", in: directory)])
         #expect(absent.output == "state directory \(state)/never does not exist (has the agent run yet?)\n")
     }
 
@@ -69,7 +69,7 @@ struct StatusCommandTests {
         let outbox = try AlertOutbox(directory: state + "/outbox", logger: Logger(label: "test"))
         await outbox.submit(AlertOutboxTests.alert(1))
         let before = FileManager.default.contents(atPath: state + "/outbox/outbox.log")
-        _ = try AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state, in: directory)])
+        _ = try await AgentCLI.run(["status", "--config", try Self.config(stateDirectory: state, in: directory)])
         #expect(FileManager.default.contents(atPath: state + "/outbox/outbox.log") == before)
         #expect(!FileManager.default.fileExists(atPath: state + "/lock"))
     }

@@ -165,11 +165,11 @@ struct WatchCommandTests {
     }
 
     @Test("a bad detectors: section is refused with the field named, before anything runs")
-    func badConfiguration() throws {
+    func badConfiguration() async throws {
         let directory = try TemporaryDirectory("vigil-watch-bad")
         let config = directory.file("agent.yml")
         try "detectors:\n  cpu: {windw: 1m}\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let result = try AgentCLI.run(["watch", "--config", config])
+        let result = try await AgentCLI.run(["watch", "--config", config])
         #expect(result.status == 1)
         #expect(result.errors.contains("detectors.cpu.windw: unknown field `windw` (did you mean `window`?)"))
     }

@@ -29,21 +29,9 @@ struct DetectionSystemTests {
         return false
     }
 
-    static func run(_ program: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        let stdin = Pipe()
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try? stdin.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    static func run(_ program: String, _ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String) {
+        let run = try await ProgramRun.run([program] + arguments, input: input ?? "", mergingErrors: true)
+        return (run.status, run.output)
     }
 
     /// A child started with `posix_spawn` and reaped with `waitpid` (Foundation's `Process` misses the exit of
@@ -69,7 +57,7 @@ struct DetectionSystemTests {
 
         /// Waits up to `timeout` for the exit; kills the child if it is still running then. Returns the exit code.
         @discardableResult
-        func wait(timeout: Duration = .seconds(20)) -> Int32 {
+        func wait(timeout: Duration = .seconds(20)) async -> Int32 {
             let deadline = ContinuousClock.now + timeout
             var status: Int32 = 0
             while ContinuousClock.now < deadline {
@@ -77,7 +65,7 @@ struct DetectionSystemTests {
                     reaped = true
                     return (status >> 8) & 0xFF
                 }
-                usleep(10_000)
+                try? await Task.sleep(for: .milliseconds(10))
             }
             stop()
             return -1
@@ -177,7 +165,7 @@ struct DetectionSystemTests {
         let curl = try #require(SystemRequirements.path(of: "curl"))
         let urls = (1...25).map { "http://127.0.0.1:\(port)/scan/\($0).php" }
         // One curl, one keep-alive connection, each body discarded (`-o` applies to the URL after it).
-        let result = try Self.run(curl, ["-s", "-w", "%{http_code} "] + urls.flatMap { ["-o", "/dev/null", $0] })
+        let result = try await Self.run(curl, ["-s", "-w", "%{http_code} "] + urls.flatMap { ["-o", "/dev/null", $0] })
         #expect(result.output.components(separatedBy: "404").count - 1 == 25, "curl: \(result.output)")
 
         let alert = await Self.waitForAlert(sink) { $0.kind == .http404Burst }
@@ -202,7 +190,7 @@ struct DetectionSystemTests {
         let port = try FreePort.loopback()
         let user = "vigil\(UInt32.random(in: 10_000...99_999))"
         let password = "Pw-\(UUID().uuidString.prefix(12))"
-        _ = try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory.file("host_key")])
+        _ = try await Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory.file("host_key")])
         try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
         let sshLog = directory.file("sshd.log")
         try """
@@ -216,10 +204,11 @@ struct DetectionSystemTests {
         AllowUsers \(user)
         LogLevel INFO
         """.write(toFile: directory.file("sshd_config"), atomically: true, encoding: .utf8)
-        let useradd = try Self.run(try #require(SystemRequirements.path(of: "useradd")), ["-M", "-s", "/bin/sh", user])
+        let useradd = try await Self.run(try #require(SystemRequirements.path(of: "useradd")), ["-M", "-s", "/bin/sh", user])
         #expect(useradd.status == 0, "useradd: \(useradd.output)")
-        defer { _ = try? Self.run(SystemRequirements.path(of: "userdel") ?? "/usr/sbin/userdel", [user]) }
-        _ = try Self.run(try #require(SystemRequirements.path(of: "chpasswd")), [], input: "\(user):\(password)\n")
+        // A defer cannot await: the short userdel is waited for here.
+        defer { _ = try? ProgramSpawner.spawn([SystemRequirements.path(of: "userdel") ?? "/usr/sbin/userdel", user]).waitForExit() }
+        _ = try await Self.run(try #require(SystemRequirements.path(of: "chpasswd")), [], input: "\(user):\(password)\n")
         // sshd writes its own log file (-E): lines without a syslog header or pid, so the session process is found
         // from /proc by the connection's address and port.
         _ = FileManager.default.createFile(atPath: sshLog, contents: nil)
@@ -246,7 +235,7 @@ struct DetectionSystemTests {
         // Three wrong passwords: each is a Failed password and a close during authentication, six in all.
         for _ in 0..<3 {
             // Output to /dev/null, not a pipe: ssh outlives sshpass for a moment and would hold a pipe open.
-            try Spawned([sshpass, "-p", "wrong-\(password)", "ssh"] + sshOptions + ["\(user)@127.0.0.1", "true"]).wait()
+            try await Spawned([sshpass, "-p", "wrong-\(password)", "ssh"] + sshOptions + ["\(user)@127.0.0.1", "true"]).wait()
         }
         let login = try Spawned([sshpass, "-p", password, "ssh"] + sshOptions + ["\(user)@127.0.0.1", "sleep 5"])
         defer { login.stop() }

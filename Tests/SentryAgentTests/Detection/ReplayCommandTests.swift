@@ -23,26 +23,15 @@ struct ReplayCommandTests {
         }
     }
 
-    static func replay(_ arguments: [String]) throws -> Run {
+    static func replay(_ arguments: [String]) async throws -> Run {
         let binary = try #require(FollowerCrashTests.agentBinary, "sentry-agent must be built beside the tests")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["replay"] + arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self), summary: String(decoding: errData, as: UTF8.self))
+        let run = try await ProgramRun.run([binary, "replay"] + arguments)
+        return Run(status: run.status, output: run.output, summary: run.errors)
     }
 
     @Test("ssh over a Debian auth.log prints one JSON object per login, then a summary line on stderr")
-    func sshSessions() throws {
-        let run = try Self.replay(["--detector", "ssh", DetectionFixtures.path("auth-debian.log")])
+    func sshSessions() async throws {
+        let run = try await Self.replay(["--detector", "ssh", DetectionFixtures.path("auth-debian.log")])
         #expect(run.status == 0)
         let records = run.records
         #expect(records.count == 2)
@@ -56,18 +45,14 @@ struct ReplayCommandTests {
     }
 
     @Test("ssh-bruteforce with a configuration's thresholds, over a gzip file")
-    func bruteForceGzipWithConfig() throws {
+    func bruteForceGzipWithConfig() async throws {
         let directory = try TemporaryDirectory("vigil-replay")
         let gzipped = directory.file("auth.log.2.gz")
-        let gzip = Process()
-        gzip.executableURL = URL(fileURLWithPath: "/bin/sh")
-        gzip.arguments = ["-c", "gzip -c '\(DetectionFixtures.path("auth-debian.log"))' > '\(gzipped)'"]
-        try gzip.run()
-        gzip.waitUntilExit()
+        _ = try await ProgramRun.run(["/bin/sh", "-c", "gzip -c '\(DetectionFixtures.path("auth-debian.log"))' > '\(gzipped)'"])
         let config = directory.file("agent.yml")
         try "hub: {url: 'http://x'}\ndetectors:\n  ssh: {bucket_capacity: 2}\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let strict = try Self.replay(["--detector", "ssh-bruteforce", "--config", config, gzipped])
-        let loose = try Self.replay(["--detector", "ssh-bruteforce", gzipped])
+        let strict = try await Self.replay(["--detector", "ssh-bruteforce", "--config", config, gzipped])
+        let loose = try await Self.replay(["--detector", "ssh-bruteforce", gzipped])
         #expect(strict.status == 0 && loose.status == 0)
         #expect(loose.records.count == 1)
         #expect(loose.records.first?["count"] as? Int == 6)
@@ -77,19 +62,19 @@ struct ReplayCommandTests {
     }
 
     @Test("a bad configuration is refused with the field named; an unknown detector is refused")
-    func badInput() throws {
+    func badInput() async throws {
         let directory = try TemporaryDirectory("vigil-replay-bad")
         let config = directory.file("agent.yml")
         try "detectors:\n  http404: {warning_count: many}\n".write(toFile: config, atomically: true, encoding: .utf8)
-        let bad = try Self.replay(["--detector", "http404", "--config", config, DetectionFixtures.path("nginx-access.log")])
+        let bad = try await Self.replay(["--detector", "http404", "--config", config, DetectionFixtures.path("nginx-access.log")])
         #expect(bad.status != 0)
         #expect(bad.summary.contains("detectors.http404.warning_count: expected a whole number"))
-        let unknown = try Self.replay(["--detector", "fail2ban", DetectionFixtures.path("nginx-access.log")])
+        let unknown = try await Self.replay(["--detector", "fail2ban", DetectionFixtures.path("nginx-access.log")])
         #expect(unknown.status != 0)
     }
 
     @Test("http404 over 10,000 scanning addresses: alerts for the scanners only, and tracking them adds under 4 MiB")
-    func manyAddresses() throws {
+    func manyAddresses() async throws {
         let directory = try TemporaryDirectory("vigil-replay-many")
         let big = directory.file("access.log")
         var text = ""
@@ -112,9 +97,9 @@ struct ReplayCommandTests {
             $0.contains("/probe/") ? $0.replacingOccurrences(of: "\" 404 1 ", with: "\" 200 1 ") : String($0)
         }
         try (probesOK.joined(separator: "\n") + "\n").write(toFile: untracked, atomically: true, encoding: .utf8)
-        let baseline = try Self.replay(["--detector", "http404", untracked])
+        let baseline = try await Self.replay(["--detector", "http404", untracked])
         #expect(baseline.records.count == 1)
-        let run = try Self.replay(["--detector", "http404", big])
+        let run = try await Self.replay(["--detector", "http404", big])
         #expect(run.records.map { $0["ip"] as? String } == ["198.51.100.66"])
         #expect(run.records.first?["count"] as? Int == 20)
         // Samples are kept from 5 short of the warning count: the 15th to 19th paths.
@@ -124,7 +109,7 @@ struct ReplayCommandTests {
     }
 
     @Test("--explain reports per file: lines read, parsed, not matching (first three shown with line numbers), truncated, 404s and alerts")
-    func explainHTTP404() throws {
+    func explainHTTP404() async throws {
         let directory = try TemporaryDirectory("vigil-replay-explain")
         let log = directory.file("access.log")
         var lines = (0..<25).map {
@@ -137,7 +122,7 @@ struct ReplayCommandTests {
         let config = directory.file("agent.yml")
         try "detectors:\n  follow: {max_line_bytes: 256}\n".write(toFile: config, atomically: true, encoding: .utf8)
 
-        let run = try Self.replay(["--detector", "http404", "--explain", "--config", config, log])
+        let run = try await Self.replay(["--detector", "http404", "--explain", "--config", config, log])
         #expect(run.status == 0)
         #expect(run.output.hasPrefix(log + "\n"))
         #expect(run.output.contains("  lines read     28\n"))
@@ -152,8 +137,8 @@ struct ReplayCommandTests {
     }
 
     @Test("--explain for ssh counts sshd lines apart from the rest of an auth log, per file")
-    func explainSSH() throws {
-        let run = try Self.replay([
+    func explainSSH() async throws {
+        let run = try await Self.replay([
             "--detector", "ssh", "--explain", DetectionFixtures.path("auth-debian.log"), DetectionFixtures.path("secure-rhel.log"),
         ])
         #expect(run.status == 0)
@@ -164,12 +149,12 @@ struct ReplayCommandTests {
     }
 
     @Test("a directory or an unreadable file is an error with exit status 1, not \"0 lines\"", arguments: [false, true])
-    func directoryIsAnError(explain: Bool) throws {
+    func directoryIsAnError(explain: Bool) async throws {
         let directory = try TemporaryDirectory("vigil-replay-dir")
-        let run = try Self.replay(["--detector", "http404"] + (explain ? ["--explain"] : []) + [directory.path])
+        let run = try await Self.replay(["--detector", "http404"] + (explain ? ["--explain"] : []) + [directory.path])
         #expect(run.status == 1)
         #expect(run.summary.contains("\(directory.path) is a directory, not a log file"), "\(run.summary)")
-        let missing = try Self.replay(["--detector", "http404"] + (explain ? ["--explain"] : []) + [directory.file("absent.log")])
+        let missing = try await Self.replay(["--detector", "http404"] + (explain ? ["--explain"] : []) + [directory.file("absent.log")])
         #expect(missing.status == 1)
         #expect(missing.summary.contains("cannot open \(directory.file("absent.log")): No such file or directory"))
     }

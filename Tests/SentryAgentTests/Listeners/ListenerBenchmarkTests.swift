@@ -29,7 +29,7 @@ struct ListenerBenchmarkTests {
         .enabled(
             if: SystemRequirements.isRoot && FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") && SystemRequirements.has("ss"),
             "needs root, /usr/bin/python3 and ss"))
-    func pollCost() throws {
+    func pollCost() async throws {
         // Given a host with 50 listeners and 10,000 established connections,
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -70,7 +70,7 @@ struct ListenerBenchmarkTests {
         getrusage(Int32(RUSAGE_CHILDREN.rawValue), &usage)
         let before = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
         let runs = 20
-        for _ in 0..<runs { _ = try ListenerNamespace.output(["/usr/bin/ss", "-Htln"]) }
+        for _ in 0..<runs { _ = try await ListenerNamespace.output(["/usr/bin/ss", "-Htln"]) }
         getrusage(Int32(RUSAGE_CHILDREN.rawValue), &usage)
         let after = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec)
 

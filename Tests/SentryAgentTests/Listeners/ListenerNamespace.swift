@@ -16,14 +16,14 @@ struct ListenerNamespace: Sendable {
 
     static func with<T: Sendable>(_ body: @Sendable (ListenerNamespace) async throws -> T) async throws -> T {
         let namespace = ListenerNamespace(name: "vigil-lst-" + String(UInt32.random(in: 0..<0xFFFF_FFFF), radix: 16))
-        try run([ip, "netns", "add", namespace.name])
+        try await run([ip, "netns", "add", namespace.name])
         do {
-            try run([ip, "-n", namespace.name, "link", "set", "lo", "up"])
+            try await run([ip, "-n", namespace.name, "link", "set", "lo", "up"])
             let result = try await body(namespace)
-            namespace.remove()
+            await namespace.remove()
             return result
         } catch {
-            namespace.remove()
+            await namespace.remove()
             throw error
         }
     }
@@ -41,44 +41,36 @@ struct ListenerNamespace: Sendable {
     }
 
     /// `ss -Htulnp` inside the namespace, as (protocol, port, pids) rows.
-    func ss() throws -> Set<ListenerRow> {
-        Set(try Self.output(enter + ["/usr/bin/ss", "-Htulnp"]).split(separator: "\n").compactMap(ListenerRow.init(ssLine:)))
+    func ss() async throws -> Set<ListenerRow> {
+        Set(try await Self.output(enter + ["/usr/bin/ss", "-Htulnp"]).split(separator: "\n").compactMap(ListenerRow.init(ssLine:)))
     }
 
     /// Waits until `ss` shows `count` listeners owned by a process (a positive signal that every program is up).
     func waitForListeners(_ count: Int) async throws -> Set<ListenerRow> {
         for _ in 0..<200 {
-            let rows = try ss()
+            let rows = try await ss()
             if rows.count >= count, rows.allSatisfy({ !$0.pids.isEmpty }) { return rows }
             try await Task.sleep(for: .milliseconds(50))
         }
-        throw TestFailure("ss never showed \(count) listeners in \(name): \(try ss())")
+        throw TestFailure("ss never showed \(count) listeners in \(name): \((try? await ss()).map { "\($0)" } ?? "(ss failed)")")
     }
 
-    func remove() {
-        if let pids = try? Self.output([Self.ip, "netns", "pids", name]) {
+    func remove() async {
+        if let pids = try? await Self.output([Self.ip, "netns", "pids", name]) {
             for pid in pids.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
         }
-        _ = try? Self.run([Self.ip, "netns", "delete", name])
+        _ = try? await Self.run([Self.ip, "netns", "delete", name])
     }
 
-    static func run(_ argv: [String]) throws {
-        _ = try output(argv)
+    static func run(_ argv: [String]) async throws {
+        _ = try await output(argv)
     }
 
-    /// Runs `argv` to completion; its standard output, or an error naming it when it fails.
-    static func output(_ argv: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw TestFailure("\(argv.joined(separator: " ")) exited \(process.terminationStatus)") }
-        return String(decoding: data, as: UTF8.self)
+    /// Runs `argv` to completion, off the cooperative pool; its standard output, or an error naming it when it fails.
+    static func output(_ argv: [String]) async throws -> String {
+        let run = try await ProgramRun.run(argv)
+        guard run.status == 0 else { throw TestFailure("\(argv.joined(separator: " ")) exited \(run.status)") }
+        return run.output
     }
 }
 

@@ -62,11 +62,11 @@ struct ListenerNamespaceScanTests {
     func dnatPublishesListener() async throws {
         try await ListenerNamespace.with { namespace in
             let address = "10.253.\(Int.random(in: 0...255)).\(Int.random(in: 1...254))"
-            try ListenerNamespace.run([ListenerNamespace.ip, "-n", namespace.name, "addr", "add", "\(address)/32", "dev", "lo"])
+            try await ListenerNamespace.run([ListenerNamespace.ip, "-n", namespace.name, "addr", "add", "\(address)/32", "dev", "lo"])
             let port = Int.random(in: 20000...30000)
             let external = port + 10000
             // The rule Docker writes for `-p EXTERNAL:PORT`, in the namespace's own nat table (the host's stays untouched).
-            try ListenerNamespace.run(
+            try await ListenerNamespace.run(
                 namespace.enter + [
                     SystemRequirements.path(of: "iptables")!, "-t", "nat", "-A", "PREROUTING", "!", "-i", "lo", "-p", "tcp", "-m", "tcp", "--dport",
                     "\(external)", "-j", "DNAT", "--to-destination", "\(address):\(port)",

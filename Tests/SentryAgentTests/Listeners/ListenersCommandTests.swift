@@ -37,7 +37,7 @@ struct ListenersCommandTests {
 
                 for source in ["netlink", "proc"] {
                     // When the agent lists them from inside the namespace,
-                    let result = try AgentCLI.run(["listeners", "--source", source], prefix: namespace.enter)
+                    let result = try await AgentCLI.run(["listeners", "--source", source], prefix: namespace.enter)
                     #expect(result.status == 0, "\(result.errors)")
                     let records = try result.output.split(separator: "\n").map { line in
                         try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])

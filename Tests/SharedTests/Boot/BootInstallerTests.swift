@@ -94,7 +94,7 @@ struct BootInstallerTests {
         "logrotate accepts the file and rotates a cron log by copy and truncation",
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/logrotate"), "needs logrotate (package logrotate)")
     )
-    func logrotateAccepts() throws {
+    func logrotateAccepts() async throws {
         let directory = Self.temporaryRoot()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -105,27 +105,19 @@ struct BootInstallerTests {
         let log = "\(directory)/bothub.log"
         try "line one\n".write(toFile: log, atomically: true, encoding: .utf8)
 
-        let debug = try Self.logrotate(["-d", "-s", "\(directory)/state", config])
+        let debug = try await Self.logrotate(["-d", "-s", "\(directory)/state", config])
         #expect(debug.status == 0, "logrotate -d: \(debug.output)")
         #expect(debug.output.contains("\(directory)/bothub.log"))
         #expect(!debug.output.lowercased().contains("error"), "\(debug.output)")
 
-        let forced = try Self.logrotate(["-f", "-s", "\(directory)/state", config])
+        let forced = try await Self.logrotate(["-f", "-s", "\(directory)/state", config])
         #expect(forced.status == 0, "logrotate -f: \(forced.output)")
         #expect(try String(contentsOfFile: "\(log).1", encoding: .utf8) == "line one\n")
         #expect(try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int == 0)
     }
 
-    private static func logrotate(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/logrotate")
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    private static func logrotate(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let run = try await ProgramRun.run(["/usr/sbin/logrotate"] + arguments, mergingErrors: true)
+        return (run.status, run.output)
     }
 }

@@ -112,20 +112,13 @@ struct BootUnitTests {
         .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze"), "needs systemd-analyze (package systemd)"),
         arguments: BootUnit.Program.allCases
     )
-    func systemdVerify(program: BootUnit.Program) throws {
+    func systemdVerify(program: BootUnit.Program) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-verify-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let file = directory.appendingPathComponent("\(program.rawValue).service")
         try BootUnit(program: program, binary: "/bin/true", powerActions: true).systemdUnit.write(to: file, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
-        process.arguments = ["verify", file.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(output)")
+        let verify = try await ProgramRun.run(["/usr/bin/systemd-analyze", "verify", file.path])
+        #expect(verify.status == 0, "\(verify.errors)")
     }
 }
