@@ -96,7 +96,7 @@ struct ChatCommandHandler: Sendable {
             let count = catalogs.text(.pluralOpenAlerts, language: language, count: open[agent] ?? 0)
             return say(.commandStatusAgent, ["agent": agent, "seen": seen, "open": count])
         }
-        return ([say(.commandStatusHeader, [:])] + lines + [vulnerabilityFeedLine(language: language)].compactMap { $0 }).joined(separator: "\n")
+        return ([say(.commandStatusHeader, [:])] + lines + vulnerabilityFeedLines(language: language)).joined(separator: "\n")
     }
 
     /// Asks every agent for its live block list (the kernel's truth, with time left); an agent that cannot be

@@ -42,6 +42,8 @@ struct StatusCommand: ParsableCommand {
         var mutes: [Mute]
         /// The known-vulnerability feed, when it was ever checked.
         var vulnerabilityFeed: VulnerabilityFeedState?
+        /// CISA's known-exploited list (`kev_url`), when it was ever checked.
+        var knownExploitedFeed: VulnerabilityFeedState?
     }
 
     func run() throws {
@@ -78,7 +80,8 @@ struct StatusCommand: ParsableCommand {
             mutes: try hub.store.activeMutes(now: now).sorted { ($0.chatId, $0.target) < ($1.chatId, $1.target) }.map {
                 Mute(chat: $0.chatId, target: $0.target, until: $0.until, includesCritical: $0.includesCritical, mutedBy: $0.mutedBy)
             },
-            vulnerabilityFeed: try hub.store.vulnerabilityFeedState()
+            vulnerabilityFeed: try hub.store.vulnerabilityFeedState(),
+            knownExploitedFeed: try hub.store.vulnerabilityFeedState(name: HubStore.knownExploitedFeedName)
         )
     }
 
@@ -98,6 +101,7 @@ struct StatusCommand: ParsableCommand {
             )
         }
         if let feed = status.vulnerabilityFeed { lines.append(VulnsListCommand.feedText(feed, now: now)) }
+        if let feed = status.knownExploitedFeed { lines.append(VulnsListCommand.knownExploitedText(feed, now: now)) }
         lines.append("")
         if status.agents.isEmpty {
             lines.append("No agents: enroll one with `bothub agent add NAME --url http://AGENT:7071 --config FILE`.")

@@ -49,15 +49,19 @@ extension ChatCommandHandler {
         return keyboard
     }
 
-    /// The feed's line for `/status`, when the feed has ever been checked.
-    func vulnerabilityFeedLine(language: String) -> String? {
-        let state: VulnerabilityFeedState?
+    /// The lines of `/status` for the tracker feed and the known-exploited list, each once it has ever been checked.
+    func vulnerabilityFeedLines(language: String) -> [String] {
+        let tracker: VulnerabilityFeedState?
+        let knownExploited: VulnerabilityFeedState?
         do {
-            state = try store.vulnerabilityFeedState()
+            tracker = try store.vulnerabilityFeedState()
+            knownExploited = try store.vulnerabilityFeedState(name: HubStore.knownExploitedFeedName)
         } catch {
             logger.error("cannot read the vulnerability feed state", metadata: ["error": "\(error)"])
-            return nil
+            return []
         }
-        return state.map { VulnerabilityReportRenderer(catalogs: catalogs, language: language).feedLine($0, now: now()) }
+        let renderer = VulnerabilityReportRenderer(catalogs: catalogs, language: language)
+        return [tracker.map { renderer.feedLine($0, now: now()) }, knownExploited.map { renderer.knownExploitedLine($0, now: now()) }]
+            .compactMap { $0 }
     }
 }

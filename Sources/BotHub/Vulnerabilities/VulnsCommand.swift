@@ -95,10 +95,21 @@ struct VulnsListCommand: ParsableCommand {
         return issues.text + "\n\n" + hosts.text
     }
 
+    /// The tracker feed's line in `bothub status` and `bothub vulns`.
     static func feedText(_ feed: VulnerabilityFeedState, now: Date) -> String {
+        stateText(label: "feed", contents: "\(feed.advisories) advisories for \(feed.releases.joined(separator: ", "))", feed, now: now)
+    }
+
+    /// The known-exploited list's line (`kev_url`).
+    static func knownExploitedText(_ feed: VulnerabilityFeedState, now: Date) -> String {
+        stateText(label: "kev", contents: "\(feed.advisories) known-exploited CVEs", feed, now: now)
+    }
+
+    private static func stateText(label: String, contents: String, _ feed: VulnerabilityFeedState, now: Date) -> String {
         func ago(_ date: Date) -> String { "\(MessageTime.span(now.timeIntervalSince(date))) ago" }
-        let current = "\(feed.advisories) advisories for \(feed.releases.joined(separator: ", ")), updated \(feed.updatedAt.map(ago) ?? "never")"
-        guard let failure = feed.failure else { return "feed      \(current), checked \(feed.checkedAt.map(ago) ?? "never")" }
-        return "feed      LAST CHECK FAILED \(feed.failedAt.map(ago) ?? "") (\(failure)); in use: \(current)"
+        let label = label.padding(toLength: 10, withPad: " ", startingAt: 0)
+        let current = "\(contents), updated \(feed.updatedAt.map(ago) ?? "never")"
+        guard let failure = feed.failure else { return "\(label)\(current), checked \(feed.checkedAt.map(ago) ?? "never")" }
+        return "\(label)LAST CHECK FAILED \(feed.failedAt.map(ago) ?? "") (\(failure)); in use: \(current)"
     }
 }

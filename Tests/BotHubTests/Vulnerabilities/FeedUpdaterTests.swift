@@ -138,8 +138,16 @@ struct FeedUpdaterTests {
             #expect(reason.contains("HTTP 502"))
             #expect(server.kevRequests.map { $0["If-None-Match"] } == [nil, "\"k1\"", "\"k1\""])
             #expect(server.kevRequests.first?["User-Agent"]?.hasPrefix("vigil-hub/") == true)
-            let kevState = try store.vulnerabilityFeedState(name: HubStore.knownExploitedFeedName)
-            #expect(kevState?.failure?.contains("HTTP 502") == true)
+            let kevState = try #require(try store.vulnerabilityFeedState(name: HubStore.knownExploitedFeedName))
+            #expect(kevState.failure?.contains("HTTP 502") == true)
+            #expect(kevState.advisories == 2, "the last good list stays")
+            // What `bothub status` and /status say of it: the failure, and the list still in use.
+            let text = VulnsListCommand.knownExploitedText(kevState, now: Date())
+            #expect(text.hasPrefix("kev       LAST CHECK FAILED") && text.contains("HTTP 502"), "\(text)")
+            #expect(text.contains("in use: 2 known-exploited CVEs"), "\(text)")
+            let catalogs = try MessageCatalogs.load(directory: repositoryPath("translations"))
+            let line = VulnerabilityReportRenderer(catalogs: catalogs, language: "en").knownExploitedLine(kevState, now: Date())
+            #expect(line.hasPrefix("Known-exploited list (CISA KEV): the last check failed") && line.contains("HTTP 502"), "\(line)")
 
             let after = try FleetVulnerabilityReport.build(store: store)
             #expect(after.issues.first?.cve == "CVE-2024-0005", "the known-exploited CVE is ranked first")

@@ -15,6 +15,7 @@ struct VulnsEndToEndTests {
         atTestEnd { [agent] in await agent.stop() }
         let feed = FeedServer()
         feed.answer = .feed(Array(TrackerFixture.feed.utf8), etag: "\"v1\"")
+        feed.kevAnswer = .conditional(Array(FeedUpdaterTests.kev.utf8), etag: "\"k1\"")
         try await feed.serve { url in
             try await FakeTelegramServer.withServer { telegram in
                 let hub = try await HubHarness.make(telegram: telegram, agents: [await agent.entry])
@@ -23,7 +24,8 @@ struct VulnsEndToEndTests {
                 try await hub.run { runtime, endpoint in
                     let client = SealedClient(endpoint: endpoint, agentID: "web-1", key: key)
                     _ = try await client.post("/inventory", body: try WireCoding.encode(FeedUpdaterTests.inventory()))
-                    let updater = FeedUpdaterTests.updater(url: url, store: runtime.store, directory: hub.stateDirectory + "/vulnerabilities")
+                    let updater = FeedUpdaterTests.updater(
+                        url: url, store: runtime.store, directory: hub.stateDirectory + "/vulnerabilities", kev: true)
                     #expect(await updater.refresh() == .updated(advisories: FeedUpdaterTests.bookwormAdvisories))
 
                     try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/vulns")
@@ -39,11 +41,13 @@ struct VulnsEndToEndTests {
                     #expect(lines[4].hasPrefix("• CVE-2024-0005 openssl · low"))
                     #expect(reply.text.contains("• web-1: 5 CVEs (1 high)"))
 
+                    #expect(await updater.refreshKnownExploited() == .updated(advisories: 2))
                     try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.viewer.id, text: "/status")
                     let status = try await telegram.waitUntil { server in
                         server.botMessages(in: HubHarness.chatID).last.flatMap { $0.text.contains("Vulnerability feed") ? $0 : nil }
                     }
                     #expect(status.text.contains("Vulnerability feed: 13 advisories for bookworm, checked "))
+                    #expect(status.text.contains("Known-exploited list (CISA KEV): 2 CVEs, checked "), "\(status.text)")
                     #expect(await telegram.specViolations.isEmpty)
                 }
             }
