@@ -2,7 +2,7 @@ import FoundationEssentials
 import Shared
 
 /// Everything `bothub` reads from its YAML file (see `config/hub.example.yml`).
-public struct HubConfiguration: Sendable {
+public struct HubConfiguration: Sendable, YAMLConfiguration {
     /// Where the hub keeps its SQLite database and enrolled agents.
     public var stateDirectory: String
     /// The default language for chats that have not chosen one with `/lang`.
@@ -58,28 +58,8 @@ public struct HubConfiguration: Sendable {
         }
     }
 
-    /// Parses and validates YAML text; throws every problem found.
-    public static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HubConfiguration {
-        let log = ProblemLog()
-        let root = try YAMLDocument.compose(yaml)
-        let reader = ConfigReader(node: root, path: "", log: log)
-        var configuration = read(reader, environment: environment)
-        reader.rejectUnknownKeys()
-        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
-        configuration?.secretSources = log.secrets
-        guard let configuration else { throw ConfigError(problems: log.problems) }
-        return configuration
-    }
-
-    /// Reads the file at `path`.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> HubConfiguration {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "cannot read \(path)")])
-        }
-        return try parse(yaml: text, environment: environment)
-    }
-
-    private static func read(_ root: ConfigReader, environment: [String: String]) -> HubConfiguration? {
+    /// The sections of `hub.yml` (parse and load come with `YAMLConfiguration`).
+    public static func read(_ root: ConfigReader, environment: [String: String]) -> HubConfiguration? {
         let hub = root.section("hub")
         let stateDirectory = hub.string("state_dir", default: "/var/lib/vigil-hub")
         if !stateDirectory.hasPrefix("/") { hub.problem("state_dir", "must be an absolute path") }

@@ -2,7 +2,7 @@ import FoundationEssentials
 import Shared
 
 /// Everything `sentry-agent` reads from its YAML file (see `config/agent.example.yml`).
-public struct AgentConfiguration: Sendable {
+public struct AgentConfiguration: Sendable, YAMLConfiguration {
     /// This agent's id, as enrolled on the hub.
     public var id: String
     /// The name shown in alerts; defaults to the system hostname.
@@ -24,28 +24,8 @@ public struct AgentConfiguration: Sendable {
     /// Where the secrets came from (inline or a file), for `check-config`'s file-mode check.
     public var secretSources: [SecretSource] = []
 
-    /// Parses and validates YAML text; throws every problem found.
-    public static func parse(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentConfiguration {
-        let log = ProblemLog()
-        let root = try YAMLDocument.compose(yaml)
-        let reader = ConfigReader(node: root, path: "", log: log)
-        var configuration = read(reader, environment: environment)
-        reader.rejectUnknownKeys()
-        guard log.problems.isEmpty else { throw ConfigError(problems: log.problems) }
-        configuration?.secretSources = log.secrets
-        guard let configuration else { throw ConfigError(problems: log.problems) }
-        return configuration
-    }
-
-    /// Reads the file at `path`.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AgentConfiguration {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigError(problems: [ConfigProblem(field: "(file)", reason: "cannot read \(path)")])
-        }
-        return try parse(yaml: text, environment: environment)
-    }
-
-    private static func read(_ root: ConfigReader, environment: [String: String]) -> AgentConfiguration? {
+    /// The sections of `agent.yml` (parse and load come with `YAMLConfiguration`).
+    public static func read(_ root: ConfigReader, environment: [String: String]) -> AgentConfiguration? {
         let agent = root.section("agent")
         let id = agent.agentID("id")
         let hostname = agent.string("hostname") ?? ProcessInfo.processInfo.hostName
