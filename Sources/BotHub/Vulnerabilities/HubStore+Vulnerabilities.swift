@@ -183,7 +183,9 @@ extension HubStore {
     ///
     /// Rows that `VulnerabilityMatcher` calls "not affected" whatever the installed version are left in SQLite
     /// (`matchableCondition`): about two in five of the tracker's rows, and each row read costs more than the rule.
-    func advisories(release: String, sources: Set<String>) throws -> [String: [Advisory]] {
+    ///
+    /// `matchableOnly: false` reads every row (the benchmark's baseline for the condition).
+    func advisories(release: String, sources: Set<String>, matchableOnly: Bool = true) throws -> [String: [Advisory]] {
         let names = String(decoding: try JSONEncoder().encode(sources.sorted()), as: UTF8.self)
         return try writer.read { db in
             var result: [String: [Advisory]] = [:]
@@ -191,7 +193,7 @@ extension HubStore {
                 db,
                 sql: """
                     SELECT source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished FROM vulnerabilityAdvisory
-                    WHERE release = ? AND source IN (SELECT value FROM json_each(?)) AND \(Self.matchableCondition)
+                    WHERE release = ? AND source IN (SELECT value FROM json_each(?)) AND \(matchableOnly ? Self.matchableCondition : "1")
                     """,
                 arguments: [release, names])
             // Columns by position: a name lookup per column per row is most of the read's cost in a debug build.
