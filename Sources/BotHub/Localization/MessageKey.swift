@@ -190,6 +190,7 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case vulnsKEVCurrent = "vulns.kev_current"
     case vulnsKEVFailed = "vulns.kev_failed"
     case vulnsKEVNever = "vulns.kev_never"
+    case vulnsUncovered = "vulns.uncovered"
     case vulnsKnownExploited = "vulns.known_exploited"
     case vulnsExposed = "vulns.exposed"
     case buttonFleetUpgradeIssue = "button.fleet_upgrade_issue"

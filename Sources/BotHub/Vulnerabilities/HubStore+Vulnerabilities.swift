@@ -239,8 +239,19 @@ extension HubStore {
         }
     }
 
-    /// The releases present in the fleet: the ones whose advisories the feed updater keeps.
+    /// The releases present in the fleet's Debian hosts: the ones whose advisories the feed updater keeps (an Ubuntu
+    /// codename would only be looked for in vain in Debian's tracker, and named in its state as if covered).
     func fleetReleases() throws -> Set<String> {
-        try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT DISTINCT release FROM inventory")) }
+        let covered = String(decoding: try JSONEncoder().encode(FleetVulnerabilityReport.coveredDistributions.sorted()), as: UTF8.self)
+        return try writer.read { db in
+            Set(
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT release FROM inventory
+                        WHERE json_extract(payload, '$.distribution') IN (SELECT value FROM json_each(?))
+                        """,
+                    arguments: [covered]))
+        }
     }
 }

@@ -82,7 +82,12 @@ struct VulnsListCommand: ParsableCommand {
 
     static func text(_ report: FleetVulnerabilityReport) -> String {
         guard report.inventories > 0 else { return "No agent has sent its package inventory yet." }
-        guard !report.issues.isEmpty else { return "No known vulnerabilities in \(report.inventories) inventories." }
+        let uncovered =
+            report.uncovered.isEmpty
+            ? ""
+            : "\n\nNot covered (no vulnerability feed for their distribution yet): "
+                + report.uncovered.map { "\($0.agent) (\($0.distribution) \($0.release))" }.joined(separator: ", ")
+        guard !report.issues.isEmpty else { return "No known vulnerabilities in \(report.inventories) inventories." + uncovered }
         var issues = TextTable(header: ["CVE", "SOURCE", "URGENCY", "HOSTS", "EXPOSED", "KEV", "FIX", "IMPACT"])
         for issue in report.issues {
             issues.rows.append([
@@ -92,7 +97,7 @@ struct VulnsListCommand: ParsableCommand {
         }
         var hosts = TextTable(header: ["HOST", "RELEASE", "CVES", "HIGH"])
         for host in report.hosts { hosts.rows.append([host.agent, host.release, "\(host.cves)", "\(host.high)"]) }
-        return issues.text + "\n\n" + hosts.text
+        return issues.text + "\n\n" + hosts.text + uncovered
     }
 
     /// The tracker feed's line in `bothub status` and `bothub vulns`.

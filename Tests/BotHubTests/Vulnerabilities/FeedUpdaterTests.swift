@@ -93,11 +93,18 @@ struct FeedUpdaterTests {
         }
     }
 
-    @Test("without any inventory nothing is downloaded")
+    @Test("without any inventory nothing is downloaded; nor for Ubuntu hosts alone, whose releases Debian's tracker has not")
     func noInventoryNoDownload() async throws {
-        try await Self.withFeed(inventory: false, answer: .feed(Array(TrackerFixture.feed.utf8), etag: "\"v1\"")) { updater, server, _ in
+        try await Self.withFeed(inventory: false, answer: .feed(Array(TrackerFixture.feed.utf8), etag: "\"v1\"")) { updater, server, store in
+            #expect(await updater.refresh() == .skipped)
+            var ubuntu = Self.inventory(agent: "web-3", release: "noble")
+            ubuntu.distribution = "ubuntu"
+            try await store.saveInventory(ubuntu, receivedAt: Date())
+            #expect(try store.fleetReleases().isEmpty)
             #expect(await updater.refresh() == .skipped)
             #expect(server.requests.isEmpty)
+            try await store.saveInventory(Self.inventory(), receivedAt: Date())
+            #expect(try store.fleetReleases() == ["bookworm"])
         }
     }
 
