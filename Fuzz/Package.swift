@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "FuzzNginx", targets: ["FuzzNginx"]),
         .executable(name: "FuzzSSH", targets: ["FuzzSSH"]),
         .executable(name: "FuzzConfig", targets: ["FuzzConfig"]),
+        .executable(name: "FuzzTracker", targets: ["FuzzTracker"]),
     ],
     dependencies: [
         .package(name: "vigil", path: "..")
@@ -38,5 +39,6 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
+        .executableTarget(name: "FuzzTracker", dependencies: ["FuzzSupport", .product(name: "BotHub", package: "vigil")], swiftSettings: settings),
     ]
 )
