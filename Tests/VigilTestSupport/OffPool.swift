@@ -41,8 +41,7 @@ public enum ProgramRun {
 
     /// Waits for a started `Process` to end, off the pool.
     public static func waitForExit(_ process: Process) async {
-        let process = UncheckedProcess(process)
-        await offPool { process.value.waitUntilExit() }
+        await offPool { process.waitUntilExit() }
     }
 
     private static func runBlocking(
@@ -77,12 +76,6 @@ public enum ProgramRun {
         if !mergingErrors { errorsRead.wait() }
         return Output(status: process.terminationStatus, output: outputText, errors: errorText.value)
     }
-}
-
-/// A `Process` handed to the waiting thread; only `waitUntilExit` is called there, while the test awaits.
-private struct UncheckedProcess: @unchecked Sendable {
-    let value: Process
-    init(_ value: Process) { self.value = value }
 }
 
 /// Text handed from a reader thread to the caller.
