@@ -86,7 +86,7 @@ struct VulnsListCommand: ParsableCommand {
             report.uncovered.isEmpty
             ? ""
             : "\n\nNot covered (no vulnerability feed for their distribution yet): "
-                + report.uncovered.map { "\($0.agent) (\($0.distribution) \($0.release))" }.joined(separator: ", ")
+                + report.uncovered.map(\.label).joined(separator: ", ")
         guard !report.issues.isEmpty else { return "No known vulnerabilities in \(report.inventories) inventories." + uncovered }
         var issues = TextTable(header: ["CVE", "SOURCE", "URGENCY", "HOSTS", "EXPOSED", "KEV", "FIX", "IMPACT"])
         for issue in report.issues {
