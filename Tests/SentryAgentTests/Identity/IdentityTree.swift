@@ -114,6 +114,16 @@ final class IdentityTree: Sendable {
         try await run("/bin/sh", ["-c", "printf '%s' \"$1\" \(redirect) \"$2\"; sleep 0.05", "sh", text, path])
     }
 
+    /// Runs a real account tool that lingers 100 ms at its exit (`strace` delays its `exit_group`, so its executable
+    /// and command line stay readable): useradd and usermod exit within milliseconds of their write, and whether the
+    /// watcher's thread reads them before that depends on the machine's load (CI once lost that race). A writer that
+    /// exits at once is named only by luck; `IdentityHostSystemTests` keeps that case, as a rate.
+    @discardableResult
+    static func runLingering(_ program: String, _ arguments: [String]) async throws -> String {
+        let delayed = ["-f", "-qq", "-o", "/dev/null", "-e", "trace=exit_group", "-e", "inject=exit_group:delay_enter=100000", program]
+        return try await run("/usr/bin/strace", delayed + arguments)
+    }
+
     /// Runs a real program to completion; throws when it fails.
     @discardableResult
     static func run(_ program: String, _ arguments: [String], input: String = "") async throws -> String {

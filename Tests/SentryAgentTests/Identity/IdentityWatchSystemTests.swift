@@ -15,11 +15,12 @@ import VigilTestSupport
 struct IdentityWatchSystemTests {
     /// Root, fanotify with FAN_REPORT_DFID_NAME, and the tools the tests run.
     static let canRun: Bool = {
-        guard SystemRequirements.isRoot, ["useradd", "usermod", "ssh-keygen", "tee", "cp"].allSatisfy(SystemRequirements.has) else { return false }
+        let tools = ["useradd", "usermod", "ssh-keygen", "tee", "cp", "strace"]
+        guard SystemRequirements.isRoot, tools.allSatisfy(SystemRequirements.has) else { return false }
         return FanotifyEventSource(writers: WriterReader(proc: ProcFileSystem(), users: SystemUserNames())) != nil
     }()
 
-    static let reason: Comment = "needs root, fanotify (Linux 5.9+, FAN_REPORT_DFID_NAME) and useradd, usermod, ssh-keygen, tee, cp"
+    static let reason: Comment = "needs root, fanotify (Linux 5.9+, FAN_REPORT_DFID_NAME) and useradd, usermod, ssh-keygen, tee, cp, strace"
 
     /// A user name no other test (or person) uses.
     static func uniqueUser() -> String { "vgl\(getpid() % 100_000)x\(Int.random(in: 100...999))" }
@@ -35,14 +36,14 @@ struct IdentityWatchSystemTests {
         var latencies: [Duration] = []
 
         var since = ContinuousClock.now
-        try await IdentityTree.run("/usr/sbin/useradd", ["--prefix", tree.root, user])
+        try await IdentityTree.runLingering("/usr/sbin/useradd", ["--prefix", tree.root, user])
         let added = try await tree.waitForChange("/etc/passwd", change: "user_added", after: since)
         #expect(added.evidence.writer?.exe == "/usr/sbin/useradd")
         #expect(added.evidence.changes.contains { $0.target == user })
         latencies.append(added.latency)
 
         since = .now
-        try await IdentityTree.run("/usr/sbin/usermod", ["--prefix", tree.root, "-aG", "sudo", user])
+        try await IdentityTree.runLingering("/usr/sbin/usermod", ["--prefix", tree.root, "-aG", "sudo", user])
         let sudo = try await tree.waitForChange("/etc/group", change: "group_member_added", after: since)
         #expect(sudo.detection.severity == .critical && sudo.evidence.writer?.exe == "/usr/sbin/usermod")
         #expect(sudo.evidence.changes.first?.target == "\(user):sudo")
