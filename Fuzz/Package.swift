@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "FuzzSSH", targets: ["FuzzSSH"]),
         .executable(name: "FuzzConfig", targets: ["FuzzConfig"]),
         .executable(name: "FuzzTracker", targets: ["FuzzTracker"]),
+        .executable(name: "FuzzOSV", targets: ["FuzzOSV"]),
     ],
     dependencies: [
         .package(name: "vigil", path: "..")
@@ -40,5 +41,6 @@ let package = Package(
             swiftSettings: settings
         ),
         .executableTarget(name: "FuzzTracker", dependencies: ["FuzzSupport", .product(name: "BotHub", package: "vigil")], swiftSettings: settings),
+        .executableTarget(name: "FuzzOSV", dependencies: ["FuzzSupport", .product(name: "BotHub", package: "vigil")], swiftSettings: settings),
     ]
 )

@@ -23,10 +23,6 @@ struct UbuntuOSVFeedReader {
 
     /// Streams the archive at `path`, calling `body` for each (release, source) a record describes.
     func read(path: String, _ body: (FeedEntry) throws -> Void) throws {
-        let ecosystems = UbuntuOSVRecord.ecosystems(versions: versions)
-        // The bytes every wanted ecosystem's name contains (`Ubuntu:24.04`, `Ubuntu:Pro:24.04`): a record without any
-        // of them is not decoded.
-        let needles = Set(versions.values).flatMap { [Array("Ubuntu:\($0)".utf8), Array("Ubuntu:Pro:\($0)".utf8)] }
         let errors = path + ".tar-errors"
         unlink(errors)
         defer { unlink(errors) }
@@ -45,10 +41,8 @@ struct UbuntuOSVFeedReader {
             // A read that failed half-way stops tar rather than leaving it blocked on a full pipe.
             if !finished { _ = child.stop(grace: .seconds(2)) }
         }
-        var splitter = JSONDocumentSplitter(maxDocumentBytes: maxRecordBytes)
-        let decoder = JSONDecoder()
+        var parser = Parser(reader: self)
         var buffer = [UInt8](repeating: 0, count: chunkSize)
-        var records = 0
         while true {
             let count = buffer.withUnsafeMutableBytes { Glibc.read(output, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
@@ -56,23 +50,7 @@ struct UbuntuOSVFeedReader {
                 if count < 0 { throw TrackerFeedError("cannot read tar's output: \(String(cString: strerror(errno)))") }
                 break
             }
-            do {
-                try buffer.withUnsafeBytes { bytes in
-                    try splitter.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<count])) { document in
-                        records += 1
-                        guard needles.contains(where: { document.firstRange(of: $0) != nil }) else { return }
-                        let record: UbuntuOSVRecord
-                        do {
-                            record = try decoder.decode(UbuntuOSVRecord.self, from: Data(document))
-                        } catch {
-                            throw TrackerFeedError("CVE record \(records) of the archive: \(error)")
-                        }
-                        for entry in record.advisories(in: ecosystems) { try body(entry) }
-                    }
-                }
-            } catch let error as JSONDocumentSplitter.SplitError {
-                throw TrackerFeedError("the archive's CVE records: \(error.description)")
-            }
+            try buffer.withUnsafeBytes { bytes in try parser.feed(UnsafeRawBufferPointer(rebasing: bytes[0..<count]), body) }
         }
         let exit = child.waitForExit()
         finished = true
@@ -80,10 +58,52 @@ struct UbuntuOSVFeedReader {
             let said = (try? String(contentsOfFile: errors, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             throw TrackerFeedError("tar could not read the archive (exit \(exit.code)): \(said.suffix(400))")
         }
-        do {
-            try splitter.finish()
-        } catch {
-            throw TrackerFeedError("the archive's CVE records: \(error)")
+        try parser.finish()
+    }
+
+    /// The reading state over the concatenated records, in chunks from anywhere (tar's pipe, a fuzzer).
+    struct Parser {
+        private let ecosystems: [String: UbuntuOSVRecord.Ecosystem]
+        /// The bytes every wanted ecosystem's name contains (`Ubuntu:24.04`, `Ubuntu:Pro:24.04`): a record without
+        /// any of them is not decoded.
+        private let needles: [[UInt8]]
+        private var splitter: JSONDocumentSplitter
+        private let decoder = JSONDecoder()
+        private var records = 0
+
+        init(reader: UbuntuOSVFeedReader) {
+            ecosystems = UbuntuOSVRecord.ecosystems(versions: reader.versions)
+            needles = Set(reader.versions.values).sorted().flatMap { [Array("Ubuntu:\($0)".utf8), Array("Ubuntu:Pro:\($0)".utf8)] }
+            splitter = JSONDocumentSplitter(maxDocumentBytes: reader.maxRecordBytes)
+        }
+
+        mutating func feed(_ bytes: UnsafeRawBufferPointer, _ body: (FeedEntry) throws -> Void) throws {
+            let (ecosystems, needles, decoder) = (ecosystems, needles, decoder)
+            var records = records
+            defer { self.records = records }
+            do {
+                try splitter.feed(bytes) { document in
+                    records += 1
+                    guard needles.contains(where: { document.firstRange(of: $0) != nil }) else { return }
+                    let record: UbuntuOSVRecord
+                    do {
+                        record = try decoder.decode(UbuntuOSVRecord.self, from: Data(document))
+                    } catch {
+                        throw TrackerFeedError("CVE record \(records) of the archive: \(error)")
+                    }
+                    for entry in record.advisories(in: ecosystems) { try body(entry) }
+                }
+            } catch let error as JSONDocumentSplitter.SplitError {
+                throw TrackerFeedError("the archive's CVE records: \(error.description)")
+            }
+        }
+
+        func finish() throws {
+            do {
+                try splitter.finish()
+            } catch {
+                throw TrackerFeedError("the archive's CVE records: \(error)")
+            }
         }
     }
 }
