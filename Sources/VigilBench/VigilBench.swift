@@ -15,6 +15,7 @@ struct VigilBench: AsyncParsableCommand {
             PackagesBenchmark.self,
             ListenersBenchmark.self,
             VulnsBenchmark.self,
+            UbuntuVulnsBenchmark.self,
             FootprintBenchmark.self,
         ]
     )

@@ -71,7 +71,7 @@ struct VulnsBenchmark: AsyncParsableCommand {
         )
     }
 
-    private static func seconds(_ duration: Duration) -> String {
+    static func seconds(_ duration: Duration) -> String {
         String(format: "%.2f", Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
     }
 
@@ -83,7 +83,7 @@ struct VulnsBenchmark: AsyncParsableCommand {
     }
 
     /// The process's peak resident set so far (`ru_maxrss`, KiB on Linux), in MiB.
-    private static func peakResidentMiB() -> Int {
+    static func peakResidentMiB() -> Int {
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
         return usage.ru_maxrss / 1024

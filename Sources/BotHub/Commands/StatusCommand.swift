@@ -42,6 +42,8 @@ struct StatusCommand: ParsableCommand {
         var mutes: [Mute]
         /// The known-vulnerability feed, when it was ever checked.
         var vulnerabilityFeed: VulnerabilityFeedState?
+        /// Ubuntu's OSV feed, when it was ever checked.
+        var ubuntuFeed: VulnerabilityFeedState?
         /// CISA's known-exploited list (`kev_url`), when it was ever checked.
         var knownExploitedFeed: VulnerabilityFeedState?
     }
@@ -81,6 +83,7 @@ struct StatusCommand: ParsableCommand {
                 Mute(chat: $0.chatId, target: $0.target, until: $0.until, includesCritical: $0.includesCritical, mutedBy: $0.mutedBy)
             },
             vulnerabilityFeed: try hub.store.vulnerabilityFeedState(),
+            ubuntuFeed: try hub.store.vulnerabilityFeedState(name: VulnerabilityFeed.ubuntuOSV.rawValue),
             knownExploitedFeed: try hub.store.vulnerabilityFeedState(name: HubStore.knownExploitedFeedName)
         )
     }
@@ -101,6 +104,7 @@ struct StatusCommand: ParsableCommand {
             )
         }
         if let feed = status.vulnerabilityFeed { lines.append(VulnsListCommand.feedText(feed, now: now)) }
+        if let feed = status.ubuntuFeed { lines.append(VulnsListCommand.ubuntuFeedText(feed, now: now)) }
         if let feed = status.knownExploitedFeed { lines.append(VulnsListCommand.knownExploitedText(feed, now: now)) }
         lines.append("")
         if status.agents.isEmpty {

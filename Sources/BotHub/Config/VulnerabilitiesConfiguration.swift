@@ -8,6 +8,8 @@ public struct VulnerabilitiesConfiguration: Sendable, Equatable {
     public var enabled = false
     /// The Debian security tracker's JSON (a mirror, or a local server in tests).
     public var trackerURL = "https://security-tracker.debian.org/tracker/data/json"
+    /// Canonical's OSV archive for Ubuntu hosts (fetched only while an Ubuntu agent has sent its inventory).
+    public var ubuntuOSVURL = "https://security-metadata.canonical.com/osv/osv-all.tar.xz"
     /// How often the feed is checked (a conditional GET: an unchanged feed costs one small reply). At least an hour,
     /// as the tracker asks of automated clients.
     public var refreshInterval: Duration = .seconds(3_600)
@@ -26,6 +28,8 @@ public struct VulnerabilitiesConfiguration: Sendable, Equatable {
         configuration.enabled = reader.bool("enabled", default: false)
         configuration.trackerURL = reader.string("tracker_url", default: configuration.trackerURL)
         if !Self.isHTTPURL(configuration.trackerURL) { reader.problem("tracker_url", "not an http(s) URL") }
+        configuration.ubuntuOSVURL = reader.string("ubuntu_osv_url", default: configuration.ubuntuOSVURL)
+        if !Self.isHTTPURL(configuration.ubuntuOSVURL) { reader.problem("ubuntu_osv_url", "not an http(s) URL") }
         configuration.kevURL = reader.string("kev_url")
         if let kev = configuration.kevURL, !Self.isHTTPURL(kev) { reader.problem("kev_url", "not an http(s) URL") }
         configuration.refreshInterval = reader.duration("refresh", default: .seconds(3_600), in: .seconds(3_600)...(.seconds(7 * 86_400)))

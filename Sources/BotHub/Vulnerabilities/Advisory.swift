@@ -1,5 +1,5 @@
-/// What the Debian security tracker says about one CVE in one source package in one release: the row the hub keeps
-/// per `(release, source, cve)` and the matcher reads.
+/// What a feed (the Debian security tracker, Ubuntu's OSV records) says about one CVE in one source package in one
+/// release: the row the hub keeps per `(release, source, cve)` and the matcher reads.
 struct Advisory: Sendable, Equatable {
     /// The tracker's `status` for the release.
     enum Status: String, Sendable, Codable, CaseIterable {
@@ -26,6 +26,8 @@ struct Advisory: Sendable, Equatable {
     /// Whether the release's repositories (`repositories` in the tracker: the suite and its `-security` suite) already
     /// carry a version at or above the fixed one, i.e. whether `apt-get upgrade` can install the fix today.
     var fixPublished: Bool
+    /// The CVSS 3.x base score of the feed's vector; nil where the feed has none (the Debian tracker never does).
+    var score: Double? = nil
 
     /// The tracker marks an urgency that a script assigned, not yet checked by a person, with a `**` suffix; it ranks
     /// the same.

@@ -49,19 +49,25 @@ extension ChatCommandHandler {
         return keyboard
     }
 
-    /// The lines of `/status` for the tracker feed and the known-exploited list, each once it has ever been checked.
+    /// The lines of `/status` for the Debian tracker, Ubuntu's OSV feed and the known-exploited list, each once it has
+    /// ever been checked.
     func vulnerabilityFeedLines(language: String) -> [String] {
         let tracker: VulnerabilityFeedState?
+        let ubuntu: VulnerabilityFeedState?
         let knownExploited: VulnerabilityFeedState?
         do {
             tracker = try store.vulnerabilityFeedState()
+            ubuntu = try store.vulnerabilityFeedState(name: VulnerabilityFeed.ubuntuOSV.rawValue)
             knownExploited = try store.vulnerabilityFeedState(name: HubStore.knownExploitedFeedName)
         } catch {
             logger.error("cannot read the vulnerability feed state", metadata: ["error": "\(error)"])
             return []
         }
         let renderer = VulnerabilityReportRenderer(catalogs: catalogs, language: language)
-        return [tracker.map { renderer.feedLine($0, now: now()) }, knownExploited.map { renderer.knownExploitedLine($0, now: now()) }]
-            .compactMap { $0 }
+        return [
+            tracker.map { renderer.feedLine($0, now: now()) }, ubuntu.map { renderer.ubuntuFeedLine($0, now: now()) },
+            knownExploited.map { renderer.knownExploitedLine($0, now: now()) },
+        ]
+        .compactMap { $0 }
     }
 }

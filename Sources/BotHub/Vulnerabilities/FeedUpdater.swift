@@ -40,33 +40,62 @@ struct FeedUpdater: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 _ = await refresh()
+                _ = await refreshUbuntu()
                 if configuration.kevURL != nil { _ = await refreshKnownExploited() }
                 try? await Task.sleep(for: configuration.refreshInterval)
             }
         }
     }
 
-    /// One check of the feed.
+    /// One check of the Debian tracker, for the fleet's Debian releases.
     func refresh() async -> Outcome {
-        let started = now()
         let releases: Set<String>
-        let previous: VulnerabilityFeedState?
         do {
             releases = try store.fleetReleases()
-            previous = try store.vulnerabilityFeedState()
+        } catch {
+            logger.error("cannot read the fleet's releases", metadata: ["error": "\(error)"])
+            return .failed("\(error)")
+        }
+        return await refreshAdvisories(feed: .debianTracker, url: configuration.trackerURL, releases: releases) { path, body in
+            try TrackerFeedReader(releases: releases).read(path: path, body)
+        }
+    }
+
+    /// One check of Canonical's OSV archive, for the fleet's Ubuntu releases (by the `VERSION_ID` their agents sent).
+    func refreshUbuntu() async -> Outcome {
+        let versions: [String: String]
+        do {
+            versions = try store.fleetUbuntuReleases()
+        } catch {
+            logger.error("cannot read the fleet's releases", metadata: ["error": "\(error)"])
+            return .failed("\(error)")
+        }
+        return await refreshAdvisories(feed: .ubuntuOSV, url: configuration.ubuntuOSVURL, releases: Set(versions.keys)) { path, body in
+            try UbuntuOSVFeedReader(versions: versions).read(path: path, body)
+        }
+    }
+
+    /// A reader of the downloaded document at a path: it hands each (release, source) entry to its body.
+    typealias FeedRead = @Sendable (_ path: String, _ body: (FeedEntry) throws -> Void) throws -> Void
+
+    /// The refresh both advisory feeds share: the conditional download, then the parse into the store's staging table
+    /// and the promotion of `feed`'s rows, the other feed's rows untouched.
+    private func refreshAdvisories(feed: VulnerabilityFeed, url: String, releases: Set<String>, read: @escaping FeedRead) async -> Outcome {
+        let started = now()
+        guard !releases.isEmpty else { return .skipped }
+        let previous: VulnerabilityFeedState?
+        do {
+            previous = try store.vulnerabilityFeedState(name: feed.rawValue)
         } catch {
             logger.error("cannot read the vulnerability feed state", metadata: ["error": "\(error)"])
             return .failed("\(error)")
         }
-        guard !releases.isEmpty else { return .skipped }
         // A release new to the fleet needs the whole feed again, even if the server's copy has not changed.
         let conditional = previous.map { Set($0.releases).isSuperset(of: releases) && $0.updatedAt != nil } ?? false
-        let path = "\(workDirectory)/tracker.json.download"
+        let path = "\(workDirectory)/\(feed.rawValue).download"
         defer { unlink(path) }
         let response: CurlResponse
-        switch await fetch(
-            configuration.trackerURL, to: path, name: HubStore.trackerFeedName, previous: previous, conditional: conditional, at: started)
-        {
+        switch await fetch(url, to: path, name: feed.rawValue, previous: previous, conditional: conditional, at: started) {
         case .finished(let outcome): return outcome
         case .fetched(let fetched): response = fetched
         }
@@ -77,18 +106,18 @@ struct FeedUpdater: Service {
             // Parsing and storing a real feed takes tens of seconds of CPU: on a thread of its own, not the pool's.
             let (store, batchSize) = (store, batchSize)
             let count = try await DedicatedThread.run {
-                Result { try store.replaceAdvisories(feedPath: path, releases: releases, state: state, batchSize: batchSize) }
+                Result { try store.replaceAdvisories(feed: feed, state: state, batchSize: batchSize) { body in try read(path, body) } }
             }.get()
             logger.info(
                 "vulnerability feed updated",
                 metadata: [
-                    "advisories": "\(count)", "releases": "\(releases.sorted().joined(separator: ","))",
+                    "feed": "\(feed.rawValue)", "advisories": "\(count)", "releases": "\(releases.sorted().joined(separator: ","))",
                     "seconds": "\(String(format: "%.1f", now().timeIntervalSince(started)))",
                 ])
             await advisoriesChanged()
             return .updated(advisories: count)
         } catch {
-            return fail("cannot read the feed from \(configuration.trackerURL): \(error)", previous: previous, at: started)
+            return fail("cannot read the feed from \(url): \(error)", previous: previous, at: started, name: feed.rawValue)
         }
     }
 

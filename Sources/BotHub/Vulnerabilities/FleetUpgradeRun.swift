@@ -6,7 +6,7 @@ import Shared
 /// Recorded before any command is sent, so a hub killed mid-dispatch knows at its next start what to send again.
 struct FleetUpgradeRun: Sendable, Equatable {
     /// How far one host's upgrade got, as far as the hub knows. Stored as its raw value under a `CHECK` constraint
-    /// (migration `vulnerabilities-v3-fleet-upgrade-runs`).
+    /// (migration `vulnerabilities-v4-fleet-upgrade-runs`).
     enum HostState: String, CaseIterable, Sendable, DatabaseValueConvertible {
         /// Recorded, perhaps sent; no answer recorded (the start-up recovery sends it again).
         case sent

@@ -20,7 +20,7 @@ struct VulnerabilityFeedState: Codable, Sendable, Equatable {
 }
 
 extension HubStore {
-    static let trackerFeedName = "debian-tracker"
+    static let trackerFeedName = VulnerabilityFeed.debianTracker.rawValue
     static let knownExploitedFeedName = "cisa-kev"
 
     /// Kept out of `migrator`'s body so that this folder's tables stay this folder's business.
@@ -71,7 +71,15 @@ extension HubStore {
                 table.column("expiresAt", .datetime)
             }
         }
-        migrator.registerMigration("vulnerabilities-v3-fleet-upgrade-runs") { db in
+        migrator.registerMigration("vulnerabilities-v3-feeds-scores") { db in
+            // Which feed a row came from (a refresh replaces its own feed's rows only), and the CVSS base score of
+            // feeds that carry vectors (Ubuntu's OSV records).
+            for table in ["vulnerabilityAdvisory", "vulnerabilityAdvisoryNext"] {
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN feed TEXT NOT NULL DEFAULT '\(VulnerabilityFeed.debianTracker.rawValue)'")
+                try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN score REAL")
+            }
+        }
+        migrator.registerMigration("vulnerabilities-v4-fleet-upgrade-runs") { db in
             // One row per confirmed fleet upgrade: the message it edits and the words of its header. Not tied to the
             // `fleetUpgrade` button row, which is pruned on its own schedule while an upgrade may still be running.
             try db.create(table: "fleetUpgradeRun") { table in
@@ -141,67 +149,82 @@ extension HubStore {
         try writer.read { db in Set(try String.fetchAll(db, sql: "SELECT cve FROM knownExploited")) }
     }
 
-    /// Adds advisories to the staging table (cleared by `clearStagedAdvisories`), in one short transaction per batch
-    /// so that a refresh never holds the write lock for the whole parse.
-    func stageAdvisories(_ entries: [TrackerFeedReader.Entry]) throws {
+    /// Adds `feed`'s advisories to the staging table (cleared by `clearStagedAdvisories`), in one short transaction
+    /// per batch so that a refresh never holds the write lock for the whole parse.
+    func stageAdvisories(_ entries: [FeedEntry], feed: VulnerabilityFeed = .debianTracker) throws {
         try writer.write { db in
             let statement = try db.makeStatement(
                 sql: """
-                    INSERT OR REPLACE INTO vulnerabilityAdvisoryNext (release, source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT OR REPLACE INTO vulnerabilityAdvisoryNext
+                        (release, source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished, feed, score)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for entry in entries {
                 for advisory in entry.advisories {
                     try statement.execute(arguments: [
                         entry.release, entry.source, advisory.cve, advisory.status.rawValue, advisory.fixed, advisory.urgency, advisory.nodsaReason,
-                        advisory.scope, advisory.fixPublished,
+                        advisory.scope, advisory.fixPublished, feed.rawValue, advisory.score,
                     ])
                 }
             }
         }
     }
 
-    func clearStagedAdvisories() throws {
-        try writer.write { db in try db.execute(sql: "DELETE FROM vulnerabilityAdvisoryNext") }
+    func clearStagedAdvisories(feed: VulnerabilityFeed = .debianTracker) throws {
+        try writer.write { db in try db.execute(sql: "DELETE FROM vulnerabilityAdvisoryNext WHERE feed = ?", arguments: [feed.rawValue]) }
     }
 
-    /// Replaces the stored advisories of every release with the staged ones, and saves `state`, in one transaction:
-    /// readers see the old feed or the new one, never a mix. Returns the number of advisories now stored.
-    func promoteStagedAdvisories(_ state: VulnerabilityFeedState) throws -> Int {
+    /// Replaces the stored advisories of `feed` with the staged ones, and saves `state` as the feed's, in one
+    /// transaction: readers see the old feed or the new one, never a mix, and the other feeds' rows stay as they are.
+    /// Returns the number of advisories the feed now has stored.
+    func promoteStagedAdvisories(_ state: VulnerabilityFeedState, feed: VulnerabilityFeed = .debianTracker) throws -> Int {
         try writer.write { db in
-            try db.execute(sql: "DELETE FROM vulnerabilityAdvisory")
-            try db.execute(sql: "INSERT INTO vulnerabilityAdvisory SELECT * FROM vulnerabilityAdvisoryNext")
-            try db.execute(sql: "DELETE FROM vulnerabilityAdvisoryNext")
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vulnerabilityAdvisory") ?? 0
+            let columns = "release, source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished, feed, score"
+            try db.execute(sql: "DELETE FROM vulnerabilityAdvisory WHERE feed = ?", arguments: [feed.rawValue])
+            try db.execute(
+                sql: "INSERT INTO vulnerabilityAdvisory (\(columns)) SELECT \(columns) FROM vulnerabilityAdvisoryNext WHERE feed = ?",
+                arguments: [feed.rawValue])
+            try db.execute(sql: "DELETE FROM vulnerabilityAdvisoryNext WHERE feed = ?", arguments: [feed.rawValue])
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM vulnerabilityAdvisory WHERE feed = ?", arguments: [feed.rawValue]) ?? 0
             var state = state
             state.advisories = count
-            try Self.write(state, in: db)
+            try Self.write(state, name: feed.rawValue, in: db)
             return count
         }
     }
 
-    /// Reads the tracker feed at `path` as a stream and replaces the stored advisories with its rows for `releases`,
-    /// staged in batches of `batchSize` and promoted at the end in one transaction; a feed that fails to parse leaves
-    /// the stored advisories untouched. Returns the number of advisories now stored.
+    /// Reads the tracker feed at `path` as a stream and replaces the stored advisories with its rows for `releases`.
     func replaceAdvisories(feedPath path: String, releases: Set<String>, state: VulnerabilityFeedState, batchSize: Int = 2_000) throws -> Int {
-        try clearStagedAdvisories()
+        try replaceAdvisories(feed: .debianTracker, state: state, batchSize: batchSize) { body in
+            try TrackerFeedReader(releases: releases).read(path: path, body)
+        }
+    }
+
+    /// Replaces `feed`'s stored advisories with what `read` hands out, staged in batches of `batchSize` and promoted at
+    /// the end in one transaction; a read that fails leaves the stored advisories untouched. Returns the number of
+    /// advisories now stored for the feed.
+    func replaceAdvisories(
+        feed: VulnerabilityFeed, state: VulnerabilityFeedState, batchSize: Int = 2_000,
+        read: (_ body: (FeedEntry) throws -> Void) throws -> Void
+    ) throws -> Int {
+        try clearStagedAdvisories(feed: feed)
         do {
-            var batch: [TrackerFeedReader.Entry] = []
+            var batch: [FeedEntry] = []
             var staged = 0
-            try TrackerFeedReader(releases: releases).read(path: path) { entry in
+            try read { entry in
                 batch.append(entry)
                 staged += entry.advisories.count
                 if staged >= batchSize {
-                    try stageAdvisories(batch)
+                    try stageAdvisories(batch, feed: feed)
                     batch.removeAll(keepingCapacity: true)
                     staged = 0
                 }
             }
-            try stageAdvisories(batch)
-            return try promoteStagedAdvisories(state)
+            try stageAdvisories(batch, feed: feed)
+            return try promoteStagedAdvisories(state, feed: feed)
         } catch {
             // The staged rows of a failed parse would otherwise sit in the file until the next refresh.
-            try clearStagedAdvisories()
+            try clearStagedAdvisories(feed: feed)
             throw error
         }
     }
@@ -222,7 +245,7 @@ extension HubStore {
             let rows = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished FROM vulnerabilityAdvisory
+                    SELECT source, cve, status, fixed, urgency, nodsaReason, scope, fixPublished, score FROM vulnerabilityAdvisory
                     WHERE release = ? AND source IN (SELECT value FROM json_each(?)) AND \(matchableOnly ? Self.matchableCondition : "1")
                     """,
                 arguments: [release, names])
@@ -233,7 +256,9 @@ extension HubStore {
                 // The CHECK constraint admits only the three statuses.
                 guard let status = Advisory.Status(rawValue: statusText) else { continue }
                 result[source, default: []].append(
-                    Advisory(cve: row[1], status: status, fixed: row[3], urgency: row[4], nodsaReason: row[5], scope: row[6], fixPublished: row[7]))
+                    Advisory(
+                        cve: row[1], status: status, fixed: row[3], urgency: row[4], nodsaReason: row[5], scope: row[6], fixPublished: row[7],
+                        score: row[8]))
             }
             return result
         }
@@ -269,19 +294,39 @@ extension HubStore {
         }
     }
 
-    /// The releases present in the fleet's Debian hosts: the ones whose advisories the feed updater keeps (an Ubuntu
+    /// The releases present in the fleet's Debian hosts: the ones whose advisories the tracker refresh keeps (an Ubuntu
     /// codename would only be looked for in vain in Debian's tracker, and named in its state as if covered).
     func fleetReleases() throws -> Set<String> {
-        let covered = String(decoding: try JSONEncoder().encode(FleetVulnerabilityReport.coveredDistributions.sorted()), as: UTF8.self)
-        return try writer.read { db in
-            Set(
-                try String.fetchAll(
-                    db,
-                    sql: """
-                        SELECT DISTINCT release FROM inventory
-                        WHERE json_extract(payload, '$.distribution') IN (SELECT value FROM json_each(?))
-                        """,
-                    arguments: [covered]))
+        Set(try fleetFeedReleases().filter { $0.release.feed == .debianTracker }.map(\.release.key))
+    }
+
+    /// The Ubuntu releases present in the fleet, by their key (`ubuntu/noble`), with the `VERSION_ID` their OSV
+    /// ecosystem is named by (`24.04`).
+    func fleetUbuntuReleases() throws -> [String: String] {
+        var versions: [String: String] = [:]
+        for (release, version) in try fleetFeedReleases() where release.feed == .ubuntuOSV {
+            versions[release.key] = version
+        }
+        return versions
+    }
+
+    /// Every (feed, release key) the fleet's inventories are matched under, with the `VERSION_ID` the agent sent;
+    /// read from SQLite without decoding the inventories.
+    private func fleetFeedReleases() throws -> [(release: FeedRelease, versionId: String?)] {
+        try writer.read { db in
+            var releases: [(release: FeedRelease, versionId: String?)] = []
+            let rows = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT DISTINCT json_extract(payload, '$.distribution'), release, json_extract(payload, '$.version_id') FROM inventory
+                    ORDER BY 1, 2, 3
+                    """)
+            while let row = try rows.next() {
+                let inventory = PackageInventory(
+                    agent: "", hostname: "", distribution: row[0] ?? "", release: row[1], sources: [], collectedAt: Date(), versionId: row[2])
+                if let release = FeedRelease(inventory) { releases.append((release, inventory.versionId)) }
+            }
+            return releases
         }
     }
 }

@@ -1,5 +1,13 @@
 import Foundation
 
+/// One source package's advisories in one release, as a feed reader hands them to the store.
+struct FeedEntry {
+    /// The key the fleet's inventories are matched under (`FeedRelease`): `bookworm`, `ubuntu/noble`.
+    var release: String
+    var source: String
+    var advisories: [Advisory]
+}
+
 /// Reads the Debian security tracker's JSON (`https://security-tracker.debian.org/tracker/data/json`) as a stream:
 /// one source package at a time, decoded alone, so memory stays near the largest package's entry whatever the size
 /// of the feed.
@@ -11,12 +19,7 @@ struct TrackerFeedReader {
     var chunkSize = 1 << 16
     var limits = TrackerSplitter.Limits()
 
-    /// One source package's advisories in one release.
-    struct Entry {
-        var release: String
-        var source: String
-        var advisories: [Advisory]
-    }
+    typealias Entry = FeedEntry
 
     /// Streams the file at `path`, calling `body` for every (release, source) with at least one advisory.
     func read(path: String, _ body: (Entry) throws -> Void) throws {

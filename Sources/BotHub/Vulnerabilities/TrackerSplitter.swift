@@ -41,8 +41,7 @@ struct TrackerSplitter {
     private var value: [UInt8] = []
     /// Inside the current value: nesting depth (0 for a scalar), and whether a string is open and an escape pending.
     private var depth = 0
-    private var inString = false
-    private var escaped = false
+    private var string = JSONStringState()
     /// Whether the current value is a scalar (a number, `true`, `false`, `null`), which ends at a delimiter.
     private var scalar = false
     /// The offset of the current value's first byte, for error messages about it.
@@ -105,12 +104,11 @@ struct TrackerSplitter {
                 if !Self.isSpace(byte) {
                     valueOffset = consumed + index
                     depth = 0
-                    inString = false
-                    escaped = false
+                    string.reset()
                     scalar = false
                     switch byte {
                     case UInt8(ascii: "{"), UInt8(ascii: "["): depth = 1
-                    case UInt8(ascii: "\""): inString = true
+                    case UInt8(ascii: "\""): string.open()
                     case UInt8(ascii: "}"), UInt8(ascii: "]"), UInt8(ascii: ","), UInt8(ascii: ":"): throw error(index, "expected a value")
                     default: scalar = true
                     }
@@ -123,17 +121,10 @@ struct TrackerSplitter {
                 var end = -1
                 scan: while index < count {
                     let byte = bytes[index]
-                    if inString {
-                        if escaped {
-                            escaped = false
-                        } else if byte == UInt8(ascii: "\\") {
-                            escaped = true
-                        } else if byte == UInt8(ascii: "\"") {
-                            inString = false
-                            if depth == 0 {
-                                end = index + 1
-                                break scan
-                            }
+                    if string.inString {
+                        if string.closes(with: byte), depth == 0 {
+                            end = index + 1
+                            break scan
                         }
                     } else if scalar {
                         if Self.isSpace(byte) || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") {
@@ -143,7 +134,7 @@ struct TrackerSplitter {
                     } else {
                         switch byte {
                         case UInt8(ascii: "\""):
-                            inString = true
+                            string.open()
                         case UInt8(ascii: "{"), UInt8(ascii: "["):
                             depth += 1
                             guard depth <= limits.maximumDepth else { throw error(index, "nesting deeper than \(limits.maximumDepth)") }

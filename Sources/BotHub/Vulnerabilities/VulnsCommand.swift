@@ -77,6 +77,9 @@ struct VulnsListCommand: ParsableCommand {
         } else {
             print(hub.configuration.vulnerabilities.enabled ? "feed      not fetched yet" : "feed      off (hub.vulnerabilities.enabled)")
         }
+        if let feed = try hub.store.vulnerabilityFeedState(name: VulnerabilityFeed.ubuntuOSV.rawValue) {
+            print(Self.ubuntuFeedText(feed, now: Date()))
+        }
         print(Self.text(report))
     }
 
@@ -85,7 +88,7 @@ struct VulnsListCommand: ParsableCommand {
         let uncovered =
             report.uncovered.isEmpty
             ? ""
-            : "\n\nNot covered (no vulnerability feed for their distribution yet): "
+            : "\n\nNot covered (no vulnerability feed for their distribution, or an agent too old to send its release's version): "
                 + report.uncovered.map(\.label).joined(separator: ", ")
         guard !report.issues.isEmpty else { return "No known vulnerabilities in \(report.inventories) inventories." + uncovered }
         var issues = TextTable(header: ["CVE", "SOURCE", "URGENCY", "HOSTS", "EXPOSED", "KEV", "FIX", "IMPACT"])
@@ -103,6 +106,11 @@ struct VulnsListCommand: ParsableCommand {
     /// The tracker feed's line in `bothub status` and `bothub vulns`.
     static func feedText(_ feed: VulnerabilityFeedState, now: Date) -> String {
         stateText(label: "feed", contents: "\(feed.advisories) advisories for \(feed.releases.joined(separator: ", "))", feed, now: now)
+    }
+
+    /// The Ubuntu OSV feed's line.
+    static func ubuntuFeedText(_ feed: VulnerabilityFeedState, now: Date) -> String {
+        stateText(label: "ubuntu", contents: "\(feed.advisories) advisories for \(feed.releases.joined(separator: ", "))", feed, now: now)
     }
 
     /// The known-exploited list's line (`kev_url`).

@@ -69,7 +69,7 @@ struct InventorySender: Service {
         return PackageInventory(
             agent: agentID, hostname: hostname, distribution: release["ID"] ?? "debian", release: release["VERSION_CODENAME"] ?? "unknown",
             sources: PackageInventory.sources(of: status.packages), collectedAt: now,
-            exposed: exposedPackages?().map { Self.sources(of: $0, in: status.packages) })
+            exposed: exposedPackages?().map { Self.sources(of: $0, in: status.packages) }, versionId: release["VERSION_ID"])
     }
 
     /// The sources of the binary packages `names` (`name` or `name:arch`, as dpkg names owners), sorted.

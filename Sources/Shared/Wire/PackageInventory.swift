@@ -10,6 +10,9 @@ public struct PackageInventory: Codable, Sendable, Equatable {
     public var distribution: String
     /// `VERSION_CODENAME` from `/etc/os-release` (`bookworm`); the release the feed is matched against.
     public var release: String
+    /// `VERSION_ID` from `/etc/os-release` (`24.04`): Ubuntu's OSV records name a release by it
+    /// (`Ubuntu:24.04:LTS`), not by its codename. Absent from older agents.
+    public var versionId: String?
     public var sources: [SourcePackage]
     public var collectedAt: Date
     /// The source packages whose programs hold a listening socket bound beyond loopback (reachable from outside),
@@ -45,9 +48,10 @@ public struct PackageInventory: Codable, Sendable, Equatable {
 
     public init(
         agent: String, hostname: String, distribution: String, release: String, sources: [SourcePackage], collectedAt: Date,
-        exposed: [String]? = nil
+        exposed: [String]? = nil, versionId: String? = nil
     ) {
         self.exposed = exposed
+        self.versionId = versionId
         self.agent = agent
         self.hostname = hostname
         self.distribution = distribution

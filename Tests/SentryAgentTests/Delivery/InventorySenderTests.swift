@@ -93,6 +93,7 @@ struct InventorySenderTests {
         try #require(inventories.count == 2)
         #expect(inventories[0].release == "bookworm")
         #expect(inventories[0].distribution == "debian")
+        #expect(inventories[0].versionId == "12")
         #expect(inventories[0].sources.map(\.name) == ["curl", "glibc"])
         let glibc = try #require(inventories[0].sources.last)
         #expect(glibc.version == "2.36-9+deb12u3")
