@@ -1,8 +1,9 @@
 import ServiceLifecycle
 
-/// Runs `ChoiceHandler.recoverInterruptedChoices()` once at start, beside the other services (an agent that does not
-/// answer delays only this), and ends: the hub runs it with `successTerminationBehavior: .ignore`
-/// (`HubRuntime.groupConfiguration`), so its end stops nothing else, and a shutdown meanwhile cancels it.
+/// Runs `ChoiceHandler.recoverInterruptedChoices()` and `FleetUpgradeChoices.recoverInterruptedUpgrades()` once at
+/// start, beside the other services (an agent that does not answer delays only this), and ends: the hub runs it with
+/// `successTerminationBehavior: .ignore` (`HubRuntime.groupConfiguration`), so its end stops nothing else, and a
+/// shutdown meanwhile cancels it.
 struct ChoiceRecovery: Service, CustomStringConvertible {
     let choices: ChoiceHandler
 
@@ -11,6 +12,7 @@ struct ChoiceRecovery: Service, CustomStringConvertible {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             _ = await choices.recoverInterruptedChoices()
+            _ = await FleetUpgradeChoices(handler: choices).recoverInterruptedUpgrades()
         }
     }
 }

@@ -203,6 +203,8 @@ public enum MessageKey: String, CaseIterable, Sendable {
     case fleetHostOutcome = "fleet.host_outcome"
     case fleetNothing = "fleet.nothing"
     case fleetOutcomeHeader = "fleet.outcome_header"
+    case fleetHostName = "fleet.host_name"
+    case fleetHostWaiting = "fleet.host_waiting"
 
     /// True for a counted phrase, stored as one template per plural form.
     public var isPlural: Bool { rawValue.hasPrefix("plural.") }

@@ -3,7 +3,8 @@ import Shared
 
 /// Shows an `upgrade_finished` alert in the message of the alert the upgrade was chosen on, instead of a new message:
 /// that message said "upgrading…", and now says how it ended (the versions installed, or the failure with the tail of
-/// apt's output). On a failure the alert is reopened with its buttons, so the operator can rescan and try again.
+/// apt's output). On a failure the alert is reopened with its buttons, so the operator can rescan and try again. An
+/// upgrade chosen in the fleet view ends in the fleet message instead (`foldIntoFleet`).
 struct UpgradeEndFold {
     let store: HubStore
     let catalogs: MessageCatalogs
@@ -14,7 +15,9 @@ struct UpgradeEndFold {
     /// True when the end was shown in the original message of `message`'s chat (and `message` is recorded as sent
     /// there); false when there is no such message, and the end is sent as a message of its own.
     func fold(_ message: PendingMessage, end: UpgradeFinishedEvidence) async throws(TelegramError) -> Bool {
-        guard let originalID = end.alertId?.uuidString,
+        // Only fleet commands carry no alert.
+        guard let originalID = end.alertId?.uuidString else { return try await foldIntoFleet(message, end: end) }
+        guard
             let found = await storeErrors.attempt("read_alert", context: ["alert": "\(originalID)"], { try await store.alert(id: originalID) }),
             let original = found,
             let decoded = storeErrors.attempt("decode_alert", context: ["alert": "\(originalID)"], { try original.decoded() }),

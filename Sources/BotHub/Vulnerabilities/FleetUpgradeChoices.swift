@@ -36,7 +36,9 @@ struct FleetUpgradePlans: Codable, Sendable, Equatable {
 /// named source packages to its candidate, refusing a candidate older than the fixed version (`plan_upgrade`); the
 /// plans are shown with one confirming button. Second tap, by the same admin within the confirmation window: each
 /// host gets `upgrade_packages` with the exact pins and plan hash its own simulation returned, concurrently, and the
-/// message shows each host's outcome.
+/// message shows each host's outcome. The confirmed commands are stored first (`FleetUpgradeRun`): each host's
+/// `upgrade_finished` is then shown in this message (`UpgradeEndFold.foldIntoFleet`), and a hub stopped mid-dispatch sends
+/// the unanswered ones again at its next start (`recoverInterruptedUpgrades`).
 struct FleetUpgradeChoices: Sendable {
     let handler: ChoiceHandler
 
@@ -84,7 +86,10 @@ struct FleetUpgradeChoices: Sendable {
         let text = { (key: MessageKey, values: [String: String]) in catalogs.text(key, language: language, values) }
         await press.reply(text(.toastSimulating, [:]), false)
         await handler.audit("press", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) (\(row.target.label)): simulate")
-        let results = await dispatchAll(row.target.hosts.map { ($0.agent, ResponseAction.planUpgrade(sources: $0.floors)) }, press: press)
+        let requester = Operator(telegramUserId: press.userID, name: press.name)
+        let results = await dispatchAll(row.target.hosts.map { ($0.agent, command(.planUpgrade(sources: $0.floors), by: requester)) }) {
+            await handler.audit("command", by: press, alertID: nil, detail: $0)
+        }
         var plans = FleetUpgradePlans(hosts: [])
         var lines: [String] = []
         for host in row.target.hosts {
@@ -151,42 +156,83 @@ struct FleetUpgradeChoices: Sendable {
         await press.reply(text(.toastWorking, ["action": text(.actionUpgradePackages, [:])]), false)
         await handler.audit("press", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) (\(row.target.label)): confirm \(hash)")
         let chosenAt = handler.now()
-        let results = await dispatchAll(
-            plans.hosts.map { ($0.agent, ResponseAction.upgradePackages(pins: $0.pins, planHash: $0.planHash, simulate: false)) }, press: press)
-        var lines = [
-            text(.fleetOutcomeHeader, ["target": row.target.label, "user": press.name, "time": MessageTime.format(chosenAt)])
-        ]
-        for host in plans.hosts {
+        let requester = Operator(telegramUserId: press.userID, name: press.name)
+        let run = FleetUpgradeRun(
+            id: UUID().uuidString, chatID: press.chatID, messageID: press.messageID, label: row.target.label, chosenBy: press.name,
+            chosenAt: chosenAt, revision: 0,
+            hosts: plans.hosts.map {
+                FleetUpgradeRun.Host(
+                    agent: $0.agent, command: command(.upgradePackages(pins: $0.pins, planHash: $0.planHash, simulate: false), by: requester),
+                    state: .sent)
+            })
+        // Recorded before anything is sent: a hub killed mid-dispatch sends these same ids again at its next start
+        // (`recoverInterruptedUpgrades`), and each host's end finds this message by its command id.
+        let recorded = handler.storeErrors.perform("record_fleet_upgrade_run", context: ["button": "\(row.shortID)"]) {
+            try store.recordFleetUpgradeRun(run, now: chosenAt)
+        }
+        guard recorded else {
+            await press.reply(text(.toastStoreFailed, [:]), true)
+            return
+        }
+        let results = await dispatchAll(run.hosts.map { ($0.agent, $0.command) }, recordingAnswers: true) {
+            await handler.audit("command", by: press, alertID: nil, detail: $0)
+        }
+        for host in run.hosts {
             guard let result = results[host.agent] else { continue }
-            lines.append(text(.fleetHostOutcome, ["host": host.agent, "outcome": Self.describe(result)]))
             handler.logger.info("\(press.name) chose upgrade_packages (fleet \(row.target.label)) on \(host.agent) → \(Self.describe(result))")
         }
-        await press.finished(.local(lines.joined(separator: "\n")))
-        guard let chatID = press.chatID, let messageID = press.messageID else { return }
-        await handler.presenter.edit(chatID: chatID, messageID: messageID, html: lines.joined(separator: "\n"), keyboard: [])
+        let answered = run.answered(by: results)
+        await press.finished(.local(answered.html(text: text)))
+        await show(answered)
     }
 
-    /// Sends each host its command, `dispatchWidth` at a time; every command and answer is audited.
-    private func dispatchAll(_ commands: [(agent: String, action: ResponseAction)], press: Press) async -> [String: ResponseResult] {
-        let requester = Operator(telegramUserId: press.userID, name: press.name)
-        return await withTaskGroup(of: (String, ResponseResult).self) { group in
+    /// Shows `run` in its message as the store now has it (a host's end may have arrived meanwhile); as answered here
+    /// when the store cannot be read.
+    func show(_ run: FleetUpgradeRun) async {
+        let stored = handler.storeErrors.attempt("read_fleet_upgrade_run", context: ["run": "\(run.id)"]) { try store.fleetUpgradeRun(id: run.id) }
+        let message = FleetUpgradeMessage(
+            store: store, catalogs: catalogs, telegram: handler.telegram, roster: handler.roster, storeErrors: handler.storeErrors)
+        do {
+            try await message.show((stored ?? nil) ?? run)
+        } catch {
+            handler.logger.warning("cannot edit the fleet upgrade message", metadata: ["run": "\(run.id)", "error": "\(error)"])
+        }
+    }
+
+    /// A command for one host, valid for the configured command lifetime from now.
+    private func command(_ action: ResponseAction, by requester: Operator) -> ResponseCommand {
+        ResponseCommand(
+            alertId: nil, action: action, requestedBy: requester, issuedAt: handler.now(),
+            expiresAt: handler.now().addingTimeInterval(handler.settings.commandLifetime))
+    }
+
+    /// Sends each host its command, `dispatchWidth` at a time. Each command is audited through `auditCommand` (which
+    /// names who asked), each answer here; with `recordingAnswers` each answer is also recorded on its fleet run.
+    func dispatchAll(
+        _ commands: [(agent: String, command: ResponseCommand)], recordingAnswers: Bool = false,
+        auditCommand: @escaping @Sendable (String) async -> Void
+    ) async -> [String: ResponseResult] {
+        await withTaskGroup(of: (agent: String, sent: UUID, result: ResponseResult).self) { group in
             var results: [String: ResponseResult] = [:]
             var pending = commands[...]
             func startNext() {
                 guard let next = pending.popFirst() else { return }
-                let command = ResponseCommand(
-                    alertId: nil, action: next.action, requestedBy: requester, issuedAt: handler.now(),
-                    expiresAt: handler.now().addingTimeInterval(handler.settings.commandLifetime))
                 group.addTask { [handler] in
-                    await handler.audit("command", by: press, alertID: nil, detail: "\(command.id) \(command.action.auditText) → \(next.agent)")
-                    return (next.agent, await handler.dispatcher.dispatch(command, to: next.agent, now: handler.now()))
+                    await auditCommand("\(next.command.id) \(next.command.action.auditText) → \(next.agent)")
+                    return (next.agent, next.command.id, await handler.dispatcher.dispatch(next.command, to: next.agent, now: handler.now()))
                 }
             }
             for _ in 0..<Self.dispatchWidth { startNext() }
-            while let (agent, result) = await group.next() {
+            while let (agent, sent, result) = await group.next() {
                 await handler.audit(
                     "result", actor: agent, alertID: nil,
                     detail: "\(result.commandId) \(ChoiceHandler.describe(result.outcome)) \(result.detail ?? "")")
+                if recordingAnswers {
+                    // By the id sent: an agent that could not be reached has no id of its own to answer with.
+                    handler.storeErrors.perform("record_fleet_upgrade_answer", context: ["command": "\(sent)"]) {
+                        try store.recordFleetUpgradeAnswer(commandID: sent, answer: Self.describe(result))
+                    }
+                }
                 results[agent] = result
                 startNext()
             }

@@ -79,6 +79,36 @@ extension HubStore {
                 try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN score REAL")
             }
         }
+        migrator.registerMigration("vulnerabilities-v4-fleet-upgrade-runs") { db in
+            // One row per confirmed fleet upgrade: the message it edits and the words of its header. Not tied to the
+            // `fleetUpgrade` button row, which is pruned on its own schedule while an upgrade may still be running.
+            try db.create(table: "fleetUpgradeRun") { table in
+                table.primaryKey("id", .text)
+                table.column("chatId", .integer)
+                table.column("messageId", .integer)
+                table.column("label", .text).notNull()
+                table.column("chosenBy", .text).notNull()
+                table.column("chosenAt", .datetime).notNull().indexed()
+                /// Bumped by every change to a host's state, so an editor can tell it showed a stale copy.
+                table.column("revision", .integer).notNull().defaults(to: 0)
+            }
+            let states = FleetUpgradeRun.HostState.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+            try db.execute(
+                sql: """
+                    CREATE TABLE fleetUpgradeHost (
+                        commandId TEXT PRIMARY KEY NOT NULL,
+                        runId TEXT NOT NULL REFERENCES fleetUpgradeRun(id) ON DELETE CASCADE,
+                        position INTEGER NOT NULL,
+                        agent TEXT NOT NULL,
+                        command TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN (\(states))),
+                        answer TEXT,
+                        endLine TEXT
+                    );
+                    CREATE INDEX fleetUpgradeHost_on_runId ON fleetUpgradeHost(runId);
+                    CREATE INDEX fleetUpgradeHost_on_state ON fleetUpgradeHost(state);
+                    """)
+        }
     }
 
     // MARK: - Feed

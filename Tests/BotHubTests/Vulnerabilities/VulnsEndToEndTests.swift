@@ -64,6 +64,73 @@ struct VulnsEndToEndTests {
         "Upgrade on all 2: an operator is refused; the admin's first tap has each agent plan the source upgrade, the second sends each its exact pins and plan hash, and the message shows each host's outcome"
     )
     func fleetUpgrade() async throws {
+        try await Self.withFleet { agents, telegram, _, _ in
+            try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.admin.id, text: "/vulns")
+            let view = try await telegram.waitUntil { server in
+                server.botMessages(in: HubHarness.chatID).last.flatMap { $0.text.contains("Known vulnerabilities") ? $0 : nil }
+            }
+            let labels = view.keyboard.joined().map(\.text)
+            #expect(labels.first == "Upgrade on all 2: CVE-2024-0001 openssl", "\(labels)")
+            #expect(labels.contains("Upgrade all on web-1") && labels.contains("Upgrade all on web-2"))
+            #expect(view.keyboard.joined().allSatisfy { ($0.callbackData?.utf8.count ?? 0) <= 64 })
+
+            // Not for operators: nothing is sent.
+            _ = try await telegram.pressButton(
+                chatID: HubHarness.chatID, messageID: view.messageID, userID: HubHarness.viewer.id,
+                label: "Upgrade on all 2: CVE-2024-0001 openssl")
+            _ = try await telegram.waitUntil { server in server.answeredCallbacks.last?.showAlert == true ? true : nil }
+            for agent in agents { #expect(await agent.commands.isEmpty) }
+
+            _ = try await telegram.pressButton(
+                chatID: HubHarness.chatID, messageID: view.messageID, userID: HubHarness.admin.id,
+                label: "Upgrade on all 2: CVE-2024-0001 openssl")
+            let plans = try await telegram.waitUntil(timeout: .seconds(15)) { server in
+                server.message(in: HubHarness.chatID, id: view.messageID).flatMap { $0.text.contains("Simulated plans") ? $0 : nil }
+            }
+            #expect(plans.text.contains("web-1: 2 packages upgraded, 0 new, 0 removed"), "\(plans.text)")
+            #expect(plans.text.contains("web-2: 2 packages upgraded, 0 new, 0 removed"))
+            #expect(plans.text.contains("libssl3 3.0.15-1~deb12u1 → 3.0.16-1~deb12u1"))
+            for agent in agents {
+                #expect(
+                    await agent.commands.map(\.action) == [
+                        .planUpgrade(sources: [UpgradeFloor(source: "openssl", fixed: "3.0.16-1~deb12u1")])
+                    ])
+                await agent.answer(.started, detail: "upgrading: 2 packages upgraded, 0 new, 0 removed", plan: Self.opensslPlan)
+            }
+            let confirm = try #require(plans.keyboard.joined().first)
+            #expect(confirm.text == "Yes, upgrade")
+
+            // The viewer cannot confirm the admin's plans.
+            _ = try await telegram.pressButton(
+                chatID: HubHarness.chatID, messageID: view.messageID, userID: HubHarness.viewer.id, label: "Yes, upgrade")
+            _ = try await telegram.pressButton(
+                chatID: HubHarness.chatID, messageID: view.messageID, userID: HubHarness.admin.id, label: "Yes, upgrade")
+            let outcome = try await telegram.waitUntil(timeout: .seconds(15)) { server in
+                server.message(in: HubHarness.chatID, id: view.messageID).flatMap { $0.text.contains("chosen by") ? $0 : nil }
+            }
+            #expect(outcome.text.contains("web-1: started: upgrading: 2 packages upgraded, 0 new, 0 removed"), "\(outcome.text)")
+            #expect(outcome.text.contains("web-2: started: upgrading: 2 packages upgraded, 0 new, 0 removed"))
+            #expect(outcome.keyboard.isEmpty)
+            for agent in agents {
+                let actions = await agent.commands.map(\.action)
+                #expect(actions.count == 2)
+                #expect(
+                    actions.last
+                        == .upgradePackages(
+                            pins: ["libssl3=3.0.16-1~deb12u1", "openssl=3.0.16-1~deb12u1"], planHash: Self.opensslPlan.hash, simulate: false))
+            }
+            // The plans are used once: the same button again finds none pending.
+            #expect(await telegram.specViolations.isEmpty)
+        }
+    }
+
+    /// Two fake agents (web-1, web-2) answering openssl's plan, and a whole hub that has their inventories and the
+    /// tracker fixture, behind the fake Bot API: where each fleet-upgrade test starts.
+    static func withFleet(
+        _ body:
+            @Sendable (_ agents: [FakeAgent], _ telegram: FakeTelegramServer, _ runtime: HubRuntime, _ endpoint: HTTPEndpoint) async throws ->
+            Void
+    ) async throws {
         let agents = [FakeAgent(id: "web-1"), FakeAgent(id: "web-2")]
         for agent in agents { try await agent.start() }
         atTestEnd { [agents] in for agent in agents { await agent.stop() } }
@@ -83,63 +150,7 @@ struct VulnsEndToEndTests {
                     }
                     let updater = FeedUpdaterTests.updater(url: url, store: runtime.store, directory: hub.stateDirectory + "/vulnerabilities")
                     #expect(await updater.refresh() == .updated(advisories: FeedUpdaterTests.bookwormAdvisories))
-
-                    try await telegram.sendText(chatID: HubHarness.chatID, userID: HubHarness.admin.id, text: "/vulns")
-                    let view = try await telegram.waitUntil { server in
-                        server.botMessages(in: HubHarness.chatID).last.flatMap { $0.text.contains("Known vulnerabilities") ? $0 : nil }
-                    }
-                    let labels = view.keyboard.joined().map(\.text)
-                    #expect(labels.first == "Upgrade on all 2: CVE-2024-0001 openssl", "\(labels)")
-                    #expect(labels.contains("Upgrade all on web-1") && labels.contains("Upgrade all on web-2"))
-                    #expect(view.keyboard.joined().allSatisfy { ($0.callbackData?.utf8.count ?? 0) <= 64 })
-
-                    // Not for operators: nothing is sent.
-                    _ = try await telegram.pressButton(
-                        chatID: HubHarness.chatID, messageID: view.messageID, userID: HubHarness.viewer.id,
-                        label: "Upgrade on all 2: CVE-2024-0001 openssl")
-                    _ = try await telegram.waitUntil { server in server.answeredCallbacks.last?.showAlert == true ? true : nil }
-                    for agent in agents { #expect(await agent.commands.isEmpty) }
-
-                    _ = try await telegram.pressButton(
-                        chatID: HubHarness.chatID, messageID: view.messageID, userID: HubHarness.admin.id,
-                        label: "Upgrade on all 2: CVE-2024-0001 openssl")
-                    let plans = try await telegram.waitUntil(timeout: .seconds(15)) { server in
-                        server.message(in: HubHarness.chatID, id: view.messageID).flatMap { $0.text.contains("Simulated plans") ? $0 : nil }
-                    }
-                    #expect(plans.text.contains("web-1: 2 packages upgraded, 0 new, 0 removed"), "\(plans.text)")
-                    #expect(plans.text.contains("web-2: 2 packages upgraded, 0 new, 0 removed"))
-                    #expect(plans.text.contains("libssl3 3.0.15-1~deb12u1 → 3.0.16-1~deb12u1"))
-                    for agent in agents {
-                        #expect(
-                            await agent.commands.map(\.action) == [
-                                .planUpgrade(sources: [UpgradeFloor(source: "openssl", fixed: "3.0.16-1~deb12u1")])
-                            ])
-                        await agent.answer(.started, detail: "upgrading: 2 packages upgraded, 0 new, 0 removed", plan: Self.opensslPlan)
-                    }
-                    let confirm = try #require(plans.keyboard.joined().first)
-                    #expect(confirm.text == "Yes, upgrade")
-
-                    // The viewer cannot confirm the admin's plans.
-                    _ = try await telegram.pressButton(
-                        chatID: HubHarness.chatID, messageID: view.messageID, userID: HubHarness.viewer.id, label: "Yes, upgrade")
-                    _ = try await telegram.pressButton(
-                        chatID: HubHarness.chatID, messageID: view.messageID, userID: HubHarness.admin.id, label: "Yes, upgrade")
-                    let outcome = try await telegram.waitUntil(timeout: .seconds(15)) { server in
-                        server.message(in: HubHarness.chatID, id: view.messageID).flatMap { $0.text.contains("chosen by") ? $0 : nil }
-                    }
-                    #expect(outcome.text.contains("web-1: started: upgrading: 2 packages upgraded, 0 new, 0 removed"), "\(outcome.text)")
-                    #expect(outcome.text.contains("web-2: started: upgrading: 2 packages upgraded, 0 new, 0 removed"))
-                    #expect(outcome.keyboard.isEmpty)
-                    for agent in agents {
-                        let actions = await agent.commands.map(\.action)
-                        #expect(actions.count == 2)
-                        #expect(
-                            actions.last
-                                == .upgradePackages(
-                                    pins: ["libssl3=3.0.16-1~deb12u1", "openssl=3.0.16-1~deb12u1"], planHash: Self.opensslPlan.hash, simulate: false))
-                    }
-                    // The plans are used once: the same button again finds none pending.
-                    #expect(await telegram.specViolations.isEmpty)
+                    try await body(agents, telegram, runtime, endpoint)
                 }
             }
         }
