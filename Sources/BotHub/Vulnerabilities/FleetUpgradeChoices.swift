@@ -227,7 +227,10 @@ struct FleetUpgradeChoices: Sendable {
                 await handler.audit(
                     "result", actor: agent, alertID: nil,
                     detail: "\(result.commandId) \(ChoiceHandler.describe(result.outcome)) \(result.detail ?? "")")
-                if recordingAnswers {
+                // Not while the hub is stopping: a dispatch cut short by the shutdown ends as "not delivered", which
+                // is no answer; left unrecorded, the next start sends the same id again (a genuine answer dropped
+                // here costs only that: the agent answers the repeat from its journal).
+                if recordingAnswers, !Task.isCancelled {
                     // By the id sent: an agent that could not be reached has no id of its own to answer with.
                     handler.storeErrors.perform("record_fleet_upgrade_answer", context: ["command": "\(sent)"]) {
                         try store.recordFleetUpgradeAnswer(commandID: sent, answer: Self.describe(result))

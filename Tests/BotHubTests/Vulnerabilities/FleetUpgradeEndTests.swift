@@ -94,7 +94,9 @@ struct FleetUpgradeEndTests {
         }
     }
 
-    @Test("at start, a fleet upgrade recorded but not answered is sent again with the same command ids and its message shows the outcomes")
+    @Test(
+        "a fleet upgrade recorded but not answered (the hub stopped mid-dispatch) is sent again at the next start with the same command ids, and its message shows the outcomes"
+    )
     func interruptedUpgradeIsRecovered() async throws {
         let agents = [FakeAgent(id: "web-1"), FakeAgent(id: "web-2")]
         for agent in agents {
@@ -108,11 +110,12 @@ struct FleetUpgradeEndTests {
             let hub = try await HubHarness.make(telegram: telegram, agents: entries)
             defer { hub.cleanUp() }
 
-            // Given a hub stopped after recording a confirmed fleet upgrade and before any answer was recorded
+            // Given the fleet view's message, and a confirmed fleet upgrade recorded while no hub ran (so that no
+            // start-up recovery but the ones below can see it)
             let first = try await hub.start()
-            let choices = try #require(first.runtime.choices)
-            let telegramAPI = try #require(choices.telegram)
+            let telegramAPI = try #require(first.runtime.choices?.telegram)
             let view = try await telegramAPI.sendMessage(chatID: HubHarness.chatID, html: "Known vulnerabilities (fleet view)", keyboard: [])
+            await first.stop()
             let chosenAt = Date().addingTimeInterval(-30)
             let requester = Operator(telegramUserId: HubHarness.admin.id, name: "@alice")
             let run = FleetUpgradeRun(
@@ -124,32 +127,45 @@ struct FleetUpgradeEndTests {
                         command: ResponseCommand(
                             alertId: nil,
                             action: .upgradePackages(pins: ["openssl=3.0.16-1~deb12u1"], planHash: Self.opensslPlan.hash, simulate: false),
-                            requestedBy: requester, issuedAt: chosenAt, expiresAt: chosenAt.addingTimeInterval(120)),
+                            requestedBy: requester, issuedAt: chosenAt, expiresAt: chosenAt.addingTimeInterval(600)),
                         state: .sent)
                 })
-            try first.runtime.store.recordFleetUpgradeRun(run, now: Date())
-            await first.stop()
+            let store = try HubStore.open(path: hub.stateDirectory + "/hub.sqlite")
+            try store.recordFleetUpgradeRun(run, now: Date())
 
-            // When the hub starts again
+            // When a hub starts, sends both commands again, and is stopped before either agent answers
+            for agent in agents { await agent.hold() }
             let second = try await hub.start()
+            for agent in agents {
+                let deadline = ContinuousClock.now + .seconds(15)
+                while await agent.commands.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            await second.stop()
+            // Then the cut-short sends are no answers: both hosts are still waiting for one
+            #expect(try store.fleetUpgradeRun(id: run.id)?.hosts.map(\.state) == [.sent, .sent])
+
+            // When the agents answer and the hub starts again
+            for agent in agents { await agent.release() }
+            let third = try await hub.start()
             let recovered = try await telegram.waitUntil(timeout: .seconds(15)) { server in
-                server.message(in: HubHarness.chatID, id: view.messageId).flatMap { $0.text.contains("chosen by") ? $0 : nil }
+                server.message(in: HubHarness.chatID, id: view.messageId).flatMap { $0.text.contains("started: upgrading") ? $0 : nil }
             }
 
-            // Then each agent got its recorded command again, same id, and the message shows what each answered
+            // Then each agent got only its recorded command, under its one id, and the message shows what each answered
             for (agent, host) in zip(agents, run.hosts) {
-                #expect(await agent.commands.map(\.id) == [host.command.id])
+                #expect(await agent.commands.map(\.id) == [host.command.id, host.command.id])
             }
             #expect(recovered.text.contains("web-1: started: upgrading: 2 packages upgraded, 0 new, 0 removed"), "\(recovered.text)")
             #expect(recovered.text.contains("web-2: started: upgrading: 2 packages upgraded, 0 new, 0 removed"))
-            let audit = try second.runtime.store.auditEntries(since: .distantPast)
-            #expect(audit.filter { $0.event == "command" && $0.detail.hasSuffix("(sent again after a restart)") }.count == 2, "\(audit)")
+            #expect(try store.fleetUpgradeRun(id: run.id)?.hosts.map(\.state) == [.answered, .answered])
+            let audit = try third.runtime.store.auditEntries(since: .distantPast)
+            #expect(audit.filter { $0.event == "command" && $0.detail.hasSuffix("(sent again after a restart)") }.count == 4, "\(audit)")
 
-            // And a second recovery finds nothing left to send
-            let again = try #require(second.runtime.choices)
+            // And a further recovery finds nothing left to send
+            let again = try #require(third.runtime.choices)
             #expect(await FleetUpgradeChoices(handler: again).recoverInterruptedUpgrades() == 0)
-            for agent in agents { #expect(await agent.commands.count == 1) }
-            await second.stop()
+            for agent in agents { #expect(await agent.commands.count == 2) }
+            await third.stop()
         }
     }
 }
