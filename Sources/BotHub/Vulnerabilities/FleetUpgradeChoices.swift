@@ -87,7 +87,8 @@ struct FleetUpgradeChoices: Sendable {
         await press.reply(text(.toastSimulating, [:]), false)
         await handler.audit("press", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) (\(row.target.label)): simulate")
         let requester = Operator(telegramUserId: press.userID, name: press.name)
-        let results = await dispatchAll(row.target.hosts.map { ($0.agent, command(.planUpgrade(sources: $0.floors), by: requester)) }) {
+        let hosts = row.target.hosts.count
+        let results = await dispatchAll(row.target.hosts.map { ($0.agent, command(.planUpgrade(sources: $0.floors), by: requester, hosts: hosts)) }) {
             await handler.audit("command", by: press, alertID: nil, detail: $0)
         }
         var plans = FleetUpgradePlans(hosts: [])
@@ -157,13 +158,13 @@ struct FleetUpgradeChoices: Sendable {
         await handler.audit("press", by: press, alertID: nil, detail: "fleet upgrade \(row.shortID) (\(row.target.label)): confirm \(hash)")
         let chosenAt = handler.now()
         let requester = Operator(telegramUserId: press.userID, name: press.name)
+        let hosts = plans.hosts.count
         let run = FleetUpgradeRun(
             id: UUID().uuidString, chatID: press.chatID, messageID: press.messageID, label: row.target.label, chosenBy: press.name,
             chosenAt: chosenAt, revision: 0,
             hosts: plans.hosts.map {
-                FleetUpgradeRun.Host(
-                    agent: $0.agent, command: command(.upgradePackages(pins: $0.pins, planHash: $0.planHash, simulate: false), by: requester),
-                    state: .sent)
+                let upgrade = ResponseAction.upgradePackages(pins: $0.pins, planHash: $0.planHash, simulate: false)
+                return FleetUpgradeRun.Host(agent: $0.agent, command: command(upgrade, by: requester, hosts: hosts), state: .sent)
             })
         // Recorded before anything is sent: a hub killed mid-dispatch sends these same ids again at its next start
         // (`recoverInterruptedUpgrades`), and each host's end finds this message by its command id.
@@ -199,11 +200,19 @@ struct FleetUpgradeChoices: Sendable {
         }
     }
 
-    /// A command for one host, valid for the configured command lifetime from now.
-    private func command(_ action: ResponseAction, by requester: Operator) -> ResponseCommand {
+    /// A command for one of `hosts` hosts, valid from now for `lifetime(hosts:commandLifetime:)`.
+    private func command(_ action: ResponseAction, by requester: Operator, hosts: Int) -> ResponseCommand {
         ResponseCommand(
             alertId: nil, action: action, requestedBy: requester, issuedAt: handler.now(),
-            expiresAt: handler.now().addingTimeInterval(handler.settings.commandLifetime))
+            expiresAt: handler.now().addingTimeInterval(Self.lifetime(hosts: hosts, commandLifetime: handler.settings.commandLifetime)))
+    }
+
+    /// Every command of a tap is made (and, for a confirm, recorded) before the first is sent, but they go out
+    /// `dispatchWidth` at a time, each round as long as its slowest agent: the configured lifetime is given once per
+    /// round, so that the last round's commands are not stale on arrival.
+    static func lifetime(hosts: Int, commandLifetime: TimeInterval) -> TimeInterval {
+        let rounds = max(1, (hosts + dispatchWidth - 1) / dispatchWidth)
+        return commandLifetime * Double(rounds)
     }
 
     /// Sends each host its command, `dispatchWidth` at a time. Each command is audited through `auditCommand` (which

@@ -65,4 +65,13 @@ struct FleetUpgradeRunStoreTests {
 
         #expect(try store.interruptedFleetUpgradeRuns(chosenBefore: now).map(\.id) == [interrupted.id])
     }
+
+    @Test("a tap's commands, all made before the first is sent, live one configured lifetime per round of dispatchWidth hosts")
+    func lifetimePerRound() {
+        let width = FleetUpgradeChoices.dispatchWidth
+        #expect(FleetUpgradeChoices.lifetime(hosts: 1, commandLifetime: 120) == 120)
+        #expect(FleetUpgradeChoices.lifetime(hosts: width, commandLifetime: 120) == 120)
+        #expect(FleetUpgradeChoices.lifetime(hosts: width + 1, commandLifetime: 120) == 240)
+        #expect(FleetUpgradeChoices.lifetime(hosts: 100, commandLifetime: 120) == 120 * Double((100 + width - 1) / width))
+    }
 }
