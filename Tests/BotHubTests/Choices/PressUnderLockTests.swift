@@ -13,7 +13,10 @@ import VigilTestSupport
 /// executor it runs on: the store's async methods suspend on GRDB's own queue. With synchronous store calls, presses
 /// waiting for a lock held elsewhere took the pool's threads, and nothing else in the hub ran until the lock was
 /// released (or the 5 s busy timeout failed them).
-@Suite("Presses while SQLite is locked")
+///
+/// A system test: it needs its one-thread executor to make progress within 3 s, which the suite's parallel start on two
+/// cores (dozens of tests and their servers at once) once denied it.
+@Suite("Presses while SQLite is locked", .system)
 struct PressUnderLockTests {
     static let chatID: Int64 = -1001
     static let bob = TelegramUser(id: 22, isBot: false, firstName: "Bob", username: "bob")
