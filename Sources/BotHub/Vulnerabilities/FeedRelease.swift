@@ -18,12 +18,17 @@ struct FeedRelease: Hashable, Sendable {
     /// Nil when no feed describes the host: another distribution, or an Ubuntu host whose agent did not say its
     /// `VERSION_ID` (an older agent), without which its OSV ecosystem (`Ubuntu:24.04:LTS`) is unknown.
     init?(_ inventory: PackageInventory) {
-        switch inventory.distribution {
+        self.init(distribution: inventory.distribution, release: inventory.release, versionId: inventory.versionId)
+    }
+
+    /// The same from an inventory's `ID`, `VERSION_CODENAME` and `VERSION_ID` alone (as the store reads them).
+    init?(distribution: String, release: String, versionId: String?) {
+        switch distribution {
         case "debian":
-            self.init(feed: .debianTracker, key: inventory.release)
+            self.init(feed: .debianTracker, key: release)
         case "ubuntu":
-            guard let version = inventory.versionId, Self.isUbuntuVersion(version) else { return nil }
-            self.init(feed: .ubuntuOSV, key: Self.ubuntuKey(inventory.release))
+            guard let versionId, Self.isUbuntuVersion(versionId) else { return nil }
+            self.init(feed: .ubuntuOSV, key: Self.ubuntuKey(release))
         default:
             return nil
         }

@@ -322,9 +322,9 @@ extension HubStore {
                     ORDER BY 1, 2, 3
                     """)
             while let row = try rows.next() {
-                let inventory = PackageInventory(
-                    agent: "", hostname: "", distribution: row[0] ?? "", release: row[1], sources: [], collectedAt: Date(), versionId: row[2])
-                if let release = FeedRelease(inventory) { releases.append((release, inventory.versionId)) }
+                let versionId: String? = row[2]
+                guard let release = FeedRelease(distribution: row[0] ?? "", release: row[1], versionId: versionId) else { continue }
+                releases.append((release, versionId))
             }
             return releases
         }
